@@ -1,0 +1,281 @@
+"""Lambda handler for the simple API, behind an API Gateway HTTP API (payload 2.0).
+
+Routes (relative to the stage):
+
+- ``/`` and ``/simple``: redirect to ``/simple/``
+- ``/simple/``: every project (PEP 503 HTML or PEP 691 JSON)
+- ``/simple/<project>/``: one project's files
+- ``/simple/<project>/[<folder>/]<filename>``: a temporary redirect to a
+  presigned S3 URL for the file (for ``HEAD``, one presigned for HEAD)
+- ``/simple/<project>/[<folder>/]<filename>.metadata``: its core metadata (PEP 658)
+
+Redirect locations are relative, so the index works under any stage or base path.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote, unquote
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import negotiate, simple
+from .config import ConfigError, Settings
+from .http import BadRequest, Request, Response
+from .layout import ROOT_JSON, manifest_key, metadata_key
+from .names import is_valid_name, normalize, parse_filename
+from .storage import Blob, NotModified, Storage, make_client
+
+logger = logging.getLogger(__name__)
+
+ALLOW = "GET, HEAD"
+MAX_PATH = 1024
+RENDER_VERSION = "1"  # part of every page ETag: bump when renderings change
+_VARIANTS = {negotiate.TEXT_HTML: "h", negotiate.HTML_V1: "v", negotiate.JSON_V1: "j"}
+_CONTENT_TYPES = {
+    negotiate.TEXT_HTML: "text/html; charset=utf-8",
+    negotiate.HTML_V1: negotiate.HTML_V1,
+    negotiate.JSON_V1: negotiate.JSON_V1,
+}
+_NO_STORE = "no-store"
+
+
+@functools.cache
+def _runtime() -> tuple[Settings, Storage]:
+    """Settings and the S3 client, made once per container."""
+    logging.getLogger("serverless_pypi").setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    settings = Settings.from_env()
+    return settings, Storage(make_client(), settings.bucket)
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    started = time.perf_counter()
+    request: Request | None = None
+    try:
+        request = Request.from_event(event)
+        response = route(request, *_runtime())
+    except BadRequest as error:
+        response = Response.text(400, f"Bad request: {error}")
+    except ConfigError as error:
+        logger.error("configuration: %s", error)
+        response = Response.text(500, "The index is misconfigured; its log says how.")
+    except (ClientError, BotoCoreError) as error:
+        logger.error("storage error: %s", error)
+        response = Response.text(502, "The index storage did not answer; try again.")
+    except Exception:
+        logger.exception("unexpected error")
+        response = Response.text(500, "Internal error; the index log has the details.")
+    result = response.to_event(request)
+    logger.info(
+        "%s %s %d %.1fms",
+        request.method if request else "-",
+        _loggable(request.path) if request else "-",
+        response.status,
+        (time.perf_counter() - started) * 1000,
+    )
+    return result
+
+
+def _loggable(path: str) -> str:
+    """The path as it may go into a log line: short, printable, no query."""
+    shown = path[:200].encode("unicode_escape").decode("ascii")
+    return shown + ("..." if len(path) > 200 else "")
+
+
+class _NotFound(Exception):
+    pass
+
+
+def _segments(path: str) -> list[str]:
+    """The decoded path segments; anything that could step outside the index is refused."""
+    if not path.startswith("/"):
+        raise _NotFound
+    segments = []
+    for raw in path[1:].split("/"):
+        try:
+            segment = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            raise BadRequest("the path is not UTF-8") from None
+        if (
+            segment in (".", "..")
+            or any(char in segment for char in "/\\")
+            or not (segment.isprintable())
+        ):
+            raise _NotFound
+        segments.append(segment)
+    return segments
+
+
+def route(request: Request, settings: Settings, storage: Storage) -> Response:
+    if request.method not in ("GET", "HEAD"):
+        return Response.text(405, "Only GET and HEAD are allowed.", Allow=ALLOW)
+    if len(request.path) > MAX_PATH:
+        return Response.text(414, "The path is too long.")
+    try:
+        segments = _segments(request.path)
+        return _dispatch(request, settings, storage, segments)
+    except _NotFound:
+        return _not_found()
+
+
+def _not_found() -> Response:
+    return Response.text(404, "Not found.", **{"Cache-Control": _NO_STORE})
+
+
+def _dispatch(
+    request: Request, settings: Settings, storage: Storage, segments: list[str]
+) -> Response:
+    if segments in ([""], ["simple"]):
+        return Response.redirect(301, "simple/", "max-age=86400")
+    if segments == ["simple", ""]:
+        return _root_page(request, settings, storage)
+    if len(segments) < 2 or segments[0] != "simple" or not is_valid_name(segments[1]):
+        raise _NotFound
+    name, rest = segments[1], segments[2:]
+    project = normalize(name)
+    if name != project or not rest:
+        # Relative to the requested URL, so any stage or base path is kept.
+        up = "../" * len(rest) if rest else ""
+        tail = "/".join(quote(part) for part in rest) if rest else ""
+        return Response.redirect(301, f"{up}{quote(project)}/{tail}", "max-age=86400")
+    if rest == [""]:
+        return _project_page(request, settings, storage, project)
+    if len(rest) == 1:
+        return _file(request, settings, storage, project, project, rest[0])
+    if len(rest) == 2 and is_valid_name(rest[0]) and normalize(rest[0]) == project:
+        return _file(request, settings, storage, project, rest[0], rest[1])
+    raise _NotFound
+
+
+# -- pages ------------------------------------------------------------------
+
+
+def _page_etag(s3_etag: str, media: str) -> str:
+    return f'W/"{s3_etag.strip(chr(34))}.{_VARIANTS[media]}{RENDER_VERSION}"'
+
+
+def _cached_s3_etag(if_none_match: str | None, media: str) -> str | None:
+    """The S3 ETag behind the page ETag the client holds for this representation."""
+    if not if_none_match:
+        return None
+    suffix = f".{_VARIANTS[media]}{RENDER_VERSION}"
+    for tag in if_none_match.split(",")[:16]:
+        tag = tag.strip().removeprefix("W/").strip('"')
+        if tag.endswith(suffix) and tag[: -len(suffix)].isalnum():
+            return f'"{tag[: -len(suffix)]}"'
+    return None
+
+
+def _negotiated(request: Request) -> str | Response:
+    media = negotiate.negotiate(request.header("accept"))
+    if media is None:
+        offered = ", ".join(negotiate.OFFERED)
+        return Response.text(406, f"Not acceptable; this index serves {offered}.", Vary="Accept")
+    return media
+
+
+def _page_headers(media: str, settings: Settings, etag: str | None) -> dict[str, str]:
+    headers = {
+        "Content-Type": _CONTENT_TYPES[media],
+        "Vary": "Accept, Accept-Encoding",
+        "Cache-Control": f"max-age={settings.page_cache_seconds}",
+    }
+    if etag:
+        headers["ETag"] = etag
+    return headers
+
+
+def _root_page(request: Request, settings: Settings, storage: Storage) -> Response:
+    media = _negotiated(request)
+    if isinstance(media, Response):
+        return media
+    cached = _cached_s3_etag(request.header("if-none-match"), media)
+    fetched = storage.get(ROOT_JSON, if_none_match=cached)
+    if isinstance(fetched, NotModified) and cached:
+        return Response(304, b"", _page_headers(media, settings, _page_etag(cached, media)))
+    projects: list[str] = []
+    etag = None
+    if isinstance(fetched, Blob):
+        projects = [item["name"] for item in json.loads(fetched.body)["projects"]]
+        etag = _page_etag(fetched.etag, media)
+    render = simple.root_json if media == negotiate.JSON_V1 else simple.root_html
+    return Response(200, render(projects).encode(), _page_headers(media, settings, etag))
+
+
+def _project_page(request: Request, settings: Settings, storage: Storage, project: str) -> Response:
+    media = _negotiated(request)
+    if isinstance(media, Response):
+        return media
+    stable = settings.link_mode == "redirect"  # presigned links differ on every request
+    cached = _cached_s3_etag(request.header("if-none-match"), media) if stable else None
+    fetched = storage.get(manifest_key(project), if_none_match=cached)
+    if isinstance(fetched, NotModified) and cached:
+        return Response(304, b"", _page_headers(media, settings, _page_etag(cached, media)))
+    manifest = json.loads(fetched.body) if isinstance(fetched, Blob) else None
+    if not manifest or not manifest.get("files"):
+        return _unknown_project(settings, project)
+    link: Callable[[simple.Entry], str]
+    if stable:
+        link = functools.partial(simple.relative_url, project)
+    else:
+        ttl = settings.presigned_url_ttl
+        link = lambda entry: storage.presign(entry["key"], "GET", ttl)  # noqa: E731
+    render = simple.project_json if media == negotiate.JSON_V1 else simple.project_html
+    body = render(manifest, link, stable)
+    etag = _page_etag(fetched.etag, media) if stable and isinstance(fetched, Blob) else None
+    return Response(200, body.encode(), _page_headers(media, settings, etag))
+
+
+def _unknown_project(settings: Settings, project: str) -> Response:
+    """Not in the bucket: the fallback index, with a redirect that no client keeps."""
+    if settings.fallback_index_url:
+        location = f"{settings.fallback_index_url}{quote(project)}/"
+        return Response.redirect(302, location, _NO_STORE)
+    return _not_found()
+
+
+# -- files ------------------------------------------------------------------
+
+
+def _file(
+    request: Request,
+    settings: Settings,
+    storage: Storage,
+    project: str,
+    folder: str,
+    filename: str,
+) -> Response:
+    if filename.endswith(".metadata"):
+        return _metadata(request, settings, storage, project, filename.removesuffix(".metadata"))
+    if parse_filename(filename, project) is None:
+        raise _NotFound
+    # The key is built from a folder that is a spelling of the project and a
+    # distribution filename of that project: nothing else can be presigned.
+    location = storage.presign(f"{folder}/{filename}", request.method, settings.presigned_url_ttl)
+    return Response.redirect(302, location, _NO_STORE)
+
+
+def _metadata(
+    request: Request, settings: Settings, storage: Storage, project: str, filename: str
+) -> Response:
+    if parse_filename(filename, project) is None:
+        raise _NotFound
+    tag = request.header("if-none-match")
+    cached = tag.removeprefix("W/") if tag and tag.startswith('W/"') else None
+    fetched = storage.get(metadata_key(project, filename), if_none_match=cached)
+    headers = {
+        "Content-Type": "text/plain; charset=utf-8",
+        "Cache-Control": f"max-age={settings.page_max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if isinstance(fetched, NotModified) and cached:
+        return Response(304, b"", {**headers, "ETag": f"W/{cached}"})
+    if not isinstance(fetched, Blob):
+        raise _NotFound
+    return Response(200, fetched.body, {**headers, "ETag": f"W/{fetched.etag}"})

@@ -1,0 +1,76 @@
+"""Settings from the Lambda environment, validated once per container."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+LINK_MODES = ("redirect", "presigned")
+MAX_PRESIGN_TTL = 604_800  # SigV4 presigned URLs live at most 7 days
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a usable index."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    bucket: str
+    fallback_index_url: str | None = None
+    presigned_url_ttl: int = 900
+    link_mode: str = "redirect"
+    page_max_age: int = 60
+
+    @property
+    def page_cache_seconds(self) -> int:
+        """How long a client may reuse a page.
+
+        In-page presigned links must outlive the cached page, so then the
+        page lives at most half as long as its links.
+        """
+        if self.link_mode == "presigned":
+            return min(self.page_max_age, self.presigned_url_ttl // 2)
+        return self.page_max_age
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        bucket = env.get("S3_BUCKET", "").strip()
+        if not bucket:
+            raise ConfigError("S3_BUCKET is not set")
+        link_mode = env.get("LINK_MODE", "redirect").strip() or "redirect"
+        if link_mode not in LINK_MODES:
+            choices = ", ".join(LINK_MODES)
+            raise ConfigError(f"LINK_MODE must be one of {choices}, not {link_mode!r}")
+        return cls(
+            bucket=bucket,
+            fallback_index_url=_fallback(env.get("FALLBACK_INDEX_URL", "")),
+            presigned_url_ttl=_integer(env, "S3_PRESIGNED_URL_TTL", 900, 1, MAX_PRESIGN_TTL),
+            link_mode=link_mode,
+            page_max_age=_integer(env, "PAGE_MAX_AGE", 60, 0, 86_400),
+        )
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _fallback(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"FALLBACK_INDEX_URL must be an http(s) URL without query, not {raw!r}")
+    return raw if raw.endswith("/") else raw + "/"

@@ -1,0 +1,204 @@
+"""Read a distribution once: its sha256 and its core metadata.
+
+Small files are read whole. A large file is read as a stream (its bytes must
+be hashed anyway) unless S3 already holds a full-object SHA-256 checksum for
+it; then only the zip's central directory and the METADATA member are read,
+with ranged GETs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import logging
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import metadata as core
+from .names import Distribution
+from .storage import ObjectInfo, ObjectMissing, PreconditionFailed, Storage
+
+logger = logging.getLogger(__name__)
+
+SMALL_FILE = 8 * 1024 * 1024  # read whole, in memory
+_CHUNK = 1024 * 1024
+_TAIL = 1024 * 1024  # kept from a streamed zip: the central directory is at the end
+_WINDOW = 256 * 1024  # smallest ranged read
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    sha256: str
+    metadata: bytes | None  # the core metadata file, when it could be read
+    parsed: core.CoreMetadata | None
+    problem: str | None  # why there is no metadata
+
+
+def inspect(storage: Storage, obj: ObjectInfo, dist: Distribution) -> Inspection:
+    """Hash a distribution and extract its core metadata."""
+    if obj.size <= SMALL_FILE:
+        data = storage.get_range(obj.key, 0, max(obj.size - 1, 0), obj.etag) if obj.size else b""
+        digest = hashlib.sha256(data).hexdigest()
+        return _finish(digest, _attempt(lambda: _extract_from_bytes(data, dist)))
+
+    def fetch(start: int, end: int) -> bytes:
+        return storage.get_range(obj.key, start, end, obj.etag)
+
+    known = _s3_sha256(storage, obj)
+    if known is not None and dist.filename.endswith((".whl", ".zip")):
+        source = io.BufferedReader(RangeFile(fetch, obj.size))
+        return _finish(known, _attempt(lambda: _extract_from_zip(source, dist)))
+    with storage.open(obj.key, obj.etag) as stream:
+        hashing = HashingReader(stream)
+        if dist.filename.endswith(".tar.gz"):
+            extracted = _attempt(lambda: core.from_sdist_tar(io.BufferedReader(hashing)))
+            if known is not None:
+                return _finish(known, extracted)
+            hashing.drain()
+            return _finish(hashing.hexdigest(), extracted)
+        hashing.drain(keep_tail=_TAIL)
+    tail_start = obj.size - len(hashing.tail)
+    source = io.BufferedReader(RangeFile(fetch, obj.size, tail=(tail_start, hashing.tail)))
+    return _finish(hashing.hexdigest(), _attempt(lambda: _extract_from_zip(source, dist)))
+
+
+def _s3_sha256(storage: Storage, obj: ObjectInfo) -> str | None:
+    """The SHA-256 that S3 stored at upload, when it covers the whole object."""
+    head = storage.head(obj.key, checksum=True)
+    if head is None or head.get("ETag") != obj.etag:
+        return None
+    value = head.get("ChecksumSHA256")
+    if not value or "-" in value or head.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+        return None
+    try:
+        return base64.b64decode(value, validate=True).hex()
+    except ValueError:
+        return None
+
+
+Extraction = tuple[bytes | None, str | None]
+
+
+def _attempt(extract: Callable[[], bytes]) -> Extraction:
+    """Run an extraction; a broken archive is a problem to report, S3 trouble is not."""
+    try:
+        return extract(), None
+    except (PreconditionFailed, ObjectMissing, ClientError, BotoCoreError):
+        raise
+    except (core.MetadataError, zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+        return None, str(error) or type(error).__name__
+    except Exception as error:  # noqa: BLE001 - archive modules raise many things on corrupt input
+        return None, f"unreadable archive ({type(error).__name__})"
+
+
+def _finish(digest: str, extracted: Extraction) -> Inspection:
+    data, problem = extracted
+    if data is None:
+        return Inspection(digest, None, None, problem)
+    try:
+        parsed = core.parse(data)
+    except core.MetadataError as error:
+        return Inspection(digest, None, None, str(error))
+    return Inspection(digest, data, parsed, None)
+
+
+def _extract_from_bytes(data: bytes, dist: Distribution) -> bytes:
+    if dist.filename.endswith(".tar.gz"):
+        return core.from_sdist_tar(io.BytesIO(data))
+    return _extract_from_zip(io.BytesIO(data), dist)
+
+
+def _extract_from_zip(source: IO[bytes], dist: Distribution) -> bytes:
+    with zipfile.ZipFile(source) as archive:
+        if dist.kind == "wheel":
+            return core.from_wheel(archive, dist.project)
+        return core.from_sdist_zip(archive)
+
+
+class HashingReader(io.RawIOBase):
+    """Reads a stream through, hashing every byte."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._hash = hashlib.sha256()
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        self._hash.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def drain(self, keep_tail: int = 0) -> None:
+        """Read the rest, keeping its last ``keep_tail`` bytes in ``tail``."""
+        tail = bytearray()
+        while chunk := self._stream.read(_CHUNK):
+            self._hash.update(chunk)
+            if keep_tail:
+                tail += chunk
+                del tail[:-keep_tail]
+        self.tail = bytes(tail)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+class RangeFile(io.RawIOBase):
+    """A read-only, seekable file over ranged reads of an object.
+
+    ``tail`` is ``(offset, bytes)`` already at hand (the end of the object);
+    reads outside it fetch at least a window of bytes at a time.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[int, int], bytes],
+        size: int,
+        tail: tuple[int, bytes] = (0, b""),
+    ) -> None:
+        self._fetch = fetch
+        self._size = size
+        self._position = 0
+        self._window: tuple[int, bytes] = tail if tail[1] else (size, b"")
+        self._tail = self._window
+        self.fetches = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, min(self._size, base + offset))
+        return self._position
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        wanted = min(len(buffer), self._size - self._position)
+        if wanted <= 0:
+            return 0
+        data = self._bytes(self._position, wanted)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+    def _bytes(self, start: int, length: int) -> bytes:
+        for offset, data in (self._tail, self._window):
+            if offset <= start and start + length <= offset + len(data):
+                return data[start - offset : start - offset + length]
+        end = min(self._size, start + max(length, _WINDOW)) - 1
+        self._window = (start, self._fetch(start, end))
+        self.fetches += 1
+        return self._window[1][:length]

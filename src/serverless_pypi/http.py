@@ -1,0 +1,143 @@
+"""A small typed view of API Gateway HTTP API (payload 2.0) events and responses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .negotiate import accepts_gzip
+
+# Lambda's synchronous response limit is 6 MB (6,291,456 bytes) for the whole
+# JSON document; leave room for the headers and the envelope around the body.
+MAX_RESPONSE_PAYLOAD = 6_000_000
+_GZIP_MIN = 512  # smaller bodies are not worth compressing
+_MAX_HEADER_VALUE = 8192
+
+
+class BadRequest(Exception):
+    """The event cannot be a request that a client sent: answer 400."""
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str  # the raw (percent-encoded) path, without the stage prefix
+    headers: Mapping[str, str]  # lower-case names
+    query: str = ""
+
+    def header(self, name: str) -> str | None:
+        value = self.headers.get(name)
+        if value is None or len(value) > _MAX_HEADER_VALUE:
+            return None
+        return value
+
+    @classmethod
+    def from_event(cls, event: Any) -> Request:
+        """Read the fields the index uses from a payload 2.0 event."""
+        if not isinstance(event, Mapping):
+            raise BadRequest("event is not an object")
+        context = event.get("requestContext")
+        http = context.get("http") if isinstance(context, Mapping) else None
+        method = http.get("method") if isinstance(http, Mapping) else None
+        raw_path = event.get("rawPath")
+        if not isinstance(method, str) or not isinstance(raw_path, str):
+            raise BadRequest("event has no method or path")
+        stage = context.get("stage") if isinstance(context, Mapping) else None
+        raw_headers = event.get("headers") or {}
+        if not isinstance(raw_headers, Mapping):
+            raise BadRequest("event headers are not an object")
+        headers = {
+            str(name).lower(): value
+            for name, value in raw_headers.items()
+            if isinstance(value, str)
+        }
+        body = event.get("body")
+        if isinstance(body, str) and event.get("isBase64Encoded"):
+            try:
+                base64.b64decode(body, validate=True)
+            except (binascii.Error, ValueError) as error:
+                raise BadRequest("body is not valid base64") from error
+        query = event.get("rawQueryString")
+        return cls(
+            method=method.upper(),
+            path=_strip_stage(raw_path, stage if isinstance(stage, str) else None),
+            headers=headers,
+            query=query if isinstance(query, str) else "",
+        )
+
+
+def _strip_stage(raw_path: str, stage: str | None) -> str:
+    # On a named stage the raw path starts with it: /prod/simple/ -> /simple/.
+    if stage and stage != "$default":
+        prefix = "/" + stage
+        if raw_path == prefix:
+            return "/"
+        if raw_path.startswith(prefix + "/"):
+            return raw_path[len(prefix) :]
+    return raw_path
+
+
+@dataclass(slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def text(cls, status: int, message: str, **headers: str) -> Response:
+        return cls(
+            status,
+            (message + "\n").encode(),
+            {"Content-Type": "text/plain; charset=utf-8", **headers},
+        )
+
+    @classmethod
+    def redirect(cls, status: int, location: str, cache_control: str) -> Response:
+        response = cls.text(status, f"Redirecting to {location}")
+        response.headers.update({"Location": location, "Cache-Control": cache_control})
+        return response
+
+    def to_event(self, request: Request | None) -> dict[str, Any]:
+        """The payload 2.0 result: gzip when the client takes it, no body for HEAD."""
+        body = self.body
+        headers = dict(self.headers)
+        if (
+            request is not None
+            and len(body) >= _GZIP_MIN
+            and self.status == 200
+            and accepts_gzip(request.header("accept-encoding"))
+        ):
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        headers["Content-Length"] = str(len(body))
+        if request is not None and request.method == "HEAD":
+            body = b""
+        text: str | None = None
+        if "Content-Encoding" not in headers:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+        payload = text if text is not None else base64.b64encode(body).decode("ascii")
+        if _json_size(payload) > MAX_RESPONSE_PAYLOAD:
+            too_large = Response.text(
+                406,
+                f"This page is {len(self.body)} bytes, more than Lambda can return; "
+                "ask for it with Accept-Encoding: gzip.",
+            )
+            return too_large.to_event(request)
+        return {
+            "statusCode": self.status,
+            "headers": headers,
+            "body": payload,
+            "isBase64Encoded": text is None,
+        }
+
+
+def _json_size(payload: str) -> int:
+    """About how many bytes ``payload`` takes in the JSON that Lambda returns."""
+    return len(payload) + payload.count('"') + payload.count("\\")

@@ -1,0 +1,42 @@
+"""Where things live in the bucket.
+
+Distributions sit one level deep, in a folder per project, as the older
+serverless PyPI module lays them out (``my-pkg/my_pkg-1.0.tar.gz``), with
+``index.html`` at the root. Everything the indexer derives lives under
+``.serverless-pypi/``: no project name can start with a dot, and the bucket
+notification only fires for distribution and marker suffixes.
+"""
+
+from __future__ import annotations
+
+from .names import DISTRIBUTION_SUFFIXES
+
+DERIVED_PREFIX = ".serverless-pypi/"
+ROOT_JSON = DERIVED_PREFIX + "index.json"
+ROOT_HTML = "index.html"
+MANIFEST_PREFIX = DERIVED_PREFIX + "projects/"
+METADATA_PREFIX = DERIVED_PREFIX + "metadata/"
+
+# ``<file>.yanked`` beside a distribution yanks it (PEP 592); the object's
+# text, if any, is the reason. Deleting the marker un-yanks the file.
+YANK_SUFFIX = ".yanked"
+# The suffixes the bucket notification must report.
+NOTIFY_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
+
+
+def manifest_key(project: str) -> str:
+    return f"{MANIFEST_PREFIX}{project}.json"
+
+
+def metadata_key(project: str, filename: str) -> str:
+    return f"{METADATA_PREFIX}{project}/{filename}.metadata"
+
+
+def split_key(key: str) -> tuple[str, str] | None:
+    """``(folder, filename)`` for a key one level deep outside the derived area."""
+    folder, slash, filename = key.partition("/")
+    if not slash or not folder or not filename or "/" in filename:
+        return None
+    if key.startswith(DERIVED_PREFIX):
+        return None
+    return folder, filename

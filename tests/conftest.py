@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from serverless_pypi import api, reindex
+from serverless_pypi.storage import Storage, make_client
+
+BUCKET = "test-pypi-bucket"
+EVENTS = Path(__file__).parent / "events"
+
+# Never reach a real AWS endpoint: fake credentials, a fixed region.
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "FALLBACK_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in FAKE_AWS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A moto S3 with the index bucket, and handlers configured for it."""
+    monkeypatch.setenv("S3_BUCKET", BUCKET)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        api._runtime.cache_clear()
+        reindex._runtime.cache_clear()
+        yield client
+        api._runtime.cache_clear()
+        reindex._runtime.cache_clear()
+
+
+@pytest.fixture
+def storage(s3: Any) -> Storage:
+    return Storage(make_client(), BUCKET)
+
+
+def s3_event(*records: tuple[str, str], bucket: str = BUCKET) -> dict[str, Any]:
+    """An SNS-wrapped S3 notification, shaped as AWS delivers it."""
+    template = json.loads((EVENTS / "sns-s3-put.json").read_text())
+    message = json.loads(template["Records"][0]["Sns"]["Message"])
+    s3_records = []
+    for event_name, key in records:
+        record = json.loads(json.dumps(message["Records"][0]))
+        record["eventName"] = event_name
+        record["s3"]["bucket"]["name"] = bucket
+        record["s3"]["bucket"]["arn"] = f"arn:aws:s3:::{bucket}"
+        record["s3"]["object"]["key"] = key
+        s3_records.append(record)
+    template["Records"][0]["Sns"]["Message"] = json.dumps({"Records": s3_records})
+    return template
+
+
+def http_event(
+    path: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    stage: str = "$default",
+) -> dict[str, Any]:
+    """An API Gateway HTTP API payload 2.0 event, shaped as AWS sends it."""
+    event = json.loads((EVENTS / "http-api-get.json").read_text())
+    raw_path = path.partition("?")[0]
+    event["rawPath"] = raw_path if stage == "$default" else f"/{stage}{raw_path}"
+    event["rawQueryString"] = path.partition("?")[2]
+    event["headers"] = {"host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})}
+    event["requestContext"]["http"]["method"] = method
+    event["requestContext"]["http"]["path"] = event["rawPath"]
+    event["requestContext"]["stage"] = stage
+    event["routeKey"] = f"{method} /simple/{{proxy+}}"
+    return event
+
+
+class Reply:
+    """An api handler result, decoded."""
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        self.raw = result
+        self.status: int = result["statusCode"]
+        self.headers: dict[str, str] = result.get("headers", {})
+        body = result.get("body", "")
+        self.body: bytes = (
+            base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        )
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+Get = Callable[..., Reply]
+
+
+@pytest.fixture
+def get(s3: Any) -> Get:
+    def call(path: str, method: str = "GET", **kwargs: Any) -> Reply:
+        return Reply(api.handler(http_event(path, method, **kwargs), None))
+
+    return call

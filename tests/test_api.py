@@ -1,0 +1,470 @@
+"""The api handler, driven with API Gateway payload 2.0 events on moto S3."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+from datetime import datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from serverless_pypi import api, reindex
+from serverless_pypi.negotiate import HTML_V1, JSON_V1
+from tests.builders import sdist_bytes, wheel_bytes
+from tests.conftest import BUCKET, Get, Reply, http_event, s3_event
+
+PIP_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
+    "text/html; q=0.01"
+)
+WHEEL = "my_pkg-1.0-py3-none-any.whl"
+SDIST = "my_pkg-1.0.tar.gz"
+OTHER = "other_pkg-2.0-py3-none-any.whl"
+
+
+def upload(s3: Any, key: str, data: bytes) -> None:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    reindex.handler(s3_event(("ObjectCreated:Put", key)), None)
+
+
+@pytest.fixture
+def index(s3: Any) -> dict[str, bytes]:
+    """A small index: my-pkg (a wheel and an sdist), other-pkg in an odd folder."""
+    _, wheel = wheel_bytes("my-pkg", "1.0", requires_python=">=3.9,<4")
+    _, sdist = sdist_bytes("my-pkg", "1.0", requires_python=">=3.9,<4")
+    _, other = wheel_bytes("other-pkg", "2.0")
+    upload(s3, f"my-pkg/{WHEEL}", wheel)
+    upload(s3, f"my-pkg/{SDIST}", sdist)
+    upload(s3, f"Other.Pkg/{OTHER}", other)
+    return {WHEEL: wheel, SDIST: sdist, OTHER: other}
+
+
+class Anchors(HTMLParser):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.anchors: list[dict[str, Any]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.anchors.append(dict(attrs))
+
+
+# -- routing ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/", "simple/"),
+        ("/simple", "simple/"),
+        ("/simple/My.Pkg/", "../my-pkg/"),
+        ("/simple/my_pkg/", "../my-pkg/"),
+        ("/simple/my-pkg", "my-pkg/"),
+        ("/simple/MY_PKG", "my-pkg/"),
+        (f"/simple/My_Pkg/{WHEEL}", f"../my-pkg/{WHEEL}"),
+        (f"/simple/Other_Pkg/Other.Pkg/{OTHER}", f"../../other-pkg/Other.Pkg/{OTHER}"),
+    ],
+)
+def test_redirects_are_relative_and_permanent(get: Get, path: str, location: str) -> None:
+    reply = get(path)
+    assert reply.status == 301
+    assert reply.headers["Location"] == location
+
+
+def test_redirects_resolve_to_the_normalized_url(get: Get) -> None:
+    from urllib.parse import urljoin
+
+    base = "https://pypi.example.com/prod/simple/My.Pkg/"
+    assert urljoin(base, get("/simple/My.Pkg/").headers["Location"]) == (
+        "https://pypi.example.com/prod/simple/my-pkg/"
+    )
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"])
+def test_other_methods_are_not_allowed(get: Get, method: str) -> None:
+    reply = get("/simple/", method=method)
+    assert reply.status == 405
+    assert reply.headers["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/nothing",
+        "/simple/my-pkg/a/b/c",
+        "/simple/-bad-/",
+        "/simple/my-pkg/README.md",
+        "/simple/my-pkg/other_pkg-2.0-py3-none-any.whl",
+        f"/simple/my-pkg/Other.Pkg/{WHEEL}",
+        f"/simple/my-pkg/..%2F..%2Fsecret/{WHEEL}",
+    ],
+)
+def test_unknown_paths_are_404(get: Get, index: Any, path: str) -> None:
+    assert get(path).status == 404
+
+
+# -- pages ------------------------------------------------------------------
+
+
+def test_root_page_lists_projects_in_html(get: Get, index: Any) -> None:
+    reply = get("/simple/")
+    assert reply.status == 200
+    assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert '<meta name="pypi:repository-version" content="1.1">' in reply.text
+    assert [a["href"] for a in Anchors(reply.text).anchors] == ["my-pkg/", "other-pkg/"]
+
+
+def test_root_page_in_json_for_pip(get: Get, index: Any) -> None:
+    reply = get("/simple/", headers={"accept": PIP_ACCEPT})
+    assert reply.headers["Content-Type"] == JSON_V1
+    assert reply.json() == {
+        "meta": {"api-version": "1.1"},
+        "projects": [{"name": "my-pkg"}, {"name": "other-pkg"}],
+    }
+
+
+def test_root_page_of_an_empty_bucket(get: Get) -> None:
+    reply = get("/simple/")
+    assert reply.status == 200
+    assert Anchors(reply.text).anchors == []
+
+
+def test_project_page_in_html(get: Get, index: dict[str, bytes], s3: Any) -> None:
+    reply = get("/simple/my-pkg/", headers={"accept": "text/html"})
+    assert reply.status == 200
+    assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert reply.headers["Vary"] == "Accept, Accept-Encoding"
+    assert 'data-requires-python="&gt;=3.9,&lt;4"' in reply.text
+    anchors = {a["href"].split("#")[0]: a for a in Anchors(reply.text).anchors}
+    assert set(anchors) == {WHEEL, SDIST}
+    wheel = anchors[WHEEL]
+    assert wheel["href"] == f"{WHEEL}#sha256={hashlib.sha256(index[WHEEL]).hexdigest()}"
+    metadata = get(f"/simple/my-pkg/{WHEEL}.metadata")
+    assert metadata.status == 200
+    expected = f"sha256={hashlib.sha256(metadata.body).hexdigest()}"
+    assert wheel["data-core-metadata"] == wheel["data-dist-info-metadata"] == expected
+
+
+def test_project_page_in_json(get: Get, index: dict[str, bytes]) -> None:
+    reply = get("/simple/my-pkg/", headers={"accept": PIP_ACCEPT})
+    assert reply.headers["Content-Type"] == JSON_V1
+    page = reply.json()
+    assert page["meta"] == {"api-version": "1.1"}
+    assert page["name"] == "my-pkg"
+    assert page["versions"] == ["1.0"]
+    by_name = {item["filename"]: item for item in page["files"]}
+    wheel = by_name[WHEEL]
+    assert wheel["url"] == WHEEL
+    assert wheel["hashes"] == {"sha256": hashlib.sha256(index[WHEEL]).hexdigest()}
+    assert wheel["size"] == len(index[WHEEL])
+    assert wheel["requires-python"] == ">=3.9,<4"
+    assert wheel["core-metadata"]["sha256"]
+    assert wheel["upload-time"].endswith("Z") and "." in wheel["upload-time"]
+    assert "yanked" not in wheel
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        ("application/vnd.pypi.simple.latest+json", JSON_V1),
+        ("application/vnd.pypi.simple.latest+html", HTML_V1),
+        (HTML_V1, HTML_V1),
+        ("*/*", "text/html; charset=utf-8"),
+    ],
+)
+def test_content_types_are_exact(get: Get, index: Any, accept: str, content_type: str) -> None:
+    assert (
+        get("/simple/my-pkg/", headers={"accept": accept}).headers["Content-Type"] == content_type
+    )
+
+
+def test_nothing_acceptable_is_406(get: Get, index: Any) -> None:
+    reply = get("/simple/my-pkg/", headers={"accept": "application/json"})
+    assert reply.status == 406
+    assert "application/vnd.pypi.simple.v1+json" in reply.text
+
+
+def test_a_project_in_an_odd_folder_is_served_normalized(get: Get, index: Any) -> None:
+    page = get("/simple/other-pkg/", headers={"accept": JSON_V1}).json()
+    assert [item["url"] for item in page["files"]] == [f"Other.Pkg/{OTHER}"]
+    reply = get(f"/simple/other-pkg/Other.Pkg/{OTHER}")
+    assert reply.status == 302
+    assert urlsplit(reply.headers["Location"]).path.endswith(f"/Other.Pkg/{OTHER}")
+
+
+def test_yanked_files_show_in_both_renderings(get: Get, index: Any, s3: Any) -> None:
+    upload(s3, f"my-pkg/{WHEEL}.yanked", "Broken: use 1.1 ✓ sorry".encode())
+    html = get("/simple/my-pkg/").text
+    [wheel] = [a for a in Anchors(html).anchors if a["href"].startswith(WHEEL)]
+    assert wheel["data-yanked"] == "Broken: use 1.1 ✓ sorry"
+    page = get("/simple/my-pkg/", headers={"accept": JSON_V1}).json()
+    assert {item["filename"]: item.get("yanked") for item in page["files"]} == {
+        WHEEL: "Broken: use 1.1 ✓ sorry",
+        SDIST: None,
+    }
+
+
+# -- caching ----------------------------------------------------------------
+
+
+def test_pages_have_etags_and_answer_304(get: Get, index: Any, s3: Any) -> None:
+    first = get("/simple/my-pkg/", headers={"accept": JSON_V1})
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "max-age=60"
+    again = get("/simple/my-pkg/", headers={"accept": JSON_V1, "if-none-match": etag})
+    assert again.status == 304
+    assert again.body == b""
+    assert again.headers["ETag"] == etag
+    # Another representation of the page does not match that ETag.
+    assert get("/simple/my-pkg/", headers={"if-none-match": etag}).status == 200
+    # A new upload changes the page and its ETag.
+    _, newer = wheel_bytes("my-pkg", "1.1")
+    upload(s3, "my-pkg/my_pkg-1.1-py3-none-any.whl", newer)
+    after = get("/simple/my-pkg/", headers={"accept": JSON_V1, "if-none-match": etag})
+    assert after.status == 200
+    assert after.headers["ETag"] != etag
+
+
+def test_root_page_answers_304(get: Get, index: Any) -> None:
+    etag = get("/simple/").headers["ETag"]
+    assert get("/simple/", headers={"if-none-match": f'"junk", {etag}'}).status == 304
+
+
+def test_metadata_answers_304(get: Get, index: Any) -> None:
+    first = get(f"/simple/my-pkg/{WHEEL}.metadata")
+    again = get(
+        f"/simple/my-pkg/{WHEEL}.metadata", headers={"if-none-match": first.headers["ETag"]}
+    )
+    assert again.status == 304
+
+
+def test_gzip_when_accepted(get: Get, index: Any) -> None:
+    plain = get("/simple/my-pkg/")
+    zipped = get("/simple/my-pkg/", headers={"accept-encoding": "gzip, deflate"})
+    assert zipped.raw["isBase64Encoded"] is True
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert int(zipped.headers["Content-Length"]) == len(zipped.body)
+    assert gzip.decompress(zipped.body) == plain.body
+    assert "Content-Encoding" not in plain.headers
+    assert int(plain.headers["Content-Length"]) == len(plain.body)
+
+
+def test_content_length_counts_bytes(get: Get, index: Any, s3: Any) -> None:
+    upload(s3, f"my-pkg/{WHEEL}.yanked", "ünïcödé ✓".encode())
+    reply = get("/simple/my-pkg/")
+    assert int(reply.headers["Content-Length"]) == len(reply.body) > len(reply.text)
+
+
+@pytest.mark.parametrize(
+    "path", ["/simple/", "/simple/my-pkg/", f"/simple/my-pkg/{WHEEL}.metadata", "/simple/nope/"]
+)
+def test_head_is_get_without_a_body(get: Get, index: Any, path: str) -> None:
+    full = get(path, headers={"accept-encoding": "gzip"})
+    head = get(path, method="HEAD", headers={"accept-encoding": "gzip"})
+    assert head.status == full.status
+    assert head.body == b""
+    assert head.headers["Content-Length"] == full.headers["Content-Length"]
+
+
+# -- files and fallback -----------------------------------------------------
+
+
+def _query(location: str) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(location).query)
+
+
+def test_file_links_redirect_to_a_fresh_presigned_url(get: Get, index: Any) -> None:
+    reply = get(f"/simple/my-pkg/{WHEEL}")
+    assert reply.status == 302
+    assert reply.headers["Cache-Control"] == "no-store"
+    location = reply.headers["Location"]
+    assert urlsplit(location).path.endswith(f"{BUCKET}/my-pkg/{WHEEL}") or urlsplit(
+        location
+    ).netloc.startswith(BUCKET)
+    query = _query(location)
+    assert query["X-Amz-Expires"] == ["900"]
+    assert "X-Amz-Signature" in query
+
+
+def test_head_of_a_file_is_presigned_for_head(
+    get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import botocore.auth
+
+    fixed = datetime(2026, 11, 25, 10, 0, 0)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: fixed)
+    _, storage = api._runtime()
+
+    def reference(operation: str) -> str:
+        params = {"Bucket": BUCKET, "Key": f"my-pkg/{WHEEL}"}
+        url = storage.client.generate_presigned_url(operation, Params=params, ExpiresIn=900)
+        return _query(url)["X-Amz-Signature"][0]
+
+    head = _query(get(f"/simple/my-pkg/{WHEEL}", method="HEAD").headers["Location"])
+    got = _query(get(f"/simple/my-pkg/{WHEEL}").headers["Location"])
+    assert head["X-Amz-Signature"][0] == reference("head_object") != reference("get_object")
+    assert got["X-Amz-Signature"][0] == reference("get_object")
+
+
+def test_presigned_ttl_is_configurable(
+    get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("S3_PRESIGNED_URL_TTL", "60")
+    api._runtime.cache_clear()
+    assert _query(get(f"/simple/my-pkg/{WHEEL}").headers["Location"])["X-Amz-Expires"] == ["60"]
+
+
+def test_unknown_project_is_404_without_fallback(get: Get, index: Any) -> None:
+    reply = get("/simple/requests/")
+    assert reply.status == 404
+    assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_unknown_project_goes_to_the_fallback_index(
+    get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FALLBACK_INDEX_URL", "https://pypi.org/simple")
+    api._runtime.cache_clear()
+    reply = get("/simple/requests/")
+    assert reply.status == 302
+    assert reply.headers["Location"] == "https://pypi.org/simple/requests/"
+    assert reply.headers["Cache-Control"] == "no-store"
+    # Never for a project that is in the bucket (dependency confusion).
+    assert get("/simple/my-pkg/").status == 200
+    assert get("/simple/other-pkg/").status == 200
+
+
+def test_a_removed_project_falls_back(
+    get: Get, index: Any, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FALLBACK_INDEX_URL", "https://pypi.org/simple/")
+    api._runtime.cache_clear()
+    s3.delete_object(Bucket=BUCKET, Key=f"Other.Pkg/{OTHER}")
+    reindex.handler(s3_event(("ObjectRemoved:Delete", f"Other.Pkg/{OTHER}")), None)
+    assert get("/simple/other-pkg/").status == 302
+    assert [a["href"] for a in Anchors(get("/simple/").text).anchors] == ["my-pkg/"]
+
+
+def test_metadata_of_an_unindexed_file_is_404(get: Get, index: Any) -> None:
+    assert get(f"/simple/my-pkg/{SDIST}.metadata").status == 200
+    assert get("/simple/my-pkg/my_pkg-9.9-py3-none-any.whl.metadata").status == 404
+    assert get("/simple/my-pkg/notes.txt.metadata").status == 404
+
+
+# -- presigned link mode ----------------------------------------------------
+
+
+def test_presigned_links_mode(get: Get, index: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINK_MODE", "presigned")
+    monkeypatch.setenv("S3_PRESIGNED_URL_TTL", "300")
+    api._runtime.cache_clear()
+    reply = get("/simple/my-pkg/")
+    hrefs = [a["href"] for a in Anchors(reply.text).anchors]
+    assert all("X-Amz-Signature=" in href and "#sha256=" in href for href in hrefs)
+    assert all(_query(href.split("#")[0])["X-Amz-Expires"] == ["300"] for href in hrefs)
+    # PEP 658 URLs (link + ".metadata") cannot work on a presigned URL.
+    assert "data-core-metadata" not in reply.text
+    assert "ETag" not in reply.headers
+    assert reply.headers["Cache-Control"] == "max-age=60"
+    monkeypatch.setenv("S3_PRESIGNED_URL_TTL", "20")
+    api._runtime.cache_clear()
+    assert get("/simple/my-pkg/").headers["Cache-Control"] == "max-age=10"
+
+
+# -- the Lambda side --------------------------------------------------------
+
+
+def test_named_stage_prefix_is_stripped(s3: Any, index: Any) -> None:
+    reply = Reply(api.handler(http_event("/simple/my-pkg/", stage="prod"), None))
+    assert reply.status == 200
+    root = Reply(api.handler(http_event("/", stage="prod"), None))
+    assert root.headers["Location"] == "simple/"
+
+
+def test_one_s3_request_per_page_and_none_per_file_link(
+    s3: Any, index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api._runtime.cache_clear()
+    _, storage = api._runtime()
+    sent: list[str] = []
+    storage.client.meta.events.register(
+        "before-send.s3.*", lambda request, **_: sent.append(f"{request.method} {request.url}")
+    )
+
+    def count(path: str, **headers: str) -> int:
+        sent.clear()
+        api.handler(http_event(path, headers=headers), None)
+        return len(sent)
+
+    assert count("/simple/") == 1
+    assert count("/simple/my-pkg/", accept=PIP_ACCEPT) == 1
+    assert count("/simple/my-pkg/", accept="text/html") == 1
+    assert count(f"/simple/my-pkg/{WHEEL}.metadata") == 1
+    assert count(f"/simple/my-pkg/{WHEEL}") == 0
+    assert count("/simple/My.Pkg/") == 0
+    assert count("/simple/nope/") == 1
+
+
+def test_the_s3_client_is_made_once_per_container(
+    s3: Any, index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    real = api.make_client
+
+    def counting() -> Any:
+        made.append(1)
+        return real()
+
+    monkeypatch.setattr(api, "make_client", counting)
+    api._runtime.cache_clear()
+    for _ in range(3):
+        api.handler(http_event("/simple/my-pkg/"), None)
+    assert made == [1]
+
+
+def test_one_log_line_per_request_without_secrets(
+    get: Get, index: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="serverless_pypi"):
+        caplog.clear()
+        get(f"/simple/my-pkg/{WHEEL}", headers={"authorization": "Basic c2VjcmV0OnNlY3JldA=="})
+    lines = [r.getMessage() for r in caplog.records if r.name == "serverless_pypi.api"]
+    assert len(lines) == 1
+    method, path, status, elapsed = lines[0].split(" ")
+    assert (method, path, status) == ("GET", f"/simple/my-pkg/{WHEEL}", "302")
+    assert elapsed.endswith("ms")
+    logged = caplog.text
+    for secret in ("X-Amz-Signature", "X-Amz-Security-Token", "c2VjcmV0", "testing"):
+        assert secret not in logged
+
+
+def test_a_missing_bucket_setting_is_a_clear_500(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("S3_BUCKET")
+    api._runtime.cache_clear()
+    with caplog.at_level(logging.ERROR):
+        reply = Reply(api.handler(http_event("/simple/"), None))
+    assert reply.status == 500
+    assert "S3_BUCKET is not set" in caplog.text
+
+
+def test_storage_errors_are_502(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("S3_BUCKET", "no-such-bucket-here")
+    api._runtime.cache_clear()
+    assert Reply(api.handler(http_event("/simple/x/"), None)).status == 502
+
+
+def test_malformed_events_are_400(s3: Any) -> None:
+    event = http_event("/simple/")
+    event["body"], event["isBase64Encoded"] = "!!!not base64!!!", True
+    assert Reply(api.handler(event, None)).status == 400
+    assert Reply(api.handler({"rawPath": "/simple/"}, None)).status == 400
+    assert Reply(api.handler(None, None)).status == 400
+    assert Reply(api.handler(json.loads("[]"), None)).status == 400

@@ -1,0 +1,145 @@
+"""Reading distributions from S3: whole, streamed, or by ranges."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import zipfile
+from typing import Any
+
+import pytest
+
+from serverless_pypi import distfile
+from serverless_pypi.names import parse_filename
+from serverless_pypi.storage import ObjectInfo, Storage
+from tests.builders import sdist_bytes, wheel_bytes
+from tests.conftest import BUCKET
+
+
+class CountingStorage(Storage):
+    """A Storage that counts the requests and bytes it reads."""
+
+    def __init__(self, inner: Storage) -> None:
+        super().__init__(inner.client, inner.bucket)
+        self.calls: list[str] = []
+        self.bytes_read = 0
+
+    def get_range(self, key: str, start: int, end: int, etag: str) -> bytes:
+        data = super().get_range(key, start, end, etag)
+        self.calls.append("get_range")
+        self.bytes_read += len(data)
+        return data
+
+    def open(self, key: str, etag: str) -> Any:
+        self.calls.append("open")
+        return super().open(key, etag)
+
+    def head(self, key: str, checksum: bool = False) -> Any:
+        self.calls.append("head")
+        return super().head(key, checksum)
+
+
+def _big_wheel(size: int) -> tuple[str, bytes]:
+    # Incompressible payload so the wheel really is that large.
+    payload = {"my_pkg/blob.bin": os.urandom(size)}
+    return wheel_bytes("my-pkg", "1.0", requires_python=">=3.10", extra_files=payload)
+
+
+def _upload(s3: Any, key: str, data: bytes, **kwargs: Any) -> ObjectInfo:
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data, **kwargs)
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    return ObjectInfo(key, head["ETag"], head["ContentLength"], head["LastModified"])
+
+
+def test_small_wheel_read_in_one_request(s3: Any, storage: Storage) -> None:
+    filename, data = wheel_bytes("my-pkg", "1.0", requires_python=">=3.9")
+    obj = _upload(s3, f"my-pkg/{filename}", data)
+    counting = CountingStorage(storage)
+    found = distfile.inspect(counting, obj, parse_filename(filename, "my-pkg"))  # type: ignore[arg-type]
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.parsed is not None and found.parsed.requires_python == ">=3.9"
+    assert counting.calls == ["get_range"]
+
+
+def test_large_wheel_is_streamed_once_and_metadata_comes_from_the_tail(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(distfile, "SMALL_FILE", 64 * 1024)
+    filename, data = _big_wheel(300 * 1024)
+    obj = _upload(s3, f"my-pkg/{filename}", data)
+    counting = CountingStorage(storage)
+    found = distfile.inspect(counting, obj, parse_filename(filename, "my-pkg"))  # type: ignore[arg-type]
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.parsed is not None and found.parsed.requires_python == ">=3.10"
+    # No checksum in S3: one HEAD to learn that, one streamed GET, nothing more.
+    assert counting.calls == ["head", "open"]
+
+
+def test_large_wheel_with_s3_checksum_reads_only_the_central_directory(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(distfile, "SMALL_FILE", 64 * 1024)
+    monkeypatch.setattr(distfile, "_WINDOW", 16 * 1024)
+    filename, data = _big_wheel(2 * 1024 * 1024)
+    obj = _upload(s3, f"my-pkg/{filename}", data, ChecksumAlgorithm="SHA256")
+    counting = CountingStorage(storage)
+    found = distfile.inspect(counting, obj, parse_filename(filename, "my-pkg"))  # type: ignore[arg-type]
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.parsed is not None and found.parsed.version == "1.0"
+    assert "open" not in counting.calls
+    assert counting.bytes_read < 100 * 1024 < len(data)
+
+
+def test_large_sdist_is_streamed(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(distfile, "SMALL_FILE", 1024)
+    filename, data = sdist_bytes("my-pkg", "2.0", requires_python=">=3.7")
+    obj = _upload(s3, f"my-pkg/{filename}", data)
+    found = distfile.inspect(storage, obj, parse_filename(filename, "my-pkg"))  # type: ignore[arg-type]
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.parsed is not None and found.parsed.requires_python == ">=3.7"
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_corrupt_files_are_hashed_without_metadata(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch, small: bool
+) -> None:
+    if not small:
+        monkeypatch.setattr(distfile, "SMALL_FILE", 16)
+    for filename, data in [
+        ("my_pkg-1.0-py3-none-any.whl", b"PK\x03\x04 this is not a zip" * 10),
+        ("my_pkg-1.0.tar.gz", b"\x1f\x8b\x08 truncated gzip" * 10),
+        ("my_pkg-1.1-py3-none-any.whl", wheel_bytes("my-pkg", "1.1")[1][:-200]),
+    ]:
+        obj = _upload(s3, f"my-pkg/{filename}", data)
+        found = distfile.inspect(storage, obj, parse_filename(filename, "my-pkg"))  # type: ignore[arg-type]
+        assert found.sha256 == hashlib.sha256(data).hexdigest()
+        assert found.metadata is None
+        assert found.problem
+
+
+def test_range_file_serves_reads_from_the_tail_without_fetching() -> None:
+    data = bytes(range(256)) * 40
+    fetched: list[tuple[int, int]] = []
+
+    def fetch(start: int, end: int) -> bytes:
+        fetched.append((start, end))
+        return data[start : end + 1]
+
+    tail = (len(data) - 1000, data[-1000:])
+    source = distfile.RangeFile(fetch, len(data), tail=tail)
+    source.seek(-500, io.SEEK_END)
+    assert source.read(100) == data[-500:-400]
+    assert fetched == []
+    source.seek(10)
+    assert source.read(20) == data[10:30]
+    assert len(fetched) == 1
+
+
+def test_range_file_works_as_a_zip_source() -> None:
+    _, data = wheel_bytes("my-pkg", "1.0")
+    source = distfile.RangeFile(lambda start, end: data[start : end + 1], len(data))
+    with zipfile.ZipFile(io.BufferedReader(source)) as archive:
+        assert any(name.endswith("METADATA") for name in archive.namelist())

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from serverless_pypi import metadata as core
+from tests.builders import metadata_text, sdist_bytes, wheel_bytes
+
+
+def _zip(data: bytes) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(data))
+
+
+def test_wheel_metadata_is_the_dist_info_file() -> None:
+    _, data = wheel_bytes("My.Pkg", "1.0", requires_python=">=3.9", requires=["dep>=1"])
+    found = core.from_wheel(_zip(data), "my-pkg")
+    parsed = core.parse(found)
+    assert (parsed.name, parsed.version, parsed.requires_python) == ("My.Pkg", "1.0", ">=3.9")
+    assert b"Requires-Dist: dep>=1" in found
+
+
+def test_wheel_with_a_vendored_dist_info_picks_its_own() -> None:
+    vendored = {"vendored-2.0.dist-info/METADATA": metadata_text("vendored", "2.0").encode()}
+    _, data = wheel_bytes("my-pkg", "1.0", extra_files=vendored)
+    assert core.parse(core.from_wheel(_zip(data), "my-pkg")).name == "my-pkg"
+
+
+def test_wheel_without_metadata_is_an_error() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("my_pkg/__init__.py", "")
+    with pytest.raises(core.MetadataError):
+        core.from_wheel(_zip(buffer.getvalue()), "my-pkg")
+
+
+def test_huge_metadata_is_refused() -> None:
+    huge = metadata_text("my-pkg", "1.0") + "x" * (core.MAX_METADATA_BYTES + 1)
+    _, data = wheel_bytes("my-pkg", "1.0", metadata=huge)
+    with pytest.raises(core.MetadataError, match="bytes"):
+        core.from_wheel(_zip(data), "my-pkg")
+
+
+def test_sdist_pkg_info_from_tar_and_zip() -> None:
+    _, tar = sdist_bytes("my-pkg", "1.0", requires_python=">=3.8")
+    _, zipped = sdist_bytes("my-pkg", "1.0", fmt="zip", requires_python=">=3.8")
+    from_tar = core.from_sdist_tar(io.BytesIO(tar))
+    assert from_tar == core.from_sdist_zip(_zip(zipped))
+    assert core.parse(from_tar).requires_python == ">=3.8"
+
+
+def test_sdist_without_pkg_info_is_an_error() -> None:
+    _, tar = sdist_bytes("my-pkg", "1.0", with_pkg_info=False)
+    with pytest.raises(core.MetadataError):
+        core.from_sdist_tar(io.BytesIO(tar))
+
+
+@pytest.mark.parametrize(
+    ("version", "dynamic", "reliable"),
+    [
+        ("2.1", (), False),
+        ("2.2", (), True),
+        ("2.4", ("Requires-Dist",), False),
+        ("2.4", ("Requires-Python",), False),
+        ("2.3", ("Summary",), True),
+        ("garbage", (), False),
+    ],
+)
+def test_sdist_metadata_reliability(version: str, dynamic: tuple[str, ...], reliable: bool) -> None:
+    text = metadata_text("my-pkg", "1.0", metadata_version=version, dynamic=dynamic)
+    assert core.parse(text.encode()).reliable is reliable
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"   \n",
+        b"Metadata-Version: 2.1\n",
+        b"Name: x\n\xff\xfe\n",
+        b"\x00\x01\x02 binary junk",
+    ],
+)
+def test_unusable_metadata_is_an_error(data: bytes) -> None:
+    with pytest.raises(core.MetadataError):
+        core.parse(data)
+
+
+def test_folded_and_odd_headers_are_read() -> None:
+    text = "Metadata-Version: 2.1\nName: my-pkg\nVersion: 1.0\nRequires-Python: >=3.8,\n  <4\n\n"
+    assert core.parse(text.encode()).requires_python == ">=3.8, <4"

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+
+from serverless_pypi.names import is_valid_name, normalize, parse_filename, version_key
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("my-pkg", "my-pkg"),
+        ("My.Pkg", "my-pkg"),
+        ("my_pkg", "my-pkg"),
+        ("MY__--..pkg", "my-pkg"),
+        ("Django", "django"),
+        ("zope.interface", "zope-interface"),
+    ],
+)
+def test_normalize(name: str, expected: str) -> None:
+    assert normalize(name) == expected
+
+
+@pytest.mark.parametrize("name", ["a", "A1", "my-pkg", "my.pkg_2", "x0"])
+def test_valid_names(name: str) -> None:
+    assert is_valid_name(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["", "-pkg", "pkg-", ".serverless-pypi", "a b", "a/b", "..", "é", "pkg\x00"]
+)
+def test_invalid_names(name: str) -> None:
+    assert not is_valid_name(name)
+
+
+@pytest.mark.parametrize(
+    ("filename", "project", "version", "kind"),
+    [
+        ("my_pkg-1.0-py3-none-any.whl", "my-pkg", "1.0", "wheel"),
+        (
+            "My.Pkg-2.0.post1-1-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "my-pkg",
+            "2.0.post1",
+            "wheel",
+        ),
+        ("my_pkg-1.0+local.7-py3-none-any.whl", "my-pkg", "1.0+local.7", "wheel"),
+        ("my_pkg-1.0.tar.gz", "my-pkg", "1.0", "sdist"),
+        ("my-pkg-1.0rc1.tar.gz", "my-pkg", "1.0rc1", "sdist"),
+        ("my.pkg-3.zip", "my-pkg", "3", "sdist"),
+    ],
+)
+def test_parse_distribution(filename: str, project: str, version: str, kind: str) -> None:
+    dist = parse_filename(filename, project)
+    assert dist is not None
+    assert (dist.version, dist.kind, dist.project) == (version, kind, project)
+
+
+@pytest.mark.parametrize(
+    ("filename", "project"),
+    [
+        ("other-1.0-py3-none-any.whl", "my-pkg"),  # another project's wheel
+        ("my_pkg-1.0.whl", "my-pkg"),  # not a wheel name
+        ("README.md", "my-pkg"),
+        ("my_pkg-1.0.egg", "my-pkg"),
+        ("my_pkg.tar.gz", "my-pkg"),  # no version
+        ("my-pkg-.tar.gz", "my-pkg"),
+        ("../my_pkg-1.0.tar.gz", "my-pkg"),
+        ("my_pkg-1.0\n.tar.gz", "my-pkg"),
+        ("my_pkg-1.0-py3-none-any.whl/x", "my-pkg"),
+    ],
+)
+def test_not_a_distribution_of_the_project(filename: str, project: str) -> None:
+    assert parse_filename(filename, project) is None
+
+
+def test_versions_sort_as_pep_440() -> None:
+    ordered = [
+        "0.9",
+        "1.0.dev0",
+        "1.0a1",
+        "1.0a2.dev1",
+        "1.0a2",
+        "1.0b1",
+        "1.0rc1",
+        "1.0",
+        "1.0+local.1",
+        "1.0.post1.dev0",
+        "1.0.post1",
+        "1.0.1",
+        "1.10",
+        "2!0.1",
+    ]
+    shuffled = ordered[1::2] + ordered[::2]
+    assert sorted(shuffled, key=version_key) == ordered
+
+
+def test_equal_versions_compare_equal() -> None:
+    assert version_key("1.0") == version_key("1.0.0") == version_key("v1.0")
+
+
+def test_invalid_versions_sort_first() -> None:
+    assert sorted(["1.0", "banana"], key=version_key) == ["banana", "1.0"]

@@ -1,0 +1,168 @@
+"""The two renderings of one model, against golden files."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serverless_pypi import simple
+
+GOLDEN = Path(__file__).parent / "golden"
+H1, H2, H3, H4 = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
+M1 = "e" * 64
+
+MANIFEST: dict[str, Any] = {
+    "schema": 1,
+    "name": "my-pkg",
+    "folders": ["My.Pkg", "my-pkg"],
+    "files": [
+        {
+            "filename": "my-pkg-0.9.tar.gz",
+            "key": "my-pkg/my-pkg-0.9.tar.gz",
+            "version": "0.9",
+            "size": 900,
+            "etag": '"e0"',
+            "sha256": H1,
+            "upload-time": "2026-01-01T00:00:00.000000Z",
+            "yanked": True,
+            "marker-etag": '"m0"',
+        },
+        {
+            "filename": "my_pkg-1.0-py3-none-any.whl",
+            "key": "my-pkg/my_pkg-1.0-py3-none-any.whl",
+            "version": "1.0",
+            "size": 1000,
+            "etag": '"e1"',
+            "sha256": H2,
+            "upload-time": "2026-01-02T03:04:05.000000Z",
+            "requires-python": ">=3.9,<4",
+            "core-metadata": M1,
+        },
+        {
+            "filename": "my_pkg-1.0+local-py3-none-any.whl",
+            "key": "My.Pkg/my_pkg-1.0+local-py3-none-any.whl",
+            "version": "1.0+local",
+            "size": 1001,
+            "etag": '"e2"',
+            "sha256": H3,
+            "upload-time": "2026-01-03T00:00:00.000000Z",
+            "yanked": 'broken <build> & "worse"',
+            "marker-etag": '"m2"',
+        },
+        {
+            "filename": "my_pkg-2.0.tar.gz",
+            "key": "my-pkg/my_pkg-2.0.tar.gz",
+            "version": "2.0",
+            "size": 2000,
+            "etag": '"e3"',
+            "sha256": H4,
+            "upload-time": "2026-01-04T00:00:00.000000Z",
+        },
+    ],
+}
+
+LINK = functools.partial(simple.relative_url, "my-pkg")
+
+
+def _golden(name: str, actual: str) -> str:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(actual)
+    return path.read_text()
+
+
+def test_project_html_matches_golden() -> None:
+    html = simple.project_html(MANIFEST, LINK, with_metadata=True)
+    assert html == _golden("project.html", html)
+
+
+def test_project_json_matches_golden() -> None:
+    body = simple.project_json(MANIFEST, LINK, with_metadata=True)
+    pretty = json.dumps(json.loads(body), indent=2) + "\n"
+    assert pretty == _golden("project.json", pretty)
+
+
+def test_root_renderings_match_golden() -> None:
+    html = simple.root_html(["my-pkg", "other-pkg"])
+    assert html == _golden("root.html", html)
+    body = json.loads(simple.root_json(["my-pkg", "other-pkg"]))
+    assert body == {
+        "meta": {"api-version": "1.1"},
+        "projects": [{"name": "my-pkg"}, {"name": "other-pkg"}],
+    }
+
+
+class _Anchors(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.anchors: list[dict[str, str | None]] = []
+        self.meta: dict[str, str | None] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.anchors.append(dict(attrs))
+        if tag == "meta":
+            found = dict(attrs)
+            self.meta[str(found.get("name"))] = found.get("content")
+
+
+def test_html_and_json_say_the_same() -> None:
+    parser = _Anchors()
+    parser.feed(simple.project_html(MANIFEST, LINK, with_metadata=True))
+    page = json.loads(simple.project_json(MANIFEST, LINK, with_metadata=True))
+    assert parser.meta["pypi:repository-version"] == page["meta"]["api-version"] == "1.1"
+    assert len(parser.anchors) == len(page["files"]) == 4
+    for anchor, item in zip(parser.anchors, page["files"], strict=True):
+        href = str(anchor["href"])
+        assert href == f"{item['url']}#sha256={item['hashes']['sha256']}"
+        assert anchor.get("data-requires-python") == item.get("requires-python")
+        metadata = item.get("core-metadata")
+        assert metadata == item.get("dist-info-metadata")
+        expected = f"sha256={metadata['sha256']}" if metadata else None
+        assert anchor.get("data-core-metadata") == expected
+        assert anchor.get("data-dist-info-metadata") == expected
+        yanked = item.get("yanked", False)
+        if yanked is False:
+            assert "data-yanked" not in anchor
+        else:
+            assert anchor["data-yanked"] == ("" if yanked is True else yanked)
+
+
+def test_versions_in_file_order_without_duplicates() -> None:
+    page = json.loads(simple.project_json(MANIFEST, LINK, with_metadata=True))
+    assert page["versions"] == ["0.9", "1.0", "1.0+local", "2.0"]
+
+
+def test_values_are_escaped_in_html() -> None:
+    hostile = json.loads(json.dumps(MANIFEST))
+    hostile["name"] = "<script>alert(1)</script>"
+    hostile["files"][1]["filename"] = 'x"><img src=x onerror=alert(1)>.whl'
+    hostile["files"][1]["requires-python"] = '"><script>'
+    html = simple.project_html(hostile, LINK, with_metadata=True)
+    assert "<script>" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_links_from_a_differently_spelled_folder_keep_the_folder() -> None:
+    assert LINK(MANIFEST["files"][1]) == "my_pkg-1.0-py3-none-any.whl"
+    assert LINK(MANIFEST["files"][2]) == "My.Pkg/my_pkg-1.0%2Blocal-py3-none-any.whl"
+
+
+def test_no_metadata_announced_when_disabled() -> None:
+    html = simple.project_html(MANIFEST, LINK, with_metadata=False)
+    assert "data-core-metadata" not in html
+    page = json.loads(simple.project_json(MANIFEST, LINK, with_metadata=False))
+    assert not any("core-metadata" in item for item in page["files"])
+
+
+@pytest.mark.parametrize("render", [simple.project_html, simple.project_json])
+def test_an_empty_project_renders(render: Any) -> None:
+    empty = {"schema": 1, "name": "x", "folders": [], "files": []}
+    assert render(empty, LINK, True)
