@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from serverless_pypi import api, reindex
 from serverless_pypi.storage import Storage, make_client
@@ -38,18 +40,31 @@ def _fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
 
 
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """moto's server on loopback: the api's own HTTP client and boto3 both talk to it."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A moto S3 with the index bucket, and handlers configured for it."""
+def s3(monkeypatch: pytest.MonkeyPatch, moto_url: str) -> Iterator[Any]:
+    """A fresh moto S3 with the index bucket, and handlers configured for it."""
+    reset = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=10).close()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("S3_BUCKET", BUCKET)
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        api._runtime.cache_clear()
-        reindex._runtime.cache_clear()
-        yield client
-        api._runtime.cache_clear()
-        reindex._runtime.cache_clear()
+    client = boto3.client("s3", region_name="us-east-1")
+    client.create_bucket(Bucket=BUCKET)
+    api._runtime.cache_clear()
+    reindex._runtime.cache_clear()
+    yield client
+    api._runtime.cache_clear()
+    reindex._runtime.cache_clear()
 
 
 @pytest.fixture

@@ -6,14 +6,17 @@ import gzip
 import hashlib
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
+import botocore.auth
 import pytest
+from botocore.config import Config
 
-from serverless_pypi import api, reindex
+from serverless_pypi import api, reindex, s3http
 from serverless_pypi.negotiate import HTML_V1, JSON_V1
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, Get, Reply, http_event, s3_event
@@ -295,21 +298,20 @@ def test_file_links_redirect_to_a_fresh_presigned_url(get: Get, index: Any) -> N
 def test_head_of_a_file_is_presigned_for_head(
     get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import botocore.auth
-
-    fixed = datetime(2026, 11, 25, 10, 0, 0)
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: fixed)
-    _, storage = api._runtime()
+    fixed = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
+    monkeypatch.setattr(s3http, "_now", lambda: fixed)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: fixed.replace(tzinfo=None))
+    client = boto3.client("s3", config=Config(signature_version="s3v4"))
 
     def reference(operation: str) -> str:
         params = {"Bucket": BUCKET, "Key": f"my-pkg/{WHEEL}"}
-        url = storage.client.generate_presigned_url(operation, Params=params, ExpiresIn=900)
-        return _query(url)["X-Amz-Signature"][0]
+        return client.generate_presigned_url(operation, Params=params, ExpiresIn=900)
 
-    head = _query(get(f"/simple/my-pkg/{WHEEL}", method="HEAD").headers["Location"])
-    got = _query(get(f"/simple/my-pkg/{WHEEL}").headers["Location"])
-    assert head["X-Amz-Signature"][0] == reference("head_object") != reference("get_object")
-    assert got["X-Amz-Signature"][0] == reference("get_object")
+    head = get(f"/simple/my-pkg/{WHEEL}", method="HEAD").headers["Location"]
+    got = get(f"/simple/my-pkg/{WHEEL}").headers["Location"]
+    assert _query(head) == _query(reference("head_object"))
+    assert _query(got) == _query(reference("get_object"))
+    assert _query(head)["X-Amz-Signature"] != _query(got)["X-Amz-Signature"]
 
 
 def test_presigned_ttl_is_configurable(
@@ -387,20 +389,15 @@ def test_named_stage_prefix_is_stripped(s3: Any, index: Any) -> None:
     assert root.headers["Location"] == "simple/"
 
 
-def test_one_s3_request_per_page_and_none_per_file_link(
-    s3: Any, index: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_one_s3_request_per_page_and_none_per_file_link(s3: Any, index: Any) -> None:
     api._runtime.cache_clear()
-    _, storage = api._runtime()
-    sent: list[str] = []
-    storage.client.meta.events.register(
-        "before-send.s3.*", lambda request, **_: sent.append(f"{request.method} {request.url}")
-    )
+    _, reader = api._runtime()
+    assert isinstance(reader, s3http.S3Reader)
 
     def count(path: str, **headers: str) -> int:
-        sent.clear()
+        before = reader.requests
         api.handler(http_event(path, headers=headers), None)
-        return len(sent)
+        return reader.requests - before
 
     assert count("/simple/") == 1
     assert count("/simple/my-pkg/", accept=PIP_ACCEPT) == 1
@@ -411,21 +408,21 @@ def test_one_s3_request_per_page_and_none_per_file_link(
     assert count("/simple/nope/") == 1
 
 
-def test_the_s3_client_is_made_once_per_container(
+def test_the_s3_reader_is_made_once_per_container(
     s3: Any, index: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made: list[int] = []
-    real = api.make_client
+    made: list[str] = []
+    real = s3http.S3Reader.from_env
 
-    def counting() -> Any:
-        made.append(1)
-        return real()
+    def counting(bucket: str) -> s3http.S3Reader:
+        made.append(bucket)
+        return real(bucket)
 
-    monkeypatch.setattr(api, "make_client", counting)
+    monkeypatch.setattr(s3http.S3Reader, "from_env", counting)
     api._runtime.cache_clear()
     for _ in range(3):
         api.handler(http_event("/simple/my-pkg/"), None)
-    assert made == [1]
+    assert made == [BUCKET]
 
 
 def test_one_log_line_per_request_without_secrets(

@@ -23,14 +23,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from . import negotiate, simple
 from .config import ConfigError, Settings
 from .http import BadRequest, Request, Response
 from .layout import ROOT_JSON, manifest_key, metadata_key
 from .names import is_valid_name, normalize, parse_filename
-from .storage import Blob, NotModified, Storage, make_client
+from .objects import Blob, NotModified, Reader
+from .s3http import S3Reader, StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +46,11 @@ _NO_STORE = "no-store"
 
 
 @functools.cache
-def _runtime() -> tuple[Settings, Storage]:
-    """Settings and the S3 client, made once per container."""
+def _runtime() -> tuple[Settings, Reader]:
+    """Settings and the S3 reader, made once per container."""
     logging.getLogger("serverless_pypi").setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
     settings = Settings.from_env()
-    return settings, Storage(make_client(), settings.bucket)
+    return settings, S3Reader.from_env(settings.bucket)
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
@@ -65,7 +64,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     except ConfigError as error:
         logger.error("configuration: %s", error)
         response = Response.text(500, "The index is misconfigured; its log says how.")
-    except (ClientError, BotoCoreError) as error:
+    except StorageError as error:
         logger.error("storage error: %s", error)
         response = Response.text(502, "The index storage did not answer; try again.")
     except Exception:
@@ -112,7 +111,7 @@ def _segments(path: str) -> list[str]:
     return segments
 
 
-def route(request: Request, settings: Settings, storage: Storage) -> Response:
+def route(request: Request, settings: Settings, storage: Reader) -> Response:
     if request.method not in ("GET", "HEAD"):
         return Response.text(405, "Only GET and HEAD are allowed.", Allow=ALLOW)
     if len(request.path) > MAX_PATH:
@@ -129,7 +128,7 @@ def _not_found() -> Response:
 
 
 def _dispatch(
-    request: Request, settings: Settings, storage: Storage, segments: list[str]
+    request: Request, settings: Settings, storage: Reader, segments: list[str]
 ) -> Response:
     if segments in ([""], ["simple"]):
         return Response.redirect(301, "simple/", "max-age=86400")
@@ -191,7 +190,7 @@ def _page_headers(media: str, settings: Settings, etag: str | None) -> dict[str,
     return headers
 
 
-def _root_page(request: Request, settings: Settings, storage: Storage) -> Response:
+def _root_page(request: Request, settings: Settings, storage: Reader) -> Response:
     media = _negotiated(request)
     if isinstance(media, Response):
         return media
@@ -208,7 +207,7 @@ def _root_page(request: Request, settings: Settings, storage: Storage) -> Respon
     return Response(200, render(projects).encode(), _page_headers(media, settings, etag))
 
 
-def _project_page(request: Request, settings: Settings, storage: Storage, project: str) -> Response:
+def _project_page(request: Request, settings: Settings, storage: Reader, project: str) -> Response:
     media = _negotiated(request)
     if isinstance(media, Response):
         return media
@@ -246,7 +245,7 @@ def _unknown_project(settings: Settings, project: str) -> Response:
 def _file(
     request: Request,
     settings: Settings,
-    storage: Storage,
+    storage: Reader,
     project: str,
     folder: str,
     filename: str,
@@ -262,7 +261,7 @@ def _file(
 
 
 def _metadata(
-    request: Request, settings: Settings, storage: Storage, project: str, filename: str
+    request: Request, settings: Settings, storage: Reader, project: str, filename: str
 ) -> Response:
     if parse_filename(filename, project) is None:
         raise _NotFound

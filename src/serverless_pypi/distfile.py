@@ -21,7 +21,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import metadata as core
 from .names import Distribution
-from .storage import ObjectInfo, ObjectMissing, PreconditionFailed, Storage
+from .objects import ObjectInfo, ObjectMissing, PreconditionFailed
+from .storage import Storage
 
 logger = logging.getLogger(__name__)
 

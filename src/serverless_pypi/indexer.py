@@ -29,7 +29,8 @@ from .layout import (
     metadata_key,
 )
 from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, parse_filename, version_key
-from .storage import Blob, ObjectInfo, ObjectMissing, PreconditionFailed, Storage
+from .objects import Blob, ObjectInfo, ObjectMissing, PreconditionFailed
+from .storage import Storage
 
 logger = logging.getLogger(__name__)
 

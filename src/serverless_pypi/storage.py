@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from .objects import (
+    NOT_MODIFIED,
+    Blob,
+    NotModified,
+    ObjectInfo,
+    ObjectMissing,
+    PreconditionFailed,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -25,36 +32,6 @@ CLIENT_CONFIG = Config(
     read_timeout=30,
     signature_version="s3v4",
 )
-
-
-class PreconditionFailed(Exception):
-    """A conditional request lost a race: the object changed in between."""
-
-
-class ObjectMissing(Exception):
-    """The object is gone (deleted after it was listed)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectInfo:
-    key: str
-    etag: str
-    size: int
-    last_modified: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Blob:
-    body: bytes
-    etag: str
-    metadata: Mapping[str, str] = field(default_factory=dict)
-
-
-class NotModified:
-    """The object still has the ETag the caller named."""
-
-
-NOT_MODIFIED = NotModified()
 
 
 def make_client() -> S3Client:

@@ -1,0 +1,46 @@
+"""What the storage layers hand back (no AWS SDK needed to import these)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class PreconditionFailed(Exception):
+    """A conditional request lost a race: the object changed in between."""
+
+
+class ObjectMissing(Exception):
+    """The object is gone (deleted after it was listed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    etag: str
+    size: int
+    last_modified: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    body: bytes
+    etag: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+class NotModified:
+    """The object still has the ETag the caller named."""
+
+
+NOT_MODIFIED = NotModified()
+
+
+class Reader(Protocol):
+    """What the api needs from S3: one GET per page, and presigned URLs."""
+
+    def get(self, key: str, if_none_match: str | None = None) -> Blob | NotModified | None: ...
+
+    def presign(self, key: str, method: str, ttl: int) -> str: ...
