@@ -39,6 +39,11 @@ package: $(STAMP) ## rebuild package/serverless-pypi.zip from src/
 package-check: $(STAMP)
 	$(BIN)/python scripts/build_lambda.py --check
 
+DIST ?= dist
+PORT ?= 8000
+serve: $(STAMP) ## the index on loopback with an embedded S3, seeded from ./dist if present
+	$(BIN)/python -m serverless_pypi serve --port $(PORT) $(if $(wildcard $(DIST)/*),--dist $(DIST))
+
 clean:
 	rm -rf $(VENV) .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

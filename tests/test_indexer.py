@@ -322,7 +322,9 @@ def test_rebuild_indexes_a_bucket_filled_by_another_tool(s3: Any, storage: Stora
     stale = {"schema": 1, "name": "gone", "folders": ["gone"], "files": [{"filename": "x"}]}
     put(s3, manifest_key("gone"), json.dumps(stale).encode())
     seen: list[str] = []
-    batch = indexer.rebuild(storage, progress=lambda result: seen.append(result.project))
+    batch = indexer.rebuild(
+        storage, progress=lambda done, total, result: seen.append(result.project)
+    )
     assert not batch.failures
     assert sorted(seen) == ["buzz-pkg", "fizz", "gone"]
     assert batch.files == 3

@@ -345,6 +345,10 @@ def update_root(
 # -- many projects at once --------------------------------------------------
 
 
+# Called after each project: (projects done, projects in all, the result).
+Progress = Callable[[int, int, ProjectResult], None]
+
+
 @dataclass(frozen=True, slots=True)
 class BatchResult:
     results: tuple[ProjectResult, ...]
@@ -359,7 +363,7 @@ def reindex_projects(
     storage: Storage,
     projects: Mapping[str, Iterable[str]],
     snapshots: Mapping[str, Snapshot] | None = None,
-    progress: Callable[[ProjectResult], None] | None = None,
+    progress: Progress | None = None,
 ) -> BatchResult:
     """Reindex several projects (in threads); a failing project does not stop the rest."""
     results: list[ProjectResult] = []
@@ -380,13 +384,11 @@ def reindex_projects(
                 continue
             results.append(result)
             if progress is not None:
-                progress(result)
+                progress(len(results) + len(failures), len(projects), result)
     return BatchResult(tuple(results), failures)
 
 
-def rebuild(
-    storage: Storage, progress: Callable[[ProjectResult], None] | None = None
-) -> BatchResult:
+def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
     """Re-derive every project in the bucket and the root index (for a bucket filled elsewhere)."""
     by_folder: dict[str, list[ObjectInfo]] = {}
     # Project names start with a letter or digit, all after "/": starting

@@ -1,0 +1,208 @@
+"""The local server and the command line."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from serverless_pypi import api, cli
+from serverless_pypi.indexer import ProjectResult
+from serverless_pypi.server import build_event, make_server
+from tests.builders import sdist_bytes, wheel_bytes, write
+from tests.conftest import BUCKET
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_events_are_built_as_api_gateway_builds_them() -> None:
+    event = build_event(
+        "GET",
+        "/simple/My%20Pkg/?a=1&a=2&b=",
+        [
+            ("Host", "example.com"),
+            ("Accept", "text/html"),
+            ("X-Dup", "1"),
+            ("x-dup", "2"),
+            ("Cookie", "a=1; b=2"),
+        ],
+        b"\x00binary",
+        "10.0.0.1",
+    )
+    assert event["version"] == "2.0"
+    assert event["rawPath"] == "/simple/My%20Pkg/"
+    assert event["rawQueryString"] == "a=1&a=2&b="
+    assert event["queryStringParameters"] == {"a": "1,2", "b": ""}
+    assert event["headers"] == {"host": "example.com", "accept": "text/html", "x-dup": "1,2"}
+    assert event["cookies"] == ["a=1", "b=2"]
+    context = event["requestContext"]
+    assert context["http"]["method"] == "GET"
+    assert context["http"]["path"] == "/simple/My Pkg/"
+    assert context["http"]["sourceIp"] == "10.0.0.1"
+    assert context["stage"] == "$default"
+    assert event["isBase64Encoded"] is True
+    assert event["body"] == "AGJpbmFyeQ=="
+
+
+@pytest.fixture
+def served(s3: Any) -> Iterator[str]:
+    for version in ("1.0", "1.1", "1.2"):
+        name, wheel = wheel_bytes("my-pkg", version)
+        s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{name}", Body=wheel)
+    from serverless_pypi import reindex
+
+    reindex.rebuild()
+    server = make_server("127.0.0.1", 0, api.handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _open(url: str, method: str = "GET", **headers: str) -> Any:
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, method=method, headers=headers)
+    try:
+        return opener.open(request, timeout=10)
+    except urllib.error.HTTPError as error:
+        return error
+
+
+def test_the_local_server_runs_the_handler(served: str) -> None:
+    page = _open(f"{served}/simple/my-pkg/", **{"Accept-Encoding": "gzip"})
+    assert page.status == 200
+    assert page.headers["Content-Encoding"] == "gzip"
+    body = page.read()
+    assert int(page.headers["Content-Length"]) == len(body)
+    assert b"my_pkg-1.0-py3-none-any.whl#sha256=" in gzip.decompress(body)
+    head = _open(f"{served}/simple/my-pkg/", method="HEAD")
+    assert head.status == 200
+    assert head.read() == b""
+    assert int(head.headers["Content-Length"]) > 0
+    redirect = _open(f"{served}/simple/my-pkg/my_pkg-1.0-py3-none-any.whl")
+    assert redirect.status == 302
+    assert "X-Amz-Signature=" in redirect.headers["Location"]
+    assert _open(f"{served}/simple/my-pkg/", method="POST").status == 405
+    assert _open(f"{served}/simple/My_Pkg/").headers["Location"] == "../my-pkg/"
+
+
+def test_progress_bar_draws_only_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal, pipe = Terminal(), io.StringIO()
+    result = ProjectResult("my-pkg", 1, True)
+    for stream in (terminal, pipe):
+        bar = cli.ProgressBar(stream)
+        bar(1, 2, result)
+        bar(2, 2, result)
+    assert "[###############...............] 1/2 projects" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\n")
+    assert pipe.getvalue() == ""
+
+
+def test_reindex_rebuilds_and_summarizes(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    for project in ("alpha", "beta"):
+        name, data = sdist_bytes(project, "1.0")
+        s3.put_object(Bucket=BUCKET, Key=f"{project}/{name}", Body=data)
+    assert cli.main(["reindex", "--bucket", BUCKET]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"reindexed 2 projects, 2 files \(2 read\) in \d+\.\d s", out)
+
+
+def test_reindex_of_a_missing_bucket(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["reindex", "--bucket", "no-such-bucket"]) == 1
+    assert "no such bucket: no-such-bucket" in capsys.readouterr().err
+
+
+def test_reindex_without_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # never a real endpoint
+    assert cli.main(["reindex", "--bucket", "whatever"]) == 1
+    assert "no AWS credentials found" in capsys.readouterr().err
+
+
+def test_serve_on_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["serve", "--port", str(port)]) == 1
+    assert f"port {port} on 127.0.0.1 is busy" in capsys.readouterr().err
+
+
+def test_project_of_reads_sdist_metadata(tmp_path: Path) -> None:
+    assert cli.project_of(write(tmp_path, sdist_bytes("Fancy.Name", "2.0"))) == "fancy-name"
+    assert cli.project_of(write(tmp_path, wheel_bytes("Fancy.Name", "2.0"))) == "fancy-name"
+    broken = tmp_path / "legacy-name-1.0.tar.gz"
+    broken.write_bytes(b"not gzip")
+    assert cli.project_of(broken) == "legacy-name"
+
+
+@pytest.mark.slow
+def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("hello", "1.0"))
+    write(dist, sdist_bytes("hello", "1.1"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serverless_pypi", "serve", "--port", "0", "--dist", str(dist)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        output = "".join(lines)
+        assert "uploaded 2 distributions" in output
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
+        assert url, output
+        assert f"pip install --index-url {url[1]} <package>" in output
+        page = _open(url[1] + "hello/").read().decode()
+        assert "hello-1.0-py3-none-any.whl#sha256=" in page
+        assert "hello-1.1.tar.gz#sha256=" in page
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=20)
+        assert process.returncode == 0
+        assert "GET /simple/hello/ 200" in rest
+        assert "stopped" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
