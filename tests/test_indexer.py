@@ -18,6 +18,7 @@ from serverless_pypi.layout import (
     manifest_key,
     metadata_key,
 )
+from serverless_pypi.simple import decode_manifest
 from serverless_pypi.storage import Storage
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
@@ -32,7 +33,7 @@ def read(s3: Any, key: str) -> bytes:
 
 
 def manifest(s3: Any, project: str) -> dict[str, Any]:
-    return json.loads(read(s3, manifest_key(project)))  # type: ignore[no-any-return]
+    return decode_manifest(read(s3, manifest_key(project)))  # type: ignore[no-any-return]
 
 
 def files(s3: Any, project: str) -> dict[str, dict[str, Any]]:
@@ -340,3 +341,35 @@ def test_rebuild_indexes_a_bucket_filled_by_another_tool(s3: Any, storage: Stora
 
 def test_metadata_text_helper_is_realistic() -> None:
     assert metadata_text("x", "1").startswith("Metadata-Version: 2.3\nName: x\nVersion: 1\n")
+
+
+def test_manifests_are_stored_gzipped(s3: Any, storage: Storage) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0")
+    put(s3, f"my-pkg/{name}", data)
+    reindex(storage, "my-pkg")
+    stored = s3.get_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))
+    assert stored["ContentEncoding"] == "gzip"
+    body = stored["Body"].read()
+    assert body[:2] == b"\x1f\x8b"
+    assert decode_manifest(body)["files"][0]["href"] == name
+    assert decode_manifest(json.dumps({"plain": True}).encode()) == {"plain": True}
+
+
+def test_pages_too_large_for_lambda_announce_metadata_without_hashes(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serverless_pypi import http
+
+    for version in ("1.0", "2.0"):
+        name, data = wheel_bytes("my-pkg", version)
+        put(s3, f"my-pkg/{name}", data)
+    reindex(storage, "my-pkg")
+    assert "metadata-hashes" not in manifest(s3, "my-pkg")
+    # Shrink the limits so that this small project counts as too large.
+    monkeypatch.setattr(indexer, "LARGE_PROJECT", 1)
+    monkeypatch.setattr(http, "MAX_RESPONSE_PAYLOAD", 300)
+    reindex(storage, "my-pkg")
+    assert manifest(s3, "my-pkg")["metadata-hashes"] is False
+    monkeypatch.setattr(http, "MAX_RESPONSE_PAYLOAD", 6_000_000)
+    reindex(storage, "my-pkg")
+    assert "metadata-hashes" not in manifest(s3, "my-pkg")

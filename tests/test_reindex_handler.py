@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from serverless_pypi import reindex
 from serverless_pypi.layout import ROOT_JSON, manifest_key
+from serverless_pypi.simple import decode_manifest
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, EVENTS, s3_event
@@ -22,7 +23,7 @@ def put(s3: Any, key: str, data: bytes) -> None:
 
 def indexed(s3: Any, project: str) -> list[str]:
     body = s3.get_object(Bucket=BUCKET, Key=manifest_key(project))["Body"].read()
-    return [entry["filename"] for entry in json.loads(body)["files"]]
+    return [entry["filename"] for entry in decode_manifest(body)["files"]]
 
 
 def root(s3: Any) -> list[str]:

@@ -216,7 +216,7 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
     fetched = storage.get(manifest_key(project), if_none_match=cached)
     if isinstance(fetched, NotModified) and cached:
         return Response(304, b"", _page_headers(media, settings, _page_etag(cached, media)))
-    manifest = json.loads(fetched.body) if isinstance(fetched, Blob) else None
+    manifest = simple.decode_manifest(fetched.body) if isinstance(fetched, Blob) else None
     if not manifest or not manifest.get("files"):
         return _unknown_project(settings, project)
     link: Callable[[simple.Entry], str]
@@ -226,7 +226,7 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
         ttl = settings.presigned_url_ttl
         link = lambda entry: storage.presign(entry["key"], "GET", ttl)  # noqa: E731
     render = simple.project_json if media == negotiate.JSON_V1 else simple.project_html
-    body = render(manifest, link, stable)
+    body = render(manifest, link, simple.metadata_mode(manifest, presigned=not stable))
     etag = _page_etag(fetched.etag, media) if stable and isinstance(fetched, Blob) else None
     return Response(200, body.encode(), _page_headers(media, settings, etag))
 

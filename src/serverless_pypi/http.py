@@ -14,6 +14,7 @@ from .negotiate import accepts_gzip
 # Lambda's synchronous response limit is 6 MB (6,291,456 bytes) for the whole
 # JSON document; leave room for the headers and the envelope around the body.
 MAX_RESPONSE_PAYLOAD = 6_000_000
+GZIP_LEVEL = 6
 _GZIP_MIN = 512  # smaller bodies are not worth compressing
 _MAX_HEADER_VALUE = 8192
 
@@ -111,7 +112,7 @@ class Response:
             and self.status == 200
             and accepts_gzip(request.header("accept-encoding"))
         ):
-            body = gzip.compress(body, compresslevel=6, mtime=0)
+            body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
             headers["Content-Encoding"] = "gzip"
         headers["Content-Length"] = str(len(body))
         if request is not None and request.method == "HEAD":
@@ -136,6 +137,12 @@ class Response:
             "body": payload,
             "isBase64Encoded": text is None,
         }
+
+
+def fits_gzipped(body: bytes) -> bool:
+    """Whether ``body`` fits a Lambda response once gzipped and base64-encoded."""
+    compressed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+    return 4 * -(-len(compressed) // 3) <= MAX_RESPONSE_PAYLOAD
 
 
 def _json_size(payload: str) -> int:

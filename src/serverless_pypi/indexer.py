@@ -9,6 +9,7 @@ and re-derives, so no file ever drops out of the index.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import distfile, simple
+from .http import fits_gzipped
 from .layout import (
     DERIVED_PREFIX,
     MANIFEST_PREFIX,
@@ -35,6 +37,7 @@ from .storage import Storage
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+LARGE_PROJECT = 20_000  # below this many files every page fits a Lambda response
 _ENTRY_KEYS = {"filename", "key", "version", "size", "etag", "sha256"}
 MAX_YANK_REASON = 1024
 WORKERS = 16
@@ -80,8 +83,8 @@ def _load_manifest(blob: Blob | None) -> dict[str, Any] | None:
     if blob is None:
         return None
     try:
-        manifest = json.loads(blob.body)
-    except ValueError:
+        manifest = simple.decode_manifest(blob.body)
+    except (ValueError, OSError, EOFError):
         logger.warning("unreadable manifest (etag %s): rebuilding it", blob.etag)
         return None
     if not isinstance(manifest, dict) or manifest.get("schema") != simple.SCHEMA:
@@ -99,6 +102,24 @@ def _load_manifest(blob: Blob | None) -> dict[str, Any] | None:
 def _in_folder(objects: Iterable[ObjectInfo], folder: str) -> list[ObjectInfo]:
     prefix = folder + "/"
     return [obj for obj in objects if "/" not in obj.key[len(prefix) :]]
+
+
+def fit_pages(manifest: dict[str, Any]) -> None:
+    """Make sure the project's pages fit a Lambda response.
+
+    Two SHA-256 digests per file do not compress: past about 45,000 files
+    the gzipped page outgrows Lambda's 6 MB response. Such a project's
+    pages announce core metadata without its hash (PEP 658 allows it).
+    """
+    manifest.pop("metadata-hashes", None)
+    if len(manifest["files"]) < LARGE_PROJECT:
+        return
+    link = functools.partial(simple.relative_url, manifest["name"])
+    if not all(
+        fits_gzipped(render(manifest, link, simple.HASHES).encode())
+        for render in (simple.project_html, simple.project_json)
+    ):
+        manifest["metadata-hashes"] = False
 
 
 def _read_project(
@@ -140,23 +161,24 @@ def reindex_project(
         except (PreconditionFailed, ObjectMissing) as error:
             logger.info("%s changed while being read (%s): starting over", project, error)
             continue
-        manifest = {
+        manifest: dict[str, Any] = {
             "schema": simple.SCHEMA,
             "name": project,
             "folders": sorted(derived.folders),
             "files": derived.files,
         }
+        fit_pages(manifest)
         result = ProjectResult(
             project, len(derived.files), False, derived.inspected, tuple(derived.skipped)
         )
         if manifest == old or (current is None and not derived.files):
             return result
-        body = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode()
         try:
             storage.put(
                 manifest_key(project),
-                body,
+                simple.encode_manifest(manifest),
                 "application/json",
+                content_encoding="gzip",
                 if_match=current.etag if current else None,
                 if_absent=current is None,
                 metadata={"files": str(len(derived.files))},
@@ -214,6 +236,7 @@ def _derive(
             entry = _inspect(storage, project, filename, obj, written)
             derived.inspected += 1
         _apply_marker(storage, entry, markers.get(obj.key), prior)
+        entry["href"] = simple.relative_url(project, {"key": obj.key})
         derived.files.append(entry)
     derived.files.sort(key=lambda entry: (version_key(entry["version"]), entry["filename"]))
     return derived

@@ -226,6 +226,7 @@ class S3Reader:
         self._clock = clock or (lambda: _now())
         self._local = threading.local()
         self.requests = 0  # for the benchmark and tests: requests sent to S3
+        self.bytes_read = 0  # and the bytes of the bodies that came back
 
     @classmethod
     def from_env(cls, bucket: str) -> S3Reader:
@@ -302,6 +303,7 @@ class S3Reader:
         connection.request(method, path, headers=dict(headers))
         response = connection.getresponse()
         body = response.read()
+        self.bytes_read += len(body)
         found = {name.lower(): value for name, value in response.getheaders()}
         if found.get("connection", "").lower() == "close":
             self._drop_connection()

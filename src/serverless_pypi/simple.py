@@ -3,7 +3,7 @@
 The reindexer writes one *project manifest* per project; the api reads it
 and renders the page the client negotiated. Everything here is pure.
 
-A manifest (schema 1) is a JSON object::
+A manifest (schema 1) is a JSON object, stored gzipped::
 
     {"schema": 1, "name": "my-pkg", "folders": ["my-pkg"],
      "files": [{"filename": "my_pkg-1.0-py3-none-any.whl",
@@ -12,15 +12,19 @@ A manifest (schema 1) is a JSON object::
                 "sha256": "<hex>", "upload-time": "2026-01-02T03:04:05.000000Z",
                 "requires-python": ">=3.9",      # when the metadata says so
                 "core-metadata": "<hex>",        # sha256 of the .metadata file
+                "href": "my_pkg-1.0-py3-none-any.whl",  # its link, relative to the page
                 "yanked": "reason" | true,       # when a .yanked marker exists
-                "marker-etag": "\\"...\\""}]}      # that marker's ETag
+                "marker-etag": "\\"...\\""}],     # that marker's ETag
+     "metadata-hashes": false}   # only when the page could not carry them all
 
 Files are kept sorted by version (PEP 440), then filename.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
@@ -28,6 +32,18 @@ from urllib.parse import quote
 
 API_VERSION = "1.1"
 SCHEMA = 1
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def encode_manifest(manifest: Manifest) -> bytes:
+    """A manifest as stored: compact JSON, gzipped (a third of the bytes to move)."""
+    data = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode()
+    return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+def decode_manifest(body: bytes) -> Any:
+    """The JSON value of a stored manifest, gzipped or not."""
+    return json.loads(gzip.decompress(body) if body[:2] == _GZIP_MAGIC else body)
 
 
 Manifest = dict[str, Any]
@@ -41,11 +57,23 @@ def relative_url(project: str, entry: Entry) -> str:
 
     A file in the folder named like the project is ``<filename>``; one in a
     folder spelled another way (``Other.Pkg/``) is ``<folder>/<filename>``.
+    The indexer stores it with the entry (``href``); this derives it otherwise.
     """
+    href = entry.get("href")
+    if href:
+        return str(href)
     key: str = entry["key"]
     prefix = project + "/"
     path = key[len(prefix) :] if key.startswith(prefix) else key
     return quote(path, safe="/")
+
+
+_UNSAFE = re.compile("[&<>\"']")
+
+
+def _escape(value: str) -> str:
+    """``html.escape``, skipped for the usual value that has nothing to escape."""
+    return escape(value) if _UNSAFE.search(value) else value
 
 
 def _yanked_attribute(entry: Entry) -> str:
@@ -53,7 +81,7 @@ def _yanked_attribute(entry: Entry) -> str:
     if yanked is None or yanked is False:
         return ""
     reason = yanked if isinstance(yanked, str) else ""
-    return f' data-yanked="{escape(reason)}"'
+    return f' data-yanked="{_escape(reason)}"'
 
 
 def _head(title: str) -> str:
@@ -66,29 +94,47 @@ def _head(title: str) -> str:
 
 _TAIL = "</body>\n</html>\n"
 
+# How a page announces core metadata (PEP 658/714): with its hash, as
+# available without one (pages that would not fit a Lambda response with
+# every hash), or not at all (presigned links: "<link>.metadata" cannot work).
+HASHES, FLAGS, NONE = "hashes", "flags", "none"
 
-def project_html(manifest: Manifest, link: LinkFor, with_metadata: bool) -> str:
+
+def metadata_mode(manifest: Manifest, presigned: bool) -> str:
+    if presigned:
+        return NONE
+    return FLAGS if manifest.get("metadata-hashes") is False else HASHES
+
+
+def project_html(manifest: Manifest, link: LinkFor, metadata: str = HASHES) -> str:
     """The PEP 503 page of one project (with PEP 592, 658, 714 attributes)."""
-    name = escape(manifest["name"])
+    name = _escape(manifest["name"])
     parts = [_head(f"Links for {name}")]
     append = parts.append
+    requires: dict[str, str] = {}  # the same few values come again and again
     for entry in manifest["files"]:
         attributes = ""
         requires_python = entry.get("requires-python")
         if requires_python:
-            attributes += f' data-requires-python="{escape(requires_python)}"'
+            attribute = requires.get(requires_python)
+            if attribute is None:
+                attribute = f' data-requires-python="{escape(requires_python)}"'
+                requires[requires_python] = attribute
+            attributes = attribute
         metadata_hash = entry.get("core-metadata")
-        if with_metadata and metadata_hash:
-            value = f"sha256={metadata_hash}"
+        if metadata_hash and metadata != NONE:
+            value = f"sha256={metadata_hash}" if metadata == HASHES else "true"
             attributes += f' data-dist-info-metadata="{value}" data-core-metadata="{value}"'
-        attributes += _yanked_attribute(entry)
-        href = escape(f"{link(entry)}#sha256={entry['sha256']}")
-        append(f'<a href="{href}"{attributes}>{escape(entry["filename"])}</a><br>\n')
+        if "yanked" in entry:
+            attributes += _yanked_attribute(entry)
+        href = _escape(link(entry))
+        filename = _escape(entry["filename"])
+        append(f'<a href="{href}#sha256={entry["sha256"]}"{attributes}>{filename}</a><br>\n')
     append(_TAIL)
     return "".join(parts)
 
 
-def project_json(manifest: Manifest, link: LinkFor, with_metadata: bool) -> str:
+def project_json(manifest: Manifest, link: LinkFor, metadata: str = HASHES) -> str:
     """The PEP 691 page of one project (with PEP 592, 700, 714 keys).
 
     Keys whose value would be false (no metadata, not yanked) are left out,
@@ -105,8 +151,10 @@ def project_json(manifest: Manifest, link: LinkFor, with_metadata: bool) -> str:
         if requires_python:
             item["requires-python"] = requires_python
         metadata_hash = entry.get("core-metadata")
-        if with_metadata and metadata_hash:
-            item["core-metadata"] = item["dist-info-metadata"] = {"sha256": metadata_hash}
+        if metadata_hash and metadata != NONE:
+            # Only the PEP 714 name: "dist-info-metadata" in JSON makes pip
+            # 22.3 to 23.1 fail hard (the reason PEP 714 renamed it).
+            item["core-metadata"] = {"sha256": metadata_hash} if metadata == HASHES else True
         yanked = entry.get("yanked")
         if yanked:
             item["yanked"] = yanked

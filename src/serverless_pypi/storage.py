@@ -133,6 +133,7 @@ class Storage:
         if_match: str | None = None,
         if_absent: bool = False,
         metadata: Mapping[str, str] | None = None,
+        content_encoding: str | None = None,
     ) -> str:
         """Write an object; with ``if_match`` / ``if_absent`` only if nobody else did first."""
         kwargs: dict[str, Any] = {
@@ -147,6 +148,8 @@ class Storage:
             kwargs["IfNoneMatch"] = "*"
         if metadata:
             kwargs["Metadata"] = dict(metadata)
+        if content_encoding:
+            kwargs["ContentEncoding"] = content_encoding
         try:
             response = self.client.put_object(**kwargs)
         except ClientError as error:
