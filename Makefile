@@ -10,8 +10,9 @@ export TF_CLI_CONFIG_FILE := $(shell scripts/terraform-cli-config.sh)
 export TF_IN_AUTOMATION := 1
 
 .PHONY: test lint fmt unit package package-check serve bench e2e clean venv
+.PHONY: tf-fmt tf-init tf-validate tf-test
 
-test: lint package-check unit ## everything CI runs
+test: lint package-check tf-validate tf-test unit ## everything CI runs
 
 venv: $(STAMP)
 
@@ -21,17 +22,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-lint: $(STAMP) ## ruff, mypy --strict, terraform fmt
-	$(BIN)/ruff check src tests scripts
-	$(BIN)/ruff format --check src tests scripts
+PY_PATHS := src tests scripts bench
+
+lint: $(STAMP) tf-fmt ## ruff, mypy --strict, terraform fmt
+	$(BIN)/ruff check $(PY_PATHS)
+	$(BIN)/ruff format --check $(PY_PATHS)
 	$(BIN)/mypy
 
 fmt: $(STAMP)
-	$(BIN)/ruff format src tests scripts
-	$(BIN)/ruff check --fix src tests scripts
+	$(BIN)/ruff format $(PY_PATHS)
+	$(BIN)/ruff check --fix $(PY_PATHS)
+	timeout 60 terraform fmt -recursive
 
-unit: $(STAMP) ## unit tests on moto
+unit: $(STAMP) ## every pytest test: unit tests on moto, the applied module, pip/uv end to end
 	$(BIN)/pytest -q tests
+
+e2e: $(STAMP) ## only the slow tests: terraform apply on moto, pip/uv/aws CLI end to end
+	$(BIN)/pytest -q -m slow tests
+
+bench: $(STAMP) ## the benchmark: a Markdown table, numbers in bench/results.json
+	$(BIN)/python bench/run.py
 
 package: $(STAMP) ## rebuild package/serverless-pypi.zip from src/
 	$(BIN)/python scripts/build_lambda.py
@@ -47,3 +57,22 @@ serve: $(STAMP) ## the index on loopback with an embedded S3, seeded from ./dist
 clean:
 	rm -rf $(VENV) .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Terraform: the module (root) and examples/basic. Every command has a time
+# limit; without terraform these targets fail (CI must not skip them).
+TERRAFORM ?= terraform
+TF := timeout 300 $(TERRAFORM)
+
+tf-fmt: ## terraform fmt -check, every .tf and .tftest.hcl file
+	$(TF) fmt -check -recursive -diff
+
+tf-init: ## terraform init (no backend) of the module and the example
+	$(TF) init -backend=false -input=false -no-color > /dev/null
+	$(TF) -chdir=examples/basic init -backend=false -input=false -no-color > /dev/null
+
+tf-validate: tf-init ## terraform validate, module and example
+	$(TF) validate -no-color
+	$(TF) -chdir=examples/basic validate -no-color
+
+tf-test: tf-init ## terraform test: tests/*.tftest.hcl, plan-level, mocked provider
+	$(TF) test -no-color

@@ -136,3 +136,6 @@ def get(s3: Any) -> Get:
         return Reply(api.handler(http_event(path, method, **kwargs), None))
 
     return call
+
+
+from tests.stack import stack  # noqa: E402,F401

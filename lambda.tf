@@ -1,0 +1,66 @@
+# The two functions, one package. Their log groups come first, so that Lambda
+# never creates them itself (without retention, outside Terraform's state).
+
+resource "aws_cloudwatch_log_group" "api" {
+  name              = local.api_log_group
+  retention_in_days = var.log_group_api_retention_in_days
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "reindex" {
+  name              = local.reindex_log_group
+  retention_in_days = var.log_group_reindex_retention_in_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "api" {
+  function_name                  = local.api_function_name
+  description                    = "serverless-pypi: the simple API of s3://${aws_s3_bucket.this.bucket}"
+  role                           = aws_iam_role.this.arn
+  filename                       = local.package
+  source_code_hash               = filebase64sha256(local.package)
+  handler                        = "serverless_pypi.api.handler"
+  runtime                        = var.lambda_runtime
+  architectures                  = [var.lambda_architecture]
+  memory_size                    = var.lambda_api_memory_size
+  timeout                        = var.lambda_api_timeout
+  reserved_concurrent_executions = var.lambda_api_reserved_concurrent_executions
+  tags                           = var.tags
+
+  environment {
+    variables = local.api_environment
+  }
+
+  depends_on = [aws_cloudwatch_log_group.api, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_function" "reindex" {
+  function_name                  = local.reindex_function_name
+  description                    = "serverless-pypi: reindexes s3://${aws_s3_bucket.this.bucket} on its notifications"
+  role                           = aws_iam_role.this.arn
+  filename                       = local.package
+  source_code_hash               = filebase64sha256(local.package)
+  handler                        = "serverless_pypi.reindex.handler"
+  runtime                        = var.lambda_runtime
+  architectures                  = [var.lambda_architecture]
+  memory_size                    = var.lambda_reindex_memory_size
+  timeout                        = var.lambda_reindex_timeout
+  reserved_concurrent_executions = var.lambda_reindex_reserved_concurrent_executions
+  tags                           = var.tags
+
+  environment {
+    variables = local.reindex_environment
+  }
+
+  depends_on = [aws_cloudwatch_log_group.reindex, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_permission" "api_gateway" {
+  statement_id  = "AllowInvokeFromHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.api.function_name
+  principal     = "apigateway.amazonaws.com"
+  # Any stage, method and route of the caller's API (only the module's routes
+  # lead to this function's integration).
+  source_arn = "${var.api_execution_arn}/*/*/*"
+}

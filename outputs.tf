@@ -1,0 +1,99 @@
+output "index_url" {
+  description = "URL of the index for pip and uv (`--index-url`): the API's default endpoint, the stage path unless `$default`, and `/simple/`."
+  value       = "${data.aws_apigatewayv2_api.this.api_endpoint}${var.api_stage_name == "$default" ? "" : "/${var.api_stage_name}"}/simple/"
+}
+
+output "bucket_name" {
+  description = "Name of the bucket; upload distributions to `s3://<bucket_name>/<project>/<file>`."
+  value       = aws_s3_bucket.this.bucket
+}
+
+output "bucket_arn" {
+  description = "ARN of the bucket."
+  value       = aws_s3_bucket.this.arn
+}
+
+output "sns_topic_arn" {
+  description = "ARN of the SNS topic that carries the bucket's notifications; subscribe more consumers to it if needed."
+  value       = aws_sns_topic.this.arn
+}
+
+output "iam_role_name" {
+  description = "Name of the IAM role both functions share."
+  value       = aws_iam_role.this.name
+}
+
+output "iam_role_arn" {
+  description = "ARN of the IAM role both functions share."
+  value       = aws_iam_role.this.arn
+}
+
+output "api_function_name" {
+  description = "Name of the Lambda function that serves the simple API."
+  value       = aws_lambda_function.api.function_name
+}
+
+output "api_function_arn" {
+  description = "ARN of the Lambda function that serves the simple API."
+  value       = aws_lambda_function.api.arn
+}
+
+output "reindex_function_name" {
+  description = "Name of the Lambda function that reindexes the bucket."
+  value       = aws_lambda_function.reindex.function_name
+}
+
+output "reindex_function_arn" {
+  description = "ARN of the Lambda function that reindexes the bucket."
+  value       = aws_lambda_function.reindex.arn
+}
+
+output "api_log_group_name" {
+  description = "Name of the api function's CloudWatch log group."
+  value       = aws_cloudwatch_log_group.api.name
+}
+
+output "reindex_log_group_name" {
+  description = "Name of the reindex function's CloudWatch log group."
+  value       = aws_cloudwatch_log_group.reindex.name
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the SQS queue that keeps failed reindex events; null when `reindex_dead_letter_queue` is false."
+  value       = one(aws_sqs_queue.reindex_dead_letter[*].arn)
+}
+
+output "integration_id" {
+  description = "ID of the Lambda proxy integration on the HTTP API."
+  value       = aws_apigatewayv2_integration.api.id
+}
+
+output "route_keys" {
+  description = "Route keys the module adds to the HTTP API, e.g. `GET /simple/{proxy+}`."
+  value       = sort(keys(aws_apigatewayv2_route.api))
+}
+
+output "route_ids" {
+  description = "IDs of the module's routes, by route key."
+  value       = { for key, route in aws_apigatewayv2_route.api : key => route.id }
+}
+
+output "deployment_trigger" {
+  description = "Hash of the integration and routes; use it in `triggers` of the caller's `aws_apigatewayv2_deployment` so that a stage without auto-deploy redeploys when they change."
+  value = sha1(jsonencode({
+    integration = {
+      id                     = aws_apigatewayv2_integration.api.id
+      integration_uri        = aws_apigatewayv2_integration.api.integration_uri
+      payload_format_version = aws_apigatewayv2_integration.api.payload_format_version
+      timeout_milliseconds   = aws_apigatewayv2_integration.api.timeout_milliseconds
+    }
+    routes = {
+      for key, route in aws_apigatewayv2_route.api : key => {
+        id                 = route.id
+        target             = route.target
+        authorization_type = route.authorization_type
+        authorizer_id      = route.authorizer_id
+      }
+    }
+  }))
+}

@@ -1,0 +1,55 @@
+# The bucket: private, owner-enforced, encrypted, TLS only.
+
+resource "aws_s3_bucket" "this" {
+  bucket        = var.s3_bucket_name
+  force_destroy = var.s3_force_destroy
+  tags          = var.tags
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = var.s3_kms_key_arn == null ? "AES256" : "aws:kms"
+      kms_master_key_id = var.s3_kms_key_arn
+    }
+    # A bucket key cuts the KMS requests (and their cost) by orders of magnitude.
+    bucket_key_enabled = var.s3_kms_key_arn != null
+  }
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  count = var.s3_versioning ? 1 : 0
+
+  bucket = aws_s3_bucket.this.id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  bucket = aws_s3_bucket.this.id
+  policy = local.bucket_policy
+
+  # S3 rejects concurrent changes to a bucket's policy and its public access block.
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}

@@ -1,0 +1,271 @@
+"""The module's wiring, read back over the AWS API after `terraform apply` on moto.
+
+The ``stack`` fixture (tests/stack.py) applies examples/basic once per session and
+destroys it at the end; these tests only read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import io
+import json
+import zipfile
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.stack import ACCOUNT_ID, ROOT, Stack
+
+pytestmark = pytest.mark.slow
+
+NAME = "serverless-pypi"
+API_FUNCTION = f"{NAME}-api"
+REINDEX_FUNCTION = f"{NAME}-reindex"
+SUFFIXES = {".whl", ".tar.gz", ".zip", ".yanked"}
+ROUTE_KEYS = {
+    f"{method} {path}"
+    for method in ("GET", "HEAD")
+    for path in ("/", "/simple", "/simple/{proxy+}")
+}
+
+
+def _function_arn(stack: Stack, name: str) -> str:
+    return f"arn:aws:lambda:{stack.region}:{ACCOUNT_ID}:function:{name}"
+
+
+def _build_lambda() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_lambda", ROOT / "scripts/build_lambda.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _statements(policy: str | dict[str, Any]) -> list[dict[str, Any]]:
+    document = json.loads(policy) if isinstance(policy, str) else policy
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# -- the bucket ------------------------------------------------------------------
+
+
+def test_bucket_blocks_public_access(stack: Stack) -> None:
+    s3 = stack.client("s3")
+    block = s3.get_public_access_block(Bucket=stack.bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    rules = s3.get_bucket_ownership_controls(Bucket=stack.bucket)["OwnershipControls"]["Rules"]
+    assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+def test_bucket_is_encrypted_and_unversioned(stack: Stack) -> None:
+    s3 = stack.client("s3")
+    rules = s3.get_bucket_encryption(Bucket=stack.bucket)["ServerSideEncryptionConfiguration"]
+    [rule] = rules["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=stack.bucket).get("Status") is None
+
+
+def test_bucket_policy_denies_requests_without_tls(stack: Stack) -> None:
+    policy = stack.client("s3").get_bucket_policy(Bucket=stack.bucket)["Policy"]
+    [statement] = _statements(policy)
+    arn = f"arn:aws:s3:::{stack.bucket}"
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert set(_as_list(statement["Resource"])) == {arn, f"{arn}/*"}
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+# -- bucket -> topic -> reindex function ---------------------------------------------
+
+
+def test_bucket_notifies_the_topic_for_distributions_and_markers(stack: Stack) -> None:
+    config = stack.client("s3").get_bucket_notification_configuration(Bucket=stack.bucket)
+    assert not config.get("LambdaFunctionConfigurations")
+    assert not config.get("QueueConfigurations")
+    topics = config["TopicConfigurations"]
+    assert len(topics) == len(SUFFIXES)
+    suffixes = set()
+    for topic in topics:
+        assert topic["TopicArn"] == stack.outputs["sns_topic_arn"]
+        assert set(topic["Events"]) == {"s3:ObjectCreated:*", "s3:ObjectRemoved:*"}
+        [rule] = topic["Filter"]["Key"]["FilterRules"]
+        assert rule["Name"].lower() == "suffix"
+        suffixes.add(rule["Value"])
+    assert suffixes == SUFFIXES
+    # Nothing the reindexer writes ever notifies (it would reindex for ever).
+    derived = [
+        "index.html",
+        ".serverless-pypi/index.json",
+        ".serverless-pypi/projects/my-pkg.json",
+        ".serverless-pypi/metadata/my-pkg/my_pkg-1.0-py3-none-any.whl.metadata",
+    ]
+    assert not [key for key in derived if key.endswith(tuple(suffixes))]
+
+
+def test_only_the_bucket_may_publish_to_the_topic(stack: Stack) -> None:
+    attributes = stack.client("sns").get_topic_attributes(TopicArn=stack.outputs["sns_topic_arn"])
+    [statement] = _statements(attributes["Attributes"]["Policy"])
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sns:Publish"
+    assert statement["Resource"] == stack.outputs["sns_topic_arn"]
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{stack.bucket}"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+    }
+
+
+def test_topic_invokes_the_reindex_function(stack: Stack) -> None:
+    topic = stack.outputs["sns_topic_arn"]
+    subscriptions = stack.client("sns").list_subscriptions_by_topic(TopicArn=topic)
+    # Only the lambda one is the module's (other tests may subscribe queues to listen in).
+    endpoints = [
+        item["Endpoint"] for item in subscriptions["Subscriptions"] if item["Protocol"] == "lambda"
+    ]
+    assert endpoints == [_function_arn(stack, REINDEX_FUNCTION)]
+    policy = stack.client("lambda").get_policy(FunctionName=REINDEX_FUNCTION)["Policy"]
+    [statement] = _statements(policy)
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": topic}}
+
+
+def test_failed_reindex_events_go_to_the_dead_letter_queue(stack: Stack) -> None:
+    config = stack.client("lambda").get_function_event_invoke_config(FunctionName=REINDEX_FUNCTION)
+    queue_arn = stack.outputs["dead_letter_queue_arn"]
+    assert queue_arn.endswith(f":{REINDEX_FUNCTION}-dlq")
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == queue_arn
+    sqs = stack.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["MessageRetentionPeriod"] == "1209600"
+    assert attributes["SqsManagedSseEnabled"] == "true"
+
+
+# -- the HTTP API ----------------------------------------------------------------
+
+
+def test_routes_lead_to_the_api_function(stack: Stack) -> None:
+    apigw = stack.client("apigatewayv2")
+    api_id = stack.outputs["api_id"]
+    [integration] = apigw.get_integrations(ApiId=api_id)["Items"]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["PayloadFormatVersion"] == "2.0"
+    assert integration["TimeoutInMillis"] == 11_000
+    assert _function_arn(stack, API_FUNCTION) in integration["IntegrationUri"]
+    routes = apigw.get_routes(ApiId=api_id)["Items"]
+    assert {route["RouteKey"] for route in routes} == ROUTE_KEYS
+    for route in routes:
+        assert route["Target"] == f"integrations/{integration['IntegrationId']}"
+        assert route["AuthorizationType"] == "NONE"
+
+
+def test_only_the_api_may_invoke_the_api_function(stack: Stack) -> None:
+    api = stack.client("apigatewayv2").get_api(ApiId=stack.outputs["api_id"])
+    policy = stack.client("lambda").get_policy(FunctionName=API_FUNCTION)["Policy"]
+    [statement] = _statements(policy)
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+    assert source.startswith(f"arn:aws:execute-api:{stack.region}:{ACCOUNT_ID}:{api['ApiId']}/")
+
+
+def test_index_url_is_the_api_endpoint(stack: Stack) -> None:
+    api = stack.client("apigatewayv2").get_api(ApiId=stack.outputs["api_id"])
+    assert stack.index_url == f"{api['ApiEndpoint']}/simple/"
+
+
+# -- the functions ----------------------------------------------------------------
+
+
+def test_functions_run_the_handlers_with_their_settings(stack: Stack) -> None:
+    awslambda = stack.client("lambda")
+    api = awslambda.get_function_configuration(FunctionName=API_FUNCTION)
+    reindex = awslambda.get_function_configuration(FunctionName=REINDEX_FUNCTION)
+    assert api["Handler"] == "serverless_pypi.api.handler"
+    assert reindex["Handler"] == "serverless_pypi.reindex.handler"
+    for config in (api, reindex):
+        assert config["Runtime"] == "python3.13"
+        assert config["Architectures"] == ["arm64"]
+        assert config["Role"].endswith(f":role/{NAME}")
+    assert (api["MemorySize"], api["Timeout"]) == (256, 10)
+    assert (reindex["MemorySize"], reindex["Timeout"]) == (512, 300)
+    assert stack.function_environment(API_FUNCTION) == {
+        "S3_BUCKET": stack.bucket,
+        "FALLBACK_INDEX_URL": "https://pypi.org/simple/",
+        "S3_PRESIGNED_URL_TTL": "900",
+        "LINK_MODE": "redirect",
+        "PAGE_MAX_AGE": "60",
+        "LOG_LEVEL": "INFO",
+    }
+    assert stack.function_environment(REINDEX_FUNCTION) == {
+        "S3_BUCKET": stack.bucket,
+        "LOG_LEVEL": "INFO",
+    }
+
+
+def test_deployed_code_is_the_freshly_built_package(stack: Stack) -> None:
+    def sha256(data: bytes) -> str:
+        return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+    committed = sha256((stack.module_dir / "package" / "serverless-pypi.zip").read_bytes())
+    awslambda = stack.client("lambda")
+    for name in (API_FUNCTION, REINDEX_FUNCTION):
+        assert awslambda.get_function_configuration(FunctionName=name)["CodeSha256"] == committed
+    built = _build_lambda().build()
+    assert sha256(built) == committed, "package/ is stale: run `make package`"
+    with zipfile.ZipFile(io.BytesIO(built)) as archive:
+        for module in ("api", "reindex"):
+            source = archive.read(f"serverless_pypi/{module}.py").decode()
+            assert "\ndef handler(event" in source
+
+
+def test_log_groups_exist_with_retention(stack: Stack) -> None:
+    logs = stack.client("logs")
+    groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{NAME}-")["logGroups"]
+    retention = {group["logGroupName"]: group.get("retentionInDays") for group in groups}
+    assert retention == {f"/aws/lambda/{API_FUNCTION}": 30, f"/aws/lambda/{REINDEX_FUNCTION}": 30}
+
+
+def test_role_lets_only_the_reindexer_write(stack: Stack) -> None:
+    iam = stack.client("iam")
+    [policy_name] = iam.list_role_policies(RoleName=NAME)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=NAME, PolicyName=policy_name)["PolicyDocument"]
+    statements = _statements(document)
+    assert all(statement.get("Sid") for statement in statements)
+    assert not [s for s in statements if "*" in _as_list(s["Resource"])]
+    reindex_only = {
+        "ArnEquals": {"lambda:SourceFunctionArn": _function_arn(stack, REINDEX_FUNCTION)}
+    }
+    actions = set()
+    for statement in statements:
+        actions.update(_as_list(statement["Action"]))
+        if "s3:PutObject" in _as_list(statement["Action"]):
+            assert statement["Condition"] == reindex_only
+    assert not [action for action in actions if "Delete" in action or action.endswith("*")]
+    reads = [
+        s for s in statements if "s3:GetObject" in _as_list(s["Action"]) and "Condition" not in s
+    ]
+    assert [s["Resource"] for s in reads] == [f"arn:aws:s3:::{stack.bucket}/*/*"]
+
+
+# -- Terraform's view --------------------------------------------------------------
+
+
+def test_second_plan_shows_no_changes(stack: Stack) -> None:
+    result = stack.terraform("plan", "-detailed-exitcode", "-no-color", check=False)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

@@ -1,0 +1,367 @@
+# Required: the caller's HTTP API and the bucket to create.
+
+variable "api_id" {
+  type        = string
+  description = "ID of the caller's API Gateway HTTP API (`aws_apigatewayv2_api.id`) that the module adds its integration and routes to."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9]+$", var.api_id))
+    error_message = "The api_id must be an API Gateway API ID: lowercase letters and digits, e.g. \"a1b2c3d4e5\"."
+  }
+}
+
+variable "api_execution_arn" {
+  type        = string
+  description = "Execution ARN of the same HTTP API (`aws_apigatewayv2_api.execution_arn`); the api function lets API Gateway invoke it from under this ARN only."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:execute-api:[a-z0-9-]+:[0-9]{12}:[a-z0-9]+$", var.api_execution_arn))
+    error_message = "The api_execution_arn must look like arn:aws:execute-api:<region>:<account id>:<api id>, without a stage or route."
+  }
+}
+
+variable "s3_bucket_name" {
+  type        = string
+  description = "Name of the S3 bucket to create for the distributions and the index (globally unique)."
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.s3_bucket_name)) && !strcontains(var.s3_bucket_name, "..")
+    error_message = "The s3_bucket_name must be a valid S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens."
+  }
+}
+
+# Names: all derived from `name`, each one overridable.
+
+variable "name" {
+  type        = string
+  description = "Base name of everything the module creates: the role and topic are called `<name>`, the functions `<name>-api` and `<name>-reindex`."
+  default     = "serverless-pypi"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.name))
+    error_message = "The name must be 1 to 56 letters, digits, hyphens or underscores (the longest derived name, <name>-reindex, must fit Lambda's 64)."
+  }
+}
+
+variable "iam_role_name" {
+  type        = string
+  description = "Name of the IAM role both functions share. Defaults to `<name>`."
+  default     = null
+
+  validation {
+    condition     = var.iam_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.iam_role_name))
+    error_message = "The iam_role_name must be 1 to 64 letters, digits or +=,.@_- characters."
+  }
+}
+
+variable "lambda_api_function_name" {
+  type        = string
+  description = "Name of the Lambda function that serves the simple API. Defaults to `<name>-api`."
+  default     = null
+
+  validation {
+    condition     = var.lambda_api_function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", var.lambda_api_function_name))
+    error_message = "The lambda_api_function_name must be 1 to 64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "lambda_reindex_function_name" {
+  type        = string
+  description = "Name of the Lambda function that reindexes the bucket on S3 events. Defaults to `<name>-reindex`."
+  default     = null
+
+  validation {
+    condition     = var.lambda_reindex_function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", var.lambda_reindex_function_name))
+    error_message = "The lambda_reindex_function_name must be 1 to 64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "sns_topic_name" {
+  type        = string
+  description = "Name of the SNS topic that carries the bucket's notifications to the reindex function. Defaults to `<name>`."
+  default     = null
+
+  validation {
+    condition     = var.sns_topic_name == null || can(regex("^[A-Za-z0-9_-]{1,256}$", var.sns_topic_name))
+    error_message = "The sns_topic_name must be 1 to 256 letters, digits, hyphens or underscores."
+  }
+}
+
+# The Lambda functions.
+
+variable "lambda_runtime" {
+  type        = string
+  description = "Python runtime of both functions (`python3.14` also needs an AWS provider release that knows it)."
+  default     = "python3.13"
+  nullable    = false
+
+  validation {
+    condition     = contains(["python3.11", "python3.12", "python3.13", "python3.14"], var.lambda_runtime)
+    error_message = "The lambda_runtime must be one of python3.11, python3.12, python3.13, python3.14 (the handlers need Python 3.11 or later)."
+  }
+}
+
+variable "lambda_architecture" {
+  type        = string
+  description = "Instruction set of both functions: `arm64` (Graviton, cheaper per GB-second) or `x86_64`. The package is pure Python, so either works."
+  default     = "arm64"
+  nullable    = false
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "The lambda_architecture must be arm64 or x86_64."
+  }
+}
+
+variable "lambda_api_memory_size" {
+  type        = number
+  description = "Memory of the api function, in MB (CPU scales with it)."
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_api_memory_size >= 128 && var.lambda_api_memory_size <= 10240 && floor(var.lambda_api_memory_size) == var.lambda_api_memory_size
+    error_message = "The lambda_api_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "lambda_api_timeout" {
+  type        = number
+  description = "Timeout of the api function, in seconds. At most 30: the HTTP API integration gives up after 30 seconds."
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_api_timeout >= 1 && var.lambda_api_timeout <= 30 && floor(var.lambda_api_timeout) == var.lambda_api_timeout
+    error_message = "The lambda_api_timeout must be a whole number of seconds from 1 to 30 (the HTTP API integration limit)."
+  }
+}
+
+variable "lambda_api_reserved_concurrent_executions" {
+  type        = number
+  description = "Concurrent executions reserved for the api function; null leaves it unreserved, 0 turns the index off."
+  default     = null
+
+  validation {
+    condition     = var.lambda_api_reserved_concurrent_executions == null || try(var.lambda_api_reserved_concurrent_executions >= 0 && floor(var.lambda_api_reserved_concurrent_executions) == var.lambda_api_reserved_concurrent_executions, false)
+    error_message = "The lambda_api_reserved_concurrent_executions must be null or a whole number, 0 or more."
+  }
+}
+
+variable "lambda_reindex_memory_size" {
+  type        = number
+  description = "Memory of the reindex function, in MB (CPU scales with it)."
+  default     = 512
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_reindex_memory_size >= 128 && var.lambda_reindex_memory_size <= 10240 && floor(var.lambda_reindex_memory_size) == var.lambda_reindex_memory_size
+    error_message = "The lambda_reindex_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "lambda_reindex_timeout" {
+  type        = number
+  description = "Timeout of the reindex function, in seconds (1 to 900)."
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_reindex_timeout >= 1 && var.lambda_reindex_timeout <= 900 && floor(var.lambda_reindex_timeout) == var.lambda_reindex_timeout
+    error_message = "The lambda_reindex_timeout must be a whole number of seconds from 1 to 900."
+  }
+}
+
+variable "lambda_reindex_reserved_concurrent_executions" {
+  type        = number
+  description = "Concurrent executions reserved for the reindex function; null leaves it unreserved, 0 stops reindexing."
+  default     = null
+
+  validation {
+    condition     = var.lambda_reindex_reserved_concurrent_executions == null || try(var.lambda_reindex_reserved_concurrent_executions >= 0 && floor(var.lambda_reindex_reserved_concurrent_executions) == var.lambda_reindex_reserved_concurrent_executions, false)
+    error_message = "The lambda_reindex_reserved_concurrent_executions must be null or a whole number, 0 or more."
+  }
+}
+
+# How the index behaves (the api function's environment).
+
+variable "lambda_api_fallback_index_url" {
+  type        = string
+  description = "Index that projects missing from the bucket redirect to, e.g. `https://pypi.org/simple/`. Null (default) answers 404 for them instead."
+  default     = null
+
+  validation {
+    condition     = var.lambda_api_fallback_index_url == null || can(regex("^https?://[^/?#[:space:]]+(/[^?#[:space:]]*)?$", var.lambda_api_fallback_index_url))
+    error_message = "The lambda_api_fallback_index_url must be an http:// or https:// URL without query or fragment."
+  }
+}
+
+variable "s3_presigned_url_ttl" {
+  type        = number
+  description = "Lifetime of the presigned S3 download URLs, in seconds (1 to 604800, i.e. 7 days)."
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.s3_presigned_url_ttl >= 1 && var.s3_presigned_url_ttl <= 604800 && floor(var.s3_presigned_url_ttl) == var.s3_presigned_url_ttl
+    error_message = "The s3_presigned_url_ttl must be a whole number of seconds from 1 to 604800."
+  }
+}
+
+variable "link_mode" {
+  type        = string
+  description = "How pages link to files: `redirect` (stable links on the API that redirect to a fresh presigned URL) or `presigned` (presigned S3 URLs in the page, as the older module does)."
+  default     = "redirect"
+  nullable    = false
+
+  validation {
+    condition     = contains(["redirect", "presigned"], var.link_mode)
+    error_message = "The link_mode must be redirect or presigned."
+  }
+}
+
+variable "page_max_age" {
+  type        = number
+  description = "`Cache-Control: max-age` of index pages, in seconds (0 to 86400); in `presigned` mode at most half of `s3_presigned_url_ttl` is used."
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.page_max_age >= 0 && var.page_max_age <= 86400 && floor(var.page_max_age) == var.page_max_age
+    error_message = "The page_max_age must be a whole number of seconds from 0 to 86400."
+  }
+}
+
+variable "log_level" {
+  type        = string
+  description = "Log level of both functions."
+  default     = "INFO"
+  nullable    = false
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], var.log_level)
+    error_message = "The log_level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL."
+  }
+}
+
+# Logs.
+
+variable "log_group_api_retention_in_days" {
+  type        = number
+  description = "Retention of the api function's log group, in days (one of CloudWatch's values; 0 keeps logs forever)."
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_group_api_retention_in_days)
+    error_message = "The log_group_api_retention_in_days must be 0 or one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_group_reindex_retention_in_days" {
+  type        = number
+  description = "Retention of the reindex function's log group, in days (one of CloudWatch's values; 0 keeps logs forever)."
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_group_reindex_retention_in_days)
+    error_message = "The log_group_reindex_retention_in_days must be 0 or one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+# The bucket.
+
+variable "s3_kms_key_arn" {
+  type        = string
+  description = "ARN of a KMS key to encrypt the bucket with (SSE-KMS with a bucket key). Null (default) uses SSE-S3."
+  default     = null
+
+  validation {
+    condition     = var.s3_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.s3_kms_key_arn))
+    error_message = "The s3_kms_key_arn must be a key ARN, arn:aws:kms:<region>:<account id>:key/<key id> (not an alias)."
+  }
+}
+
+variable "s3_versioning" {
+  type        = bool
+  description = "Whether to turn on versioning of the bucket (turning it off later suspends it)."
+  default     = false
+  nullable    = false
+}
+
+variable "s3_force_destroy" {
+  type        = bool
+  description = "Whether `terraform destroy` may delete the bucket while it still holds objects (and so every distribution)."
+  default     = false
+  nullable    = false
+}
+
+# Reindexing.
+
+variable "reindex_maximum_retry_attempts" {
+  type        = number
+  description = "How many times Lambda retries a failed reindex invocation (0 to 2) before handing it to the dead-letter queue."
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 2], var.reindex_maximum_retry_attempts)
+    error_message = "The reindex_maximum_retry_attempts must be 0, 1 or 2."
+  }
+}
+
+variable "reindex_dead_letter_queue" {
+  type        = bool
+  description = "Whether to keep failed reindex events in an SQS queue (an on-failure destination, messages kept 14 days)."
+  default     = true
+  nullable    = false
+}
+
+# The HTTP API routes.
+
+variable "api_authorization_type" {
+  type        = string
+  description = "Authorization of the module's routes: `NONE`, `JWT`, `AWS_IAM` or `CUSTOM` (a Lambda authorizer)."
+  default     = "NONE"
+  nullable    = false
+
+  validation {
+    condition     = contains(["NONE", "JWT", "AWS_IAM", "CUSTOM"], var.api_authorization_type)
+    error_message = "The api_authorization_type must be one of NONE, JWT, AWS_IAM, CUSTOM."
+  }
+}
+
+variable "api_authorizer_id" {
+  type        = string
+  description = "ID of the HTTP API authorizer (`aws_apigatewayv2_authorizer.id`); required when `api_authorization_type` is `JWT` or `CUSTOM`, null otherwise."
+  default     = null
+
+  validation {
+    condition     = var.api_authorizer_id == null || can(regex("^[a-z0-9]+$", var.api_authorizer_id))
+    error_message = "The api_authorizer_id must be an API Gateway authorizer ID: lowercase letters and digits."
+  }
+}
+
+variable "api_stage_name" {
+  type        = string
+  description = "Stage of the HTTP API that `index_url` points at; `$default` serves at the API's root."
+  default     = "$default"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(\\$default|[A-Za-z0-9_-]{1,128})$", var.api_stage_name))
+    error_message = "The api_stage_name must be $default or 1 to 128 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags for every taggable resource the module creates."
+  default     = {}
+  nullable    = false
+}
