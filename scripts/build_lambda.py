@@ -6,7 +6,8 @@
 
 Entries are sorted, dated 1980-01-01, mode 0644 and stored uncompressed, so
 the bytes depend on nothing but the sources (not on the zlib build either).
-Only the runtime modules go in: the Lambda runtime provides boto3.
+The whole package goes in (the local server too, so that the end-to-end
+tests can run the deployed code behind it); the Lambda runtime provides boto3.
 """
 
 from __future__ import annotations
@@ -21,17 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "serverless_pypi"
 PACKAGE = ROOT / "package" / "serverless-pypi.zip"
-# Modules the Lambda functions never import (the local server and CLI need moto and a terminal).
-LOCAL_ONLY = {"__main__.py", "server.py", "cli.py"}
 _DATE = (1980, 1, 1, 0, 0, 0)
 
 
 def sources(source: Path = SOURCE) -> list[Path]:
-    return sorted(
-        path
-        for path in source.rglob("*.py")
-        if "__pycache__" not in path.parts and path.name not in LOCAL_ONLY
-    )
+    return sorted(path for path in source.rglob("*.py") if "__pycache__" not in path.parts)
 
 
 def build(source: Path = SOURCE) -> bytes:

@@ -465,3 +465,12 @@ def test_malformed_events_are_400(s3: Any) -> None:
     assert Reply(api.handler({"rawPath": "/simple/"}, None)).status == 400
     assert Reply(api.handler(None, None)).status == 400
     assert Reply(api.handler(json.loads("[]"), None)).status == 400
+
+
+@pytest.mark.parametrize(
+    ("value", "level"), [("debug", 10), ("WARNING", 30), ("", 20), ("loud", 20)]
+)
+def test_log_level_from_the_environment(value: str, level: int) -> None:
+    from serverless_pypi.config import log_level
+
+    assert log_level({"LOG_LEVEL": value}) == level

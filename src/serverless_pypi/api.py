@@ -17,14 +17,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
 from . import negotiate, simple
-from .config import ConfigError, Settings
+from .config import ConfigError, Settings, log_level
 from .http import BadRequest, Request, Response
 from .layout import ROOT_JSON, manifest_key, metadata_key
 from .names import is_valid_name, normalize, parse_filename
@@ -48,7 +47,7 @@ _NO_STORE = "no-store"
 @functools.cache
 def _runtime() -> tuple[Settings, Reader]:
     """Settings and the S3 reader, made once per container."""
-    logging.getLogger("serverless_pypi").setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    logging.getLogger("serverless_pypi").setLevel(log_level())
     settings = Settings.from_env()
     return settings, S3Reader.from_env(settings.bucket)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +14,13 @@ MAX_PRESIGN_TTL = 604_800  # SigV4 presigned URLs live at most 7 days
 
 class ConfigError(ValueError):
     """The environment does not describe a usable index."""
+
+
+def log_level(env: Mapping[str, str] | None = None) -> int:
+    """``LOG_LEVEL`` as a logging level; INFO when unset or not a level name."""
+    env = os.environ if env is None else env
+    level = logging.getLevelName(env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO")
+    return level if isinstance(level, int) else logging.INFO
 
 
 @dataclass(frozen=True, slots=True)

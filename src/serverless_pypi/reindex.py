@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 from typing import Any
 
 from . import events, indexer
-from .config import Settings
+from .config import Settings, log_level
 from .storage import Storage, make_client
 
 logger = logging.getLogger(__name__)
@@ -17,7 +16,7 @@ logger = logging.getLogger(__name__)
 @functools.cache
 def _runtime() -> tuple[Settings, Storage]:
     """Settings and the S3 client, made once per container."""
-    logging.getLogger("serverless_pypi").setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    logging.getLogger("serverless_pypi").setLevel(log_level())
     settings = Settings.from_env()
     return settings, Storage(make_client(), settings.bucket)
 

@@ -1,0 +1,490 @@
+"""End to end: pip, uv and the AWS CLI against the wiring Terraform deployed.
+
+examples/basic is applied to moto's server (the ``stack`` fixture). What it
+deployed is read back over the AWS API: which function the HTTP API invokes,
+which function the bucket's notifications reach through SNS, their handler
+strings, their environment and their code. That code (checked by hash against
+the deployed CodeSha256) runs here, since moto cannot run Lambda: the api
+handler behind the local server, the reindex handler fed with the S3 -> SNS
+notifications that moto emits, captured by an SQS queue subscribed to the
+deployed topic. Nothing below restates the wiring by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import sdist_bytes, wheel_bytes, write
+from tests.stack import Stack
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "package" / "serverless-pypi.zip"
+BIN = Path(sys.executable).parent
+RUNNER = Path(__file__).with_name("lambda_runner.py")
+FUNCTION_ARN = re.compile(r"arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w-]+")
+
+
+def _tool(name: str) -> str:
+    """A client from this virtualenv (installed by `make` from the dev extra); never skipped."""
+    path = BIN / name
+    assert path.exists(), f"{name} is missing from {BIN}: run `make venv`"
+    return str(path)
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str
+    environment: dict[str, str]
+    code_sha256: str
+
+
+def _function(stack: Stack, arn_or_name: str) -> Function:
+    config = stack.client("lambda").get_function(FunctionName=arn_or_name)["Configuration"]
+    return Function(
+        config["FunctionName"],
+        config["Handler"],
+        dict(config.get("Environment", {}).get("Variables", {})),
+        config["CodeSha256"],
+    )
+
+
+@dataclass
+class Deployment:
+    stack: Stack
+    api: Function
+    reindex: Function
+    package_dir: Path
+    bucket: str
+    queue_url: str
+    subscription_arn: str
+    index_url: str = ""
+    fallback_url: str = ""
+
+    def runner_env(self, function: Function, **extra: str) -> dict[str, str]:
+        """What Lambda gives the function: its variables and the role's credentials."""
+        return {**self.stack.env, **function.environment, **extra}
+
+    def aws(self, *args: str) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [_tool("aws"), *args],
+            env=self.stack.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, f"aws {' '.join(args)}:\n{result.stdout}{result.stderr}"
+        return result
+
+    def deliver(self, records: int) -> dict[str, Any]:
+        """Wait for ``records`` S3 records on the capture queue; hand them to the reindexer."""
+        sqs = self.stack.client("sqs")
+        envelopes: list[dict[str, Any]] = []
+        found = 0
+        deadline = time.monotonic() + 30
+        while found < records:
+            assert time.monotonic() < deadline, f"only {found} of {records} notifications came"
+            answer = sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            )
+            for message in answer.get("Messages", []):
+                envelope = json.loads(message["Body"])
+                body = json.loads(envelope["Message"])
+                found += len(body.get("Records", []))
+                envelopes.append(envelope)
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        event = {"Records": [self._as_sns_record(envelope) for envelope in envelopes]}
+        result = subprocess.run(
+            [sys.executable, str(RUNNER), "invoke", str(self.package_dir), self.reindex.handler],
+            input=json.dumps(event),
+            env=self.runner_env(self.reindex),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+    def _as_sns_record(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """An SQS-delivered SNS envelope, shaped as SNS hands it to a Lambda function."""
+        renamed = {"SigningCertURL": "SigningCertUrl", "UnsubscribeURL": "UnsubscribeUrl"}
+        sns = {renamed.get(key, key): value for key, value in envelope.items()}
+        sns.setdefault("MessageAttributes", {})
+        return {
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": self.subscription_arn,
+            "Sns": sns,
+        }
+
+
+# -- the distributions ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A small dependency chain, and what only the fallback index has."""
+    out = tmp_path_factory.mktemp("dist")
+    built = {
+        "a1": wheel_bytes("chain-a", "1.0", requires=["chain-b>=1.0"], requires_python=">=3.8"),
+        # A newer release for a Python that does not exist: resolution must skip it.
+        "a2": wheel_bytes("chain-a", "2.0", requires=["chain-b>=1.0"], requires_python=">=4"),
+        "b1": wheel_bytes("Chain_B", "1.0", requires=["chain-c"]),
+        "c1": sdist_bytes("chain-c", "1.0", requires_python=">=3.8"),
+    }
+    return {label: write(out, item) for label, item in built.items()}
+
+
+@pytest.fixture(scope="module")
+def fallback_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second index on loopback: a public-only project and a squatted private name."""
+    root = tmp_path_factory.mktemp("fallback")
+    for project, version in (("public-only", "1.0"), ("chain-a", "99.0")):
+        folder = root / "simple" / project
+        folder.mkdir(parents=True)
+        name, data = wheel_bytes(project, version)
+        (folder / name).write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        (folder / "index.html").write_text(f'<a href="{name}#sha256={digest}">{name}</a>\n')
+    handler = partial(SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    server.shutdown()
+    server.server_close()
+
+
+# -- reading the deployment back --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    api_id = stack.outputs["api_id"]
+    integrations = stack.client("apigatewayv2").get_integrations(ApiId=api_id)["Items"]
+    [uri] = [item["IntegrationUri"] for item in integrations]
+    api = _function(stack, FUNCTION_ARN.search(uri)[0])  # type: ignore[index]
+
+    s3 = stack.client("s3")
+    bucket = api.environment["S3_BUCKET"]
+    notification = s3.get_bucket_notification_configuration(Bucket=bucket)
+    [topic_arn] = {item["TopicArn"] for item in notification["TopicConfigurations"]}
+    sns = stack.client("sns")
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
+    [lambda_subscription] = [item for item in subscriptions if item["Protocol"] == "lambda"]
+    reindex = _function(stack, lambda_subscription["Endpoint"])
+
+    # The deployed code is this repository's package, byte for byte.
+    package = PACKAGE.read_bytes()
+    digest = base64.b64encode(hashlib.sha256(package).digest()).decode()
+    assert api.code_sha256 == reindex.code_sha256 == digest
+    package_dir = tmp_path_factory.mktemp("deployed-package")
+    with zipfile.ZipFile(PACKAGE) as archive:
+        archive.extractall(package_dir)
+
+    sqs = stack.client("sqs")
+    queue_url = sqs.create_queue(QueueName="e2e-capture")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+    # moto quirk: it cannot evaluate the bucket policy's aws:SecureTransport
+    # condition and so applies its Deny to every object request. On AWS that
+    # statement refuses only plain-HTTP requests (its own test checks it).
+    # The policy is set aside while the clients run and put back afterwards.
+    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    s3.delete_bucket_policy(Bucket=bucket)
+    try:
+        yield Deployment(
+            stack,
+            api,
+            reindex,
+            package_dir,
+            bucket,
+            queue_url,
+            lambda_subscription["SubscriptionArn"],
+        )
+    finally:
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+
+
+@pytest.fixture(scope="module")
+def index(
+    deployment: Deployment, dists: dict[str, Path], fallback_index: str
+) -> Iterator[Deployment]:
+    """Distributions uploaded with `aws s3 cp`, indexed, served through the local server."""
+    folders = {"a1": "chain-a", "a2": "chain-a", "b1": "Chain_B", "c1": "chain-c"}
+    for label, folder in folders.items():
+        deployment.aws("s3", "cp", str(dists[label]), f"s3://{deployment.bucket}/{folder}/")
+    result = deployment.deliver(records=len(folders))
+    assert sorted(result["projects"]) == ["chain-a", "chain-b", "chain-c"]
+
+    # The deployed FALLBACK_INDEX_URL points at pypi.org, out of reach here: the
+    # loopback index stands in for it. Everything else is the deployed setting.
+    env = deployment.runner_env(deployment.api, FALLBACK_INDEX_URL=fallback_index)
+    process = subprocess.Popen(
+        [sys.executable, str(RUNNER), "serve", str(deployment.package_dir), deployment.api.handler],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deployment.index_url = process.stdout.readline().strip() + "/simple/"
+        deployment.fallback_url = fallback_index
+        yield deployment
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+# -- real clients -----------------------------------------------------------------
+
+
+def _isolated(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """An environment where pip and uv see no configuration of this machine's."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "UV_", "AWS_")) and key != "VIRTUAL_ENV"
+    }
+    env.update(
+        {
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_NO_CACHE_DIR": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_INPUT": "1",
+            "UV_NO_CONFIG": "1",
+            "UV_NO_CACHE": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def _venv(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=120)
+    return path / "bin" / "python"
+
+
+def _pip(python: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(python), "-m", "pip", *args],
+        env=_isolated(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"pip {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def _installed(python: Path) -> dict[str, str]:
+    listed = json.loads(_pip(python, "list", "--format", "json").stdout)
+    return {item["name"].lower().replace("_", "-"): item["version"] for item in listed}
+
+
+def test_pip_installs_the_chain_honouring_requires_python(
+    index: Deployment, tmp_path: Path
+) -> None:
+    python = _venv(tmp_path / "venv")
+    _pip(python, "install", "--index-url", index.index_url, "chain-a")
+    installed = _installed(python)
+    assert installed["chain-a"] == "1.0"  # 2.0 needs Python >= 4
+    assert installed["chain-b"] == "1.0"
+    assert installed["chain-c"] == "1.0"  # built from the sdist
+    probe = "import chain_a, chain_b, chain_c; print(chain_a.__version__)"
+    out = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1.0"
+
+
+def test_pip_download_with_required_hashes(
+    index: Deployment, dists: dict[str, Path], tmp_path: Path
+) -> None:
+    python = _venv(tmp_path / "venv")
+    wheel = dists["b1"]
+    good = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"chain-b==1.0 --hash=sha256:{good}\n")
+    out = tmp_path / "downloads"
+    _pip(
+        python,
+        "download",
+        "--no-deps",
+        "--require-hashes",
+        "-r",
+        str(requirements),
+        "--index-url",
+        index.index_url,
+        "-d",
+        str(out),
+    )
+    assert (out / wheel.name).read_bytes() == wheel.read_bytes()
+    requirements.write_text(f"chain-b==1.0 --hash=sha256:{'0' * 64}\n")
+    failed = _pip(
+        python,
+        "download",
+        "--no-deps",
+        "--require-hashes",
+        "-r",
+        str(requirements),
+        "--index-url",
+        index.index_url,
+        "-d",
+        str(tmp_path / "bad"),
+        check=False,
+    )
+    assert failed.returncode != 0
+    assert "DO NOT MATCH THE HASHES" in failed.stdout + failed.stderr
+
+
+def test_the_sdist_and_a_non_normalized_name(
+    index: Deployment, dists: dict[str, Path], tmp_path: Path
+) -> None:
+    python = _venv(tmp_path / "venv")
+    out = tmp_path / "downloads"
+    _pip(
+        python,
+        "download",
+        "--no-deps",
+        "--no-binary",
+        ":all:",
+        "--index-url",
+        index.index_url,
+        "-d",
+        str(out),
+        "Chain.C==1.0",
+    )
+    assert (out / dists["c1"].name).read_bytes() == dists["c1"].read_bytes()
+    _pip(python, "install", "--index-url", index.index_url, "CHAIN_b")
+    assert _installed(python)["chain-b"] == "1.0"
+
+
+def test_uv_installs_through_the_json_api(index: Deployment, tmp_path: Path) -> None:
+    python = _venv(tmp_path / "venv")
+    result = subprocess.run(
+        [
+            _tool("uv"),
+            "pip",
+            "install",
+            "--python",
+            str(python),
+            "--index-url",
+            index.index_url,
+            "chain-a",
+        ],
+        env=_isolated(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    installed = _installed(python)
+    assert (installed["chain-a"], installed["chain-b"], installed["chain-c"]) == ("1.0",) * 3
+
+
+def test_a_project_only_the_fallback_has(index: Deployment, tmp_path: Path) -> None:
+    python = _venv(tmp_path / "venv")
+    _pip(python, "install", "--index-url", index.index_url, "public-only")
+    assert _installed(python)["public-only"] == "1.0"
+
+
+def test_the_private_project_wins_over_a_higher_public_version(
+    index: Deployment, tmp_path: Path
+) -> None:
+    python = _venv(tmp_path / "venv")
+    out = tmp_path / "downloads"
+    _pip(python, "download", "--no-deps", "--index-url", index.index_url, "-d", str(out), "chain-a")
+    assert [path.name for path in out.iterdir()] == ["chain_a-1.0-py3-none-any.whl"]
+    result = subprocess.run(
+        [
+            _tool("uv"),
+            "pip",
+            "install",
+            "--python",
+            str(python),
+            "--index-url",
+            index.index_url,
+            "chain-a>=3",
+        ],
+        env=_isolated(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0  # 99.0 exists only on the public index: never offered
+
+
+def test_yanking_with_a_marker_object(
+    index: Deployment, dists: dict[str, Path], tmp_path: Path
+) -> None:
+    reason = tmp_path / "reason.txt"
+    reason.write_text("broken build")
+    marker = f"s3://{index.bucket}/chain-a/{dists['a1'].name}.yanked"
+    index.aws("s3", "cp", str(reason), marker)
+    index.deliver(records=1)
+    python = _venv(tmp_path / "venv")
+    # pip passes over a yanked release unless it is pinned, and then says why (PEP 592).
+    unpinned = _pip(
+        python, "install", "--no-deps", "--index-url", index.index_url, "chain-a", check=False
+    )
+    assert unpinned.returncode != 0
+    pinned = _pip(python, "install", "--no-deps", "--index-url", index.index_url, "chain-a==1.0")
+    assert "Reason for being yanked: broken build" in pinned.stdout + pinned.stderr
+    index.aws("s3", "rm", marker)
+    index.deliver(records=1)
+    result = _pip(
+        python,
+        "install",
+        "--force-reinstall",
+        "--no-deps",
+        "--index-url",
+        index.index_url,
+        "chain-a",
+    )
+    assert "yanked" not in (result.stdout + result.stderr).lower()
+
+
+def test_aws_s3_rm_removes_a_file_from_the_index(
+    index: Deployment, dists: dict[str, Path], tmp_path: Path
+) -> None:
+    index.aws("s3", "rm", f"s3://{index.bucket}/chain-a/{dists['a2'].name}")
+    index.deliver(records=1)
+    python = _venv(tmp_path / "venv")
+    result = _pip(
+        python,
+        "download",
+        "--no-deps",
+        "--ignore-requires-python",
+        "--index-url",
+        index.index_url,
+        "-d",
+        str(tmp_path / "out"),
+        "chain-a==2.0",
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "No matching distribution found for chain-a==2.0" in result.stderr
+    with contextlib.suppress(FileNotFoundError):
+        assert not list((tmp_path / "out").iterdir())
