@@ -23,6 +23,7 @@ from serverless_pypi import api, cli
 from serverless_pypi.indexer import ProjectResult
 from serverless_pypi.server import build_event, make_server
 from tests.builders import sdist_bytes, wheel_bytes, write
+from tests.clients import pip, pip_installed, venv
 from tests.conftest import BUCKET
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,6 +199,10 @@ def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
         page = _open(url[1] + "hello/").read().decode()
         assert "hello-1.0-py3-none-any.whl#sha256=" in page
         assert "hello-1.1.tar.gz#sha256=" in page
+        # What a newcomer does next: install from it with pip.
+        python = venv(tmp_path / "venv")
+        pip(python, "install", "--index-url", url[1], "--only-binary", ":all:", "hello")
+        assert pip_installed(python)["hello"] == "1.0"
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=20)
         assert process.returncode == 0

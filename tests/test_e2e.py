@@ -16,7 +16,6 @@ import base64
 import contextlib
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -33,6 +32,10 @@ from typing import Any
 import pytest
 
 from tests.builders import sdist_bytes, wheel_bytes, write
+from tests.clients import isolated_env as _isolated
+from tests.clients import pip as _pip
+from tests.clients import pip_installed as _installed
+from tests.clients import venv as _venv
 from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
@@ -259,50 +262,6 @@ def index(
 
 
 # -- real clients -----------------------------------------------------------------
-
-
-def _isolated(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """An environment where pip and uv see no configuration of this machine's."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PIP_", "UV_", "AWS_")) and key != "VIRTUAL_ENV"
-    }
-    env.update(
-        {
-            "PIP_CONFIG_FILE": os.devnull,
-            "PIP_NO_CACHE_DIR": "1",
-            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-            "PIP_NO_INPUT": "1",
-            "UV_NO_CONFIG": "1",
-            "UV_NO_CACHE": "1",
-        }
-    )
-    env.update(extra or {})
-    return env
-
-
-def _venv(path: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=120)
-    return path / "bin" / "python"
-
-
-def _pip(python: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(python), "-m", "pip", *args],
-        env=_isolated(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"pip {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
-def _installed(python: Path) -> dict[str, str]:
-    listed = json.loads(_pip(python, "list", "--format", "json").stdout)
-    return {item["name"].lower().replace("_", "-"): item["version"] for item in listed}
 
 
 def test_pip_installs_the_chain_honouring_requires_python(

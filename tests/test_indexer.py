@@ -373,3 +373,24 @@ def test_pages_too_large_for_lambda_announce_metadata_without_hashes(
     monkeypatch.setattr(http, "MAX_RESPONSE_PAYLOAD", 6_000_000)
     reindex(storage, "my-pkg")
     assert "metadata-hashes" not in manifest(s3, "my-pkg")
+
+
+def test_a_rebuild_racing_the_lambda_reindexer_loses_nothing(s3: Any, storage: Storage) -> None:
+    """The rebuild lists the bucket, then the Lambda indexes a new upload first.
+
+    The rebuild knew the project had no manifest; its write must not replace
+    the one the Lambda wrote meanwhile with its older view.
+    """
+    first, data1 = wheel_bytes("my-pkg", "1.0")
+    second, data2 = wheel_bytes("my-pkg", "2.0")
+    put(s3, f"my-pkg/{first}", data1)
+
+    def lambda_reindexer() -> None:
+        put(s3, f"my-pkg/{second}", data2)
+        indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+
+    racer = HookedStorage(storage, manifest_key("my-pkg"), lambda_reindexer)
+    batch = indexer.rebuild(racer)
+    assert not batch.failures
+    assert sorted(files(s3, "my-pkg")) == [first, second]
+    assert root(s3) == ["my-pkg"]

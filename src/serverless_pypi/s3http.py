@@ -104,6 +104,7 @@ class Signer:
     def __init__(self, region: str) -> None:
         self.region = region
         self._keys: dict[tuple[str, str], bytes] = {}
+        self._query: tuple[object, str] = (None, "")
 
     def _signing_key(self, secret: str, date: str) -> bytes:
         cached = self._keys.get((secret, date))
@@ -159,23 +160,31 @@ class Signer:
         when: datetime,
     ) -> str:
         """A URL that lets its holder ``method`` the object for ``ttl`` seconds."""
-        amz_date = when.strftime("%Y%m%dT%H%M%SZ")
+        query = self._presign_query(credentials, when, ttl)
+        path = endpoint.path(key)
+        signature = self._signature(
+            credentials, when, method, path, query, {"host": endpoint.host}, UNSIGNED_PAYLOAD
+        )
+        return f"{endpoint.scheme}://{endpoint.host}{path}?{query}&X-Amz-Signature={signature}"
+
+    def _presign_query(self, credentials: Credentials, when: datetime, ttl: int) -> str:
+        """The signed query parameters; the same for every link of one page."""
+        cache_key = (credentials, when, ttl)
+        if self._query[0] == cache_key:
+            return self._query[1]
         scope = f"{when.strftime('%Y%m%d')}/{self.region}/s3/aws4_request"
         params = {
             "X-Amz-Algorithm": ALGORITHM,
             "X-Amz-Credential": f"{credentials.access_key}/{scope}",
-            "X-Amz-Date": amz_date,
+            "X-Amz-Date": when.strftime("%Y%m%dT%H%M%SZ"),
             "X-Amz-Expires": str(ttl),
             "X-Amz-SignedHeaders": "host",
         }
         if credentials.token:
             params["X-Amz-Security-Token"] = credentials.token
         query = "&".join(f"{_quote(name)}={_quote(params[name])}" for name in sorted(params))
-        path = endpoint.path(key)
-        signature = self._signature(
-            credentials, when, method, path, query, {"host": endpoint.host}, UNSIGNED_PAYLOAD
-        )
-        return f"{endpoint.scheme}://{endpoint.host}{path}?{query}&X-Amz-Signature={signature}"
+        self._query = (cache_key, query)
+        return query
 
     def headers(
         self,
@@ -205,7 +214,8 @@ class Signer:
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    # Signatures carry whole seconds: links signed in one second share a query.
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 class S3Reader:

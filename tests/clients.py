@@ -1,0 +1,58 @@
+"""Real installers, isolated from this machine's configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """An environment where pip and uv see no configuration of this machine's.
+
+    The machine's pip configuration adds local find-links and extra indexes:
+    an install could succeed from those instead of the index under test.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIP_", "UV_", "AWS_")) and key != "VIRTUAL_ENV"
+    }
+    env.update(
+        {
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_NO_CACHE_DIR": "1",
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "PIP_NO_INPUT": "1",
+            "UV_NO_CONFIG": "1",
+            "UV_NO_CACHE": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def venv(path: Path) -> Path:
+    """A fresh virtual environment (with the pip that ships with this Python)."""
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=120)
+    return path / "bin" / "python"
+
+
+def pip(python: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(python), "-m", "pip", *args],
+        env=isolated_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"pip {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def pip_installed(python: Path) -> dict[str, str]:
+    listed = json.loads(pip(python, "list", "--format", "json").stdout)
+    return {item["name"].lower().replace("_", "-"): item["version"] for item in listed}

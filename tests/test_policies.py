@@ -1,0 +1,238 @@
+"""What the deployed policies allow, evaluated request by request.
+
+The documents are read back from the applied stack and evaluated with IAM's
+rules (an explicit Deny wins, then an Allow, else the request is refused)
+for requests as each function, a leaked credential, S3 or a stranger would
+make them. moto does not evaluate these conditions, so this small evaluator
+does, for the operators the module uses.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from tests.stack import ACCOUNT_ID, REGION, Stack
+
+pytestmark = pytest.mark.slow
+
+Context = Mapping[str, str]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _matches(patterns: Any, value: str) -> bool:
+    # IAM wildcards: * any run, ? one character; action names are case-insensitive.
+    return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in _list(patterns))
+
+
+def _condition_holds(condition: Mapping[str, Mapping[str, Any]], context: Context) -> bool:
+    for operator, tests in condition.items():
+        for key, expected in tests.items():
+            actual = context.get(key)
+            if actual is None:
+                return False
+            values = [str(item) for item in _list(expected)]
+            if operator in ("ArnEquals", "StringEquals"):
+                ok = actual in values
+            elif operator in ("ArnLike", "StringLike"):
+                ok = any(fnmatch.fnmatchcase(actual, value) for value in values)
+            elif operator == "Bool":
+                ok = actual.lower() in [value.lower() for value in values]
+            else:
+                raise AssertionError(f"the evaluator does not know {operator}")
+            if not ok:
+                return False
+    return True
+
+
+def _applies(
+    statement: Mapping[str, Any], action: str, resource: str, context: Context, principal: str
+) -> bool:
+    if "Principal" in statement:
+        wanted = statement["Principal"]
+        if wanted != "*":
+            candidates = [v for values in wanted.values() for v in _list(values)]
+            if principal not in candidates and "*" not in candidates:
+                return False
+    if not _matches(statement["Action"], action):
+        return False
+    if "Resource" in statement and not _matches(statement["Resource"], resource):
+        return False
+    return _condition_holds(statement.get("Condition", {}), context)
+
+
+def allowed(
+    document: str | Mapping[str, Any],
+    action: str,
+    resource: str,
+    context: Context,
+    principal: str = "",
+) -> bool:
+    policy = json.loads(document) if isinstance(document, str) else document
+    statements = _list(policy["Statement"])
+    hits = [s for s in statements if _applies(s, action, resource, context, principal)]
+    if any(s["Effect"] == "Deny" for s in hits):
+        return False
+    return any(s["Effect"] == "Allow" for s in hits)
+
+
+def denied_explicitly(document: str, action: str, resource: str, context: Context) -> bool:
+    statements = _list(json.loads(document)["Statement"])
+    return any(
+        s["Effect"] == "Deny" and _applies(s, action, resource, context, "anyone")
+        for s in statements
+    )
+
+
+@pytest.fixture(scope="module")
+def role_policy(stack: Stack) -> Mapping[str, Any]:
+    iam = stack.client("iam")
+    role = (
+        stack.outputs.get("iam_role_name")
+        or stack.client("lambda")
+        .get_function(FunctionName=stack.outputs["api_function_name"])["Configuration"]["Role"]
+        .rsplit("/", 1)[-1]
+    )
+    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
+
+
+def _function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+
+
+def _object(stack: Stack, key: str) -> str:
+    return f"arn:aws:s3:::{stack.bucket}/{key}"
+
+
+DISTRIBUTIONS = ["my-pkg/my_pkg-1.0-py3-none-any.whl", "My.Pkg/my_pkg-1.0.tar.gz"]
+MARKER = "my-pkg/my_pkg-1.0-py3-none-any.whl.yanked"
+DERIVED = [".serverless-pypi/projects/my-pkg.json", ".serverless-pypi/index.json"]
+ROOT_OBJECTS = ["secret.pem", "index.html"]
+WRITES = [
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:PutObjectAcl",
+    "s3:PutObjectTagging",
+    "s3:RestoreObject",
+]
+
+
+def test_the_api_function_cannot_write_or_delete_anything(
+    stack: Stack, role_policy: Mapping[str, Any]
+) -> None:
+    api = {"lambda:SourceFunctionArn": _function_arn(stack.outputs["api_function_name"])}
+    for key in [*DISTRIBUTIONS, MARKER, *DERIVED, *ROOT_OBJECTS]:
+        for action in WRITES:
+            assert not allowed(role_policy, action, _object(stack, key), api), (action, key)
+    for action in ("s3:DeleteBucket", "s3:PutBucketPolicy", "s3:PutBucketNotification"):
+        assert not allowed(role_policy, action, f"arn:aws:s3:::{stack.bucket}", api)
+
+
+def test_the_api_function_reads_the_index_and_the_distributions_only(
+    stack: Stack, role_policy: Mapping[str, Any]
+) -> None:
+    api = {"lambda:SourceFunctionArn": _function_arn(stack.outputs["api_function_name"])}
+    for key in [*DISTRIBUTIONS, *DERIVED]:
+        assert allowed(role_policy, "s3:GetObject", _object(stack, key), api), key
+    # An object at the root (a stray private key) is out of reach, presigned or not.
+    for key in ROOT_OBJECTS:
+        assert not allowed(role_policy, "s3:GetObject", _object(stack, key), api), key
+    # Listing lets S3 answer 404 (not 403) for a missing file.
+    assert allowed(role_policy, "s3:ListBucket", f"arn:aws:s3:::{stack.bucket}", api)
+
+
+def test_the_reindexer_writes_derived_data_only_and_deletes_nothing(
+    stack: Stack, role_policy: Mapping[str, Any]
+) -> None:
+    reindex = {"lambda:SourceFunctionArn": _function_arn(stack.outputs["reindex_function_name"])}
+    for key in [*DERIVED, "index.html"]:
+        assert allowed(role_policy, "s3:PutObject", _object(stack, key), reindex), key
+    for key in [*DISTRIBUTIONS, MARKER, "secret.pem", "my-pkg/index.html"]:
+        assert not allowed(role_policy, "s3:PutObject", _object(stack, key), reindex), key
+    for key in [*DISTRIBUTIONS, MARKER, *DERIVED, *ROOT_OBJECTS]:
+        for action in WRITES[1:]:
+            assert not allowed(role_policy, action, _object(stack, key), reindex), (action, key)
+    assert allowed(role_policy, "s3:GetObject", _object(stack, "index.html"), reindex)
+    assert not allowed(role_policy, "s3:GetObject", _object(stack, "secret.pem"), reindex)
+
+
+def test_credentials_used_outside_the_functions_cannot_write(
+    stack: Stack, role_policy: Mapping[str, Any]
+) -> None:
+    # Leaked role credentials carry no source function ARN (or another one).
+    for context in ({}, {"lambda:SourceFunctionArn": _function_arn("someone-else")}):
+        for key in [*DERIVED, "index.html"]:
+            assert not allowed(role_policy, "s3:PutObject", _object(stack, key), context)
+
+
+def test_logs_go_to_the_modules_own_log_groups(
+    stack: Stack, role_policy: Mapping[str, Any]
+) -> None:
+    for function in (stack.outputs["api_function_name"], stack.outputs["reindex_function_name"]):
+        context = {"lambda:SourceFunctionArn": _function_arn(function)}
+        own = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{function}:log-stream:x"
+        other = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/other:log-stream:x"
+        assert allowed(role_policy, "logs:PutLogEvents", own, context)
+        assert not allowed(role_policy, "logs:PutLogEvents", other, context)
+        assert not allowed(role_policy, "logs:CreateLogGroup", own, context)
+
+
+def test_only_this_bucket_can_publish_to_the_topic(stack: Stack) -> None:
+    topic = stack.outputs["sns_topic_arn"]
+    attributes = stack.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    policy = attributes["Policy"]
+    s3 = "s3.amazonaws.com"
+    bucket = f"arn:aws:s3:::{stack.bucket}"
+    ours = {"aws:SourceArn": bucket, "aws:SourceAccount": ACCOUNT_ID}
+    assert allowed(policy, "sns:Publish", topic, ours, principal=s3)
+    for context in (
+        {"aws:SourceArn": "arn:aws:s3:::somebody-elses-bucket", "aws:SourceAccount": ACCOUNT_ID},
+        {"aws:SourceArn": bucket, "aws:SourceAccount": "999999999999"},
+        {"aws:SourceArn": bucket},
+        {},
+    ):
+        assert not allowed(policy, "sns:Publish", topic, context, principal=s3), context
+    assert not allowed(policy, "sns:Publish", topic, ours, principal="sns.amazonaws.com")
+
+
+def test_the_bucket_refuses_requests_without_tls(stack: Stack) -> None:
+    # The e2e tests set the bucket policy aside while they run and put it back.
+    policy = stack.client("s3").get_bucket_policy(Bucket=stack.bucket)["Policy"]
+    key = _object(stack, DISTRIBUTIONS[0])
+    for action in ("s3:GetObject", "s3:PutObject", "s3:ListBucket"):
+        assert denied_explicitly(policy, action, key, {"aws:SecureTransport": "false"})
+        assert not denied_explicitly(policy, action, key, {"aws:SecureTransport": "true"})
+
+
+def test_the_evaluator_follows_iam_rules() -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:writer"
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::b/derived/*",
+                "Condition": {"ArnEquals": {"lambda:SourceFunctionArn": arn}},
+            },
+            {"Effect": "Allow", "Action": "s3:Get*", "Resource": "arn:aws:s3:::b/*/*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::b/derived/locked"},
+        ]
+    }
+    writer = {"lambda:SourceFunctionArn": arn}
+    assert allowed(policy, "s3:PutObject", "arn:aws:s3:::b/derived/x", writer)
+    assert not allowed(policy, "s3:PutObject", "arn:aws:s3:::b/derived/x", {})
+    assert not allowed(policy, "s3:PutObject", "arn:aws:s3:::b/other/x", writer)
+    assert not allowed(policy, "s3:PutObject", "arn:aws:s3:::b/derived/locked", writer)
+    assert allowed(policy, "s3:GetObject", "arn:aws:s3:::b/p/f.whl", {})
+    assert not allowed(policy, "s3:GetObject", "arn:aws:s3:::b/root.pem", {})
+    assert not allowed(policy, "s3:DeleteObject", "arn:aws:s3:::b/p/f.whl", writer)
