@@ -237,7 +237,8 @@ def bench_pages(moto_url: str, sizes: list[int]) -> list[dict[str, Any]]:
                 if zipped["statusCode"] == 200:
                     sent_body = base64.b64decode(zipped["body"])
                     raw = len(gzip.decompress(sent_body))
-                sent = int(zipped["headers"]["Content-Length"])
+                served = zipped["statusCode"] == 200
+                sent = int(zipped["headers"]["Content-Length"]) if served else None
                 payload = len(json.dumps(zipped))
                 event = api_event(path, accept, gzip_ok=True)
                 elapsed = median_ms(
@@ -255,9 +256,9 @@ def bench_pages(moto_url: str, sizes: list[int]) -> list[dict[str, Any]]:
                         "raw_bytes": raw,
                         "gzip_bytes": sent,
                         "raw_per_file": round(raw / size, 1) if raw else None,
-                        "gzip_per_file": round(sent / size, 1),
+                        "gzip_per_file": round(sent / size, 1) if sent else None,
                         "lambda_payload_bytes": payload,
-                        "fits_lambda": zipped["statusCode"] == 200 and payload < LAMBDA_LIMIT,
+                        "fits_lambda": served and payload < LAMBDA_LIMIT,
                     }
                 )
         os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -480,8 +481,8 @@ def report(results: dict[str, Any]) -> str:
             f"| {row['files']:,} | {row['links']} | {row['format']} | {row['handler_ms']} "
             f"| {row['s3_requests']} | {row['s3_bytes']:,} "
             f"| {row['raw_bytes'] or 'n/a'} | {row['raw_per_file'] or 'n/a'} "
-            f"| {row['gzip_bytes']} | {row['gzip_per_file']} "
-            f"| {'yes' if row['fits_lambda'] else 'NO'} |"
+            f"| {row['gzip_bytes'] or 'n/a'} | {row['gzip_per_file'] or 'n/a'} "
+            f"| {'yes' if row['fits_lambda'] else 'NO (not served)'} |"
         )
     lines += ["", "Ratios measured in this run:", ""]
     for size in sorted({row["files"] for row in results["pages"]}):
@@ -489,9 +490,12 @@ def report(results: dict[str, Any]) -> str:
         redirect, presigned = by.get(("redirect", "html")), by.get(("presigned", "html"))
         legacy = by.get(("older module", "html"))
         parts = [
-            f"presigned/redirect time {ratio(presigned['handler_ms'], redirect['handler_ms'])}",
-            f"gzip bytes {ratio(presigned['gzip_bytes'], redirect['gzip_bytes'])}",
+            f"presigned/redirect time {ratio(presigned['handler_ms'], redirect['handler_ms'])}"
         ]
+        if presigned["fits_lambda"]:
+            parts.append(f"gzip bytes {ratio(presigned['gzip_bytes'], redirect['gzip_bytes'])}")
+        else:
+            parts.append("the presigned page does not fit a Lambda response")
         if legacy:
             parts.append(
                 f"older module/redirect time {ratio(legacy['handler_ms'], redirect['handler_ms'])}"

@@ -56,3 +56,15 @@ def pip(python: Path, *args: str, check: bool = True) -> subprocess.CompletedPro
 def pip_installed(python: Path) -> dict[str, str]:
     listed = json.loads(pip(python, "list", "--format", "json").stdout)
     return {item["name"].lower().replace("_", "-"): item["version"] for item in listed}
+
+
+def uv_pip(uv: str, python: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``uv pip <args>`` for the environment of ``python`` (no check: callers assert)."""
+    command, *rest = args
+    return subprocess.run(
+        [uv, "pip", command, "--python", str(python), *rest],
+        env=isolated_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

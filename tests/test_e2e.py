@@ -32,9 +32,9 @@ from typing import Any
 import pytest
 
 from tests.builders import sdist_bytes, wheel_bytes, write
-from tests.clients import isolated_env as _isolated
 from tests.clients import pip as _pip
 from tests.clients import pip_installed as _installed
+from tests.clients import uv_pip
 from tests.clients import venv as _venv
 from tests.stack import Stack
 
@@ -342,22 +342,7 @@ def test_the_sdist_and_a_non_normalized_name(
 
 def test_uv_installs_through_the_json_api(index: Deployment, tmp_path: Path) -> None:
     python = _venv(tmp_path / "venv")
-    result = subprocess.run(
-        [
-            _tool("uv"),
-            "pip",
-            "install",
-            "--python",
-            str(python),
-            "--index-url",
-            index.index_url,
-            "chain-a",
-        ],
-        env=_isolated(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = uv_pip(_tool("uv"), python, "install", "--index-url", index.index_url, "chain-a")
     assert result.returncode == 0, result.stderr
     installed = _installed(python)
     assert (installed["chain-a"], installed["chain-b"], installed["chain-c"]) == ("1.0",) * 3
@@ -376,22 +361,7 @@ def test_the_private_project_wins_over_a_higher_public_version(
     out = tmp_path / "downloads"
     _pip(python, "download", "--no-deps", "--index-url", index.index_url, "-d", str(out), "chain-a")
     assert [path.name for path in out.iterdir()] == ["chain_a-1.0-py3-none-any.whl"]
-    result = subprocess.run(
-        [
-            _tool("uv"),
-            "pip",
-            "install",
-            "--python",
-            str(python),
-            "--index-url",
-            index.index_url,
-            "chain-a>=3",
-        ],
-        env=_isolated(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = uv_pip(_tool("uv"), python, "install", "--index-url", index.index_url, "chain-a>=3")
     assert result.returncode != 0  # 99.0 exists only on the public index: never offered
 
 

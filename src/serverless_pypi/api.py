@@ -74,7 +74,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         "%s %s %d %.1fms",
         request.method if request else "-",
         _loggable(request.path) if request else "-",
-        response.status,
+        result["statusCode"],
         (time.perf_counter() - started) * 1000,
     )
     return result
@@ -100,11 +100,7 @@ def _segments(path: str) -> list[str]:
             segment = unquote(raw, errors="strict")
         except UnicodeDecodeError:
             raise BadRequest("the path is not UTF-8") from None
-        if (
-            segment in (".", "..")
-            or any(char in segment for char in "/\\")
-            or not (segment.isprintable())
-        ):
+        if segment in (".", "..") or "/" in segment or "\\" in segment or not segment.isprintable():
             raise _NotFound
         segments.append(segment)
     return segments
