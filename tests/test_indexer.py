@@ -18,6 +18,7 @@ from serverless_pypi.layout import (
     manifest_key,
     metadata_key,
 )
+from serverless_pypi.objects import PreconditionFailed
 from serverless_pypi.simple import decode_manifest
 from serverless_pypi.storage import Storage
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes
@@ -394,3 +395,24 @@ def test_a_rebuild_racing_the_lambda_reindexer_loses_nothing(s3: Any, storage: S
     assert not batch.failures
     assert sorted(files(s3, "my-pkg")) == [first, second]
     assert root(s3) == ["my-pkg"]
+
+
+def test_conditional_writes_work_with_a_botocore_that_predates_them(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older Lambda runtime's botocore knows no IfMatch: the headers go out anyway."""
+    from serverless_pypi import storage as storage_module
+
+    monkeypatch.setattr(storage_module, "supports_conditional_writes", lambda client: False)
+    legacy = Storage(storage_module.make_client(), BUCKET)
+    legacy.put("k", b"1", "text/plain", if_absent=True)
+    with pytest.raises(PreconditionFailed):
+        legacy.put("k", b"2", "text/plain", if_absent=True)
+    etag = s3.head_object(Bucket=BUCKET, Key="k")["ETag"]
+    with pytest.raises(PreconditionFailed):
+        legacy.put("k", b"3", "text/plain", if_match='"0000"')
+    legacy.put("k", b"4", "text/plain", if_match=etag)
+    assert read(s3, "k") == b"4"
+    # Unconditional writes carry no leftover condition.
+    legacy.put("k", b"5", "text/plain")
+    assert read(s3, "k") == b"5"

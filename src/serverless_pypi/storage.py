@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -34,6 +35,20 @@ CLIENT_CONFIG = Config(
 )
 
 
+_pending = threading.local()  # condition headers for the PutObject on this thread
+
+
+def _add_condition_headers(request: Any, **_: Any) -> None:
+    for name, value in getattr(_pending, "headers", {}).items():
+        request.headers[name] = value
+
+
+def supports_conditional_writes(client: S3Client) -> bool:
+    """Whether this botocore knows PutObject's IfMatch / IfNoneMatch parameters."""
+    shape = client.meta.service_model.operation_model("PutObject").input_shape
+    return shape is not None and {"IfMatch", "IfNoneMatch"} <= set(shape.members)
+
+
 def make_client() -> S3Client:
     return boto3.client("s3", config=CLIENT_CONFIG)
 
@@ -59,11 +74,16 @@ def _translate(error: ClientError, key: str) -> Exception:
 
 
 class Storage:
-    """One bucket, seen through a boto3 S3 client."""
+    """One bucket, seen through a boto3 S3 client (the reindexer's and the CLI's)."""
 
     def __init__(self, client: S3Client, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
+        self._conditional_params = supports_conditional_writes(client)
+        if not self._conditional_params:
+            # A botocore from before S3's conditional writes (2024), as an
+            # older Lambda runtime may ship: send the same HTTP headers.
+            client.meta.events.register("before-sign.s3.PutObject", _add_condition_headers)
 
     # -- reads -------------------------------------------------------------
 
@@ -142,27 +162,20 @@ class Storage:
             "Body": body,
             "ContentType": content_type,
         }
-        if if_match:
-            kwargs["IfMatch"] = if_match
-        elif if_absent:
-            kwargs["IfNoneMatch"] = "*"
+        conditions = {"If-Match": if_match} if if_match else {}
+        if if_absent and not if_match:
+            conditions = {"If-None-Match": "*"}
+        if self._conditional_params:
+            kwargs.update({name.replace("-", ""): value for name, value in conditions.items()})
         if metadata:
             kwargs["Metadata"] = dict(metadata)
         if content_encoding:
             kwargs["ContentEncoding"] = content_encoding
+        _pending.headers = {} if self._conditional_params else conditions
         try:
             response = self.client.put_object(**kwargs)
         except ClientError as error:
             raise _translate(error, key) from error
+        finally:
+            _pending.headers = {}
         return response["ETag"]
-
-    def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=key)
-
-    # -- links -------------------------------------------------------------
-
-    def presign(self, key: str, method: str, ttl: int) -> str:
-        operation = "head_object" if method == "HEAD" else "get_object"
-        return self.client.generate_presigned_url(
-            operation, Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=ttl
-        )
