@@ -285,35 +285,16 @@ def test_pip_download_with_required_hashes(
     wheel = dists["b1"]
     good = hashlib.sha256(wheel.read_bytes()).hexdigest()
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text(f"chain-b==1.0 --hash=sha256:{good}\n")
-    out = tmp_path / "downloads"
-    _pip(
-        python,
-        "download",
-        "--no-deps",
-        "--require-hashes",
-        "-r",
-        str(requirements),
-        "--index-url",
-        index.index_url,
-        "-d",
-        str(out),
-    )
-    assert (out / wheel.name).read_bytes() == wheel.read_bytes()
-    requirements.write_text(f"chain-b==1.0 --hash=sha256:{'0' * 64}\n")
-    failed = _pip(
-        python,
-        "download",
-        "--no-deps",
-        "--require-hashes",
-        "-r",
-        str(requirements),
-        "--index-url",
-        index.index_url,
-        "-d",
-        str(tmp_path / "bad"),
-        check=False,
-    )
+
+    def download(digest: str, destination: Path) -> subprocess.CompletedProcess[str]:
+        requirements.write_text(f"chain-b==1.0 --hash=sha256:{digest}\n")
+        return _pip(python, "download", "--no-deps", "--require-hashes", "-r",
+                    str(requirements), "--index-url", index.index_url, "-d", str(destination),
+                    check=False)  # fmt: skip
+
+    assert download(good, tmp_path / "good").returncode == 0
+    assert (tmp_path / "good" / wheel.name).read_bytes() == wheel.read_bytes()
+    failed = download("0" * 64, tmp_path / "bad")
     assert failed.returncode != 0
     assert "DO NOT MATCH THE HASHES" in failed.stdout + failed.stderr
 

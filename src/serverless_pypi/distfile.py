@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import logging
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,8 +22,6 @@ from . import metadata as core
 from .names import Distribution
 from .objects import ObjectInfo, ObjectMissing, PreconditionFailed
 from .storage import Storage
-
-logger = logging.getLogger(__name__)
 
 SMALL_FILE = 8 * 1024 * 1024  # read whole, in memory
 _CHUNK = 1024 * 1024

@@ -33,10 +33,6 @@ def is_valid_name(name: str) -> bool:
     return bool(_VALID_NAME.match(name))
 
 
-def is_normalized(name: str) -> bool:
-    return is_valid_name(name) and normalize(name) == name
-
-
 @dataclass(frozen=True, slots=True)
 class Distribution:
     """What a distribution's filename says about it."""

@@ -10,8 +10,6 @@ from . import events, indexer
 from .config import Settings, log_level
 from .storage import Storage, make_client
 
-logger = logging.getLogger(__name__)
-
 
 @functools.cache
 def _runtime() -> tuple[Settings, Storage]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import logging
 import os
 import random
 import threading
@@ -27,8 +26,6 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from .objects import NOT_MODIFIED, Blob, NotModified
-
-logger = logging.getLogger(__name__)
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"

@@ -8,7 +8,6 @@ runs: what works here works deployed.
 from __future__ import annotations
 
 import base64
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -16,8 +15,6 @@ from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
-
-logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _MAX_BODY = 1024 * 1024

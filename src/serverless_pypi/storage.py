@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -23,7 +22,6 @@ from .objects import (
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-logger = logging.getLogger(__name__)
 
 # Transient errors (500, 503 SlowDown, throttling, connection resets) are
 # retried with backoff by botocore's standard mode; what still fails raises.
