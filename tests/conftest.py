@@ -4,6 +4,7 @@ import base64
 import json
 import logging
 import os
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -93,18 +94,45 @@ def http_event(
     method: str = "GET",
     headers: dict[str, str] | None = None,
     stage: str = "$default",
+    base: str = "",
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API payload 2.0 event, shaped as AWS sends it."""
+    """An API Gateway HTTP API payload 2.0 event, shaped as AWS sends it for the
+    module's routes: on the execute-api URL (with ``stage`` in the path when it is
+    not ``$default``) or behind a custom domain's API mapping ``base`` (``/pypi``)."""
     event = json.loads((EVENTS / "http-api-get.json").read_text())
-    raw_path = path.partition("?")[0]
-    event["rawPath"] = raw_path if stage == "$default" else f"/{stage}{raw_path}"
+    route_path = path.partition("?")[0]
+    raw_path = base + route_path
+    if stage != "$default" and not base:
+        raw_path = f"/{stage}{raw_path}"
+    event["rawPath"] = raw_path
     event["rawQueryString"] = path.partition("?")[2]
     event["headers"] = {"host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})}
     event["requestContext"]["http"]["method"] = method
-    event["requestContext"]["http"]["path"] = event["rawPath"]
+    event["requestContext"]["http"]["path"] = raw_path
     event["requestContext"]["stage"] = stage
-    event["routeKey"] = f"{method} /simple/{{proxy+}}"
+    route, parameters = matched_route(route_path)
+    event["routeKey"] = event["requestContext"]["routeKey"] = (
+        f"{method} {route}" if route != "$default" else route
+    )
+    if parameters is None:
+        del event["pathParameters"]
+    else:
+        event["pathParameters"] = parameters
     return event
+
+
+def matched_route(path: str) -> tuple[str, dict[str, str] | None]:
+    """The module's route API Gateway picks for a path, and its path parameters
+    (``$default`` for a path no route matches, as a catch-all would see it)."""
+    if path in ("/", ""):
+        return "/", None
+    if path == "/simple":
+        return "/simple", None
+    if path.startswith("/simple/"):
+        # HTTP APIs match "/simple/" to the greedy route, not to "/simple".
+        proxy = urllib.parse.unquote(path[len("/simple/") :])
+        return "/simple/{proxy+}", {"proxy": proxy} if proxy else None
+    return "$default", None
 
 
 class Reply:

@@ -389,6 +389,55 @@ def test_named_stage_prefix_is_stripped(s3: Any, index: Any) -> None:
     assert root.headers["Location"] == "simple/"
 
 
+def test_stage_root_without_slash_redirects_inside_the_stage(s3: Any) -> None:
+    event = http_event("/", stage="prod")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/prod"
+    reply = Reply(api.handler(event, None))
+    assert reply.status == 301
+    assert reply.headers["Location"] == "./prod/simple/"
+
+
+@pytest.mark.parametrize("base", ["/pypi", "/tools/pypi", "/simple", "/simple/simple"])
+def test_custom_domain_base_path_is_not_part_of_the_route(s3: Any, index: Any, base: str) -> None:
+    # API Gateway leaves an API mapping's base path in rawPath (and the mapping's
+    # stage out of it); the route key and the proxy parameter say where the route starts.
+    page = Reply(api.handler(http_event("/simple/my-pkg/", base=base, stage="live"), None))
+    assert page.status == 200
+    assert f'href="{WHEEL}#sha256=' in page.text
+    root = Reply(api.handler(http_event("/simple/", base=base), None))
+    assert root.status == 200 and "my-pkg/" in root.text
+    file = Reply(api.handler(http_event(f"/simple/my-pkg/{WHEEL}", base=base), None))
+    assert file.status == 302
+    renamed = Reply(api.handler(http_event("/simple/My.Pkg/", base=base), None))
+    assert renamed.headers["Location"] == "../my-pkg/"
+    no_slash = Reply(api.handler(http_event("", base=base), None))
+    leaf = base.rpartition("/")[2]
+    assert no_slash.headers["Location"] == f"./{leaf}/simple/"
+    with_slash = Reply(api.handler(http_event("/", base=base), None))
+    assert with_slash.headers["Location"] == "simple/"
+
+
+def test_proxy_route_with_an_encoded_or_empty_proxy(s3: Any, index: Any) -> None:
+    encoded = http_event("/simple/my%2Dpkg/", base="/pypi")
+    assert encoded["pathParameters"] == {"proxy": "my-pkg/"}
+    assert Reply(api.handler(encoded, None)).status == 200
+    # "/simple/" matched by the proxy route, with an empty proxy.
+    event = http_event("/simple/my-pkg/", base="/simple")
+    event["rawPath"] = "/simple/simple/"
+    event["pathParameters"] = {"proxy": ""}
+    reply = Reply(api.handler(event, None))
+    assert reply.status == 200 and "my-pkg/" in reply.text
+
+
+@pytest.mark.parametrize("leaf", ["..", ".", "a:b", "a%0d%0aSet-Cookie:x", "a" * 200, "pypi?x=1"])
+def test_root_redirect_never_repeats_an_odd_segment(s3: Any, leaf: str) -> None:
+    event = http_event("/")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/{leaf}"
+    reply = Reply(api.handler(event, None))
+    assert reply.status == 301
+    assert reply.headers["Location"] == "simple/"
+
+
 def test_one_s3_request_per_page_and_none_per_file_link(s3: Any, index: Any) -> None:
     api._runtime.cache_clear()
     _, reader = api._runtime()

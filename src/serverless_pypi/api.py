@@ -1,6 +1,6 @@
 """Lambda handler for the simple API, behind an API Gateway HTTP API (payload 2.0).
 
-Routes (relative to the stage):
+Routes (after the stage or the custom domain's base path, if any):
 
 - ``/`` and ``/simple``: redirect to ``/simple/``
 - ``/simple/``: every project (PEP 503 HTML or PEP 691 JSON)
@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -42,6 +43,8 @@ _CONTENT_TYPES = {
     negotiate.JSON_V1: negotiate.JSON_V1,
 }
 _NO_STORE = "no-store"
+# A stage name or base path segment that can be repeated in a relative redirect.
+_SEGMENT = re.compile(r"(?!\.\.?$)[A-Za-z0-9._~-]{1,128}")
 
 
 @functools.cache
@@ -125,8 +128,13 @@ def _not_found() -> Response:
 def _dispatch(
     request: Request, settings: Settings, storage: Reader, segments: list[str]
 ) -> Response:
-    if segments in ([""], ["simple"]):
+    if segments == ["simple"]:
         return Response.redirect(301, "simple/", "max-age=86400")
+    if segments == [""]:
+        # "/prod" or "/pypi" (no slash) is the root too: keep that segment.
+        leaf = request.leaf
+        location = f"./{leaf}/simple/" if _SEGMENT.fullmatch(leaf) else "simple/"
+        return Response.redirect(301, location, "max-age=86400")
     if segments == ["simple", ""]:
         return _root_page(request, settings, storage)
     if len(segments) < 2 or segments[0] != "simple" or not is_valid_name(segments[1]):

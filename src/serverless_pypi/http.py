@@ -8,6 +8,7 @@ import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 from .negotiate import accepts_gzip
 
@@ -26,9 +27,10 @@ class BadRequest(Exception):
 @dataclass(frozen=True, slots=True)
 class Request:
     method: str
-    path: str  # the raw (percent-encoded) path, without the stage prefix
+    path: str  # the raw (percent-encoded) path, relative to the API's routes
     headers: Mapping[str, str]  # lower-case names
     query: str = ""
+    leaf: str = ""  # the raw path's last segment ("" when it ends with a slash)
 
     def header(self, name: str) -> str | None:
         value = self.headers.get(name)
@@ -63,12 +65,46 @@ class Request:
             except (binascii.Error, ValueError) as error:
                 raise BadRequest("body is not valid base64") from error
         query = event.get("rawQueryString")
+        path = _route_path(raw_path, event.get("routeKey"), event.get("pathParameters"))
         return cls(
             method=method.upper(),
-            path=_strip_stage(raw_path, stage if isinstance(stage, str) else None),
+            path=path or _strip_stage(raw_path, stage if isinstance(stage, str) else None),
             headers=headers,
             query=query if isinstance(query, str) else "",
+            leaf=raw_path.rpartition("/")[2],
         )
+
+
+def _route_path(raw_path: str, route_key: Any, parameters: Any) -> str | None:
+    """The part of the raw path that the route matched, without whatever comes
+    before it: a named stage, or the base path of a custom domain's API mapping
+    (``/pypi/simple/x/`` on ``example.com/pypi``), which API Gateway leaves in.
+
+    ``GET /simple/{proxy+}`` matched ``<base>/simple/<proxy>``: the route starts
+    where the rest of the path is the proxy parameter (sent encoded or not).
+    None when the event does not say (a ``$default`` route, a local server).
+    """
+    if not isinstance(route_key, str) or " " not in route_key:
+        return None
+    route = route_key.partition(" ")[2]
+    if not route.endswith("{proxy+}"):
+        if not route.startswith("/") or "{" in route:
+            return None
+        # "/simple/" may match the route "/simple": keep the slash it was sent with.
+        return route + "/" if raw_path.endswith("/") and not route.endswith("/") else route
+    literal = route[: -len("{proxy+}")]
+    proxy = parameters.get("proxy") if isinstance(parameters, Mapping) else None
+    if not proxy:  # "/simple/" itself: HTTP APIs match it to "/simple/{proxy+}"
+        return literal if raw_path.endswith(literal) else None
+    if not isinstance(proxy, str):
+        return None
+    start = raw_path.find(literal)
+    while start >= 0:
+        rest = raw_path[start + len(literal) :]
+        if rest == proxy or unquote(rest) == proxy:
+            return raw_path[start:]
+        start = raw_path.find(literal, start + 1)
+    return None
 
 
 def _strip_stage(raw_path: str, stage: str | None) -> str:
