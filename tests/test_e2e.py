@@ -21,6 +21,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "package" / "serverless-pypi.zip"
 BIN = Path(sys.executable).parent
 RUNNER = Path(__file__).with_name("lambda_runner.py")
+BASE_PATH = "/pypi"  # an API mapping's base path on a custom domain
 FUNCTION_ARN = re.compile(r"arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w-]+")
 
 
@@ -81,6 +84,7 @@ class Deployment:
     bucket: str
     queue_url: str
     subscription_arn: str
+    route_keys: list[str]
     index_url: str = ""
     fallback_url: str = ""
 
@@ -186,7 +190,14 @@ def fallback_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     api_id = stack.outputs["api_id"]
     integrations = stack.client("apigatewayv2").get_integrations(ApiId=api_id)["Items"]
-    [uri] = [item["IntegrationUri"] for item in integrations]
+    [integration] = integrations
+    uri = integration["IntegrationUri"]
+    routes = stack.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]
+    route_keys = sorted(
+        item["RouteKey"]
+        for item in routes
+        if item.get("Target") == f"integrations/{integration['IntegrationId']}"
+    )
     api = _function(stack, FUNCTION_ARN.search(uri)[0])  # type: ignore[index]
 
     s3 = stack.client("s3")
@@ -225,6 +236,7 @@ def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             bucket,
             queue_url,
             lambda_subscription["SubscriptionArn"],
+            route_keys,
         )
     finally:
         s3.put_bucket_policy(Bucket=bucket, Policy=policy)
@@ -244,8 +256,18 @@ def index(
     # The deployed FALLBACK_INDEX_URL points at pypi.org, out of reach here: the
     # loopback index stands in for it. Everything else is the deployed setting.
     env = deployment.runner_env(deployment.api, FALLBACK_INDEX_URL=fallback_index)
+    # The clients go through a stand-in for API Gateway behind a custom domain
+    # mapped at BASE_PATH, with the routes Terraform created.
     process = subprocess.Popen(
-        [sys.executable, str(RUNNER), "serve", str(deployment.package_dir), deployment.api.handler],
+        [
+            sys.executable,
+            str(RUNNER),
+            "serve",
+            str(deployment.package_dir),
+            deployment.api.handler,
+            json.dumps(deployment.route_keys),
+            BASE_PATH,
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -253,7 +275,7 @@ def index(
     )
     try:
         assert process.stdout is not None
-        deployment.index_url = process.stdout.readline().strip() + "/simple/"
+        deployment.index_url = process.stdout.readline().strip() + BASE_PATH + "/simple/"
         deployment.fallback_url = fallback_index
         yield deployment
     finally:
@@ -327,6 +349,34 @@ def test_uv_installs_through_the_json_api(index: Deployment, tmp_path: Path) -> 
     assert result.returncode == 0, result.stderr
     installed = _installed(python)
     assert (installed["chain-a"], installed["chain-b"], installed["chain-c"]) == ("1.0",) * 3
+
+
+def test_the_deployed_routes_behind_a_base_path(index: Deployment) -> None:
+    """Every request the clients make matched one of the routes Terraform created
+    (the tests above); these are the ones around them."""
+    assert index.route_keys == sorted(
+        f"{method} {path}"
+        for method in ("GET", "HEAD")
+        for path in ("/", "/simple", "/simple/{proxy+}")
+    )
+    origin = index.index_url.removesuffix(BASE_PATH + "/simple/")
+
+    def fetch(path: str, method: str = "GET") -> tuple[int, str, str]:
+        request = urllib.request.Request(origin + path, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.url, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.url, error.read().decode()
+
+    for start in (BASE_PATH, BASE_PATH + "/", BASE_PATH + "/simple"):
+        status, url, body = fetch(start)
+        assert (status, url) == (200, index.index_url), start
+        assert 'href="chain-a/"' in body
+    assert fetch(BASE_PATH + "/simple/", "HEAD")[0] == 200
+    assert fetch("/simple/")[:2] == (404, origin + "/simple/")  # outside the mapping
+    status, _, body = fetch(BASE_PATH + "/other")  # no such route: API Gateway's 404
+    assert (status, body) == (404, '{"message":"Not Found"}')
 
 
 def test_a_project_only_the_fallback_has(index: Deployment, tmp_path: Path) -> None:
