@@ -210,7 +210,59 @@ def legacy_page(client: Any, count: int) -> bytes:
     ).encode()
 
 
-def bench_pages(moto_url: str, sizes: list[int]) -> list[dict[str, Any]]:
+CONTENT_SIZE = 1000  # the page size whose bytes per file the targets are about
+
+
+def page_content(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Where a page's bytes per file go: what the standards make every line carry,
+    against the page as rendered (with and without the metadata digest).
+
+    ``required_raw``: the filename twice (PEP 503: link and text), the file's
+    SHA-256 and its metadata's (issue #2, PEP 658) in hex, and the escaped
+    Requires-Python, without any markup around them. ``digests_gzip``: those
+    two digests alone, gzipped at the best level: 64 random bytes a file, which
+    no compressor can shrink.
+    """
+    from html import escape
+
+    from serverless_pypi import simple
+    from serverless_pypi.http import GZIP_LEVEL
+
+    files = manifest["files"]
+    count = len(files)
+
+    def per_file(size: int) -> float:
+        return round(size / count, 1)
+
+    def gzipped(body: bytes, level: int = GZIP_LEVEL) -> int:
+        return len(gzip.compress(body, compresslevel=level, mtime=0))
+
+    required = sum(
+        2 * len(entry["filename"])
+        + len(entry["sha256"])
+        + len(entry["core-metadata"])
+        + len(escape(entry["requires-python"]))
+        for entry in files
+    )
+    digests = "".join(entry["sha256"] + entry["core-metadata"] for entry in files).encode()
+    row: dict[str, Any] = {
+        "files": count,
+        "required_raw_per_file": per_file(required),
+        "digests_gzip_per_file": per_file(gzipped(digests, 9)),
+    }
+
+    def link(entry: dict[str, Any]) -> str:
+        return simple.relative_url(manifest["name"], entry)
+
+    for label, metadata in (("page", simple.HASHES), ("hashless_metadata", simple.FLAGS)):
+        for fmt, render in (("html", simple.project_html), ("json", simple.project_json)):
+            body = render(manifest, link, metadata).encode()
+            row[f"{label}_{fmt}_raw_per_file"] = per_file(len(body))
+            row[f"{label}_{fmt}_gzip_per_file"] = per_file(gzipped(body))
+    return row
+
+
+def bench_pages(moto_url: str, sizes: list[int], content: dict[str, Any]) -> list[dict[str, Any]]:
     import boto3
 
     from serverless_pypi import api
@@ -219,7 +271,9 @@ def bench_pages(moto_url: str, sizes: list[int]) -> list[dict[str, Any]]:
     legacy_client = boto3.client("s3", region_name=REGION)
     for size in sizes:
         fresh_bucket()
-        seed_project(size)
+        manifest = seed_project(size)
+        if size == CONTENT_SIZE:
+            content.update(page_content(manifest))
         for mode in ("redirect", "presigned"):
             os.environ.update(
                 {"S3_BUCKET": BUCKET, "AWS_ENDPOINT_URL": moto_url, "LINK_MODE": mode}
@@ -502,6 +556,26 @@ def report(results: dict[str, Any]) -> str:
                 f", raw bytes {ratio(legacy['raw_bytes'], redirect['raw_bytes'])}"
             )
         lines.append(f"- {size:,} files: " + "; ".join(parts))
+    content = results.get("page_content")
+    if content:
+        lines += [
+            "",
+            f"Bytes per file of the {content['files']:,}-file page, against what every line"
+            " must carry:",
+            "",
+            f"- required content alone (filename twice, two SHA-256 digests in hex,"
+            f" Requires-Python; no markup): {content['required_raw_per_file']} raw",
+            f"- the two digests alone, gzipped at level 9: {content['digests_gzip_per_file']}",
+            f"- the page: HTML {content['page_html_raw_per_file']} raw,"
+            f" {content['page_html_gzip_per_file']} gzipped;"
+            f" JSON {content['page_json_raw_per_file']} raw,"
+            f" {content['page_json_gzip_per_file']} gzipped",
+            f"- the page with metadata announced without its digest: HTML"
+            f" {content['hashless_metadata_html_raw_per_file']} raw,"
+            f" {content['hashless_metadata_html_gzip_per_file']} gzipped;"
+            f" JSON {content['hashless_metadata_json_raw_per_file']} raw,"
+            f" {content['hashless_metadata_json_gzip_per_file']} gzipped",
+        ]
     lines += [
         "",
         "## Reindex after adding one file",
@@ -559,7 +633,8 @@ def main() -> int:
         ),
     }
     with moto_environment() as moto_url:
-        results["pages"] = bench_pages(moto_url, page_sizes)
+        results["page_content"] = {}
+        results["pages"] = bench_pages(moto_url, page_sizes, results["page_content"])
         results["add_one"] = bench_add_one(add_sizes)
         results["rebuild"] = bench_rebuild(rebuild_sizes)
         results["cold_start"] = bench_cold_start(moto_url, runs=5 if args.quick else 9)
