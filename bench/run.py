@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +252,7 @@ def page_content(manifest: dict[str, Any]) -> dict[str, Any]:
         "digests_gzip_per_file": per_file(gzipped(digests, 9)),
     }
 
-    def link(entry: dict[str, Any]) -> str:
+    def link(entry: simple.Entry) -> str:
         return simple.relative_url(manifest["name"], entry)
 
     for label, metadata in (("page", simple.HASHES), ("hashless_metadata", simple.FLAGS)):
@@ -295,10 +296,7 @@ def bench_pages(moto_url: str, sizes: list[int], content: dict[str, Any]) -> lis
                 sent = int(zipped["headers"]["Content-Length"]) if served else None
                 payload = len(json.dumps(zipped))
                 event = api_event(path, accept, gzip_ok=True)
-                elapsed = median_ms(
-                    lambda event=event: api.handler(event, None),
-                    repeats(size),  # type: ignore[misc]
-                )
+                elapsed = median_ms(partial(api.handler, event, None), repeats(size))
                 rows.append(
                     {
                         "files": size,
@@ -541,7 +539,7 @@ def report(results: dict[str, Any]) -> str:
     lines += ["", "Ratios measured in this run:", ""]
     for size in sorted({row["files"] for row in results["pages"]}):
         by = {(r["links"], r["format"]): r for r in results["pages"] if r["files"] == size}
-        redirect, presigned = by.get(("redirect", "html")), by.get(("presigned", "html"))
+        redirect, presigned = by[("redirect", "html")], by[("presigned", "html")]
         legacy = by.get(("older module", "html"))
         parts = [
             f"presigned/redirect time {ratio(presigned['handler_ms'], redirect['handler_ms'])}"

@@ -86,7 +86,7 @@ def s3_event(*records: tuple[str, str], bucket: str = BUCKET) -> dict[str, Any]:
         record["s3"]["object"]["key"] = key
         s3_records.append(record)
     template["Records"][0]["Sns"]["Message"] = json.dumps({"Records": s3_records})
-    return template
+    return dict(template)
 
 
 def http_event(
@@ -118,7 +118,7 @@ def http_event(
         del event["pathParameters"]
     else:
         event["pathParameters"] = parameters
-    return event
+    return dict(event)
 
 
 def matched_route(path: str) -> tuple[str, dict[str, str] | None]:

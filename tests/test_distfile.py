@@ -12,7 +12,8 @@ import pytest
 
 from serverless_pypi import distfile
 from serverless_pypi.names import parse_filename
-from serverless_pypi.storage import ObjectInfo, Storage
+from serverless_pypi.objects import ObjectInfo
+from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
 

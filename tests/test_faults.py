@@ -8,7 +8,7 @@ from typing import Any
 
 import botocore.endpoint
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from serverless_pypi import api, reindex, s3http
 from serverless_pypi.layout import manifest_key
@@ -50,7 +50,9 @@ def inject(client: Any, operation: str, status: int, body: bytes, times: int) ->
         if len(failed) >= times:
             return None
         failed.append(status)
-        return AWSResponse(request.url, status, {"Content-Type": "application/xml"}, _Raw(body))
+        headers = HTTPHeaders()
+        headers["Content-Type"] = "application/xml"
+        return AWSResponse(request.url, status, headers, _Raw(body))
 
     client.meta.events.register_first(f"before-send.s3.{operation}", fail)
     return failed

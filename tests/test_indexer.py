@@ -219,7 +219,7 @@ def test_metadata_with_broken_headers_is_not_announced(s3: Any, storage: Storage
 class HookedStorage(Storage):
     """Runs ``hook`` once, just before the first write whose key starts with ``prefix``."""
 
-    def __init__(self, inner: Storage, prefix: str, hook: Callable[[], None]) -> None:
+    def __init__(self, inner: Storage, prefix: str, hook: Callable[[], object]) -> None:
         super().__init__(inner.client, inner.bucket)
         self.prefix, self.hook, self.puts = prefix, hook, 0
 
