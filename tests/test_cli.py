@@ -169,6 +169,35 @@ def test_project_of_reads_sdist_metadata(tmp_path: Path) -> None:
     assert cli.project_of(broken) == "legacy-name"
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.slow
+def test_serve_stops_cleanly_on_sigterm() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serverless_pypi", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("Ctrl-C"):
+                break
+        process.terminate()
+        rest, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, rest
+        assert "stopped" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
 @pytest.mark.slow
 def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
@@ -183,6 +212,9 @@ def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
         text=True,
         env=env,
         cwd=ROOT,
+        # A shell's background job (how CI may run) inherits SIGINT ignored, and
+        # Python then leaves it ignored: give the server the terminal's default.
+        preexec_fn=_default_sigint,
     )
     try:
         assert process.stdout is not None
@@ -204,7 +236,7 @@ def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
         pip(python, "install", "--index-url", url[1], "--only-binary", ":all:", "hello")
         assert pip_installed(python)["hello"] == "1.0"
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=20)
+        rest, _ = process.communicate(timeout=60)
         assert process.returncode == 0
         assert "GET /simple/hello/ 200" in rest
         assert "stopped" in rest

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -302,6 +303,25 @@ def _listening(host: str, port: int) -> Iterator[Any]:
         server.server_close()
 
 
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """`kill`, systemd and container runtimes stop a server with SIGTERM: stop
+    cleanly, as on Ctrl-C (the embedded S3 and its threads shut down too)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def serve_command(args: argparse.Namespace) -> int:
     from . import api
 
@@ -339,10 +359,11 @@ def serve_command(args: argparse.Namespace) -> int:
                 upload = f"AWS_ENDPOINT_URL={embedded.url} aws s3 cp FILE s3://{bucket}/PROJECT/"
                 print(f"  upload: {upload}")
             print("Ctrl-C stops it.", flush=True)
-            try:
-                server.serve_forever()
-            except KeyboardInterrupt:
-                print("\nstopped", file=sys.stderr)
+            with _sigterm_as_ctrl_c():
+                try:
+                    server.serve_forever()
+                except KeyboardInterrupt:
+                    print("\nstopped", file=sys.stderr)
     finally:
         if embedded is not None:
             embedded.stop()
