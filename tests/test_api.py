@@ -429,6 +429,12 @@ def test_proxy_route_with_an_encoded_or_empty_proxy(s3: Any, index: Any) -> None
     assert reply.status == 200 and "my-pkg/" in reply.text
 
 
+def test_a_huge_path_of_route_prefixes_is_refused(s3: Any) -> None:
+    event = http_event("/simple/x/")
+    event["rawPath"] = "/simple/" * 100_000 + "x/"
+    assert Reply(api.handler(event, None)).status == 414
+
+
 @pytest.mark.parametrize("leaf", ["..", ".", "a:b", "a%0d%0aSet-Cookie:x", "a" * 200, "pypi?x=1"])
 def test_root_redirect_never_repeats_an_odd_segment(s3: Any, leaf: str) -> None:
     event = http_event("/")

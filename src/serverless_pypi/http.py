@@ -18,6 +18,7 @@ MAX_RESPONSE_PAYLOAD = 6_000_000
 GZIP_LEVEL = 6
 _GZIP_MIN = 512  # smaller bodies are not worth compressing
 _MAX_HEADER_VALUE = 8192
+_MAX_ROUTED_PATH = 4096  # longer paths are refused (414) without looking for a route
 
 
 class BadRequest(Exception):
@@ -84,7 +85,7 @@ def _route_path(raw_path: str, route_key: Any, parameters: Any) -> str | None:
     where the rest of the path is the proxy parameter (sent encoded or not).
     None when the event does not say (a ``$default`` route, a local server).
     """
-    if not isinstance(route_key, str) or " " not in route_key:
+    if not isinstance(route_key, str) or " " not in route_key or len(raw_path) > _MAX_ROUTED_PATH:
         return None
     route = route_key.partition(" ")[2]
     if not route.endswith("{proxy+}"):
