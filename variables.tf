@@ -191,7 +191,7 @@ variable "lambda_reindex_reserved_concurrent_executions" {
 
 variable "lambda_api_fallback_index_url" {
   type        = string
-  description = "Index that projects missing from the bucket redirect to, e.g. `https://pypi.org/simple/`. Null (default) answers 404 for them instead."
+  description = "Index that projects the bucket has never held redirect to, e.g. `https://pypi.org/simple/`. Null (default) answers 404 for them instead."
   default     = null
 
   validation {

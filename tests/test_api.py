@@ -342,15 +342,26 @@ def test_unknown_project_goes_to_the_fallback_index(
     assert get("/simple/other-pkg/").status == 200
 
 
-def test_a_removed_project_falls_back(
+def test_a_removed_project_keeps_its_name_until_released(
     get: Get, index: Any, s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FALLBACK_INDEX_URL", "https://pypi.org/simple/")
     api._runtime.cache_clear()
     s3.delete_object(Bucket=BUCKET, Key=f"Other.Pkg/{OTHER}")
     reindex.handler(s3_event(("ObjectRemoved:Delete", f"Other.Pkg/{OTHER}")), None)
-    assert get("/simple/other-pkg/").status == 302
     assert [a["href"] for a in Anchors(get("/simple/").text).anchors] == ["my-pkg/"]
+    # Not the public project of that name: an old requirement must not get it.
+    for accept in ("text/html", PIP_ACCEPT):
+        reply = get("/simple/other-pkg/", headers={"accept": accept})
+        assert reply.status == 404
+        assert reply.headers["Cache-Control"] == "no-store"
+        assert "not looked up on the fallback index" in reply.text
+    assert get("/simple/Other.Pkg/").status == 301  # still normalized first
+    # Released by deleting its manifest, as the README says.
+    s3.delete_object(Bucket=BUCKET, Key=".serverless-pypi/projects/other-pkg.json")
+    reply = get("/simple/other-pkg/")
+    assert reply.status == 302
+    assert reply.headers["Location"] == "https://pypi.org/simple/other-pkg/"
 
 
 def test_metadata_of_an_unindexed_file_is_404(get: Get, index: Any) -> None:

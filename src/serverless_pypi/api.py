@@ -220,8 +220,10 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
     if isinstance(fetched, NotModified) and cached:
         return Response(304, b"", _page_headers(media, settings, _page_etag(cached, media)))
     manifest = simple.decode_manifest(fetched.body) if isinstance(fetched, Blob) else None
-    if not manifest or not manifest.get("files"):
+    if not manifest:
         return _unknown_project(settings, project)
+    if not manifest.get("files"):
+        return _emptied_project(project)
     link: Callable[[simple.Entry], str]
     if stable:
         link = functools.partial(simple.relative_url, project)
@@ -240,6 +242,17 @@ def _unknown_project(settings: Settings, project: str) -> Response:
         location = f"{settings.fallback_index_url}{quote(project)}/"
         return Response.redirect(302, location, _NO_STORE)
     return _not_found()
+
+
+def _emptied_project(project: str) -> Response:
+    """Every file was removed: the name stays private (no fallback), so that a
+    public project of the same name cannot take its place in an old requirement."""
+    return Response.text(
+        404,
+        f"Every file of {project} was removed from this index; "
+        "the name is not looked up on the fallback index.",
+        **{"Cache-Control": _NO_STORE},
+    )
 
 
 # -- files ------------------------------------------------------------------
