@@ -166,7 +166,7 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def fallback_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A second index on loopback: a public-only project and a squatted private name."""
     root = tmp_path_factory.mktemp("fallback")
-    for project, version in (("public-only", "1.0"), ("chain-a", "99.0")):
+    for project, version in (("public-only", "1.0"), ("chain-a", "99.0"), ("retired", "5.0")):
         folder = root / "simple" / project
         folder.mkdir(parents=True)
         name, data = wheel_bytes(project, version)
@@ -448,3 +448,32 @@ def test_aws_s3_rm_removes_a_file_from_the_index(
     assert "No matching distribution found for chain-a==2.0" in result.stderr
     with contextlib.suppress(FileNotFoundError):
         assert not list((tmp_path / "out").iterdir())
+
+
+def test_a_project_emptied_with_aws_s3_rm_keeps_its_name(index: Deployment, tmp_path: Path) -> None:
+    """The fallback index has a "retired" 5.0; the private one is removed file by file."""
+    python = _venv(tmp_path / "venv")
+    wheel = write(tmp_path, wheel_bytes("retired", "1.0"))
+    index.aws("s3", "cp", str(wheel), f"s3://{index.bucket}/retired/")
+    index.deliver(records=1)
+
+    def download(destination: Path) -> subprocess.CompletedProcess[str]:
+        return _pip(python, "download", "--no-deps", "--index-url", index.index_url,
+                    "-d", str(destination), "retired", check=False)  # fmt: skip
+
+    assert download(tmp_path / "private").returncode == 0
+    assert [path.name for path in (tmp_path / "private").iterdir()] == [wheel.name]
+
+    index.aws("s3", "rm", f"s3://{index.bucket}/retired/{wheel.name}")
+    index.deliver(records=1)
+    emptied = download(tmp_path / "emptied")
+    assert emptied.returncode != 0
+    assert "No matching distribution found for retired" in emptied.stderr
+    assert not (tmp_path / "emptied").exists() or not list((tmp_path / "emptied").iterdir())
+
+    # Handing the name over on purpose, as the README says.
+    index.aws("s3", "rm", f"s3://{index.bucket}/.serverless-pypi/projects/retired.json")
+    assert download(tmp_path / "public").returncode == 0
+    assert [path.name for path in (tmp_path / "public").iterdir()] == [
+        "retired-5.0-py3-none-any.whl"
+    ]
