@@ -4,7 +4,6 @@ import base64
 import json
 import logging
 import os
-import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,9 +15,16 @@ from moto.server import ThreadedMotoServer
 
 from serverless_pypi import api, reindex
 from serverless_pypi.storage import Storage, make_client
+from tests.lambda_runner import match
 
 BUCKET = "test-pypi-bucket"
 EVENTS = Path(__file__).parent / "events"
+# The routes the module creates (main.tf); the e2e tests read them back from AWS.
+ROUTE_KEYS = [
+    f"{method} {path}"
+    for method in ("GET", "HEAD")
+    for path in ("/", "/simple", "/simple/{proxy+}")
+]
 
 # Never reach a real AWS endpoint: fake credentials, a fixed region.
 FAKE_AWS = {
@@ -110,29 +116,15 @@ def http_event(
     event["requestContext"]["http"]["method"] = method
     event["requestContext"]["http"]["path"] = raw_path
     event["requestContext"]["stage"] = stage
-    route, parameters = matched_route(route_path)
-    event["routeKey"] = event["requestContext"]["routeKey"] = (
-        f"{method} {route}" if route != "$default" else route
-    )
-    if parameters is None:
-        del event["pathParameters"]
-    else:
+    # The module's route that API Gateway picks, or "$default" for a path that
+    # none matches (as a catch-all route would see it).
+    matched = match(ROUTE_KEYS, method, route_path or "/")
+    route_key, parameters = matched if matched else ("$default", {})
+    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
+    del event["pathParameters"]
+    if parameters:
         event["pathParameters"] = parameters
     return dict(event)
-
-
-def matched_route(path: str) -> tuple[str, dict[str, str] | None]:
-    """The module's route API Gateway picks for a path, and its path parameters
-    (``$default`` for a path no route matches, as a catch-all would see it)."""
-    if path in ("/", ""):
-        return "/", None
-    if path == "/simple":
-        return "/simple", None
-    if path.startswith("/simple/"):
-        # HTTP APIs match "/simple/" to the greedy route, not to "/simple".
-        proxy = urllib.parse.unquote(path[len("/simple/") :])
-        return "/simple/{proxy+}", {"proxy": proxy} if proxy else None
-    return "$default", None
 
 
 class Reply:

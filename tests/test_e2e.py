@@ -38,6 +38,7 @@ from tests.clients import pip as _pip
 from tests.clients import pip_installed as _installed
 from tests.clients import uv_pip
 from tests.clients import venv as _venv
+from tests.conftest import ROUTE_KEYS
 from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
@@ -354,11 +355,7 @@ def test_uv_installs_through_the_json_api(index: Deployment, tmp_path: Path) -> 
 def test_the_deployed_routes_behind_a_base_path(index: Deployment) -> None:
     """Every request the clients make matched one of the routes Terraform created
     (the tests above); these are the ones around them."""
-    assert index.route_keys == sorted(
-        f"{method} {path}"
-        for method in ("GET", "HEAD")
-        for path in ("/", "/simple", "/simple/{proxy+}")
-    )
+    assert index.route_keys == sorted(ROUTE_KEYS)
     origin = index.index_url.removesuffix(BASE_PATH + "/simple/")
 
     def fetch(path: str, method: str = "GET") -> tuple[int, str, str]:
