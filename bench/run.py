@@ -477,26 +477,22 @@ def bench_cold_start(moto_url: str, runs: int) -> dict[str, Any]:
         "PYTHONDONTWRITEBYTECODE": "",
     }
     event = json.dumps(api_event(f"/simple/{PROJECT}/", PIP_ACCEPT, True))
+
+    def fresh_interpreter(*argv: str) -> dict[str, Any]:
+        out = subprocess.run(
+            [sys.executable, "-c", *argv],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return dict(json.loads(out.stdout))
+
     ours, boto = [], []
     for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, "-c", _COLD, event],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        ours.append(json.loads(out.stdout))
-        out = subprocess.run(
-            [sys.executable, "-c", _BOTO3],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        boto.append(json.loads(out.stdout))
+        ours.append(fresh_interpreter(_COLD, event))
+        boto.append(fresh_interpreter(_BOTO3))
     total = statistics.median(run["import_ms"] + run["first_ms"] for run in ours)
     boto3_import = statistics.median(run["import_ms"] for run in boto)
     return {
