@@ -20,13 +20,34 @@ def test_normalize(name: str, expected: str) -> None:
     assert normalize(name) == expected
 
 
+def test_normalize_lower_cases_ascii_only() -> None:
+    # A name that got past validation some other way still cannot merge into "key".
+    assert normalize("\u212aey") != "key"
+
+
 @pytest.mark.parametrize("name", ["a", "A1", "my-pkg", "my.pkg_2", "x0"])
 def test_valid_names(name: str) -> None:
     assert is_valid_name(name)
 
 
 @pytest.mark.parametrize(
-    "name", ["", "-pkg", "pkg-", ".serverless-pypi", "a b", "a/b", "..", "é", "pkg\x00"]
+    "name",
+    [
+        "",
+        "-pkg",
+        "pkg-",
+        ".serverless-pypi",
+        "a b",
+        "a/b",
+        "..",
+        "é",
+        "pkg\x00",
+        "pkg\n",  # "$" would match before a final newline
+        "\u212aey",  # KELVIN SIGN: lower-cases to "k"
+        "\u017fix",  # LATIN SMALL LETTER LONG S: case-folds to "s"
+        "\u0130nfo",  # LATIN CAPITAL LETTER I WITH DOT ABOVE
+        "pkg\u0661",  # ARABIC-INDIC DIGIT ONE
+    ],
 )
 def test_invalid_names(name: str) -> None:
     assert not is_valid_name(name)
@@ -66,6 +87,10 @@ def test_parse_distribution(filename: str, project: str, version: str, kind: str
         ("../my_pkg-1.0.tar.gz", "my-pkg"),
         ("my_pkg-1.0\n.tar.gz", "my-pkg"),
         ("my_pkg-1.0-py3-none-any.whl/x", "my-pkg"),
+        ("\u212aey-1.0-py3-none-any.whl", "key"),  # a Kelvin sign spelling of "key"
+        ("\u212aey-1.0.tar.gz", "key"),
+        ("key-1.\u0661-py3-none-any.whl", "key"),  # a non-ASCII digit in the version
+        ("key-1.0\u2028.tar.gz", "key"),
     ],
 )
 def test_not_a_distribution_of_the_project(filename: str, project: str) -> None:

@@ -9,8 +9,14 @@ import re
 from dataclasses import dataclass
 
 # PEP 508 names, case-insensitively; PEP 503 normalization.
-_VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+# ASCII only: without re.ASCII, IGNORECASE lets the Kelvin sign (U+212A), the long
+# s and the dotted I match K, S and I, and they lower-case into another project's name.
+_VALID_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE | re.ASCII)
 _SEPARATORS = re.compile(r"[-_.]+")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# What a distribution filename may hold: printable ASCII (no control character,
+# nothing that Unicode case folding could turn into another name).
+_FILENAME = re.compile(r"^[\x20-\x7e]{1,255}\Z")
 
 SDIST_SUFFIXES = (".tar.gz", ".zip")
 WHEEL_SUFFIX = ".whl"
@@ -24,8 +30,8 @@ _WHEEL = re.compile(
 
 
 def normalize(name: str) -> str:
-    """The PEP 503 normalized form of a project name."""
-    return _SEPARATORS.sub("-", name).lower()
+    """The PEP 503 normalized form of a project name (ASCII letters lower-cased only)."""
+    return _SEPARATORS.sub("-", name).translate(_ASCII_LOWER)
 
 
 def is_valid_name(name: str) -> bool:
@@ -49,11 +55,11 @@ def parse_filename(filename: str, project: str) -> Distribution | None:
     Returns None when it is not a wheel or sdist of that project: another
     project's file in the wrong folder, a README, a half-written upload.
     """
-    if "/" in filename or "\\" in filename or not filename.isprintable():
+    if not _FILENAME.match(filename) or "/" in filename or "\\" in filename:
         return None
     if filename.endswith(WHEEL_SUFFIX):
         match = _WHEEL.match(filename)
-        if match is None or normalize(match["name"]) != project:
+        if match is None or not is_valid_name(match["name"]) or normalize(match["name"]) != project:
             return None
         return Distribution(filename, project, match["version"], "wheel")
     for suffix in SDIST_SUFFIXES:
@@ -66,7 +72,7 @@ def _parse_sdist(filename: str, stem: str, project: str) -> Distribution | None:
     # Legacy sdists keep dashes in the name (``my-pkg-1.0.tar.gz``): split at
     # the dash after which the known project name ends.
     for index, char in enumerate(stem):
-        if char == "-" and normalize(stem[:index]) == project:
+        if char == "-" and is_valid_name(stem[:index]) and normalize(stem[:index]) == project:
             version = stem[index + 1 :]
             if version and version[0].isalnum() and "-" not in version:
                 return Distribution(filename, project, version, "sdist")
@@ -81,7 +87,7 @@ _VERSION = re.compile(
     (?:(?:-(?P<post_n1>\d+))|(?:[-_.]?(?P<post_l>post|rev|r)[-_.]?(?P<post_n2>\d+)?))?
     (?:[-_.]?(?P<dev_l>dev)[-_.]?(?P<dev_n>\d+)?)?
     (?:\+(?P<local>[a-z0-9]+(?:[-_.][a-z0-9]+)*))?$""",
-    re.VERBOSE | re.IGNORECASE,
+    re.VERBOSE | re.IGNORECASE | re.ASCII,
 )
 _PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
 
