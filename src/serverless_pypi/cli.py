@@ -19,9 +19,10 @@ from typing import Any
 
 from . import __version__, indexer
 from .layout import NOTIFY_SUFFIXES
+from .logs import get_logger
 from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 LOCAL_BUCKET = "serverless-pypi-local"
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -160,10 +161,8 @@ def project_of(path: Path) -> str | None:
             with path.open("rb") as stream:
                 return normalize(metadata.parse(metadata.from_sdist_tar(stream)).name)
         if name.endswith(".zip"):
-            import zipfile
-
-            with zipfile.ZipFile(path) as archive:
-                return normalize(metadata.parse(metadata.from_sdist_zip(archive)).name)
+            with path.open("rb") as stream:
+                return normalize(metadata.parse(metadata.from_sdist_zip(stream)).name)
     except Exception:  # noqa: BLE001 - an unreadable archive falls back to its name
         pass
     stem = name.removesuffix(".tar.gz").removesuffix(".zip")

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
 from .layout import NOTIFY_SUFFIXES, split_key
+from .logs import get_logger
 from .names import is_valid_name, normalize
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
