@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from serverless_pypi import distfile
+from serverless_pypi.archives import Limits
 from serverless_pypi.names import parse_filename
 from serverless_pypi.objects import ObjectInfo
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
+from tests.test_archives import PKG_INFO_MEMBER, Zeros, gzip_chunks, tar_header
 
 
 class CountingStorage(Storage):
@@ -144,3 +146,91 @@ def test_range_file_works_as_a_zip_source() -> None:
     source = distfile.RangeFile(lambda start, end: data[start : end + 1], len(data))
     with zipfile.ZipFile(io.BufferedReader(source)) as archive:
         assert any(name.endswith("METADATA") for name in archive.namelist())
+
+
+def _zeros_then_pkg_info(size: int) -> bytes:
+    """An sdist whose PKG-INFO comes after ``size`` bytes of zeros."""
+    chunks = gzip_chunks(
+        [tar_header("my_pkg-1.0/zeros", size), Zeros(size), PKG_INFO_MEMBER, bytes(1024)]
+    )
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("small", [True, False])
+def test_over_budget_sdist_is_hashed_with_a_problem(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch, small: bool
+) -> None:
+    if not small:
+        monkeypatch.setattr(distfile, "SMALL_FILE", 1024)
+    data = _zeros_then_pkg_info(8 * 1024 * 1024)
+    obj = _upload(s3, "my-pkg/my_pkg-1.0.tar.gz", data)
+    dist = parse_filename("my_pkg-1.0.tar.gz", "my-pkg")
+    assert dist is not None
+    found = distfile.inspect(storage, obj, dist, Limits(unpacked=1024 * 1024))
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert (found.metadata, found.parsed) == (None, None)
+    assert found.problem == "over the 1 MiB unpacked-size budget"
+    # Within the default budget the same file is read to its PKG-INFO.
+    found = distfile.inspect(storage, obj, dist)
+    assert found.parsed is not None and found.parsed.name == "evil"
+
+
+def test_over_budget_zip_with_s3_checksum_keeps_the_checksum(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(distfile, "SMALL_FILE", 64 * 1024)
+    filename, data = _big_wheel(100 * 1024)
+    obj = _upload(s3, f"my-pkg/{filename}", data, ChecksumAlgorithm="SHA256")
+    dist = parse_filename(filename, "my-pkg")
+    assert dist is not None
+    found = distfile.inspect(storage, obj, dist, Limits(members=2))
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert found.problem == "zip of 5 entries (limit 2)"
+
+
+def test_too_large_to_hash_without_a_checksum_is_not_read(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(distfile, "SMALL_FILE", 1024)
+    monkeypatch.setattr(distfile, "MAX_HASHED_SIZE", 4096)
+    filename, data = _big_wheel(8 * 1024)
+    for key, kwargs in [("plain", {}), ("checksum", {"ChecksumAlgorithm": "SHA256"})]:
+        obj = _upload(s3, f"my-pkg/{key}/{filename}", data, **kwargs)
+        counting = CountingStorage(storage)
+        found = distfile.inspect(counting, obj, parse_filename(filename, "my-pkg"))  # type: ignore[arg-type]
+        if key == "plain":
+            assert counting.calls == ["head"]
+            assert found.sha256 is None and found.parsed is None
+            assert found.problem == (
+                "larger than 4 GiB without an S3 SHA-256 checksum: "
+                "upload it with --checksum-algorithm SHA256"
+            )
+        else:
+            assert "open" not in counting.calls
+            assert found.sha256 == hashlib.sha256(data).hexdigest()
+            assert found.parsed is not None and found.problem is None
+
+
+def test_problems_are_short_printable_ascii() -> None:
+    text = "bad \x1b[31mname\n\u2028caf\u00e9 \udcff" + "x" * 500
+    printable = distfile._printable(text)
+    assert len(printable) == 200
+    assert printable.isascii() and printable.isprintable()
+    assert printable.startswith("bad \\x1b[31mname\\n\\u2028caf\\xe9 \\udcff")
+
+
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("my_pkg-1.0.tar.gz", b"\x1f\x8b" + bytes(range(256)) * 4),
+        ("my_pkg-1.0-py3-none-any.whl", b"PK\x05\x06" + b"\xff" * 18),
+        ("my_pkg-1.0.zip", b"\n\x00\x1b" * 100),
+    ],
+)
+def test_problems_from_garbage_are_printable(
+    s3: Any, storage: Storage, filename: str, data: bytes
+) -> None:
+    obj = _upload(s3, f"my-pkg/{filename}", data)
+    found = distfile.inspect(storage, obj, parse_filename(filename, "my-pkg"))  # type: ignore[arg-type]
+    assert found.problem and found.problem.isascii() and found.problem.isprintable()
+    assert len(found.problem) <= 200

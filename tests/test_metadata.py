@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -9,8 +10,8 @@ from serverless_pypi import metadata as core
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes
 
 
-def _zip(data: bytes) -> zipfile.ZipFile:
-    return zipfile.ZipFile(io.BytesIO(data))
+def _zip(data: bytes) -> io.BytesIO:
+    return io.BytesIO(data)
 
 
 def test_wheel_metadata_is_the_dist_info_file() -> None:
@@ -90,3 +91,55 @@ def test_unusable_metadata_is_an_error(data: bytes) -> None:
 def test_folded_and_odd_headers_are_read() -> None:
     text = "Metadata-Version: 2.1\nName: my-pkg\nVersion: 1.0\nRequires-Python: >=3.8,\n  <4\n\n"
     assert core.parse(text.encode()).requires_python == ">=3.8, <4"
+
+
+def test_zip_sdist_from_a_file_on_disk(tmp_path: Path) -> None:
+    filename, data = sdist_bytes("my-pkg", "1.0", fmt="zip")
+    (tmp_path / filename).write_bytes(data)
+    with (tmp_path / filename).open("rb") as file:
+        assert core.parse(core.from_sdist_zip(file)).name == "my-pkg"
+
+
+def _with(**fields: str) -> bytes:
+    lines = ["Metadata-Version: 2.1", "Name: my-pkg", "Version: 1.0"]
+    lines += [f"{name.replace('_', '-')}: {value}" for name, value in fields.items()]
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [">=3.8", ">=3.8, <4, !=3.9.*", "~=3.10", "==3.11.0rc1", ">= 3.7 , < 4.0", "===3.9+local_1"],
+)
+def test_requires_python_that_looks_like_a_specifier_is_kept(value: str) -> None:
+    parsed = core.parse(_with(Requires_Python=value))
+    assert parsed.requires_python == " ".join(value.split())
+    assert parsed.ignored == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (">=3.8" + ",>=3.8" * 300, "Requires-Python is over 1024 characters"),
+        (">=3.8; rm -rf /", "Requires-Python has characters no version specifier uses"),
+        ('>=3.8"><script>', "Requires-Python has characters no version specifier uses"),
+        (">=3.8\u00a0\u2028<4", "Requires-Python has characters no version specifier uses"),
+        (">=\u0663.8", "Requires-Python has characters no version specifier uses"),
+    ],
+)
+def test_unusable_requires_python_is_ignored_with_a_reason(value: str, reason: str) -> None:
+    parsed = core.parse(_with(Requires_Python=value))
+    assert parsed.requires_python is None
+    assert parsed.ignored == (reason,)
+    assert (parsed.name, parsed.version) == ("my-pkg", "1.0")
+
+
+def test_requires_python_at_the_length_limit_is_kept() -> None:
+    value = (">=3.8," * 200)[: core.MAX_FIELD_LENGTH]
+    assert core.parse(_with(Requires_Python=value)).requires_python == value
+
+
+@pytest.mark.parametrize("field", ["Name", "Version"])
+def test_oversized_name_or_version_is_an_error(field: str) -> None:
+    text = _with().decode().replace(f"{field}: ", f"{field}: " + "a" * core.MAX_FIELD_LENGTH)
+    with pytest.raises(core.MetadataError, match="over 1024 characters"):
+        core.parse(text.encode())

@@ -3,7 +3,9 @@
 Small files are read whole. A large file is read as a stream (its bytes must
 be hashed anyway) unless S3 already holds a full-object SHA-256 checksum for
 it; then only the zip's central directory and the METADATA member are read,
-with ranged GETs.
+with ranged GETs. Uploads are untrusted: the archive readers work within
+:class:`~serverless_pypi.archives.Limits`, and a file that breaks them is
+still hashed and indexed, without metadata.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
@@ -19,50 +20,65 @@ from typing import IO
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import metadata as core
+from .archives import Budget, Limits
 from .names import Distribution
 from .objects import ObjectInfo, ObjectMissing, PreconditionFailed
 from .storage import Storage
 
 SMALL_FILE = 8 * 1024 * 1024  # read whole, in memory
+# Hashing costs a full read: past this, only a checksum S3 computed at upload will do.
+MAX_HASHED_SIZE = 4 << 30
+TOO_LARGE_TO_HASH = (
+    "larger than 4 GiB without an S3 SHA-256 checksum: upload it with --checksum-algorithm SHA256"
+)
 _CHUNK = 1024 * 1024
 _TAIL = 1024 * 1024  # kept from a streamed zip: the central directory is at the end
 _WINDOW = 256 * 1024  # smallest ranged read
+_MAX_PROBLEM = 200  # characters of a problem text: it is logged and may quote archive names
 
 
 @dataclass(frozen=True, slots=True)
 class Inspection:
-    sha256: str
+    sha256: str | None  # None only for a file too large to hash that S3 has no checksum for
     metadata: bytes | None  # the core metadata file, when it could be read
     parsed: core.CoreMetadata | None
-    problem: str | None  # why there is no metadata
+    problem: str | None  # why there is no metadata: short, printable ASCII
 
 
-def inspect(storage: Storage, obj: ObjectInfo, dist: Distribution) -> Inspection:
-    """Hash a distribution and extract its core metadata."""
+def inspect(
+    storage: Storage, obj: ObjectInfo, dist: Distribution, limits: Limits | None = None
+) -> Inspection:
+    """Hash a distribution and extract its core metadata, within ``limits``."""
+    limits = limits or Limits()
     if obj.size <= SMALL_FILE:
         data = storage.get_range(obj.key, 0, max(obj.size - 1, 0), obj.etag) if obj.size else b""
         digest = hashlib.sha256(data).hexdigest()
-        return _finish(digest, _attempt(lambda: _extract_from_bytes(data, dist)))
+        return _finish(digest, _attempt(lambda: _extract_from_bytes(data, dist, Budget(limits))))
 
     def fetch(start: int, end: int) -> bytes:
         return storage.get_range(obj.key, start, end, obj.etag)
 
     known = _s3_sha256(storage, obj)
+    if known is None and obj.size > MAX_HASHED_SIZE:
+        return Inspection(None, None, None, TOO_LARGE_TO_HASH)
     if known is not None and dist.filename.endswith((".whl", ".zip")):
         source = io.BufferedReader(RangeFile(fetch, obj.size))
-        return _finish(known, _attempt(lambda: _extract_from_zip(source, dist)))
+        return _finish(known, _attempt(lambda: _extract_from_zip(source, dist, Budget(limits))))
     with storage.open(obj.key, obj.etag) as stream:
         hashing = HashingReader(stream)
         if dist.filename.endswith(".tar.gz"):
-            extracted = _attempt(lambda: core.from_sdist_tar(io.BufferedReader(hashing)))
+            reader = io.BufferedReader(hashing)
+            extracted = _attempt(lambda: core.from_sdist_tar(reader, Budget(limits)))
             if known is not None:
                 return _finish(known, extracted)
-            hashing.drain()
+            hashing.drain()  # also after a failed extraction: the hash needs every byte
             return _finish(hashing.hexdigest(), extracted)
         hashing.drain(keep_tail=_TAIL)
     tail_start = obj.size - len(hashing.tail)
     source = io.BufferedReader(RangeFile(fetch, obj.size, tail=(tail_start, hashing.tail)))
-    return _finish(hashing.hexdigest(), _attempt(lambda: _extract_from_zip(source, dist)))
+    return _finish(
+        hashing.hexdigest(), _attempt(lambda: _extract_from_zip(source, dist, Budget(limits)))
+    )
 
 
 def _s3_sha256(storage: Storage, obj: ObjectInfo) -> str | None:
@@ -83,39 +99,43 @@ Extraction = tuple[bytes | None, str | None]
 
 
 def _attempt(extract: Callable[[], bytes]) -> Extraction:
-    """Run an extraction; a broken archive is a problem to report, S3 trouble is not."""
+    """Run an extraction; a broken or hostile archive is a problem to report, S3 trouble is not."""
     try:
         return extract(), None
     except (PreconditionFailed, ObjectMissing, ClientError, BotoCoreError):
         raise
-    except (core.MetadataError, zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+    except core.MetadataError as error:
         return None, str(error) or type(error).__name__
-    except Exception as error:  # noqa: BLE001 - archive modules raise many things on corrupt input
+    except Exception as error:  # noqa: BLE001 - a safety net: the file is still indexed
         return None, f"unreadable archive ({type(error).__name__})"
 
 
 def _finish(digest: str, extracted: Extraction) -> Inspection:
     data, problem = extracted
     if data is None:
-        return Inspection(digest, None, None, problem)
+        return Inspection(digest, None, None, _printable(problem or "no metadata"))
     try:
         parsed = core.parse(data)
     except core.MetadataError as error:
-        return Inspection(digest, None, None, str(error))
+        return Inspection(digest, None, None, _printable(str(error)))
     return Inspection(digest, data, parsed, None)
 
 
-def _extract_from_bytes(data: bytes, dist: Distribution) -> bytes:
+def _printable(text: str) -> str:
+    """A problem text safe to log and store: escaped to printable ASCII, and short."""
+    return text.encode("unicode_escape").decode("ascii")[:_MAX_PROBLEM]
+
+
+def _extract_from_bytes(data: bytes, dist: Distribution, budget: Budget) -> bytes:
     if dist.filename.endswith(".tar.gz"):
-        return core.from_sdist_tar(io.BytesIO(data))
-    return _extract_from_zip(io.BytesIO(data), dist)
+        return core.from_sdist_tar(io.BytesIO(data), budget)
+    return _extract_from_zip(io.BytesIO(data), dist, budget)
 
 
-def _extract_from_zip(source: IO[bytes], dist: Distribution) -> bytes:
-    with zipfile.ZipFile(source) as archive:
-        if dist.kind == "wheel":
-            return core.from_wheel(archive, dist.project)
-        return core.from_sdist_zip(archive)
+def _extract_from_zip(source: IO[bytes], dist: Distribution, budget: Budget) -> bytes:
+    if dist.kind == "wheel":
+        return core.from_wheel(source, dist.project, budget)
+    return core.from_sdist_zip(source, budget)
 
 
 class HashingReader(io.RawIOBase):

@@ -3,72 +3,77 @@
 from __future__ import annotations
 
 import re
-import tarfile
-import zipfile
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from typing import IO
 
+from .archives import Budget, MetadataError, read_tar_gz, read_zip_member, zip_entries
 from .names import normalize
+
+__all__ = [
+    "MAX_FIELD_LENGTH",
+    "MAX_METADATA_BYTES",
+    "CoreMetadata",
+    "MetadataError",
+    "from_sdist_tar",
+    "from_sdist_zip",
+    "from_wheel",
+    "parse",
+]
 
 # A METADATA bigger than this is broken or hostile; the file is indexed without it.
 MAX_METADATA_BYTES = 4 * 1024 * 1024
-_MAX_TAR_MEMBERS = 10_000  # PKG-INFO comes early in an sdist; give up after this many
+# Longest Name, Version or Requires-Python: they end up in every page of the index.
+MAX_FIELD_LENGTH = 1024
 
-_DIST_INFO_METADATA = re.compile(r"^([^/]+)\.dist-info/METADATA$")
-_PKG_INFO = re.compile(r"^[^/]+/PKG-INFO$")
-
-
-class MetadataError(ValueError):
-    """The distribution has no usable core metadata."""
-
-
-def from_wheel(archive: zipfile.ZipFile, project: str) -> bytes:
-    """The ``*.dist-info/METADATA`` of a wheel (PEP 427)."""
-    candidates = [info for info in archive.infolist() if _DIST_INFO_METADATA.match(info.filename)]
-    if len(candidates) > 1:
-        # Some wheels carry a vendored project's dist-info: take the project's own.
-        candidates = [
-            info for info in candidates if normalize(info.filename.split("-", 1)[0]) == project
-        ]
-    if len(candidates) != 1:
-        raise MetadataError("no single .dist-info/METADATA in the wheel")
-    return _read_member(archive, candidates[0])
+_DIST_INFO_METADATA = re.compile(r"^([^/]+)\.dist-info/METADATA\Z")
+_PKG_INFO = re.compile(r"^[^/]+/PKG-INFO\Z")
+# What a PEP 440 version specifier set can be made of.
+_SPECIFIER_CHARACTERS = re.compile(r"[A-Za-z0-9 .*,!=<>~+_-]*")
 
 
-def from_sdist_zip(archive: zipfile.ZipFile) -> bytes:
-    """The top-level ``PKG-INFO`` of a zip sdist."""
-    for info in archive.infolist():
-        if _PKG_INFO.match(info.filename):
-            return _read_member(archive, info)
-    raise MetadataError("no PKG-INFO in the sdist")
+def from_wheel(file: IO[bytes], project: str, budget: Budget | None = None) -> bytes:
+    """The ``*.dist-info/METADATA`` of a wheel (PEP 427), from a seekable file.
 
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    if info.file_size > MAX_METADATA_BYTES:
-        raise MetadataError(f"{info.filename} is {info.file_size} bytes")
-    with archive.open(info) as member:
-        data = member.read(MAX_METADATA_BYTES + 1)
-    if len(data) > MAX_METADATA_BYTES:
-        raise MetadataError(f"{info.filename} is over {MAX_METADATA_BYTES} bytes")
-    return data
-
-
-def from_sdist_tar(stream: IO[bytes]) -> bytes:
-    """The top-level ``PKG-INFO`` of a ``.tar.gz`` sdist, read as a stream."""
-    with tarfile.open(fileobj=stream, mode="r|gz") as archive:
-        for count, member in enumerate(archive):
-            if count >= _MAX_TAR_MEMBERS:
+    Some wheels carry a vendored project's dist-info: when there are several,
+    the one named for ``project`` is taken. Only the first candidate and the
+    project's own are kept, so a hostile directory costs no memory.
+    """
+    budget = budget or Budget()
+    first = None
+    count = 0
+    own = []
+    for entry in zip_entries(file, lambda name: bool(_DIST_INFO_METADATA.match(name)), budget):
+        count += 1
+        first = first or entry
+        if normalize(entry.name.split("-", 1)[0]) == project:
+            own.append(entry)
+            if len(own) > 1:
                 break
-            if member.isfile() and _PKG_INFO.match(member.name):
-                if member.size > MAX_METADATA_BYTES:
-                    raise MetadataError(f"{member.name} is {member.size} bytes")
-                extracted = archive.extractfile(member)
-                if extracted is None:
-                    break
-                return extracted.read()
+    chosen = first if count == 1 else own[0] if len(own) == 1 else None
+    if chosen is None:
+        raise MetadataError("no single .dist-info/METADATA in the wheel")
+    return read_zip_member(file, chosen, MAX_METADATA_BYTES, budget)
+
+
+def from_sdist_zip(file: IO[bytes], budget: Budget | None = None) -> bytes:
+    """The top-level ``PKG-INFO`` of a zip sdist, from a seekable file."""
+    budget = budget or Budget()
+    for entry in zip_entries(file, lambda name: bool(_PKG_INFO.match(name)), budget):
+        return read_zip_member(file, entry, MAX_METADATA_BYTES, budget)
     raise MetadataError("no PKG-INFO in the sdist")
+
+
+def from_sdist_tar(stream: IO[bytes], budget: Budget | None = None) -> bytes:
+    """The top-level ``PKG-INFO`` of a ``.tar.gz`` sdist, read as a forward-only stream."""
+    budget = budget or Budget()
+    found = read_tar_gz(
+        stream, lambda name: bool(_PKG_INFO.match(name)), MAX_METADATA_BYTES, budget
+    )
+    if found is None:
+        raise MetadataError("no PKG-INFO in the sdist")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +83,7 @@ class CoreMetadata:
     version: str
     requires_python: str | None
     dynamic: frozenset[str]
+    ignored: tuple[str, ...] = ()  # why a field was dropped: fixed texts, no uploaded bytes
 
     @property
     def reliable(self) -> bool:
@@ -96,7 +102,11 @@ class CoreMetadata:
 
 
 def parse(data: bytes) -> CoreMetadata:
-    """The header fields of a METADATA / PKG-INFO file."""
+    """The header fields of a METADATA / PKG-INFO file.
+
+    Fields that go into every page of the index are bounded: an oversized
+    Name or Version is an error, an unusable Requires-Python is dropped.
+    """
     if not data.strip():
         raise MetadataError("the metadata file is empty")
     try:
@@ -108,14 +118,28 @@ def parse(data: bytes) -> CoreMetadata:
     version = _field(message.get("Version"))
     if not name or not version:
         raise MetadataError("the metadata has no Name or Version")
-    requires_python = _field(message.get("Requires-Python"))
+    if len(name) > MAX_FIELD_LENGTH or len(version) > MAX_FIELD_LENGTH:
+        raise MetadataError(f"the Name or Version is over {MAX_FIELD_LENGTH} characters")
+    requires_python, ignored = _requires_python(_field(message.get("Requires-Python")))
     return CoreMetadata(
         metadata_version=_field(message.get("Metadata-Version")) or "1.0",
         name=name,
         version=version,
-        requires_python=requires_python or None,
+        requires_python=requires_python,
         dynamic=frozenset(_field(value).lower() for value in message.get_all("Dynamic") or []),
+        ignored=ignored,
     )
+
+
+def _requires_python(value: str) -> tuple[str | None, tuple[str, ...]]:
+    """The Requires-Python to publish, or None and why it was dropped."""
+    if not value:
+        return None, ()
+    if len(value) > MAX_FIELD_LENGTH:
+        return None, (f"Requires-Python is over {MAX_FIELD_LENGTH} characters",)
+    if not _SPECIFIER_CHARACTERS.fullmatch(value):
+        return None, ("Requires-Python has characters no version specifier uses",)
+    return value, ()
 
 
 def _field(value: object) -> str:
