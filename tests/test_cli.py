@@ -106,6 +106,46 @@ def test_the_local_server_runs_the_handler(served: str) -> None:
     assert _open(f"{served}/simple/My_Pkg/").headers["Location"] == "../my-pkg/"
 
 
+def _raw(url: str, request: bytes) -> bytes:
+    """Send ``request`` on a fresh connection, keep it open for writing, and read the
+    whole answer: a server that waited for more body would time out here."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize(
+    ("length", "status"),
+    [
+        ("-1", b"400"),
+        ("12abc", b"400"),
+        ("0x10", b"400"),
+        ("\u0661", b"400"),  # an Arabic-Indic digit: int() takes it, HTTP does not
+        ("99999999999999999999999", b"400"),
+        (str(300 * 1024 * 1024), b"413"),
+    ],
+)
+def test_the_local_server_refuses_bad_lengths_without_reading_the_body(
+    served: str, length: str, status: bytes
+) -> None:
+    head = f"POST /simple/ HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n\r\n".encode()
+    # The start of a body that the server must neither wait for nor take for a request.
+    answer = _raw(served, head + b"GET /simple/ HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 " + status), answer[:80]
+    assert answer.count(b"HTTP/1.1 ") == 1
+
+
+def test_the_local_server_refuses_chunked_and_conflicting_lengths(served: str) -> None:
+    chunked = b"POST /simple/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    assert _raw(served, chunked + b"5\r\nhello\r\n0\r\n\r\n").startswith(b"HTTP/1.1 411")
+    twice = b"POST /simple/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"
+    assert _raw(served, twice + b"ab").startswith(b"HTTP/1.1 400")
+
+
 def test_progress_bar_draws_only_on_a_terminal() -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

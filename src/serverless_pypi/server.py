@@ -78,6 +78,26 @@ def build_event(
     return event
 
 
+def body_length(
+    values: list[str], transfer_encoding: str | None, max_body: int = _MAX_BODY
+) -> int | tuple[int, str]:
+    """The request body's length from its Content-Length header(s), or the error to
+    answer without reading the body: a negative, non-numeric, ambiguous or too
+    large length, or a chunked body (API Gateway needs the length up front)."""
+    if transfer_encoding:
+        return 411, "Send the body with a Content-Length, not chunked"
+    if not values:
+        return 0
+    if len(set(values)) > 1:
+        return 400, "Conflicting Content-Length headers"
+    value = values[0].strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        return 400, "Content-Length must be a non-negative whole number"
+    if int(value) > max_body:
+        return 413, f"Request body too large (at most {max_body} bytes)"
+    return int(value)
+
+
 def _request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         server_version = "serverless-pypi"
@@ -85,9 +105,12 @@ def _request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > _MAX_BODY:
-                self.send_error(413, "Request body too large")
+            length = body_length(
+                self.headers.get_all("Content-Length") or [], self.headers.get("Transfer-Encoding")
+            )
+            if isinstance(length, tuple):
+                # The body is never read: the connection closes after the answer.
+                self.send_error(*length)
                 return
             body = self.rfile.read(length) if length else b""
             event = build_event(
