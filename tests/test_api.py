@@ -364,6 +364,86 @@ def test_a_removed_project_keeps_its_name_until_released(
     assert reply.headers["Location"] == "https://pypi.org/simple/other-pkg/"
 
 
+@pytest.fixture
+def fallback(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("FALLBACK_INDEX_URL", "https://pypi.org/simple/")
+    api._runtime.cache_clear()
+    return "https://pypi.org/simple/"
+
+
+def _assert_private(reply: Reply, status: int) -> None:
+    assert reply.status == status, reply.text
+    assert "Location" not in reply.headers
+    assert reply.headers["Cache-Control"] == "no-store"
+
+
+def test_a_project_is_private_before_its_first_reindex(get: Get, s3: Any, fallback: str) -> None:
+    """Uploaded, its event not handled yet: a 503 that pip and uv retry, not PyPI's project."""
+    _, wheel = wheel_bytes("my-pkg", "1.0")
+    s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{WHEEL}", Body=wheel)
+    for accept in ("text/html", PIP_ACCEPT):
+        reply = get("/simple/my-pkg/", headers={"accept": accept})
+        _assert_private(reply, 503)
+        assert reply.headers["Retry-After"] == str(api.RETRY_AFTER)
+        assert "not indexed yet" in reply.text
+    # Any object in the folder counts, not only distributions.
+    s3.put_object(Bucket=BUCKET, Key="secret-name/README.txt", Body=b"x")
+    _assert_private(get("/simple/secret-name/"), 503)
+    assert get("/simple/never-seen/").status == 302
+
+
+def test_a_project_stays_private_when_its_derived_data_is_lost(
+    get: Get, index: Any, s3: Any, fallback: str
+) -> None:
+    for key in (".serverless-pypi/projects/my-pkg.json", ".serverless-pypi/index.json"):
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    _assert_private(get("/simple/my-pkg/"), 503)
+
+
+def test_a_project_whose_files_were_all_skipped_stays_private(
+    get: Get, s3: Any, fallback: str
+) -> None:
+    _, wheel = wheel_bytes("other", "1.0")
+    upload(s3, "my-pkg/other-1.0-py3-none-any.whl", wheel)  # not a file of my-pkg
+    reply = get("/simple/my-pkg/")
+    _assert_private(reply, 404)
+    assert "could not be indexed" in reply.text
+
+
+def test_a_project_being_read_is_503_until_its_files_are_indexed(
+    get: Get, s3: Any, fallback: str
+) -> None:
+    """The reindexer claims the name before it reads the first file."""
+    from serverless_pypi import indexer
+    from serverless_pypi.storage import Storage, make_client
+
+    _, wheel = wheel_bytes("my-pkg", "1.0")
+    s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{WHEEL}", Body=wheel)
+    passed = indexer.Deadline(at=0.0)  # no time left: nothing is read
+    storage = Storage(make_client(), BUCKET)
+    with pytest.raises(indexer.OutOfTime):
+        indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=passed)
+    _assert_private(get("/simple/my-pkg/"), 503)
+    indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    assert get("/simple/my-pkg/").status == 200
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        'W/"abc\r\nX-Injected: 1"',
+        '"abc\nx"',
+        'W/"\uff41\uff42\uff43"',  # fullwidth letters pass str.isalnum()
+        'W/"' + "0" * 32 + '\r\n"',
+        "\x00",
+    ],
+)
+def test_client_etags_are_checked_before_they_reach_s3(get: Get, index: Any, tag: str) -> None:
+    for path in (f"/simple/my-pkg/{WHEEL}.metadata", "/simple/my-pkg/", "/simple/"):
+        reply = get(path, headers={"if-none-match": tag})
+        assert reply.status == 200, (path, reply.text)
+
+
 def test_metadata_of_an_unindexed_file_is_404(get: Get, index: Any) -> None:
     assert get(f"/simple/my-pkg/{SDIST}.metadata").status == 200
     assert get("/simple/my-pkg/my_pkg-9.9-py3-none-any.whl.metadata").status == 404
@@ -471,7 +551,9 @@ def test_one_s3_request_per_page_and_none_per_file_link(s3: Any, index: Any) -> 
     assert count(f"/simple/my-pkg/{WHEEL}.metadata") == 1
     assert count(f"/simple/my-pkg/{WHEEL}") == 0
     assert count("/simple/My.Pkg/") == 0
-    assert count("/simple/nope/") == 1
+    # A name the bucket never held: its manifest, then its folder (never the fallback
+    # for a folder with objects in it).
+    assert count("/simple/nope/") == 2
 
 
 def test_the_s3_reader_is_made_once_per_container(

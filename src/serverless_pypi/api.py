@@ -27,14 +27,16 @@ from . import negotiate, simple
 from .config import ConfigError, Settings, log_level
 from .http import BadRequest, Request, Response
 from .layout import ROOT_JSON, manifest_key, metadata_key
+from .logs import get_logger, printable
 from .names import is_valid_name, normalize, parse_filename
 from .objects import Blob, NotModified, Reader
 from .s3http import S3Reader, StorageError
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
 ALLOW = "GET, HEAD"
 MAX_PATH = 1024
+RETRY_AFTER = 2  # seconds a client waits for a project that is being indexed (503)
 RENDER_VERSION = "1"  # part of every page ETag: bump when renderings change
 _VARIANTS = {negotiate.TEXT_HTML: "h", negotiate.HTML_V1: "v", negotiate.JSON_V1: "j"}
 _CONTENT_TYPES = {
@@ -45,6 +47,8 @@ _CONTENT_TYPES = {
 _NO_STORE = "no-store"
 # A stage name or base path segment that can be repeated in a relative redirect.
 _SEGMENT = re.compile(r"(?!\.\.?$)[A-Za-z0-9._~-]{1,128}")
+# An S3 ETag without its quotes: an MD5 in hex, "-<parts>" after a multipart upload.
+_S3_ETAG = re.compile(r"[0-9a-f]{32}(?:-[0-9]{1,5})?", re.ASCII)
 
 
 @functools.cache
@@ -76,17 +80,11 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     logger.info(
         "%s %s %d %.1fms",
         request.method if request else "-",
-        _loggable(request.path) if request else "-",
+        printable(request.path, limit=200) if request else "-",
         result["statusCode"],
         (time.perf_counter() - started) * 1000,
     )
     return result
-
-
-def _loggable(path: str) -> str:
-    """The path as it may go into a log line: short, printable, no query."""
-    shown = path[:200].encode("unicode_escape").decode("ascii")
-    return shown + ("..." if len(path) > 200 else "")
 
 
 class _NotFound(Exception):
@@ -158,19 +156,30 @@ def _dispatch(
 # -- pages ------------------------------------------------------------------
 
 
+def _variant(media: str) -> str:
+    return f".{_VARIANTS[media]}{RENDER_VERSION}"
+
+
 def _page_etag(s3_etag: str, media: str) -> str:
-    return f'W/"{s3_etag.strip(chr(34))}.{_VARIANTS[media]}{RENDER_VERSION}"'
+    return f'W/"{s3_etag.strip(chr(34))}{_variant(media)}"'
 
 
-def _cached_s3_etag(if_none_match: str | None, media: str) -> str | None:
-    """The S3 ETag behind the page ETag the client holds for this representation."""
+def _cached_s3_etag(if_none_match: str | None, suffix: str = "") -> str | None:
+    """The S3 ETag behind an ETag the client holds (pages add a variant ``suffix``).
+
+    The value goes to S3 in a request header: only a well-formed S3 ETag
+    (an MD5 in hex, with a part count after multipart uploads) is forwarded.
+    """
     if not if_none_match:
         return None
-    suffix = f".{_VARIANTS[media]}{RENDER_VERSION}"
     for tag in if_none_match.split(",")[:16]:
         tag = tag.strip().removeprefix("W/").strip('"')
-        if tag.endswith(suffix) and tag[: -len(suffix)].isalnum():
-            return f'"{tag[: -len(suffix)]}"'
+        if suffix:
+            if not tag.endswith(suffix):
+                continue
+            tag = tag[: -len(suffix)]
+        if _S3_ETAG.fullmatch(tag):
+            return f'"{tag}"'
     return None
 
 
@@ -197,7 +206,7 @@ def _root_page(request: Request, settings: Settings, storage: Reader) -> Respons
     media = _negotiated(request)
     if isinstance(media, Response):
         return media
-    cached = _cached_s3_etag(request.header("if-none-match"), media)
+    cached = _cached_s3_etag(request.header("if-none-match"), _variant(media))
     fetched = storage.get(ROOT_JSON, if_none_match=cached)
     if isinstance(fetched, NotModified) and cached:
         return Response(304, b"", _page_headers(media, settings, _page_etag(cached, media)))
@@ -215,15 +224,18 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
     if isinstance(media, Response):
         return media
     stable = settings.link_mode == "redirect"  # presigned links differ on every request
-    cached = _cached_s3_etag(request.header("if-none-match"), media) if stable else None
+    tag = request.header("if-none-match")
+    cached = _cached_s3_etag(tag, _variant(media)) if stable else None
     fetched = storage.get(manifest_key(project), if_none_match=cached)
     if isinstance(fetched, NotModified) and cached:
         return Response(304, b"", _page_headers(media, settings, _page_etag(cached, media)))
     manifest = simple.decode_manifest(fetched.body) if isinstance(fetched, Blob) else None
     if not manifest:
-        return _unknown_project(settings, project)
+        return _unknown_project(settings, storage, project)
     if not manifest.get("files"):
-        return _emptied_project(project)
+        if manifest.get("pending"):
+            return _being_indexed(project)
+        return _emptied_project(project, manifest)
     link: Callable[[simple.Entry], str]
     if stable:
         link = functools.partial(simple.relative_url, project)
@@ -236,20 +248,39 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
     return Response(200, body.encode(), _page_headers(media, settings, etag))
 
 
-def _unknown_project(settings: Settings, project: str) -> Response:
-    """Not in the bucket: the fallback index, with a redirect that no client keeps."""
+def _unknown_project(settings: Settings, storage: Reader, project: str) -> Response:
+    """No manifest. A name with any object in its folder is private even so (its
+    first reindex has not finished, or the derived data was lost): only a name
+    the bucket has never held goes to the fallback index, with a redirect that no
+    client keeps."""
+    if storage.has_objects(f"{project}/"):
+        return _being_indexed(project)
     if settings.fallback_index_url:
         location = f"{settings.fallback_index_url}{quote(project)}/"
         return Response.redirect(302, location, _NO_STORE)
     return _not_found()
 
 
-def _emptied_project(project: str) -> Response:
-    """Every file was removed: the name stays private (no fallback), so that a
-    public project of the same name cannot take its place in an old requirement."""
+def _being_indexed(project: str) -> Response:
+    """A 503 that pip and uv retry after a short wait: the files are being read."""
+    return Response.text(
+        503,
+        f"{project} has files in this index that are not indexed yet; try again shortly. "
+        "If this lasts, run: serverless-pypi reindex --bucket <bucket>",
+        **{"Cache-Control": _NO_STORE, "Retry-After": str(RETRY_AFTER)},
+    )
+
+
+def _emptied_project(project: str, manifest: simple.Manifest) -> Response:
+    """No file to serve: the name stays private (no fallback), so that a public
+    project of the same name cannot take its place in an old requirement."""
+    if manifest.get("skipped"):
+        why = "its files could not be indexed (the reindex log says why)"
+    else:
+        why = "every file of it was removed"
     return Response.text(
         404,
-        f"Every file of {project} was removed from this index; "
+        f"{project} has no installable file in this index: {why}; "
         "the name is not looked up on the fallback index.",
         **{"Cache-Control": _NO_STORE},
     )
@@ -281,8 +312,7 @@ def _metadata(
 ) -> Response:
     if parse_filename(filename, project) is None:
         raise _NotFound
-    tag = request.header("if-none-match")
-    cached = tag.removeprefix("W/") if tag and tag.startswith('W/"') else None
+    cached = _cached_s3_etag(request.header("if-none-match"))
     fetched = storage.get(metadata_key(project, filename), if_none_match=cached)
     headers = {
         "Content-Type": "text/plain; charset=utf-8",

@@ -18,6 +18,7 @@ import hmac
 import http.client
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -32,6 +33,8 @@ UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _RETRYABLE = {500, 502, 503, 504}
 _ATTEMPTS = 4
 _TIMEOUT = 10.0
+# What a caller may put in a forwarded header: printable ASCII, never CR or LF.
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,256}", re.ASCII)
 
 
 class StorageError(Exception):
@@ -93,6 +96,11 @@ class Endpoint:
 
     def path(self, key: str) -> str:
         return self.prefix + "/" + _quote(key, safe="/~")
+
+    @property
+    def bucket_path(self) -> str:
+        """The path of bucket requests (ListObjectsV2)."""
+        return self.prefix or "/"
 
 
 class Signer:
@@ -190,8 +198,11 @@ class Signer:
         method: str,
         credentials: Credentials,
         when: datetime,
+        query: str = "",
+        path: str | None = None,
     ) -> dict[str, str]:
-        """The headers that authenticate a request without a body."""
+        """The headers that authenticate a request without a body (to the object
+        ``key``, or to ``path`` with a canonical ``query`` for a bucket request)."""
         signed = {
             "host": endpoint.host,
             "x-amz-content-sha256": UNSIGNED_PAYLOAD,
@@ -200,7 +211,13 @@ class Signer:
         if credentials.token:
             signed["x-amz-security-token"] = credentials.token
         signature = self._signature(
-            credentials, when, method, endpoint.path(key), "", signed, UNSIGNED_PAYLOAD
+            credentials,
+            when,
+            method,
+            endpoint.path(key) if path is None else path,
+            query,
+            signed,
+            UNSIGNED_PAYLOAD,
         )
         scope = f"{when.strftime('%Y%m%d')}/{self.region}/s3/aws4_request"
         signed["authorization"] = (
@@ -252,36 +269,58 @@ class S3Reader:
 
     def get(self, key: str, if_none_match: str | None = None) -> Blob | NotModified | None:
         """The object's bytes, NOT_MODIFIED when its ETag is ``if_none_match``, None when absent."""
+        extra = {}
+        if if_none_match and _HEADER_VALUE.fullmatch(if_none_match):
+            extra["if-none-match"] = if_none_match
+        status, response_headers, body = self._request(key, "", extra)
+        if status == 200:
+            etag = response_headers.get("etag", "")
+            metadata = {
+                name[len("x-amz-meta-") :]: value
+                for name, value in response_headers.items()
+                if name.startswith("x-amz-meta-")
+            }
+            return Blob(body, etag, metadata)
+        if status == 304:
+            return NOT_MODIFIED
+        if status == 404 and _error_code(body) == "NoSuchKey":
+            return None  # never NoSuchBucket: a wrong bucket must not look empty
+        raise StorageError(f"S3 answered {status} for a GET: {_error_code(body)}")
+
+    def has_objects(self, prefix: str) -> bool:
+        """Whether any object's key starts with ``prefix`` (one ListObjectsV2 of one key)."""
+        params = {"list-type": "2", "max-keys": "1", "prefix": prefix}
+        query = "&".join(f"{_quote(name)}={_quote(params[name])}" for name in sorted(params))
+        status, _, body = self._request(None, query, {})
+        if status != 200:
+            raise StorageError(f"S3 answered {status} for a listing: {_error_code(body)}")
+        return b"<Contents>" in body or b"<KeyCount>0</KeyCount>" not in body
+
+    def _request(
+        self, key: str | None, query: str, extra: Mapping[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """A signed GET of an object (``key``) or of the bucket (``query``), retried
+        with backoff on connection errors and 5xx answers."""
+        path = self.endpoint.bucket_path if key is None else self.endpoint.path(key)
         for attempt in range(_ATTEMPTS):
             headers = self.signer.headers(
-                self.endpoint, key, "GET", self._credentials(), self._clock()
+                self.endpoint, key or "", "GET", self._credentials(), self._clock(), query, path
             )
-            if if_none_match:
-                headers["if-none-match"] = if_none_match
+            headers.update(extra)
             try:
-                status, response_headers, body = self._send("GET", self.endpoint.path(key), headers)
+                status, response_headers, body = self._send(
+                    "GET", f"{path}?{query}" if query else path, headers
+                )
             except (OSError, http.client.HTTPException) as error:
                 self._drop_connection()
                 if attempt + 1 == _ATTEMPTS:
                     raise StorageError(f"S3 could not be reached: {error}") from error
                 _backoff(attempt)
                 continue
-            if status == 200:
-                etag = response_headers.get("etag", "")
-                metadata = {
-                    name[len("x-amz-meta-") :]: value
-                    for name, value in response_headers.items()
-                    if name.startswith("x-amz-meta-")
-                }
-                return Blob(body, etag, metadata)
-            if status == 304:
-                return NOT_MODIFIED
-            if status == 404 and _error_code(body) == "NoSuchKey":
-                return None  # never NoSuchBucket: a wrong bucket must not look empty
             if status in _RETRYABLE and attempt + 1 < _ATTEMPTS:
                 _backoff(attempt)
                 continue
-            raise StorageError(f"S3 answered {status} for a GET: {_error_code(body)}")
+            return status, response_headers, body
         raise AssertionError("unreachable")
 
     def _connection(self) -> http.client.HTTPConnection:
