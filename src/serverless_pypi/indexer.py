@@ -12,7 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import logging
+import random
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import distfile, simple
+from .archives import Limits
 from .http import fits_gzipped
 from .layout import (
     DERIVED_PREFIX,
@@ -30,21 +32,36 @@ from .layout import (
     manifest_key,
     metadata_key,
 )
+from .logs import get_logger, printable
 from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, parse_filename, version_key
 from .objects import Blob, ObjectInfo, ObjectMissing, PreconditionFailed
 from .storage import Storage
 
-logger = logging.getLogger(__name__)
+logger = get_logger(__name__)
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 12  # rounds of one project's reindex before giving up (each loses to a writer)
+ROOT_ATTEMPTS = 64  # the root index is one hot object: more rounds, each after a jittered wait
 LARGE_PROJECT = 20_000  # below this many files every page fits a Lambda response
-_ENTRY_KEYS = {"filename", "key", "version", "size", "etag", "sha256"}
-MAX_YANK_REASON = 1024
+_ENTRY_KEYS = {"filename", "key", "version", "size", "etag"}
+MAX_YANK_REASON = 1024  # bytes of a .yanked marker read (a ranged GET): the reason's cap
+MAX_PROBLEM = 200  # characters of the reason a file has no metadata
 WORKERS = 16
+# Progress is written at least this often while files are being read, so that a
+# timeout or a kill never loses what was already inspected.
+CHECKPOINT_SECONDS = 5.0
+# What the deadline check assumes of one file: the extraction budget plus a read
+# at this rate (S3 to a Lambda function moves about 90 MB/s and more).
+READ_RATE = 50 * 1024 * 1024
+FINISH_SECONDS = 15.0  # kept back from an invocation's end to write what was done
 
 
 class ConflictError(RuntimeError):
     """Other writers kept winning; the invocation fails so that it is retried."""
+
+
+class OutOfTime(RuntimeError):
+    """The invocation is about to end with files left to read: what was read is
+    written, and the invocation fails so that Lambda runs it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +73,60 @@ class ProjectResult:
     skipped: tuple[str, ...] = ()
 
 
-@dataclass(slots=True)
-class _Derivation:
-    files: list[dict[str, Any]] = field(default_factory=list)
-    folders: set[str] = field(default_factory=set)
-    inspected: int = 0
-    skipped: list[str] = field(default_factory=list)
-
-
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What a full rebuild already knows about a project, from bulk listings."""
 
     manifest_absent: bool
     objects: tuple[ObjectInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When an invocation must stop starting new inspections (``time.monotonic``
+    seconds), and how long a whole invocation has (a file that needs more is
+    never read: no retry could finish it)."""
+
+    at: float | None = None
+    budget: float | None = None
+    clock: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def from_remaining(cls, milliseconds: float) -> Deadline:
+        budget = milliseconds / 1000 - FINISH_SECONDS
+        return cls(time.monotonic() + budget, budget)
+
+    def allows(self, obj: ObjectInfo) -> bool:
+        """Whether reading ``obj`` within its budget ends before the deadline."""
+        return self.at is None or self.clock() + _read_estimate(obj) <= self.at
+
+    def ever_allows(self, obj: ObjectInfo) -> bool:
+        """Whether a whole invocation could read ``obj``."""
+        return self.budget is None or _read_estimate(obj) <= self.budget
+
+
+def _read_estimate(obj: ObjectInfo) -> float:
+    return Limits().seconds + obj.size / READ_RATE
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One listing of a project, sorted out: what stays, what must be read."""
+
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> entry
+    to_read: list[ObjectInfo] = field(default_factory=list)
+    markers: dict[str, ObjectInfo] = field(default_factory=dict)  # file key -> marker
+    folders: set[str] = field(default_factory=set)
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Memory:
+    """What one project's reindex keeps across its rounds (lost races)."""
+
+    entries: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    written: dict[str, str] = field(default_factory=dict)  # filename -> ETag of its metadata
+    inspected: int = 0
 
 
 def upload_time(when: datetime) -> str:
@@ -142,82 +199,108 @@ def _read_project(
     return current, old, objects
 
 
+class _Writer:
+    """Writes one project's manifest, each time only if nobody else did first."""
+
+    def __init__(self, storage: Storage, project: str, current: Blob | None, old: Any) -> None:
+        self.storage, self.project = storage, project
+        self.etag = current.etag if current else None
+        self.last: dict[str, Any] | None = old
+        self.wrote_at = time.monotonic()
+
+    def write(self, manifest: dict[str, Any]) -> bool:
+        """Write ``manifest`` unless it is what is there; PreconditionFailed on a lost race."""
+        fit_pages(manifest)
+        if manifest == self.last:
+            return False
+        self.etag = self.storage.put(
+            manifest_key(self.project),
+            simple.encode_manifest(manifest),
+            "application/json",
+            content_encoding="gzip",
+            if_match=self.etag,
+            if_absent=self.etag is None,
+            metadata={"files": str(len(manifest["files"]))},
+        )
+        self.last, self.wrote_at = manifest, time.monotonic()
+        return True
+
+
 def reindex_project(
     storage: Storage,
     project: str,
     folders: Iterable[str] = (),
     snapshot: Snapshot | None = None,
+    deadline: Deadline | None = None,
 ) -> ProjectResult:
-    """Re-derive one project's manifest from the bucket and write it if it changed."""
+    """Re-derive one project's manifest from the bucket and write it if it changed.
+
+    Files are read one at a time, each within its budget (``archives.Limits``);
+    progress is written every CHECKPOINT_SECONDS and before the ``deadline``, so
+    a file read once is not read again, whatever happens to the invocation.
+    """
     hinted = set(folders)
-    written: dict[str, str] = {}  # filename -> ETag its metadata file was written from
+    memory = _Memory()
+    deadline = deadline or Deadline()
+    changed = False
     for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            _backoff(attempt)
         if attempt == 0 and snapshot is not None and snapshot.manifest_absent:
             current, old, objects = None, None, list(snapshot.objects)
         else:
             current, old, objects = _read_project(storage, project, hinted)
+        writer = _Writer(storage, project, current, old)
         try:
-            derived = _derive(storage, project, objects, old, written)
+            plan = _plan(project, objects, old, memory)
+            entries, pending = _read_files(storage, project, plan, memory, writer, deadline)
+            manifest = _manifest(project, plan, entries, pending)
+            if current is not None or plan.folders:
+                # A project with any distribution keeps a manifest, even when no file of
+                # it could be indexed: its name must never reach the fallback index.
+                changed = writer.write(manifest) or changed
         except (PreconditionFailed, ObjectMissing) as error:
-            logger.info("%s changed while being read (%s): starting over", project, error)
-            continue
-        manifest: dict[str, Any] = {
-            "schema": simple.SCHEMA,
-            "name": project,
-            "folders": sorted(derived.folders),
-            "files": derived.files,
-        }
-        fit_pages(manifest)
-        result = ProjectResult(
-            project, len(derived.files), False, derived.inspected, tuple(derived.skipped)
-        )
-        if manifest == old or (current is None and not derived.files):
-            return result
-        try:
-            storage.put(
-                manifest_key(project),
-                simple.encode_manifest(manifest),
-                "application/json",
-                content_encoding="gzip",
-                if_match=current.etag if current else None,
-                if_absent=current is None,
-                metadata={"files": str(len(derived.files))},
+            logger.info(
+                "%s: another reindex wrote first or a file changed (%s), starting over",
+                project,
+                error,
             )
-        except PreconditionFailed:
-            logger.info("%s: another reindex wrote first, starting over", project)
             continue
-        logger.info(
-            "indexed %s: %d files (%d read, %d skipped)",
-            project,
-            len(derived.files),
-            derived.inspected,
-            len(derived.skipped),
+        if pending:
+            raise OutOfTime(
+                f"{project}: {pending} files left to read when the invocation ran out of time"
+            )
+        result = ProjectResult(
+            project, len(entries), changed, memory.inspected, tuple(plan.skipped)
         )
-        return ProjectResult(project, len(derived.files), True, derived.inspected, result.skipped)
+        if changed:
+            logger.info(
+                "indexed %s: %d files (%d read, %d skipped)",
+                project,
+                len(entries),
+                memory.inspected,
+                len(plan.skipped),
+            )
+        return result
     raise ConflictError(f"{project}: gave up after {MAX_ATTEMPTS} conflicting writes")
 
 
-def _derive(
-    storage: Storage,
-    project: str,
-    objects: list[ObjectInfo],
-    old: Mapping[str, Any] | None,
-    written: dict[str, str],
-) -> _Derivation:
-    derived = _Derivation()
+def _plan(
+    project: str, objects: list[ObjectInfo], old: Mapping[str, Any] | None, memory: _Memory
+) -> _Plan:
+    plan = _Plan()
     previous = {entry["key"]: entry for entry in (old or {}).get("files", [])}
-    markers: dict[str, ObjectInfo] = {}
     candidates: dict[str, list[ObjectInfo]] = {}
     for obj in objects:
         folder, _, filename = obj.key.partition("/")
         if filename.endswith(YANK_SUFFIX):
-            markers[f"{folder}/{filename[: -len(YANK_SUFFIX)]}"] = obj
+            plan.markers[f"{folder}/{filename[: -len(YANK_SUFFIX)]}"] = obj
             continue
         if not filename.endswith(DISTRIBUTION_SUFFIXES):
             continue
-        derived.folders.add(folder)
+        plan.folders.add(folder)
         if parse_filename(filename, project) is None:
-            derived.skipped.append(obj.key)
+            plan.skipped.append(obj.key)
             logger.warning("skipped %s: not a distribution of %s", obj.key, project)
             continue
         candidates.setdefault(filename, []).append(obj)
@@ -225,77 +308,164 @@ def _derive(
         # The same filename in two spellings of the folder: the first upload wins.
         found.sort(key=lambda obj: (obj.last_modified, obj.key))
         for duplicate in found[1:]:
-            derived.skipped.append(duplicate.key)
+            plan.skipped.append(duplicate.key)
             logger.warning("skipped %s: %s is already in %s", duplicate.key, filename, found[0].key)
         obj = found[0]
         prior = previous.get(obj.key)
-        stale = filename in written and written[filename] != obj.etag
+        stale = filename in memory.written and memory.written[filename] != obj.etag
         if prior and prior["etag"] == obj.etag and prior["size"] == obj.size and not stale:
-            entry = dict(prior)
+            plan.kept[obj.key] = dict(prior)
         else:
-            entry = _inspect(storage, project, filename, obj, written)
-            derived.inspected += 1
-        _apply_marker(storage, entry, markers.get(obj.key), prior)
-        entry["href"] = simple.relative_url(project, {"key": obj.key})
-        derived.files.append(entry)
-    derived.files.sort(key=lambda entry: (version_key(entry["version"]), entry["filename"]))
-    return derived
+            plan.to_read.append(obj)
+    plan.to_read.sort(key=lambda obj: (obj.size, obj.key))  # small files first
+    return plan
 
 
-def _inspect(
-    storage: Storage, project: str, filename: str, obj: ObjectInfo, written: dict[str, str]
+def _read_files(
+    storage: Storage,
+    project: str,
+    plan: _Plan,
+    memory: _Memory,
+    writer: _Writer,
+    deadline: Deadline,
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Every entry of the project by key, reading the files not yet indexed; and
+    how many files were left for the next invocation."""
+    entries = {
+        key: _marked(storage, entry, plan.markers.get(key)) for key, entry in plan.kept.items()
+    }
+    if writer.etag is None and plan.to_read:
+        # Claim the name before the first read: the api then never falls back.
+        writer.write(_manifest(project, plan, entries, len(plan.to_read)))
+    deferred = 0
+    for done, obj in enumerate(plan.to_read, start=1):
+        cached = memory.entries.get((obj.key, obj.etag))
+        if cached is None:
+            if not deadline.ever_allows(obj):
+                cached = _uninspected(project, obj)
+            elif deadline.allows(obj):
+                cached = _inspect(storage, project, obj, memory)
+            else:
+                deferred += 1  # the next invocation reads it
+                continue
+            memory.entries[(obj.key, obj.etag)] = cached
+        entries[obj.key] = _marked(storage, dict(cached), plan.markers.get(obj.key))
+        if time.monotonic() - writer.wrote_at >= CHECKPOINT_SECONDS:
+            left = len(plan.to_read) - done + deferred
+            writer.write(_manifest(project, plan, entries, left))
+    return entries, deferred
+
+
+def _manifest(
+    project: str, plan: _Plan, entries: Mapping[str, dict[str, Any]], pending: int = 0
 ) -> dict[str, Any]:
+    files = sorted(
+        entries.values(), key=lambda entry: (version_key(entry["version"]), entry["filename"])
+    )
+    manifest: dict[str, Any] = {
+        "schema": simple.SCHEMA,
+        "name": project,
+        "folders": sorted(plan.folders),
+        "files": files,
+    }
+    if plan.skipped:
+        manifest["skipped"] = len(plan.skipped)
+    if pending:
+        manifest["pending"] = pending  # files still being read
+    return manifest
+
+
+def _backoff(attempt: int) -> None:
+    """A full-jitter exponential wait before another round against other writers."""
+    time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+
+
+def _base_entry(project: str, obj: ObjectInfo) -> dict[str, Any]:
+    filename = obj.key.partition("/")[2]
     dist = parse_filename(filename, project)
     assert dist is not None
-    found = distfile.inspect(storage, obj, dist)
-    entry: dict[str, Any] = {
+    return {
         "filename": filename,
         "key": obj.key,
         "version": dist.version,
         "size": obj.size,
         "etag": obj.etag,
-        "sha256": found.sha256,
         "upload-time": upload_time(obj.last_modified),
+        "href": simple.relative_url(project, {"key": obj.key}),
     }
+
+
+def _uninspected(project: str, obj: ObjectInfo) -> dict[str, Any]:
+    logger.warning(
+        "indexed %s without hash or metadata: too large to read in one invocation", obj.key
+    )
+    entry = _base_entry(project, obj)
+    entry["problem"] = (
+        "too large to read within the reindex function's timeout: upload it with "
+        "--checksum-algorithm SHA256, or raise lambda_reindex_timeout"
+    )
+    return entry
+
+
+def _inspect(storage: Storage, project: str, obj: ObjectInfo, memory: _Memory) -> dict[str, Any]:
+    entry = _base_entry(project, obj)
+    dist = parse_filename(entry["filename"], project)
+    assert dist is not None
+    found = distfile.inspect(storage, obj, dist)
+    memory.inspected += 1
+    if found.sha256 is not None:
+        entry["sha256"] = found.sha256
+    problem = found.problem
     if found.parsed is not None and found.parsed.requires_python:
         entry["requires-python"] = found.parsed.requires_python
+    if found.parsed is not None and found.parsed.ignored:
+        problem = "; ".join(found.parsed.ignored)
     if found.metadata is None or found.parsed is None:
-        logger.warning("indexed %s without metadata: %s", obj.key, found.problem)
+        problem = problem or "no core metadata"
+        logger.warning("indexed %s without metadata: %s", obj.key, problem)
+        entry["problem"] = printable(problem, MAX_PROBLEM)
         return entry
+    if problem:
+        entry["problem"] = printable(problem, MAX_PROBLEM)
     if dist.kind == "sdist" and not found.parsed.reliable:
         # PEP 643: before metadata 2.2 (or with dynamic dependencies) an
         # sdist's PKG-INFO may not match what building it produces.
         logger.info("%s: PKG-INFO is not static metadata, not announced", obj.key)
         return entry
-    storage.put(metadata_key(project, filename), found.metadata, "text/plain; charset=utf-8")
-    written[filename] = obj.etag
+    storage.put(metadata_key(project, dist.filename), found.metadata, "text/plain; charset=utf-8")
+    memory.written[dist.filename] = obj.etag
     entry["core-metadata"] = hashlib.sha256(found.metadata).hexdigest()
     return entry
 
 
-def _apply_marker(
-    storage: Storage,
-    entry: dict[str, Any],
-    marker: ObjectInfo | None,
-    prior: Mapping[str, Any] | None,
-) -> None:
+def _marked(storage: Storage, entry: dict[str, Any], marker: ObjectInfo | None) -> dict[str, Any]:
+    """The entry with its yank state from ``marker`` (read only when it changed)."""
     if marker is None:
         entry.pop("yanked", None)
         entry.pop("marker-etag", None)
-        return
-    if prior and prior.get("marker-etag") == marker.etag and "yanked" in prior:
-        entry["yanked"] = prior["yanked"]
-        entry["marker-etag"] = marker.etag
-        return
-    fetched = storage.get(marker.key)
-    if not isinstance(fetched, Blob):
-        raise ObjectMissing(marker.key)
-    reason = fetched.body[:MAX_YANK_REASON].decode("utf-8", errors="replace").strip()
-    entry["yanked"] = " ".join(reason.split()) or True
-    entry["marker-etag"] = fetched.etag
+        return entry
+    if entry.get("marker-etag") == marker.etag and "yanked" in entry:
+        return entry
+    # Only the first bytes: a marker of any size costs one small ranged read.
+    reason = b""
+    if marker.size:
+        reason = storage.get_range(
+            marker.key, 0, min(marker.size, MAX_YANK_REASON) - 1, marker.etag
+        )
+    text = " ".join(reason.decode("utf-8", errors="replace").split())
+    entry["yanked"] = text or True
+    entry["marker-etag"] = marker.etag
+    return entry
 
 
 # -- the root index ---------------------------------------------------------
+#
+# index.json (the api's source) is written first; index.html, the PEP 503 page
+# the older module's layout keeps at the bucket root, records in its metadata
+# the ETag of the index.json it was rendered from. Every writer checks both
+# after writing, so whoever writes last leaves them in step.
+
+_SOURCE = "source"  # index.html metadata: the ETag of the index.json it shows
 
 
 def _has_files(storage: Storage, project: str) -> bool:
@@ -316,6 +486,14 @@ def _root_names(blob: Blob | None) -> set[str] | None:
         return None
 
 
+def _html_source(storage: Storage) -> tuple[str | None, str | None]:
+    """index.html's ETag and the index.json ETag it was rendered from."""
+    head = storage.head(ROOT_HTML)
+    if head is None:
+        return None, None
+    return head["ETag"], str(head.get("Metadata", {}).get(_SOURCE, "")).strip('"') or None
+
+
 def update_root(
     storage: Storage,
     changes: Mapping[str, bool],
@@ -327,11 +505,14 @@ def update_root(
 
     With ``verify`` the presence of each changed project is read back from
     its manifest after the root is read, so that racing writers converge.
+    Lost races are retried after a jittered, growing wait.
     """
-    for _ in range(MAX_ATTEMPTS):
+    wrote = False
+    for attempt in range(ROOT_ATTEMPTS):
+        if attempt:
+            _backoff(attempt)
         fetched = storage.get(ROOT_JSON)
         current = fetched if isinstance(fetched, Blob) else None
-        html = storage.head(ROOT_HTML)
         names = _root_names(current)
         present = {
             project: (_has_files(storage, project) if verify else has)
@@ -340,29 +521,39 @@ def update_root(
         updated = ((names or set()) - {p for p, has in present.items() if not has}) | {
             p for p, has in present.items() if has
         }
-        if names == updated and html is not None and not force:
-            return False
         ordered = sorted(updated)
         try:
-            storage.put(
-                ROOT_HTML,
-                simple.root_html(ordered).encode(),
-                "text/html; charset=utf-8",
-                if_match=html["ETag"] if html else None,
-                if_absent=html is None,
-            )
-            storage.put(
-                ROOT_JSON,
-                simple.root_json(ordered).encode(),
-                "application/json",
-                if_match=current.etag if current else None,
-                if_absent=current is None,
-            )
+            if names != updated or current is None or force:
+                etag = storage.put(
+                    ROOT_JSON,
+                    simple.root_json(ordered).encode(),
+                    "application/json",
+                    if_match=current.etag if current else None,
+                    if_absent=current is None,
+                )
+                wrote, force = True, False
+            else:
+                etag = current.etag
+            html_etag, source = _html_source(storage)
+            if source != etag.strip('"'):
+                storage.put(
+                    ROOT_HTML,
+                    simple.root_html(ordered).encode(),
+                    "text/html; charset=utf-8",
+                    if_match=html_etag,
+                    if_absent=html_etag is None,
+                    metadata={_SOURCE: etag.strip('"')},
+                )
+                wrote = True
+                after = storage.head(ROOT_JSON)
+                if after is None or after.get("ETag") != etag:
+                    continue  # index.json moved on while index.html was written
         except PreconditionFailed:
             continue
-        logger.info("root index: %d projects", len(ordered))
-        return True
-    raise ConflictError(f"root index: gave up after {MAX_ATTEMPTS} conflicting writes")
+        if wrote:
+            logger.info("root index: %d projects", len(ordered))
+        return wrote
+    raise ConflictError(f"root index: gave up after {ROOT_ATTEMPTS} conflicting writes")
 
 
 # -- many projects at once --------------------------------------------------
@@ -387,6 +578,7 @@ def reindex_projects(
     projects: Mapping[str, Iterable[str]],
     snapshots: Mapping[str, Snapshot] | None = None,
     progress: Progress | None = None,
+    deadline: Deadline | None = None,
 ) -> BatchResult:
     """Reindex several projects (in threads); a failing project does not stop the rest."""
     results: list[ProjectResult] = []
@@ -394,7 +586,7 @@ def reindex_projects(
 
     def run(project: str) -> ProjectResult:
         snapshot = (snapshots or {}).get(project)
-        return reindex_project(storage, project, projects[project], snapshot)
+        return reindex_project(storage, project, projects[project], snapshot, deadline)
 
     with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(projects)))) as pool:
         futures = {project: pool.submit(run, project) for project in sorted(projects)}

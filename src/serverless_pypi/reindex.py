@@ -25,7 +25,9 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     projects: dict[str, set[str]] = {}
     for change in found:
         projects.setdefault(change.project, set()).add(change.folder)
-    batch = indexer.reindex_projects(storage, projects)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    deadline = indexer.Deadline.from_remaining(remaining()) if callable(remaining) else None
+    batch = indexer.reindex_projects(storage, projects, deadline=deadline)
     if batch.results:
         indexer.update_root(storage, {result.project: result.files > 0 for result in batch.results})
     if batch.failures:

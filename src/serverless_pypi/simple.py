@@ -14,8 +14,14 @@ A manifest (schema 1) is a JSON object, stored gzipped::
                 "core-metadata": "<hex>",        # sha256 of the .metadata file
                 "href": "my_pkg-1.0-py3-none-any.whl",  # its link, relative to the page
                 "yanked": "reason" | true,       # when a .yanked marker exists
-                "marker-etag": "\\"...\\""}],     # that marker's ETag
+                "marker-etag": "\\"...\\"",      # that marker's ETag
+                "problem": "why no metadata"}],  # when it has none (at most 200 chars)
+     "skipped": 2,               # files in the folders that are not the project's
+     "pending": 3,               # files still being read (a checkpoint)
      "metadata-hashes": false}   # only when the page could not carry them all
+
+"sha256" is missing only for a file too large to read within the reindexer's
+budget (see distfile): its link then carries no hash.
 
 Files are kept sorted by version (PEP 440), then filename.
 """
@@ -129,7 +135,9 @@ def project_html(manifest: Manifest, link: LinkFor, metadata: str = HASHES) -> s
             attributes += _yanked_attribute(entry)
         href = _escape(link(entry))
         filename = _escape(entry["filename"])
-        append(f'<a href="{href}#sha256={entry["sha256"]}"{attributes}>{filename}</a><br>\n')
+        digest = entry.get("sha256")
+        fragment = f"#sha256={digest}" if digest else ""
+        append(f'<a href="{href}{fragment}"{attributes}>{filename}</a><br>\n')
     append(_TAIL)
     return "".join(parts)
 
@@ -145,7 +153,7 @@ def project_json(manifest: Manifest, link: LinkFor, metadata: str = HASHES) -> s
         item: dict[str, Any] = {
             "filename": entry["filename"],
             "url": link(entry),
-            "hashes": {"sha256": entry["sha256"]},
+            "hashes": {"sha256": entry["sha256"]} if entry.get("sha256") else {},
         }
         requires_python = entry.get("requires-python")
         if requires_python:
