@@ -36,6 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+import inspection  # noqa: E402 - bench/inspection.py, beside this script
+
 BUCKET = "bench-index"
 REGION = "us-east-1"
 PROJECT = "acme-data-pipeline"
@@ -609,6 +611,8 @@ def report(results: dict[str, Any]) -> str:
         f" (ratio {ratio(cold['api_cold_total_ms'], cold['boto3_import_ms'])})",
         "",
     ]
+    if "inspection" in results:
+        lines += inspection.report(results["inspection"])
     return "\n".join(lines)
 
 
@@ -632,6 +636,7 @@ def main() -> int:
         results["add_one"] = bench_add_one(add_sizes)
         results["rebuild"] = bench_rebuild(rebuild_sizes)
         results["cold_start"] = bench_cold_start(moto_url, runs=5 if args.quick else 9)
+    results["inspection"] = inspection.bench_inspection(median_ms)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(report(results))
     return 0

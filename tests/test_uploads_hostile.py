@@ -17,7 +17,7 @@ from serverless_pypi.objects import Blob, NotModified, ObjectInfo
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, s3_event
-from tests.test_indexer import files, manifest, put, root
+from tests.test_indexer import files, manifest, put, read, root
 
 
 @pytest.fixture
@@ -254,3 +254,13 @@ def test_the_root_index_converges_under_32_way_contention(
     html = s3.get_object(Bucket=BUCKET, Key="index.html")["Body"].read().decode()
     assert all(f'href="{name}/"' in html for name in root(s3))
     assert s3.head_object(Bucket=BUCKET, Key=manifest_key("busy"))["Metadata"]["files"] == "16"
+
+
+def test_a_huge_requires_python_never_reaches_a_page(s3: Any, storage: Storage) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0", requires_python=">=3.8," * 600_000)
+    put(s3, f"my-pkg/{name}", data)
+    indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    entry = files(s3, "my-pkg")[name]
+    assert "requires-python" not in entry
+    assert "Requires-Python" in entry["problem"]
+    assert len(read(s3, manifest_key("my-pkg"))) < 2000

@@ -85,6 +85,9 @@ def _amount(size: int) -> str:
 
 _INPUT = 64 * 1024  # compressed bytes read at a time
 _OUTPUT = 256 * 1024  # most decompressed bytes produced by one call
+# Decompressed ahead of a read: enough for a run of headers and a small member,
+# little enough that a PKG-INFO at the start costs no more than tarfile's reading.
+_READ_AHEAD = 16 * 1024
 
 
 class _Decompressor(Protocol):
@@ -164,7 +167,7 @@ class _Gunzip:
         """Up to ``size`` bytes; fewer only at the end of the stream."""
         parts = []
         while size:
-            if self._at == len(self._out) and not self._fill(_OUTPUT):
+            if self._at == len(self._out) and not self._fill(max(size, _READ_AHEAD)):
                 break
             part = self._out[self._at : self._at + size]
             self._at += len(part)

@@ -246,14 +246,19 @@ def reindex_project(
     for attempt in range(MAX_ATTEMPTS):
         if attempt:
             _backoff(attempt)
-        if attempt == 0 and snapshot is not None and snapshot.manifest_absent:
-            current, old, objects = None, None, list(snapshot.objects)
+        # A rebuild knows the whole bucket from its listing: it claims no name first
+        # (the api's folder check covers it), which saves a write per project.
+        bulk = snapshot if attempt == 0 and snapshot and snapshot.manifest_absent else None
+        if bulk is not None:
+            current, old, objects = None, None, list(bulk.objects)
         else:
             current, old, objects = _read_project(storage, project, hinted)
         writer = _Writer(storage, project, current, old)
         try:
             plan = _plan(project, objects, old, memory)
-            entries, pending = _read_files(storage, project, plan, memory, writer, deadline)
+            entries, pending = _read_files(
+                storage, project, plan, memory, writer, deadline, claim=bulk is None
+            )
             manifest = _manifest(project, plan, entries, pending)
             if current is not None or plan.folders:
                 # A project with any distribution keeps a manifest, even when no file of
@@ -328,14 +333,17 @@ def _read_files(
     memory: _Memory,
     writer: _Writer,
     deadline: Deadline,
+    *,
+    claim: bool,
 ) -> tuple[dict[str, dict[str, Any]], int]:
     """Every entry of the project by key, reading the files not yet indexed; and
     how many files were left for the next invocation."""
     entries = {
         key: _marked(storage, entry, plan.markers.get(key)) for key, entry in plan.kept.items()
     }
-    if writer.etag is None and plan.to_read:
-        # Claim the name before the first read: the api then never falls back.
+    if claim and writer.etag is None and plan.to_read:
+        # Claim the name before the first read: the api then never falls back, even
+        # for a folder spelled otherwise than the normalized name.
         writer.write(_manifest(project, plan, entries, len(plan.to_read)))
     deferred = 0
     for done, obj in enumerate(plan.to_read, start=1):
