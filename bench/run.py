@@ -38,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 
 import inspection  # noqa: E402 - bench/inspection.py, beside this script
 
+from serverless_pypi import manifest as manifests  # noqa: E402
+
 BUCKET = "bench-index"
 REGION = "us-east-1"
 PROJECT = "acme-data-pipeline"
@@ -131,22 +133,21 @@ def filenames(count: int) -> Iterator[tuple[str, str]]:
             yield version, f"{escaped}-{version}.tar.gz"
 
 
-def seed_project(count: int, payload: bytes = b"x" * 64) -> dict[str, Any]:
+def seed_project(count: int, payload: bytes = b"x" * 64) -> manifests.Manifest:
     """Put ``count`` small objects in the project folder (moto's backend, no HTTP) and
     write the manifest the indexer would write for them."""
-    from serverless_pypi import simple
     from serverless_pypi.indexer import fit_pages, upload_time
     from serverless_pypi.layout import manifest_key
     from serverless_pypi.names import version_key
 
     backend = s3_backend()
     rng = random.Random(count)
-    entries = []
+    entries: list[manifests.Entry] = []
     base = datetime(2024, 1, 1, tzinfo=UTC)
     for index, (version, filename) in enumerate(filenames(count)):
         key = f"{PROJECT}/{filename}"
         stored = backend.put_object(BUCKET, key, payload)
-        entry: dict[str, Any] = {
+        entry: manifests.Entry = {
             "filename": filename,
             "key": key,
             "version": version,
@@ -160,10 +161,10 @@ def seed_project(count: int, payload: bytes = b"x" * 64) -> dict[str, Any]:
         entries.append(entry)
     entries.sort(key=lambda entry: (version_key(entry["version"]), entry["filename"]))
     for entry in entries:
-        entry["href"] = simple.relative_url(PROJECT, entry)
-    manifest = {"schema": simple.SCHEMA, "name": PROJECT, "folders": [PROJECT], "files": entries}
+        entry["href"] = manifests.relative_url(PROJECT, entry)
+    manifest = manifests.new(PROJECT, [PROJECT], entries)
     fit_pages(manifest)
-    backend.put_object(BUCKET, manifest_key(PROJECT), simple.encode_manifest(manifest))
+    backend.put_object(BUCKET, manifest_key(PROJECT), manifests.encode(manifest))
     return manifest
 
 
@@ -216,7 +217,7 @@ def legacy_page(client: Any, count: int) -> bytes:
 CONTENT_SIZE = 1000  # the page size whose bytes per file the targets are about
 
 
-def page_content(manifest: dict[str, Any]) -> dict[str, Any]:
+def page_content(manifest: manifests.Manifest) -> dict[str, Any]:
     """Where a page's bytes per file go: what the standards make every line carry,
     against the page as rendered (with and without the metadata digest).
 
@@ -254,10 +255,10 @@ def page_content(manifest: dict[str, Any]) -> dict[str, Any]:
         "digests_gzip_per_file": per_file(gzipped(digests, 9)),
     }
 
-    def link(entry: simple.Entry) -> str:
-        return simple.relative_url(manifest["name"], entry)
+    def link(entry: manifests.Entry) -> str:
+        return manifests.relative_url(manifest["name"], entry)
 
-    for label, metadata in (("page", simple.HASHES), ("hashless_metadata", simple.FLAGS)):
+    for label, metadata in (("page", manifests.HASHES), ("hashless_metadata", manifests.FLAGS)):
         for fmt, render in (("html", simple.project_html), ("json", simple.project_json)):
             body = render(manifest, link, metadata).encode()
             row[f"{label}_{fmt}_raw_per_file"] = per_file(len(body))

@@ -10,9 +10,9 @@ import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from serverless_pypi import api, reindex, s3http
+from serverless_pypi import api, manifest, reindex, s3http
 from serverless_pypi.layout import manifest_key
-from serverless_pypi.simple import decode_manifest
+from serverless_pypi.manifest import decode
 from tests.builders import wheel_bytes
 from tests.conftest import BUCKET, Reply, http_event, s3_event
 
@@ -66,7 +66,7 @@ def upload(s3: Any, version: str) -> str:
 
 def files(s3: Any) -> list[str]:
     body = s3.get_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))["Body"].read()
-    return [entry["filename"] for entry in decode_manifest(body)["files"]]
+    return [entry["filename"] for entry in _decoded(body)["files"]]
 
 
 @pytest.mark.parametrize(
@@ -143,3 +143,9 @@ def test_the_api_answers_502_when_s3_keeps_failing(
     reply = Reply(api.handler(http_event("/simple/my-pkg/"), None))
     assert reply.status == 502
     assert "try again" in reply.text
+
+
+def _decoded(body: bytes) -> manifest.Manifest:
+    found = decode(body)
+    assert found is not None, body[:200]
+    return found

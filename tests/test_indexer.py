@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from serverless_pypi import indexer
+from serverless_pypi import manifest as manifests
 from serverless_pypi.layout import (
     METADATA_PREFIX,
     ROOT_HTML,
@@ -19,7 +20,6 @@ from serverless_pypi.layout import (
     metadata_key,
 )
 from serverless_pypi.objects import PreconditionFailed
-from serverless_pypi.simple import decode_manifest
 from serverless_pypi.storage import Storage
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
@@ -34,7 +34,9 @@ def read(s3: Any, key: str) -> bytes:
 
 
 def manifest(s3: Any, project: str) -> dict[str, Any]:
-    return decode_manifest(read(s3, manifest_key(project)))  # type: ignore[no-any-return]
+    found = manifests.decode(read(s3, manifest_key(project)))
+    assert found is not None
+    return dict(found)
 
 
 def files(s3: Any, project: str) -> dict[str, dict[str, Any]]:
@@ -352,8 +354,10 @@ def test_manifests_are_stored_gzipped(s3: Any, storage: Storage) -> None:
     assert stored["ContentEncoding"] == "gzip"
     body = stored["Body"].read()
     assert body[:2] == b"\x1f\x8b"
-    assert decode_manifest(body)["files"][0]["href"] == name
-    assert decode_manifest(json.dumps({"plain": True}).encode()) == {"plain": True}
+    assert manifest(s3, "my-pkg")["files"][0]["href"] == name
+    plain = manifests.new("x", ["x"], [])
+    assert manifests.decode(json.dumps(plain).encode()) == plain  # stored plain, still read
+    assert manifests.decode(json.dumps({"plain": True}).encode()) is None
 
 
 def test_pages_too_large_for_lambda_announce_metadata_without_hashes(

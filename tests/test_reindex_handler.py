@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from serverless_pypi import reindex
+from serverless_pypi import manifest, reindex
 from serverless_pypi.layout import ROOT_JSON, manifest_key
-from serverless_pypi.simple import decode_manifest
+from serverless_pypi.manifest import decode
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, EVENTS, s3_event
@@ -23,7 +23,7 @@ def put(s3: Any, key: str, data: bytes) -> None:
 
 def indexed(s3: Any, project: str) -> list[str]:
     body = s3.get_object(Bucket=BUCKET, Key=manifest_key(project))["Body"].read()
-    return [entry["filename"] for entry in decode_manifest(body)["files"]]
+    return [entry["filename"] for entry in _decoded(body)["files"]]
 
 
 def root(s3: Any) -> list[str]:
@@ -123,3 +123,9 @@ def test_rebuild_is_one_call(s3: Any) -> None:
     batch = reindex.rebuild()
     assert batch.files == 2
     assert root(s3) == ["one", "two"]
+
+
+def _decoded(body: bytes) -> manifest.Manifest:
+    found = decode(body)
+    assert found is not None, body[:200]
+    return found

@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
+from serverless_pypi import manifest as manifests
 from serverless_pypi import simple
 
 GOLDEN = Path(__file__).parent / "golden"
 H1, H2, H3, H4 = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
 M1 = "e" * 64
 
-MANIFEST: dict[str, Any] = {
+MANIFEST: manifests.Manifest = {
     "schema": 1,
     "name": "my-pkg",
     "folders": ["My.Pkg", "my-pkg"],
@@ -67,7 +68,7 @@ MANIFEST: dict[str, Any] = {
     ],
 }
 
-LINK = functools.partial(simple.relative_url, "my-pkg")
+LINK = functools.partial(manifests.relative_url, "my-pkg")
 
 
 def _golden(name: str, actual: str) -> str:
@@ -156,23 +157,24 @@ def test_links_from_a_differently_spelled_folder_keep_the_folder() -> None:
 
 
 def test_no_metadata_announced_when_disabled() -> None:
-    html = simple.project_html(MANIFEST, LINK, simple.NONE)
+    html = simple.project_html(MANIFEST, LINK, manifests.NONE)
     assert "data-core-metadata" not in html
-    page = json.loads(simple.project_json(MANIFEST, LINK, simple.NONE))
+    page = json.loads(simple.project_json(MANIFEST, LINK, manifests.NONE))
     assert not any("core-metadata" in item for item in page["files"])
 
 
 def test_metadata_announced_without_hashes_when_the_manifest_says_so() -> None:
-    degraded = {**MANIFEST, "metadata-hashes": False}
-    mode = simple.metadata_mode(degraded, presigned=False)
-    assert mode == simple.FLAGS
+    degraded = manifests.validate({**MANIFEST, "metadata-hashes": False})
+    assert degraded is not None
+    mode = manifests.metadata_mode(degraded, presigned=False)
+    assert mode == manifests.FLAGS
     html = simple.project_html(degraded, LINK, mode)
     assert 'data-dist-info-metadata="true" data-core-metadata="true"' in html
     assert M1 not in html
     page = json.loads(simple.project_json(degraded, LINK, mode))
     assert [item.get("core-metadata") for item in page["files"]] == [None, True, None, None]
-    assert simple.metadata_mode(MANIFEST, presigned=False) == simple.HASHES
-    assert simple.metadata_mode(MANIFEST, presigned=True) == simple.NONE
+    assert manifests.metadata_mode(MANIFEST, presigned=False) == manifests.HASHES
+    assert manifests.metadata_mode(MANIFEST, presigned=True) == manifests.NONE
 
 
 def test_stored_links_are_used_as_they_are() -> None:

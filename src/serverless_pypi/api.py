@@ -19,10 +19,10 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, unquote
 
+from . import manifest as manifests
 from . import negotiate, simple
 from .config import ConfigError, Settings, log_level
 from .http import BadRequest, Request, Response
@@ -229,21 +229,21 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
     fetched = storage.get(manifest_key(project), if_none_match=cached)
     if isinstance(fetched, NotModified) and cached:
         return Response(304, b"", _page_headers(media, settings, _page_etag(cached, media)))
-    manifest = simple.decode_manifest(fetched.body) if isinstance(fetched, Blob) else None
+    manifest = manifests.decode(fetched.body) if isinstance(fetched, Blob) else None
     if not manifest:
         return _unknown_project(settings, storage, project)
     if not manifest.get("files"):
         if manifest.get("pending"):
             return _being_indexed(project)
         return _emptied_project(project, manifest)
-    link: Callable[[simple.Entry], str]
+    link: manifests.LinkFor
     if stable:
-        link = functools.partial(simple.relative_url, project)
+        link = functools.partial(manifests.relative_url, project)
     else:
         ttl = settings.presigned_url_ttl
         link = lambda entry: storage.presign(entry["key"], "GET", ttl)  # noqa: E731
     render = simple.project_json if media == negotiate.JSON_V1 else simple.project_html
-    body = render(manifest, link, simple.metadata_mode(manifest, presigned=not stable))
+    body = render(manifest, link, manifests.metadata_mode(manifest, presigned=not stable))
     etag = _page_etag(fetched.etag, media) if stable and isinstance(fetched, Blob) else None
     return Response(200, body.encode(), _page_headers(media, settings, etag))
 
@@ -271,7 +271,7 @@ def _being_indexed(project: str) -> Response:
     )
 
 
-def _emptied_project(project: str, manifest: simple.Manifest) -> Response:
+def _emptied_project(project: str, manifest: manifests.Manifest) -> Response:
     """No file to serve: the name stays private (no fallback), so that a public
     project of the same name cannot take its place in an old requirement."""
     if manifest.get("skipped"):

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from . import distfile, simple
+from . import manifest as manifests
 from .archives import Limits
 from .http import fits_gzipped
 from .layout import (
@@ -33,6 +33,7 @@ from .layout import (
     metadata_key,
 )
 from .logs import get_logger, printable
+from .manifest import Entry, Manifest
 from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, parse_filename, version_key
 from .objects import Blob, ObjectInfo, ObjectMissing, PreconditionFailed
 from .storage import Storage
@@ -42,7 +43,6 @@ logger = get_logger(__name__)
 MAX_ATTEMPTS = 12  # rounds of one project's reindex before giving up (each loses to a writer)
 ROOT_ATTEMPTS = 64  # the root index is one hot object: more rounds, each after a jittered wait
 LARGE_PROJECT = 20_000  # below this many files every page fits a Lambda response
-_ENTRY_KEYS = {"filename", "key", "version", "size", "etag"}
 MAX_YANK_REASON = 1024  # bytes of a .yanked marker read (a ranged GET): the reason's cap
 MAX_PROBLEM = 200  # characters of the reason a file has no metadata
 WORKERS = 16
@@ -113,7 +113,7 @@ def _read_estimate(obj: ObjectInfo) -> float:
 class _Plan:
     """One listing of a project, sorted out: what stays, what must be read."""
 
-    kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> entry
+    kept: dict[str, Entry] = field(default_factory=dict)  # key -> entry
     to_read: list[ObjectInfo] = field(default_factory=list)
     markers: dict[str, ObjectInfo] = field(default_factory=dict)  # file key -> marker
     folders: set[str] = field(default_factory=set)
@@ -124,7 +124,7 @@ class _Plan:
 class _Memory:
     """What one project's reindex keeps across its rounds (lost races)."""
 
-    entries: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
     written: dict[str, str] = field(default_factory=dict)  # filename -> ETag of its metadata
     inspected: int = 0
 
@@ -136,23 +136,12 @@ def upload_time(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _load_manifest(blob: Blob | None) -> dict[str, Any] | None:
+def _load_manifest(blob: Blob | None) -> Manifest | None:
     if blob is None:
         return None
-    try:
-        manifest = simple.decode_manifest(blob.body)
-    except (ValueError, OSError, EOFError):
-        logger.warning("unreadable manifest (etag %s): rebuilding it", blob.etag)
-        return None
-    if not isinstance(manifest, dict) or manifest.get("schema") != simple.SCHEMA:
-        return None
-    entries = manifest.get("files")
-    folders = manifest.get("folders")
-    if not isinstance(entries, list) or not isinstance(folders, list):
-        return None
-    if not all(isinstance(entry, dict) and entry.keys() >= _ENTRY_KEYS for entry in entries):
-        logger.warning("manifest %s has malformed entries: rebuilding it", blob.etag)
-        return None
+    manifest = manifests.decode(blob.body)
+    if manifest is None:
+        logger.warning("unreadable or malformed manifest (etag %s): rebuilding it", blob.etag)
     return manifest
 
 
@@ -161,7 +150,7 @@ def _in_folder(objects: Iterable[ObjectInfo], folder: str) -> list[ObjectInfo]:
     return [obj for obj in objects if "/" not in obj.key[len(prefix) :]]
 
 
-def fit_pages(manifest: dict[str, Any]) -> None:
+def fit_pages(manifest: Manifest) -> None:
     """Make sure the project's pages fit a Lambda response.
 
     Two SHA-256 digests per file do not compress: past about 45,000 files
@@ -171,9 +160,9 @@ def fit_pages(manifest: dict[str, Any]) -> None:
     manifest.pop("metadata-hashes", None)
     if len(manifest["files"]) < LARGE_PROJECT:
         return
-    link = functools.partial(simple.relative_url, manifest["name"])
+    link = functools.partial(manifests.relative_url, manifest["name"])
     if not all(
-        fits_gzipped(render(manifest, link, simple.HASHES).encode())
+        fits_gzipped(render(manifest, link, manifests.HASHES).encode())
         for render in (simple.project_html, simple.project_json)
     ):
         manifest["metadata-hashes"] = False
@@ -181,7 +170,7 @@ def fit_pages(manifest: dict[str, Any]) -> None:
 
 def _read_project(
     storage: Storage, project: str, hinted: set[str]
-) -> tuple[Blob | None, dict[str, Any] | None, list[ObjectInfo]]:
+) -> tuple[Blob | None, Manifest | None, list[ObjectInfo]]:
     """The project's manifest, then a listing of its folders.
 
     The manifest is read *before* the listing: a listing taken after the
@@ -202,20 +191,22 @@ def _read_project(
 class _Writer:
     """Writes one project's manifest, each time only if nobody else did first."""
 
-    def __init__(self, storage: Storage, project: str, current: Blob | None, old: Any) -> None:
+    def __init__(
+        self, storage: Storage, project: str, current: Blob | None, old: Manifest | None
+    ) -> None:
         self.storage, self.project = storage, project
         self.etag = current.etag if current else None
-        self.last: dict[str, Any] | None = old
+        self.last = old
         self.wrote_at = time.monotonic()
 
-    def write(self, manifest: dict[str, Any]) -> bool:
+    def write(self, manifest: Manifest) -> bool:
         """Write ``manifest`` unless it is what is there; PreconditionFailed on a lost race."""
         fit_pages(manifest)
         if manifest == self.last:
             return False
         self.etag = self.storage.put(
             manifest_key(self.project),
-            simple.encode_manifest(manifest),
+            manifests.encode(manifest),
             "application/json",
             content_encoding="gzip",
             if_match=self.etag,
@@ -290,11 +281,9 @@ def reindex_project(
     raise ConflictError(f"{project}: gave up after {MAX_ATTEMPTS} conflicting writes")
 
 
-def _plan(
-    project: str, objects: list[ObjectInfo], old: Mapping[str, Any] | None, memory: _Memory
-) -> _Plan:
+def _plan(project: str, objects: list[ObjectInfo], old: Manifest | None, memory: _Memory) -> _Plan:
     plan = _Plan()
-    previous = {entry["key"]: entry for entry in (old or {}).get("files", [])}
+    previous = {entry["key"]: entry for entry in old["files"]} if old else {}
     candidates: dict[str, list[ObjectInfo]] = {}
     for obj in objects:
         folder, _, filename = obj.key.partition("/")
@@ -319,7 +308,7 @@ def _plan(
         prior = previous.get(obj.key)
         stale = filename in memory.written and memory.written[filename] != obj.etag
         if prior and prior["etag"] == obj.etag and prior["size"] == obj.size and not stale:
-            plan.kept[obj.key] = dict(prior)
+            plan.kept[obj.key] = prior.copy()
         else:
             plan.to_read.append(obj)
     plan.to_read.sort(key=lambda obj: (obj.size, obj.key))  # small files first
@@ -335,7 +324,7 @@ def _read_files(
     deadline: Deadline,
     *,
     claim: bool,
-) -> tuple[dict[str, dict[str, Any]], int]:
+) -> tuple[dict[str, Entry], int]:
     """Every entry of the project by key, reading the files not yet indexed; and
     how many files were left for the next invocation."""
     entries = {
@@ -357,7 +346,7 @@ def _read_files(
                 deferred += 1  # the next invocation reads it
                 continue
             memory.entries[(obj.key, obj.etag)] = cached
-        entries[obj.key] = _marked(storage, dict(cached), plan.markers.get(obj.key))
+        entries[obj.key] = _marked(storage, cached.copy(), plan.markers.get(obj.key))
         if time.monotonic() - writer.wrote_at >= CHECKPOINT_SECONDS:
             left = len(plan.to_read) - done + deferred
             writer.write(_manifest(project, plan, entries, left))
@@ -365,22 +354,14 @@ def _read_files(
 
 
 def _manifest(
-    project: str, plan: _Plan, entries: Mapping[str, dict[str, Any]], pending: int = 0
-) -> dict[str, Any]:
+    project: str, plan: _Plan, entries: Mapping[str, Entry], pending: int = 0
+) -> Manifest:
     files = sorted(
         entries.values(), key=lambda entry: (version_key(entry["version"]), entry["filename"])
     )
-    manifest: dict[str, Any] = {
-        "schema": simple.SCHEMA,
-        "name": project,
-        "folders": sorted(plan.folders),
-        "files": files,
-    }
-    if plan.skipped:
-        manifest["skipped"] = len(plan.skipped)
-    if pending:
-        manifest["pending"] = pending  # files still being read
-    return manifest
+    return manifests.new(
+        project, sorted(plan.folders), files, skipped=len(plan.skipped), pending=pending
+    )
 
 
 def _backoff(attempt: int) -> None:
@@ -388,7 +369,7 @@ def _backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
 
 
-def _base_entry(project: str, obj: ObjectInfo) -> dict[str, Any]:
+def _base_entry(project: str, obj: ObjectInfo) -> Entry:
     filename = obj.key.partition("/")[2]
     dist = parse_filename(filename, project)
     assert dist is not None
@@ -399,11 +380,11 @@ def _base_entry(project: str, obj: ObjectInfo) -> dict[str, Any]:
         "size": obj.size,
         "etag": obj.etag,
         "upload-time": upload_time(obj.last_modified),
-        "href": simple.relative_url(project, {"key": obj.key}),
+        "href": manifests.relative_url(project, {"key": obj.key}),
     }
 
 
-def _uninspected(project: str, obj: ObjectInfo) -> dict[str, Any]:
+def _uninspected(project: str, obj: ObjectInfo) -> Entry:
     logger.warning(
         "indexed %s without hash or metadata: too large to read in one invocation", obj.key
     )
@@ -415,7 +396,7 @@ def _uninspected(project: str, obj: ObjectInfo) -> dict[str, Any]:
     return entry
 
 
-def _inspect(storage: Storage, project: str, obj: ObjectInfo, memory: _Memory) -> dict[str, Any]:
+def _inspect(storage: Storage, project: str, obj: ObjectInfo, memory: _Memory) -> Entry:
     entry = _base_entry(project, obj)
     dist = parse_filename(entry["filename"], project)
     assert dist is not None
@@ -446,7 +427,7 @@ def _inspect(storage: Storage, project: str, obj: ObjectInfo, memory: _Memory) -
     return entry
 
 
-def _marked(storage: Storage, entry: dict[str, Any], marker: ObjectInfo | None) -> dict[str, Any]:
+def _marked(storage: Storage, entry: Entry, marker: ObjectInfo | None) -> Entry:
     """The entry with its yank state from ``marker`` (read only when it changed)."""
     if marker is None:
         entry.pop("yanked", None)
