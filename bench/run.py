@@ -230,7 +230,7 @@ def page_content(manifest: manifests.Manifest) -> dict[str, Any]:
     from html import escape
 
     from serverless_pypi import simple
-    from serverless_pypi.http import GZIP_LEVEL
+    from serverless_pypi.payload import GZIP_LEVEL
 
     files = manifest["files"]
     count = len(files)

@@ -363,7 +363,7 @@ def test_manifests_are_stored_gzipped(s3: Any, storage: Storage) -> None:
 def test_pages_too_large_for_lambda_announce_metadata_without_hashes(
     s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from serverless_pypi import http
+    from serverless_pypi import payload
 
     for version in ("1.0", "2.0"):
         name, data = wheel_bytes("my-pkg", version)
@@ -372,10 +372,10 @@ def test_pages_too_large_for_lambda_announce_metadata_without_hashes(
     assert "metadata-hashes" not in manifest(s3, "my-pkg")
     # Shrink the limits so that this small project counts as too large.
     monkeypatch.setattr(indexer, "LARGE_PROJECT", 1)
-    monkeypatch.setattr(http, "MAX_RESPONSE_PAYLOAD", 300)
+    monkeypatch.setattr(payload, "MAX_RESPONSE_PAYLOAD", 300)
     reindex(storage, "my-pkg")
     assert manifest(s3, "my-pkg")["metadata-hashes"] is False
-    monkeypatch.setattr(http, "MAX_RESPONSE_PAYLOAD", 6_000_000)
+    monkeypatch.setattr(payload, "MAX_RESPONSE_PAYLOAD", 6_000_000)
     reindex(storage, "my-pkg")
     assert "metadata-hashes" not in manifest(s3, "my-pkg")
 

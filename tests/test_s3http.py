@@ -14,7 +14,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 
 from serverless_pypi import s3http
-from serverless_pypi.objects import NOT_MODIFIED, Blob
+from serverless_pypi.objects import NOT_MODIFIED, Blob, StorageError
 from tests.conftest import BUCKET
 
 WHEN = datetime(2026, 11, 25, 10, 11, 12, tzinfo=UTC)
@@ -119,14 +119,14 @@ def test_reading_objects_from_s3(s3: Any, moto_url: str) -> None:
 
 def test_a_missing_bucket_is_an_error_not_an_empty_index(s3: Any, moto_url: str) -> None:
     reader = s3http.S3Reader("no-such-bucket", "us-east-1", moto_url)
-    with pytest.raises(s3http.StorageError, match="NoSuchBucket"):
+    with pytest.raises(StorageError, match="NoSuchBucket"):
         reader.get("anything")
 
 
 def test_an_unreachable_endpoint_is_an_error_after_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(s3http, "_backoff", lambda attempt: None)
     reader = s3http.S3Reader(BUCKET, "us-east-1", "http://127.0.0.1:9")
-    with pytest.raises(s3http.StorageError, match="could not be reached"):
+    with pytest.raises(StorageError, match="could not be reached"):
         reader.get("x")
 
 

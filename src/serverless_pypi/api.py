@@ -24,13 +24,13 @@ from urllib.parse import quote, unquote
 
 from . import manifest as manifests
 from . import negotiate, simple
+from .apigw import BadRequest, Request, Response
 from .config import ConfigError, Settings, log_level
-from .http import BadRequest, Request, Response
 from .layout import ROOT_JSON, manifest_key, metadata_key
 from .logs import get_logger, printable
 from .names import is_valid_name, normalize, parse_filename
-from .objects import Blob, NotModified, Reader
-from .s3http import S3Reader, StorageError
+from .objects import Blob, NotModified, Reader, StorageError
+from .s3http import S3Reader
 
 logger = get_logger(__name__)
 

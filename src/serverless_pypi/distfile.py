@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import metadata as core
 from .archives import Budget, Limits
 from .names import Distribution
-from .objects import ObjectInfo, ObjectMissing, PreconditionFailed
+from .objects import ObjectInfo, ObjectMissing, PreconditionFailed, StorageError
 from .storage import Storage
 
 SMALL_FILE = 8 * 1024 * 1024  # read whole, in memory
@@ -102,8 +102,8 @@ def _attempt(extract: Callable[[], bytes]) -> Extraction:
     """Run an extraction; a broken or hostile archive is a problem to report, S3 trouble is not."""
     try:
         return extract(), None
-    except (PreconditionFailed, ObjectMissing, ClientError, BotoCoreError):
-        raise
+    except (PreconditionFailed, ObjectMissing, StorageError, ClientError, BotoCoreError):
+        raise  # a streamed body can still fail with botocore's own errors
     except core.MetadataError as error:
         return None, str(error) or type(error).__name__
     except Exception as error:  # noqa: BLE001 - a safety net: the file is still indexed

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from . import distfile, simple
 from . import manifest as manifests
 from .archives import Limits
-from .http import fits_gzipped
 from .layout import (
     DERIVED_PREFIX,
     MANIFEST_PREFIX,
@@ -36,6 +35,7 @@ from .logs import get_logger, printable
 from .manifest import Entry, Manifest
 from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, parse_filename, version_key
 from .objects import Blob, ObjectInfo, ObjectMissing, PreconditionFailed
+from .payload import fits_gzipped
 from .storage import Storage
 
 logger = get_logger(__name__)

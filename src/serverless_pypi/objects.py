@@ -16,6 +16,10 @@ class ObjectMissing(Exception):
     """The object is gone (deleted after it was listed)."""
 
 
+class StorageError(Exception):
+    """S3 answered with an error (after retries), or could not be reached."""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
     key: str

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
-from .objects import NOT_MODIFIED, Blob, NotModified
+from .objects import NOT_MODIFIED, Blob, NotModified, StorageError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -35,10 +35,6 @@ _ATTEMPTS = 4
 _TIMEOUT = 10.0
 # What a caller may put in a forwarded header: printable ASCII, never CR or LF.
 _HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,256}", re.ASCII)
-
-
-class StorageError(Exception):
-    """S3 answered with an error (after retries), or could not be reached."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,19 @@
-"""Every S3 call the index makes, in one place."""
+"""Every S3 call the reindexer and the CLI make, in one place.
+
+What S3 says is turned into this package's own exceptions (``objects.py``): a
+missing object, a lost conditional write, and StorageError for everything else.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .objects import (
     NOT_MODIFIED,
@@ -17,6 +22,7 @@ from .objects import (
     ObjectInfo,
     ObjectMissing,
     PreconditionFailed,
+    StorageError,
 )
 
 if TYPE_CHECKING:
@@ -68,7 +74,16 @@ def _translate(error: ClientError, key: str) -> Exception:
         return ObjectMissing(key)
     if _conflict(error):
         return PreconditionFailed(key)
-    return error
+    return StorageError(f"S3 answered {_code(error) or 'an error'} for {key}")
+
+
+@contextmanager
+def _unreachable(key: str) -> Iterator[None]:
+    """Connection errors and timeouts (after botocore's retries) as a StorageError."""
+    try:
+        yield
+    except BotoCoreError as error:
+        raise StorageError(f"S3 could not be reached for {key}: {error}") from error
 
 
 class Storage:
@@ -91,15 +106,16 @@ class Storage:
         if if_none_match:
             kwargs["IfNoneMatch"] = if_none_match
         try:
-            response = self.client.get_object(**kwargs)
+            with _unreachable(key):
+                response = self.client.get_object(**kwargs)
+                with response["Body"] as body:
+                    data = body.read()
         except ClientError as error:
             if _missing(error):
                 return None
             if _code(error) in ("304", "NotModified"):
                 return NOT_MODIFIED
-            raise
-        with response["Body"] as body:
-            data = body.read()
+            raise _translate(error, key) from error
         return Blob(data, response["ETag"], response.get("Metadata", {}))
 
     def head(self, key: str, checksum: bool = False) -> dict[str, Any] | None:
@@ -107,27 +123,30 @@ class Storage:
         if checksum:
             kwargs["ChecksumMode"] = "ENABLED"
         try:
-            return cast("dict[str, Any]", self.client.head_object(**kwargs))
+            with _unreachable(key):
+                return cast("dict[str, Any]", self.client.head_object(**kwargs))
         except ClientError as error:
             if _missing(error):
                 return None
-            raise
+            raise _translate(error, key) from error
 
     def get_range(self, key: str, start: int, end: int, etag: str) -> bytes:
         """Bytes ``start`` to ``end`` (inclusive) of the object, if it still has ``etag``."""
         try:
-            response = self.client.get_object(
-                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}", IfMatch=etag
-            )
+            with _unreachable(key):
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}", IfMatch=etag
+                )
+                with response["Body"] as body:
+                    return body.read()
         except ClientError as error:
             raise _translate(error, key) from error
-        with response["Body"] as body:
-            return body.read()
 
     def open(self, key: str, etag: str) -> BinaryIO:
         """A stream of the object's bytes, if it still has ``etag``."""
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+            with _unreachable(key):
+                response = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=etag)
         except ClientError as error:
             raise _translate(error, key) from error
         return cast(BinaryIO, response["Body"])
@@ -136,9 +155,16 @@ class Storage:
         kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if start_after:
             kwargs["StartAfter"] = start_after
-        for page in self.client.get_paginator("list_objects_v2").paginate(**kwargs):
-            for item in page.get("Contents", []):
-                yield ObjectInfo(item["Key"], item["ETag"], item["Size"], item["LastModified"])
+        pages = self.client.get_paginator("list_objects_v2").paginate(**kwargs)
+        try:
+            with _unreachable(prefix or "the bucket"):
+                for page in pages:
+                    for item in page.get("Contents", []):
+                        yield ObjectInfo(
+                            item["Key"], item["ETag"], item["Size"], item["LastModified"]
+                        )
+        except ClientError as error:
+            raise _translate(error, prefix or "the bucket") from error
 
     # -- writes ------------------------------------------------------------
 
@@ -171,7 +197,8 @@ class Storage:
             kwargs["ContentEncoding"] = content_encoding
         _pending.headers = {} if self._conditional_params else conditions
         try:
-            response = self.client.put_object(**kwargs)
+            with _unreachable(key):
+                response = self.client.put_object(**kwargs)
         except ClientError as error:
             raise _translate(error, key) from error
         finally:

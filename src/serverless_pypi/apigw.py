@@ -1,21 +1,21 @@
-"""A small typed view of API Gateway HTTP API (payload 2.0) events and responses."""
+"""A small typed view of API Gateway HTTP API (payload 2.0) events and responses.
+
+Specific to API Gateway: what any code may need about Lambda's response size is
+in ``payload.py``.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from . import payload
 from .negotiate import accepts_gzip
 
-# Lambda's synchronous response limit is 6 MB (6,291,456 bytes) for the whole
-# JSON document; leave room for the headers and the envelope around the body.
-MAX_RESPONSE_PAYLOAD = 6_000_000
-GZIP_LEVEL = 6
 _GZIP_MIN = 512  # smaller bodies are not worth compressing
 _MAX_HEADER_VALUE = 8192
 _MAX_ROUTED_PATH = 4096  # longer paths are refused (414) without looking for a route
@@ -149,7 +149,7 @@ class Response:
             and self.status == 200
             and accepts_gzip(request.header("accept-encoding"))
         ):
-            body = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+            body = payload.gzipped(body)
             headers["Content-Encoding"] = "gzip"
         headers["Content-Length"] = str(len(body))
         if request is not None and request.method == "HEAD":
@@ -160,8 +160,8 @@ class Response:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:
                 text = None
-        payload = text if text is not None else base64.b64encode(body).decode("ascii")
-        if _json_size(payload) > MAX_RESPONSE_PAYLOAD:
+        encoded = text if text is not None else base64.b64encode(body).decode("ascii")
+        if payload.json_size(encoded) > payload.MAX_RESPONSE_PAYLOAD:
             too_large = Response.text(
                 406,
                 f"This page is {len(self.body)} bytes, more than Lambda can return; "
@@ -171,17 +171,6 @@ class Response:
         return {
             "statusCode": self.status,
             "headers": headers,
-            "body": payload,
+            "body": encoded,
             "isBase64Encoded": text is None,
         }
-
-
-def fits_gzipped(body: bytes) -> bool:
-    """Whether ``body`` fits a Lambda response once gzipped and base64-encoded."""
-    compressed = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
-    return 4 * -(-len(compressed) // 3) <= MAX_RESPONSE_PAYLOAD
-
-
-def _json_size(payload: str) -> int:
-    """About how many bytes ``payload`` takes in the JSON that Lambda returns."""
-    return len(payload) + payload.count('"') + payload.count("\\")
