@@ -5,6 +5,26 @@ resource "aws_sns_topic" "this" {
   tags = var.tags
 }
 
+# Only this bucket, in this account, may publish to the topic.
+locals {
+  sns_topic_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AllowThisBucketToPublish"
+        Effect    = "Allow"
+        Principal = { Service = "s3.amazonaws.com" }
+        Action    = "sns:Publish"
+        Resource  = local.sns_topic_arn
+        Condition = {
+          ArnEquals    = { "aws:SourceArn" = local.bucket_arn }
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+    ]
+  })
+}
+
 resource "aws_sns_topic_policy" "this" {
   arn    = aws_sns_topic.this.arn
   policy = local.sns_topic_policy

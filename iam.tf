@@ -1,12 +1,119 @@
 # One role for both functions. Statements that only one function needs are
-# limited to it with lambda:SourceFunctionArn (see the role policy in main.tf):
-# the api function can read, never write.
+# limited to it with lambda:SourceFunctionArn (the conditions below): the api
+# function can read, never write.
+
+locals {
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "LambdaAssumeRole"
+        Effect    = "Allow"
+        Principal = { Service = "lambda.amazonaws.com" }
+        Action    = "sts:AssumeRole"
+      },
+    ]
+  })
+}
 
 resource "aws_iam_role" "this" {
   name               = local.iam_role_name
   description        = "serverless-pypi: functions ${local.api_function_name} and ${local.reindex_function_name}"
   assume_role_policy = local.assume_role_policy
   tags               = var.tags
+}
+
+locals {
+  # Lets a statement apply to one of the two functions that share the role:
+  # Lambda adds the calling function's ARN to every request its code makes
+  # (and to the log writes it makes for the function).
+  only_api     = { ArnEquals = { "lambda:SourceFunctionArn" = local.api_function_arn } }
+  only_reindex = { ArnEquals = { "lambda:SourceFunctionArn" = local.reindex_function_arn } }
+  # KMS calls that S3 makes for the functions (SSE-KMS), not direct ones.
+  via_s3 = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
+
+  role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          # Both: the reindexer lists projects; the api needs it so that a
+          # missing key is a 404, not a 403.
+          Sid      = "ListBucket"
+          Effect   = "Allow"
+          Action   = "s3:ListBucket"
+          Resource = local.bucket_arn
+        },
+        {
+          # Both: keys with a slash only, i.e. distributions and markers
+          # (`<project>/<file>`) and the derived `.serverless-pypi/...`; never
+          # an object at the bucket root. The api presigns its download URLs
+          # with these permissions.
+          Sid      = "ReadProjectsAndIndexData"
+          Effect   = "Allow"
+          Action   = "s3:GetObject"
+          Resource = "${local.bucket_arn}/*/*"
+        },
+        {
+          Sid       = "ReindexReadRootIndex"
+          Effect    = "Allow"
+          Action    = "s3:GetObject"
+          Resource  = "${local.bucket_arn}/${local.root_index}"
+          Condition = local.only_reindex
+        },
+        {
+          # The reindexer's only writes (conditional PutObject); it never deletes.
+          Sid       = "ReindexWriteIndexData"
+          Effect    = "Allow"
+          Action    = "s3:PutObject"
+          Resource  = ["${local.bucket_arn}/${local.derived_prefix}*", "${local.bucket_arn}/${local.root_index}"]
+          Condition = local.only_reindex
+        },
+        {
+          # The log groups are Terraform's: no logs:CreateLogGroup.
+          Sid       = "ApiWriteLogs"
+          Effect    = "Allow"
+          Action    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource  = "${local.api_log_group_arn}:*"
+          Condition = local.only_api
+        },
+        {
+          Sid       = "ReindexWriteLogs"
+          Effect    = "Allow"
+          Action    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource  = "${local.reindex_log_group_arn}:*"
+          Condition = local.only_reindex
+        },
+      ],
+      # Lambda itself delivers failed events, outside the function's
+      # environment: the request carries no source function ARN.
+      var.reindex_dead_letter_queue ? [
+        {
+          Sid      = "ReindexSendFailedEvents"
+          Effect   = "Allow"
+          Action   = "sqs:SendMessage"
+          Resource = local.dead_letter_queue_arn
+        },
+      ] : [],
+      var.s3_kms_key_arn == null ? [] : [
+        {
+          Sid       = "DecryptObjects"
+          Effect    = "Allow"
+          Action    = "kms:Decrypt"
+          Resource  = var.s3_kms_key_arn
+          Condition = local.via_s3
+        },
+        {
+          # Only useful with s3:PutObject, which only the reindexer has.
+          Sid       = "EncryptIndexData"
+          Effect    = "Allow"
+          Action    = "kms:GenerateDataKey"
+          Resource  = var.s3_kms_key_arn
+          Condition = local.via_s3
+        },
+      ],
+    )
+  })
 }
 
 resource "aws_iam_role_policy" "this" {

@@ -1,12 +1,18 @@
 # serverless-pypi: a private Python package index on S3, Lambda and the
-# caller's API Gateway HTTP API. The resources are split by concern:
-#   s3.tf      the bucket and its hardening
-#   events.tf  bucket notification -> SNS topic -> reindex function, dead-letter queue
-#   iam.tf     the functions' shared role
+# caller's API Gateway HTTP API. The resources are split by concern, each file
+# with the policy documents of its resources:
+#   s3.tf      the bucket, its hardening and its policy
+#   events.tf  bucket notification -> SNS topic (and its policy) -> reindex
+#              function, dead-letter queue
+#   iam.tf     the functions' shared role: its trust and permission policies
 #   lambda.tf  the two functions, their log groups and invoke permissions
 #   api.tf     integration and routes on the caller's HTTP API
-# and here: the data sources and the derived values (names, ARNs, environment,
-# policy documents).
+# and here: the data sources and the derived values (names, ARNs, bucket
+# layout, environment, route keys).
+#
+# The policy documents are `jsonencode` locals rather than
+# aws_iam_policy_document data sources: plain values, known at plan time, that
+# the module's tests (tests/module.tftest.hcl) can `jsondecode`.
 
 data "aws_partition" "current" {}
 
@@ -39,13 +45,15 @@ locals {
   api_log_group_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.api_log_group}"
   reindex_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.reindex_log_group}"
 
-  # The bucket layout (src/serverless_pypi/layout.py): distributions one level
-  # deep (`<project>/<file>`), derived data under `.serverless-pypi/`, and the
-  # PEP 503 root page `index.html`.
+  # The bucket layout: distributions one level deep (`<project>/<file>`),
+  # derived data under `.serverless-pypi/`, and the PEP 503 root page
+  # `index.html`. These three values are the Terraform side of
+  # src/serverless_pypi/layout.py (DERIVED_PREFIX, ROOT_HTML, NOTIFY_SUFFIXES);
+  # tests/test_terraform_layout.py checks that the two agree.
   derived_prefix = ".serverless-pypi/"
   root_index     = "index.html"
-  # The suffixes the reindexer acts on (layout.NOTIFY_SUFFIXES), one
-  # notification each; nothing the reindexer writes ends with one of them.
+  # The suffixes the reindexer acts on, one notification each; nothing the
+  # reindexer writes ends with one of them.
   notify_suffixes = [".whl", ".tar.gz", ".zip", ".yanked"]
 
   # The bundled Lambda code, built reproducibly by `make package`.
@@ -66,145 +74,8 @@ locals {
     LOG_LEVEL = var.log_level
   }
 
-  # `/simple/` reaches the `/simple` route (rawPath keeps the slash), and
-  # `/` redirects to `/simple/`.
+  # The routes on the caller's HTTP API (layout.ROUTE_KEYS in Python, checked
+  # by tests/test_terraform_layout.py). `/simple/` reaches the `/simple` route
+  # (rawPath keeps the slash), and `/` redirects to `/simple/`.
   route_keys = [for pair in setproduct(["GET", "HEAD"], ["/", "/simple", "/simple/{proxy+}"]) : "${pair[0]} ${pair[1]}"]
-}
-
-# Policy documents, built here rather than with aws_iam_policy_document so that
-# they are plain values that the module's tests can decode at plan time.
-locals {
-  # Lets a statement apply to one of the two functions that share the role:
-  # Lambda adds the calling function's ARN to every request its code makes
-  # (and to the log writes it makes for the function).
-  only_api     = { ArnEquals = { "lambda:SourceFunctionArn" = local.api_function_arn } }
-  only_reindex = { ArnEquals = { "lambda:SourceFunctionArn" = local.reindex_function_arn } }
-  # KMS calls that S3 makes for the functions (SSE-KMS), not direct ones.
-  via_s3 = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
-
-  bucket_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = "*"
-        Action    = "s3:*"
-        Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-    ]
-  })
-
-  sns_topic_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AllowThisBucketToPublish"
-        Effect    = "Allow"
-        Principal = { Service = "s3.amazonaws.com" }
-        Action    = "sns:Publish"
-        Resource  = local.sns_topic_arn
-        Condition = {
-          ArnEquals    = { "aws:SourceArn" = local.bucket_arn }
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-        }
-      },
-    ]
-  })
-
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "LambdaAssumeRole"
-        Effect    = "Allow"
-        Principal = { Service = "lambda.amazonaws.com" }
-        Action    = "sts:AssumeRole"
-      },
-    ]
-  })
-
-  role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = concat(
-      [
-        {
-          # Both: the reindexer lists projects; the api needs it so that a
-          # missing key is a 404, not a 403.
-          Sid      = "ListBucket"
-          Effect   = "Allow"
-          Action   = "s3:ListBucket"
-          Resource = local.bucket_arn
-        },
-        {
-          # Both: keys with a slash only, i.e. distributions and markers
-          # (`<project>/<file>`) and the derived `.serverless-pypi/...`; never
-          # an object at the bucket root. The api presigns its download URLs
-          # with these permissions.
-          Sid      = "ReadProjectsAndIndexData"
-          Effect   = "Allow"
-          Action   = "s3:GetObject"
-          Resource = "${local.bucket_arn}/*/*"
-        },
-        {
-          Sid       = "ReindexReadRootIndex"
-          Effect    = "Allow"
-          Action    = "s3:GetObject"
-          Resource  = "${local.bucket_arn}/${local.root_index}"
-          Condition = local.only_reindex
-        },
-        {
-          # The reindexer's only writes (conditional PutObject); it never deletes.
-          Sid       = "ReindexWriteIndexData"
-          Effect    = "Allow"
-          Action    = "s3:PutObject"
-          Resource  = ["${local.bucket_arn}/${local.derived_prefix}*", "${local.bucket_arn}/${local.root_index}"]
-          Condition = local.only_reindex
-        },
-        {
-          # The log groups are Terraform's: no logs:CreateLogGroup.
-          Sid       = "ApiWriteLogs"
-          Effect    = "Allow"
-          Action    = ["logs:CreateLogStream", "logs:PutLogEvents"]
-          Resource  = "${local.api_log_group_arn}:*"
-          Condition = local.only_api
-        },
-        {
-          Sid       = "ReindexWriteLogs"
-          Effect    = "Allow"
-          Action    = ["logs:CreateLogStream", "logs:PutLogEvents"]
-          Resource  = "${local.reindex_log_group_arn}:*"
-          Condition = local.only_reindex
-        },
-      ],
-      # Lambda itself delivers failed events, outside the function's
-      # environment: the request carries no source function ARN.
-      var.reindex_dead_letter_queue ? [
-        {
-          Sid      = "ReindexSendFailedEvents"
-          Effect   = "Allow"
-          Action   = "sqs:SendMessage"
-          Resource = local.dead_letter_queue_arn
-        },
-      ] : [],
-      var.s3_kms_key_arn == null ? [] : [
-        {
-          Sid       = "DecryptObjects"
-          Effect    = "Allow"
-          Action    = "kms:Decrypt"
-          Resource  = var.s3_kms_key_arn
-          Condition = local.via_s3
-        },
-        {
-          # Only useful with s3:PutObject, which only the reindexer has.
-          Sid       = "EncryptIndexData"
-          Effect    = "Allow"
-          Action    = "kms:GenerateDataKey"
-          Resource  = var.s3_kms_key_arn
-          Condition = local.via_s3
-        },
-      ],
-    )
-  })
 }

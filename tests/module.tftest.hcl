@@ -1,6 +1,9 @@
 # Plan-level tests of the module: `terraform test` (make tf-test).
 # The provider is mocked: nothing reaches AWS. Mocked providers still run the
 # real provider's validation, hence realistic values for what the module reads.
+# The bucket layout and the route keys are asserted against the module's own
+# locals (main.tf), not a copy: tests/test_terraform_layout.py checks those
+# against src/serverless_pypi/layout.py.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -121,8 +124,8 @@ run "defaults" {
 
   # Notifications
   assert {
-    condition     = [for topic in aws_s3_bucket_notification.this.topic : topic.filter_suffix] == [".whl", ".tar.gz", ".zip", ".yanked"]
-    error_message = "The bucket notifies for distributions and yank markers, one configuration per suffix."
+    condition     = [for topic in aws_s3_bucket_notification.this.topic : topic.filter_suffix] == local.notify_suffixes
+    error_message = "The bucket notifies for distributions and yank markers, one configuration per suffix of local.notify_suffixes."
   }
   assert {
     condition = alltrue([for topic in aws_s3_bucket_notification.this.topic :
@@ -132,7 +135,7 @@ run "defaults" {
   }
   assert {
     condition = alltrue(flatten([for topic in aws_s3_bucket_notification.this.topic : [
-      for key in [".serverless-pypi/projects/my-pkg.json", ".serverless-pypi/metadata/my-pkg/my_pkg-1.0-py3-none-any.whl.metadata", ".serverless-pypi/index.json", "index.html"] :
+      for key in ["${local.derived_prefix}projects/my-pkg.json", "${local.derived_prefix}metadata/my-pkg/my_pkg-1.0-py3-none-any.whl.metadata", "${local.derived_prefix}index.json", local.root_index] :
       !endswith(key, topic.filter_suffix)
     ]]))
     error_message = "Nothing the reindexer writes matches a notification."
@@ -180,8 +183,8 @@ run "defaults" {
     error_message = "The integration waits a second longer than the function may run."
   }
   assert {
-    condition     = toset(keys(aws_apigatewayv2_route.api)) == toset(["GET /", "HEAD /", "GET /simple", "HEAD /simple", "GET /simple/{proxy+}", "HEAD /simple/{proxy+}"])
-    error_message = "The module adds GET and HEAD routes for /, /simple and /simple/{proxy+}."
+    condition     = toset(keys(aws_apigatewayv2_route.api)) == toset(local.route_keys)
+    error_message = "The module adds one route per key of local.route_keys (GET and HEAD for /, /simple and /simple/{proxy+})."
   }
   assert {
     condition     = alltrue([for route in aws_apigatewayv2_route.api : route.api_id == "a1b2c3d4e5" && route.authorization_type == "NONE" && route.authorizer_id == null])
@@ -196,7 +199,7 @@ run "defaults" {
     error_message = "The index is at <API endpoint>/simple/ on the $default stage."
   }
   assert {
-    condition     = output.route_keys == sort(["GET /", "HEAD /", "GET /simple", "HEAD /simple", "GET /simple/{proxy+}", "HEAD /simple/{proxy+}"])
+    condition     = output.route_keys == sort(local.route_keys)
     error_message = "The route keys are an output."
   }
 
@@ -250,7 +253,7 @@ run "role_policy" {
   }
   assert {
     condition = flatten([for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Resource if contains(flatten([statement.Action]), "s3:PutObject")]) == [
-      "arn:aws:s3:::my-pypi-bucket/.serverless-pypi/*", "arn:aws:s3:::my-pypi-bucket/index.html",
+      "arn:aws:s3:::my-pypi-bucket/${local.derived_prefix}*", "arn:aws:s3:::my-pypi-bucket/${local.root_index}",
     ]
     error_message = "The reindex function writes only the derived data and index.html."
   }
@@ -261,7 +264,7 @@ run "role_policy" {
   }
   assert {
     condition = [for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Resource
-    if contains(flatten([statement.Action]), "s3:GetObject") && can(statement.Condition)] == ["arn:aws:s3:::my-pypi-bucket/index.html"]
+    if contains(flatten([statement.Action]), "s3:GetObject") && can(statement.Condition)] == ["arn:aws:s3:::my-pypi-bucket/${local.root_index}"]
     error_message = "Only the reindex function reads the root index.html."
   }
   assert {

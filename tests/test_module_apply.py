@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from serverless_pypi import layout
 from tests.stack import ACCOUNT_ID, ROOT, Stack
 
 pytestmark = pytest.mark.slow
@@ -24,12 +25,9 @@ pytestmark = pytest.mark.slow
 NAME = "serverless-pypi"
 API_FUNCTION = f"{NAME}-api"
 REINDEX_FUNCTION = f"{NAME}-reindex"
-SUFFIXES = {".whl", ".tar.gz", ".zip", ".yanked"}
-ROUTE_KEYS = {
-    f"{method} {path}"
-    for method in ("GET", "HEAD")
-    for path in ("/", "/simple", "/simple/{proxy+}")
-}
+# main.tf's notify_suffixes and route_keys (tests/test_terraform_layout.py ties them).
+SUFFIXES = set(layout.NOTIFY_SUFFIXES)
+ROUTE_KEYS = set(layout.ROUTE_KEYS)
 
 
 def _function_arn(stack: Stack, name: str) -> str:
@@ -108,10 +106,10 @@ def test_bucket_notifies_the_topic_for_distributions_and_markers(stack: Stack) -
     assert suffixes == SUFFIXES
     # Nothing the reindexer writes ever notifies (it would reindex for ever).
     derived = [
-        "index.html",
-        ".serverless-pypi/index.json",
-        ".serverless-pypi/projects/my-pkg.json",
-        ".serverless-pypi/metadata/my-pkg/my_pkg-1.0-py3-none-any.whl.metadata",
+        layout.ROOT_HTML,
+        layout.ROOT_JSON,
+        layout.manifest_key("my-pkg"),
+        layout.metadata_key("my-pkg", "my_pkg-1.0-py3-none-any.whl"),
     ]
     assert not [key for key in derived if key.endswith(tuple(suffixes))]
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
 from tests.stack import ACCOUNT_ID, REGION, Stack
 
 pytestmark = pytest.mark.slow
@@ -115,8 +116,9 @@ def _object(stack: Stack, key: str) -> str:
 
 DISTRIBUTIONS = ["my-pkg/my_pkg-1.0-py3-none-any.whl", "My.Pkg/my_pkg-1.0.tar.gz"]
 MARKER = "my-pkg/my_pkg-1.0-py3-none-any.whl.yanked"
-DERIVED = [".serverless-pypi/projects/my-pkg.json", ".serverless-pypi/index.json"]
-ROOT_OBJECTS = ["secret.pem", "index.html"]
+# Where the reindexer writes (layout.py, which tests/test_terraform_layout.py ties to main.tf).
+DERIVED = [manifest_key("my-pkg"), ROOT_JSON]
+ROOT_OBJECTS = ["secret.pem", ROOT_HTML]
 WRITES = [
     "s3:PutObject",
     "s3:DeleteObject",
@@ -155,14 +157,14 @@ def test_the_reindexer_writes_derived_data_only_and_deletes_nothing(
     stack: Stack, role_policy: Mapping[str, Any]
 ) -> None:
     reindex = {"lambda:SourceFunctionArn": _function_arn(stack.outputs["reindex_function_name"])}
-    for key in [*DERIVED, "index.html"]:
+    for key in [*DERIVED, ROOT_HTML]:
         assert allowed(role_policy, "s3:PutObject", _object(stack, key), reindex), key
-    for key in [*DISTRIBUTIONS, MARKER, "secret.pem", "my-pkg/index.html"]:
+    for key in [*DISTRIBUTIONS, MARKER, "secret.pem", f"my-pkg/{ROOT_HTML}"]:
         assert not allowed(role_policy, "s3:PutObject", _object(stack, key), reindex), key
     for key in [*DISTRIBUTIONS, MARKER, *DERIVED, *ROOT_OBJECTS]:
         for action in WRITES[1:]:
             assert not allowed(role_policy, action, _object(stack, key), reindex), (action, key)
-    assert allowed(role_policy, "s3:GetObject", _object(stack, "index.html"), reindex)
+    assert allowed(role_policy, "s3:GetObject", _object(stack, ROOT_HTML), reindex)
     assert not allowed(role_policy, "s3:GetObject", _object(stack, "secret.pem"), reindex)
 
 
@@ -171,7 +173,7 @@ def test_credentials_used_outside_the_functions_cannot_write(
 ) -> None:
     # Leaked role credentials carry no source function ARN (or another one).
     for context in ({}, {"lambda:SourceFunctionArn": _function_arn("someone-else")}):
-        for key in [*DERIVED, "index.html"]:
+        for key in [*DERIVED, ROOT_HTML]:
             assert not allowed(role_policy, "s3:PutObject", _object(stack, key), context)
 
 

@@ -23,6 +23,13 @@ YANK_SUFFIX = ".yanked"
 # The suffixes the bucket notification must report.
 NOTIFY_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
 
+# The routes the module adds to the caller's HTTP API (main.tf's route_keys):
+# every method on every path. tests/test_terraform_layout.py checks that these,
+# DERIVED_PREFIX, ROOT_HTML and NOTIFY_SUFFIXES match main.tf's locals.
+ROUTE_METHODS = ("GET", "HEAD")
+ROUTE_PATHS = ("/", "/simple", "/simple/{proxy+}")
+ROUTE_KEYS = tuple(f"{method} {path}" for method in ROUTE_METHODS for path in ROUTE_PATHS)
+
 
 def manifest_key(project: str) -> str:
     return f"{MANIFEST_PREFIX}{project}.json"
