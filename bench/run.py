@@ -270,6 +270,8 @@ def bench_pages(moto_url: str, sizes: list[int], content: dict[str, Any]) -> lis
     import boto3
 
     from serverless_pypi import api
+    from serverless_pypi.config import Settings
+    from serverless_pypi.s3http import S3Reader
 
     rows = []
     legacy_client = boto3.client("s3", region_name=REGION)
@@ -279,18 +281,14 @@ def bench_pages(moto_url: str, sizes: list[int], content: dict[str, Any]) -> lis
         if size == CONTENT_SIZE:
             content.update(page_content(manifest))
         for mode in ("redirect", "presigned"):
-            os.environ.update(
-                {"S3_BUCKET": BUCKET, "AWS_ENDPOINT_URL": moto_url, "LINK_MODE": mode}
-            )
-            api._runtime.cache_clear()
-            _, reader = api._runtime()
+            reader = S3Reader(BUCKET, REGION, moto_url)
+            app = api.App(Settings.from_options(BUCKET, link_mode=mode), reader)
             for fmt, accept in (("html", "text/html"), ("json", PIP_ACCEPT)):
                 path = f"/simple/{PROJECT}/"
-                before = reader.requests  # type: ignore[attr-defined]
-                read_before = reader.bytes_read  # type: ignore[attr-defined]
-                zipped = api.handler(api_event(path, accept, gzip_ok=True), None)
-                requests = reader.requests - before  # type: ignore[attr-defined]
-                s3_bytes = reader.bytes_read - read_before  # type: ignore[attr-defined]
+                before, read_before = reader.requests, reader.bytes_read
+                zipped = app(api_event(path, accept, gzip_ok=True), None)
+                requests = reader.requests - before
+                s3_bytes = reader.bytes_read - read_before
                 raw = None
                 if zipped["statusCode"] == 200:
                     sent_body = base64.b64decode(zipped["body"])

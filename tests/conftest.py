@@ -5,7 +5,7 @@ import json
 import logging
 import os
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,18 +13,17 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from serverless_pypi import api, reindex
+from serverless_pypi import api, layout, reindex
+from serverless_pypi.config import Settings
+from serverless_pypi.s3http import S3Reader
 from serverless_pypi.storage import Storage, make_client
 from tests.lambda_runner import match
 
 BUCKET = "test-pypi-bucket"
 EVENTS = Path(__file__).parent / "events"
-# The routes the module creates (main.tf); the e2e tests read them back from AWS.
-ROUTE_KEYS = [
-    f"{method} {path}"
-    for method in ("GET", "HEAD")
-    for path in ("/", "/simple", "/simple/{proxy+}")
-]
+# The routes the module creates (main.tf's route_keys, tied to layout.ROUTE_KEYS by
+# tests/test_terraform_layout.py); the e2e tests read them back from AWS.
+ROUTE_KEYS = list(layout.ROUTE_KEYS)
 
 # Never reach a real AWS endpoint: fake credentials, a fixed region.
 FAKE_AWS = {
@@ -67,11 +66,13 @@ def s3(monkeypatch: pytest.MonkeyPatch, moto_url: str) -> Iterator[Any]:
     monkeypatch.setenv("S3_BUCKET", BUCKET)
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
-    api._runtime.cache_clear()
-    reindex._runtime.cache_clear()
+    # The Lambda entry points build their handler from the environment once per
+    # container; each test is a new container.
+    api.default_app.cache_clear()
+    reindex.default_reindexer.cache_clear()
     yield client
-    api._runtime.cache_clear()
-    reindex._runtime.cache_clear()
+    api.default_app.cache_clear()
+    reindex.default_reindexer.cache_clear()
 
 
 @pytest.fixture
@@ -147,15 +148,33 @@ class Reply:
         return json.loads(self.body)
 
 
-Get = Callable[..., Reply]
+class Get:
+    """Sends API Gateway events to an api App made for the test bucket on moto."""
+
+    def __init__(self, moto_url: str) -> None:
+        self.moto_url = moto_url
+        self.app = self.make()
+
+    def make(self, bucket: str = BUCKET, **options: Any) -> api.App:
+        """An App with these handler settings (as ``Settings.from_options`` takes them)."""
+        settings = Settings.from_options(bucket, **options)
+        return api.App(settings, S3Reader(bucket, "us-east-1", self.moto_url))
+
+    def configure(self, **options: Any) -> None:
+        self.app = self.make(**options)
+
+    def __call__(self, path: str, method: str = "GET", **kwargs: Any) -> Reply:
+        return Reply(self.app(http_event(path, method, **kwargs), None))
+
+    @property
+    def reader(self) -> S3Reader:
+        assert isinstance(self.app.storage, S3Reader)
+        return self.app.storage
 
 
 @pytest.fixture
-def get(s3: Any) -> Get:
-    def call(path: str, method: str = "GET", **kwargs: Any) -> Reply:
-        return Reply(api.handler(http_event(path, method, **kwargs), None))
-
-    return call
+def get(s3: Any, moto_url: str) -> Get:
+    return Get(moto_url)
 
 
 from tests.stack import stack  # noqa: E402,F401

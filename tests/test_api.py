@@ -314,11 +314,8 @@ def test_head_of_a_file_is_presigned_for_head(
     assert _query(head)["X-Amz-Signature"] != _query(got)["X-Amz-Signature"]
 
 
-def test_presigned_ttl_is_configurable(
-    get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("S3_PRESIGNED_URL_TTL", "60")
-    api._runtime.cache_clear()
+def test_presigned_ttl_is_configurable(get: Get, index: Any) -> None:
+    get.configure(presigned_url_ttl=60)
     assert _query(get(f"/simple/my-pkg/{WHEEL}").headers["Location"])["X-Amz-Expires"] == ["60"]
 
 
@@ -328,11 +325,8 @@ def test_unknown_project_is_404_without_fallback(get: Get, index: Any) -> None:
     assert reply.headers["Cache-Control"] == "no-store"
 
 
-def test_unknown_project_goes_to_the_fallback_index(
-    get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FALLBACK_INDEX_URL", "https://pypi.org/simple")
-    api._runtime.cache_clear()
+def test_unknown_project_goes_to_the_fallback_index(get: Get, index: Any) -> None:
+    get.configure(fallback_index_url="https://pypi.org/simple")
     reply = get("/simple/requests/")
     assert reply.status == 302
     assert reply.headers["Location"] == "https://pypi.org/simple/requests/"
@@ -342,11 +336,8 @@ def test_unknown_project_goes_to_the_fallback_index(
     assert get("/simple/other-pkg/").status == 200
 
 
-def test_a_removed_project_keeps_its_name_until_released(
-    get: Get, index: Any, s3: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FALLBACK_INDEX_URL", "https://pypi.org/simple/")
-    api._runtime.cache_clear()
+def test_a_removed_project_keeps_its_name_until_released(get: Get, index: Any, s3: Any) -> None:
+    get.configure(fallback_index_url="https://pypi.org/simple/")
     s3.delete_object(Bucket=BUCKET, Key=f"Other.Pkg/{OTHER}")
     reindex.handler(s3_event(("ObjectRemoved:Delete", f"Other.Pkg/{OTHER}")), None)
     assert [a["href"] for a in Anchors(get("/simple/").text).anchors] == ["my-pkg/"]
@@ -365,9 +356,8 @@ def test_a_removed_project_keeps_its_name_until_released(
 
 
 @pytest.fixture
-def fallback(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("FALLBACK_INDEX_URL", "https://pypi.org/simple/")
-    api._runtime.cache_clear()
+def fallback(get: Get) -> str:
+    get.configure(fallback_index_url="https://pypi.org/simple/")
     return "https://pypi.org/simple/"
 
 
@@ -453,10 +443,8 @@ def test_metadata_of_an_unindexed_file_is_404(get: Get, index: Any) -> None:
 # -- presigned link mode ----------------------------------------------------
 
 
-def test_presigned_links_mode(get: Get, index: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LINK_MODE", "presigned")
-    monkeypatch.setenv("S3_PRESIGNED_URL_TTL", "300")
-    api._runtime.cache_clear()
+def test_presigned_links_mode(get: Get, index: Any) -> None:
+    get.configure(link_mode="presigned", presigned_url_ttl=300)
     reply = get("/simple/my-pkg/")
     hrefs = [a["href"] for a in Anchors(reply.text).anchors]
     assert all("X-Amz-Signature=" in href and "#sha256=" in href for href in hrefs)
@@ -465,8 +453,7 @@ def test_presigned_links_mode(get: Get, index: Any, monkeypatch: pytest.MonkeyPa
     assert "data-core-metadata" not in reply.text
     assert "ETag" not in reply.headers
     assert reply.headers["Cache-Control"] == "max-age=60"
-    monkeypatch.setenv("S3_PRESIGNED_URL_TTL", "20")
-    api._runtime.cache_clear()
+    get.configure(link_mode="presigned", presigned_url_ttl=20)
     assert get("/simple/my-pkg/").headers["Cache-Control"] == "max-age=10"
 
 
@@ -535,15 +522,11 @@ def test_root_redirect_never_repeats_an_odd_segment(s3: Any, leaf: str) -> None:
     assert reply.headers["Location"] == "simple/"
 
 
-def test_one_s3_request_per_page_and_none_per_file_link(s3: Any, index: Any) -> None:
-    api._runtime.cache_clear()
-    _, reader = api._runtime()
-    assert isinstance(reader, s3http.S3Reader)
-
+def test_one_s3_request_per_page_and_none_per_file_link(get: Get, index: Any) -> None:
     def count(path: str, **headers: str) -> int:
-        before = reader.requests
-        api.handler(http_event(path, headers=headers), None)
-        return reader.requests - before
+        before = get.reader.requests
+        get(path, headers=headers)
+        return get.reader.requests - before
 
     assert count("/simple/") == 1
     assert count("/simple/my-pkg/", accept=PIP_ACCEPT) == 1
@@ -567,7 +550,6 @@ def test_the_s3_reader_is_made_once_per_container(
         return real(bucket)
 
     monkeypatch.setattr(s3http.S3Reader, "from_env", counting)
-    api._runtime.cache_clear()
     for _ in range(3):
         api.handler(http_event("/simple/my-pkg/"), None)
     assert made == [BUCKET]
@@ -593,17 +575,15 @@ def test_a_missing_bucket_setting_is_a_clear_500(
     s3: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.delenv("S3_BUCKET")
-    api._runtime.cache_clear()
     with caplog.at_level(logging.ERROR):
         reply = Reply(api.handler(http_event("/simple/"), None))
     assert reply.status == 500
     assert "S3_BUCKET is not set" in caplog.text
 
 
-def test_storage_errors_are_502(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("S3_BUCKET", "no-such-bucket-here")
-    api._runtime.cache_clear()
-    assert Reply(api.handler(http_event("/simple/x/"), None)).status == 502
+def test_storage_errors_are_502(get: Get) -> None:
+    get.app = get.make("no-such-bucket-here")
+    assert get("/simple/x/").status == 502
 
 
 def test_malformed_events_are_400(s3: Any) -> None:

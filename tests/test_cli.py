@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi import api, cli
+from serverless_pypi import cli, indexer, local
 from serverless_pypi.indexer import ProjectResult
 from serverless_pypi.server import build_event, make_server
+from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes, write
 from tests.clients import pip, pip_installed, venv
-from tests.conftest import BUCKET
+from tests.conftest import BUCKET, Get
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,14 +60,12 @@ def test_events_are_built_as_api_gateway_builds_them() -> None:
 
 
 @pytest.fixture
-def served(s3: Any) -> Iterator[str]:
+def served(s3: Any, storage: Storage, get: Get) -> Iterator[str]:
     for version in ("1.0", "1.1", "1.2"):
         name, wheel = wheel_bytes("my-pkg", version)
         s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{name}", Body=wheel)
-    from serverless_pypi import reindex
-
-    reindex.rebuild()
-    server = make_server("127.0.0.1", 0, api.handler)
+    indexer.rebuild(storage)
+    server = make_server("127.0.0.1", 0, get.app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -202,11 +201,11 @@ def test_serve_on_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_project_of_reads_sdist_metadata(tmp_path: Path) -> None:
-    assert cli.project_of(write(tmp_path, sdist_bytes("Fancy.Name", "2.0"))) == "fancy-name"
-    assert cli.project_of(write(tmp_path, wheel_bytes("Fancy.Name", "2.0"))) == "fancy-name"
+    assert local.project_of(write(tmp_path, sdist_bytes("Fancy.Name", "2.0"))) == "fancy-name"
+    assert local.project_of(write(tmp_path, wheel_bytes("Fancy.Name", "2.0"))) == "fancy-name"
     broken = tmp_path / "legacy-name-1.0.tar.gz"
     broken.write_bytes(b"not gzip")
-    assert cli.project_of(broken) == "legacy-name"
+    assert local.project_of(broken) == "legacy-name"
 
 
 def _default_sigint() -> None:

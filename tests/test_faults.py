@@ -80,7 +80,7 @@ def files(s3: Any) -> list[str]:
 )
 def test_transient_errors_are_retried(s3: Any, operation: str, status: int, body: bytes) -> None:
     name = upload(s3, "1.0")
-    client = reindex._runtime()[1].client
+    client = reindex.default_reindexer().storage.client
     failed = inject(client, operation, status, body, times=3)
     reindex.handler(s3_event(("ObjectCreated:Put", f"my-pkg/{name}")), None)
     assert failed == [status] * 3
@@ -94,7 +94,7 @@ def test_a_persistent_error_fails_the_invocation_and_keeps_the_last_good_index(
     reindex.handler(s3_event(("ObjectCreated:Put", f"my-pkg/{first}")), None)
     before = Reply(api.handler(http_event("/simple/my-pkg/"), None))
     second = upload(s3, "2.0")
-    client = reindex._runtime()[1].client
+    client = reindex.default_reindexer().storage.client
     failed = inject(client, "PutObject", 500, INTERNAL, times=1000)
     with pytest.raises(RuntimeError, match="could not reindex my-pkg"):
         reindex.handler(s3_event(("ObjectCreated:Put", f"my-pkg/{second}")), None)
@@ -126,7 +126,7 @@ def _flaky_send(reader: s3http.S3Reader, statuses: list[int]) -> Callable[..., A
 def test_the_api_retries_a_slow_down(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     name = upload(s3, "1.0")
     reindex.handler(s3_event(("ObjectCreated:Put", f"my-pkg/{name}")), None)
-    _, reader = api._runtime()
+    reader = api.default_app().storage
     assert isinstance(reader, s3http.S3Reader)
     monkeypatch.setattr(reader, "_send", _flaky_send(reader, [503, 500]))
     reply = Reply(api.handler(http_event("/simple/my-pkg/"), None))
@@ -137,7 +137,7 @@ def test_the_api_retries_a_slow_down(s3: Any, monkeypatch: pytest.MonkeyPatch) -
 def test_the_api_answers_502_when_s3_keeps_failing(
     s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, reader = api._runtime()
+    reader = api.default_app().storage
     assert isinstance(reader, s3http.S3Reader)
     monkeypatch.setattr(reader, "_send", _flaky_send(reader, [503] * 10))
     reply = Reply(api.handler(http_event("/simple/my-pkg/"), None))

@@ -65,7 +65,7 @@ _CHILD = textwrap.dedent(
 
     storage = Storage(make_client(), sys.argv[3])
     storage.head("warm-up")  # the client's first request loads its models
-    reindex._runtime()
+    reindex.default_reindexer()
     baseline = status("VmRSS")
     cap = status("VmSize") + int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))

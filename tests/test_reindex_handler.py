@@ -116,15 +116,6 @@ def test_a_failing_project_fails_the_invocation_after_the_rest_is_indexed(
     assert "could not reindex bad" in caplog.text
 
 
-def test_rebuild_is_one_call(s3: Any) -> None:
-    for project in ("one", "two"):
-        name, data = wheel_bytes(project, "1.0")
-        put(s3, f"{project}/{name}", data)
-    batch = reindex.rebuild()
-    assert batch.files == 2
-    assert root(s3) == ["one", "two"]
-
-
 def _decoded(body: bytes) -> manifest.Manifest:
     found = decode(body)
     assert found is not None, body[:200]

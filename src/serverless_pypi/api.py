@@ -19,6 +19,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -51,40 +52,62 @@ _SEGMENT = re.compile(r"(?!\.\.?$)[A-Za-z0-9._~-]{1,128}")
 _S3_ETAG = re.compile(r"[0-9a-f]{32}(?:-[0-9]{1,5})?", re.ASCII)
 
 
+@dataclass(frozen=True, slots=True)
+class App:
+    """The simple API as a Lambda handler, made from its settings and an S3 reader.
+
+    Lambda (through ``handler``), ``serverless-pypi serve`` and the tests all
+    build one; nothing here reads the environment.
+    """
+
+    settings: Settings
+    storage: Reader
+
+    @classmethod
+    def from_env(cls) -> App:
+        settings = Settings.from_env()
+        return cls(settings, S3Reader.from_env(settings.bucket))
+
+    def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
+        started = time.perf_counter()
+        request: Request | None = None
+        try:
+            request = Request.from_event(event)
+            response = route(request, self.settings, self.storage)
+        except BadRequest as error:
+            response = Response.text(400, f"Bad request: {error}")
+        except StorageError as error:
+            logger.error("storage error: %s", error)
+            response = Response.text(502, "The index storage did not answer; try again.")
+        except Exception:
+            logger.exception("unexpected error")
+            response = Response.text(500, "Internal error; the index log has the details.")
+        result = response.to_event(request)
+        logger.info(
+            "%s %s %d %.1fms",
+            request.method if request else "-",
+            printable(request.path, limit=200) if request else "-",
+            result["statusCode"],
+            (time.perf_counter() - started) * 1000,
+        )
+        return result
+
+
 @functools.cache
-def _runtime() -> tuple[Settings, Reader]:
-    """Settings and the S3 reader, made once per container."""
+def default_app() -> App:
+    """The App of this container, made once from Lambda's environment."""
     logging.getLogger("serverless_pypi").setLevel(log_level())
-    settings = Settings.from_env()
-    return settings, S3Reader.from_env(settings.bucket)
+    return App.from_env()
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    started = time.perf_counter()
-    request: Request | None = None
+    """The Lambda entry point."""
     try:
-        request = Request.from_event(event)
-        response = route(request, *_runtime())
-    except BadRequest as error:
-        response = Response.text(400, f"Bad request: {error}")
+        app = default_app()
     except ConfigError as error:
         logger.error("configuration: %s", error)
-        response = Response.text(500, "The index is misconfigured; its log says how.")
-    except StorageError as error:
-        logger.error("storage error: %s", error)
-        response = Response.text(502, "The index storage did not answer; try again.")
-    except Exception:
-        logger.exception("unexpected error")
-        response = Response.text(500, "Internal error; the index log has the details.")
-    result = response.to_event(request)
-    logger.info(
-        "%s %s %d %.1fms",
-        request.method if request else "-",
-        printable(request.path, limit=200) if request else "-",
-        result["statusCode"],
-        (time.perf_counter() - started) * 1000,
-    )
-    return result
+        return Response.text(500, "The index is misconfigured; its log says how.").to_event(None)
+    return app(event, context)
 
 
 class _NotFound(Exception):

@@ -5,12 +5,9 @@ from __future__ import annotations
 import argparse
 import errno
 import io
-import json
 import logging
-import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, indexer
-from .layout import NOTIFY_SUFFIXES
+from .config import ConfigError, Settings
 from .logs import get_logger
-from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize
+from .server import Handler
 
 logger = get_logger(__name__)
 
@@ -149,149 +146,12 @@ def reindex_command(args: argparse.Namespace) -> int:
 # -- serve ------------------------------------------------------------------
 
 
-def project_of(path: Path) -> str | None:
-    """The project a distribution file belongs to, from its metadata or its name."""
-    from . import metadata
-
-    name = path.name
-    try:
-        if name.endswith(".whl"):
-            return normalize(name.split("-", 1)[0])
-        if name.endswith(".tar.gz"):
-            with path.open("rb") as stream:
-                return normalize(metadata.parse(metadata.from_sdist_tar(stream)).name)
-        if name.endswith(".zip"):
-            with path.open("rb") as stream:
-                return normalize(metadata.parse(metadata.from_sdist_zip(stream)).name)
-    except Exception:  # noqa: BLE001 - an unreadable archive falls back to its name
-        pass
-    stem = name.removesuffix(".tar.gz").removesuffix(".zip")
-    project, _, version = stem.rpartition("-")
-    return normalize(project) if project and version[:1].isdigit() else None
-
-
-def upload_dist(storage: Any, directory: Path) -> list[str]:
-    """Put every distribution of ``directory`` in its project's folder; return the keys."""
-    if not directory.is_dir():
-        raise CommandError(f"--dist {directory}: not a directory")
-    keys = []
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or not path.name.endswith(DISTRIBUTION_SUFFIXES):
-            continue
-        project = project_of(path)
-        if project is None or not is_valid_name(project):
-            logger.warning("skipped %s: cannot tell which project it belongs to", path.name)
-            continue
-        key = f"{project}/{path.name}"
-        storage.client.upload_file(str(path), storage.bucket, key)
-        keys.append(key)
-    return keys
-
-
-class EmbeddedS3:
-    """moto's server on loopback, wired like the module: bucket -> SNS -> reindex.
-
-    Notifications reach an SQS queue subscribed to the topic; a thread hands
-    them to the reindex handler as SNS would hand them to Lambda.
-    """
-
-    def __init__(self) -> None:
-        try:
-            from moto.server import ThreadedMotoServer
-        except ImportError:
-            raise CommandError(
-                "the embedded S3 needs moto: pip install 'serverless-pypi[serve]', or pass --bucket"
-            ) from None
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.url = ""
-        self.queue_url = ""
-
-    def start(self, bucket: str) -> None:
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.url = f"http://{host}:{port}"
-        os.environ.update(
-            {
-                "AWS_ENDPOINT_URL": self.url,
-                "AWS_ACCESS_KEY_ID": "embedded",
-                "AWS_SECRET_ACCESS_KEY": "embedded",
-                "AWS_DEFAULT_REGION": "us-east-1",
-                "AWS_REGION": "us-east-1",
-            }
-        )
-        os.environ.pop("AWS_SESSION_TOKEN", None)
-        os.environ.pop("AWS_PROFILE", None)
-        import boto3
-
-        s3: Any = boto3.client("s3")
-        sns: Any = boto3.client("sns")
-        sqs: Any = boto3.client("sqs")
-        s3.create_bucket(Bucket=bucket)
-        topic = sns.create_topic(Name="serverless-pypi-local")["TopicArn"]
-        self.queue_url = sqs.create_queue(QueueName="serverless-pypi-local")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
-        s3.put_bucket_notification_configuration(
-            Bucket=bucket,
-            NotificationConfiguration={
-                "TopicConfigurations": [
-                    {
-                        "TopicArn": topic,
-                        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
-                    }
-                    for suffix in NOTIFY_SUFFIXES
-                ]
-            },
-        )
-
-    def deliver(self) -> int:
-        """Hand the queued notifications to the reindex handler; return how many."""
-        import boto3
-
-        from . import reindex
-
-        sqs = boto3.client("sqs")
-        delivered = 0
-        while True:
-            found = sqs.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-            ).get("Messages", [])
-            if not found:
-                return delivered
-            for message in found:
-                envelope = json.loads(message["Body"])
-                try:
-                    reindex.handler({"Records": [{"EventSource": "aws:sns", "Sns": envelope}]})
-                except Exception:
-                    logger.exception("reindexing failed")
-                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
-                delivered += 1
-
-    def start_delivery(self) -> None:
-        def loop() -> None:
-            while not self._stop.wait(0.5):
-                self.deliver()
-
-        self._thread = threading.Thread(target=loop, name="reindex", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server.stop()
-
-
 @contextmanager
-def _listening(host: str, port: int) -> Iterator[Any]:
-    from . import api
+def _listening(host: str, port: int, handler: Handler) -> Iterator[Any]:
     from .server import make_server
 
     try:
-        server = make_server(host, port, api.handler)
+        server = make_server(host, port, handler)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise CommandError(f"port {port} on {host} is busy: pick another with --port") from None
@@ -321,33 +181,60 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def serve_command(args: argparse.Namespace) -> int:
-    from . import api
+class _Later:
+    """The api handler, set once the storage is ready: the server listens first, so
+    that a busy port fails before an embedded S3 starts."""
 
+    handler: Handler | None = None
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if self.handler is None:
+            return {"statusCode": 503, "headers": {}, "body": "starting\n"}
+        return self.handler(event, context)
+
+
+def _settings(args: argparse.Namespace, bucket: str) -> Settings:
+    try:
+        return Settings.from_options(
+            bucket=bucket, fallback_index_url=args.fallback, link_mode=args.link_mode
+        )
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from .api import App
+    from .local import EmbeddedS3, MissingMoto, upload_dist
+    from .reindex import Reindexer
+    from .s3http import S3Reader
+
+    if args.dist is not None and not args.dist.is_dir():
+        raise CommandError(f"--dist {args.dist}: not a directory")
     embedded: EmbeddedS3 | None = None
     bucket = args.bucket or LOCAL_BUCKET
+    settings = _settings(args, bucket)
     try:
-        with _listening(args.host, args.port) as server:
+        app = _Later()
+        with _listening(args.host, args.port, app) as server:
             if args.bucket is None:
-                embedded = EmbeddedS3()
+                try:
+                    embedded = EmbeddedS3()
+                except MissingMoto as error:
+                    raise CommandError(str(error)) from None
                 embedded.start(bucket)
-            storage = _storage(bucket)
-            os.environ["S3_BUCKET"] = bucket
-            if args.fallback:
-                os.environ["FALLBACK_INDEX_URL"] = args.fallback
-            if args.link_mode:
-                os.environ["LINK_MODE"] = args.link_mode
-            api._runtime.cache_clear()
+                storage = embedded.storage(bucket)
+                reader = embedded.reader(bucket)
+            else:
+                storage = _storage(bucket)
+                reader = S3Reader.from_env(bucket)
+            app.handler = App(settings, reader)
             if args.dist is not None:
                 keys = upload_dist(storage, args.dist)
                 print(f"uploaded {len(keys)} distributions from {args.dist}")
             if embedded is not None:
-                embedded.deliver()
-                embedded.start_delivery()
-            try:
-                api._runtime()
-            except ValueError as error:
-                raise CommandError(str(error)) from None
+                reindexer = Reindexer(settings, storage)
+                embedded.deliver(reindexer)
+                embedded.start_delivery(reindexer)
             host, port = server.server_address[:2]
             shown = f"[{host}]" if ":" in str(host) else host
             url = f"http://{shown}:{port}/simple/"
@@ -355,7 +242,10 @@ def serve_command(args: argparse.Namespace) -> int:
             print(f"serving {where} at {url}")
             print(f"  pip install --index-url {url} <package>")
             if embedded is not None:
-                upload = f"AWS_ENDPOINT_URL={embedded.url} aws s3 cp FILE s3://{bucket}/PROJECT/"
+                upload = (
+                    f"AWS_ENDPOINT_URL={embedded.url} AWS_ACCESS_KEY_ID=embedded "
+                    f"AWS_SECRET_ACCESS_KEY=embedded aws s3 cp FILE s3://{bucket}/PROJECT/"
+                )
                 print(f"  upload: {upload}")
             print("Ctrl-C stops it.", flush=True)
             with _sigterm_as_ctrl_c():

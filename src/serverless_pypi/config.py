@@ -43,6 +43,25 @@ class Settings:
         return self.page_max_age
 
     @classmethod
+    def from_options(
+        cls,
+        bucket: str,
+        fallback_index_url: str | None = None,
+        link_mode: str | None = None,
+        presigned_url_ttl: int | None = None,
+        page_max_age: int | None = None,
+    ) -> Settings:
+        """Settings from command-line options, checked as the environment is."""
+        given = {
+            "S3_BUCKET": bucket,
+            "FALLBACK_INDEX_URL": fallback_index_url,
+            "LINK_MODE": link_mode,
+            "S3_PRESIGNED_URL_TTL": presigned_url_ttl,
+            "PAGE_MAX_AGE": page_max_age,
+        }
+        return cls.from_env({name: str(value) for name, value in given.items() if value})
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         bucket = env.get("S3_BUCKET", "").strip()

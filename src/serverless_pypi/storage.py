@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import boto3
@@ -167,6 +168,19 @@ class Storage:
             raise _translate(error, prefix or "the bucket") from error
 
     # -- writes ------------------------------------------------------------
+
+    def upload_file(self, path: Path, key: str) -> None:
+        """Upload a local file (in parts when large) with a SHA-256 checksum, which
+        spares the reindexer reading a large wheel whole."""
+        from boto3.exceptions import S3UploadFailedError
+
+        try:
+            with _unreachable(key):
+                self.client.upload_file(
+                    str(path), self.bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}
+                )
+        except S3UploadFailedError as error:
+            raise StorageError(f"could not upload {key}: {error}") from error
 
     def put(
         self,

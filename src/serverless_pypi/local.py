@@ -1,0 +1,164 @@
+"""Running the index on this machine: an embedded S3 wired like the module, and
+seeding it with distributions from a folder.
+
+Nothing here reads or changes the process environment: the embedded S3 hands
+out clients, a reader and the settings that point at it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import metadata
+from .layout import NOTIFY_SUFFIXES
+from .logs import get_logger
+from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize
+from .s3http import Credentials, S3Reader
+from .storage import CLIENT_CONFIG, Storage
+
+logger = get_logger(__name__)
+
+REGION = "us-east-1"
+_KEYS = Credentials("embedded", "embedded")
+
+
+class MissingMoto(RuntimeError):
+    """The embedded S3 needs moto's server, which is an optional extra."""
+
+
+def project_of(path: Path) -> str | None:
+    """The project a distribution file belongs to, from its metadata or its name."""
+    name = path.name
+    try:
+        if name.endswith(".whl"):
+            return normalize(name.split("-", 1)[0])
+        if name.endswith(".tar.gz"):
+            with path.open("rb") as stream:
+                return normalize(metadata.parse(metadata.from_sdist_tar(stream)).name)
+        if name.endswith(".zip"):
+            with path.open("rb") as stream:
+                return normalize(metadata.parse(metadata.from_sdist_zip(stream)).name)
+    except Exception:  # noqa: BLE001 - an unreadable archive falls back to its name
+        pass
+    stem = name.removesuffix(".tar.gz").removesuffix(".zip")
+    project, _, version = stem.rpartition("-")
+    return normalize(project) if project and version[:1].isdigit() else None
+
+
+def upload_dist(storage: Storage, directory: Path) -> list[str]:
+    """Put every distribution of ``directory`` in its project's folder; return the keys."""
+    keys = []
+    for path in sorted(directory.iterdir()):
+        if not path.is_file() or not path.name.endswith(DISTRIBUTION_SUFFIXES):
+            continue
+        project = project_of(path)
+        if project is None or not is_valid_name(project):
+            logger.warning("skipped %s: cannot tell which project it belongs to", path.name)
+            continue
+        key = f"{project}/{path.name}"
+        storage.upload_file(path, key)
+        keys.append(key)
+    return keys
+
+
+class EmbeddedS3:
+    """moto's server on loopback, wired like the module: bucket -> SNS -> reindex.
+
+    Notifications reach an SQS queue subscribed to the topic; a thread hands
+    them to a reindex handler as SNS would hand them to Lambda.
+    """
+
+    def __init__(self) -> None:
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError:
+            raise MissingMoto(
+                "the embedded S3 needs moto: pip install 'serverless-pypi[serve]', or pass --bucket"
+            ) from None
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.url = ""
+        self.queue_url = ""
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of ``service`` on the embedded server."""
+        import boto3
+
+        make: Any = boto3.client  # one call for any service name
+        return make(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            aws_access_key_id=_KEYS.access_key,
+            aws_secret_access_key=_KEYS.secret_key,
+            config=CLIENT_CONFIG if service == "s3" else None,
+        )
+
+    def reader(self, bucket: str) -> S3Reader:
+        """The api's S3 reader, signing for the embedded server."""
+        return S3Reader(bucket, REGION, self.url, credentials=lambda: _KEYS)
+
+    def storage(self, bucket: str) -> Storage:
+        return Storage(self.client("s3"), bucket)
+
+    def start(self, bucket: str) -> None:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        s3, sns, sqs = self.client("s3"), self.client("sns"), self.client("sqs")
+        s3.create_bucket(Bucket=bucket)
+        topic = sns.create_topic(Name="serverless-pypi-local")["TopicArn"]
+        self.queue_url = sqs.create_queue(QueueName="serverless-pypi-local")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket,
+            NotificationConfiguration={
+                "TopicConfigurations": [
+                    {
+                        "TopicArn": topic,
+                        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": suffix}]}},
+                    }
+                    for suffix in NOTIFY_SUFFIXES
+                ]
+            },
+        )
+
+    def deliver(self, reindex: Callable[[dict[str, Any]], object]) -> int:
+        """Hand the queued notifications to ``reindex``; return how many."""
+        sqs = self.client("sqs")
+        delivered = 0
+        while True:
+            found = sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not found:
+                return delivered
+            for message in found:
+                envelope = json.loads(message["Body"])
+                try:
+                    reindex({"Records": [{"EventSource": "aws:sns", "Sns": envelope}]})
+                except Exception:
+                    logger.exception("reindexing failed")
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                delivered += 1
+
+    def start_delivery(self, reindex: Callable[[dict[str, Any]], object]) -> None:
+        def loop() -> None:
+            while not self._stop.wait(0.5):
+                self.deliver(reindex)
+
+        self._thread = threading.Thread(target=loop, name="reindex", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server.stop()
