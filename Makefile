@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export TF_CLI_CONFIG_FILE := $(shell scripts/terraform-cli-config.sh)
 export TF_IN_AUTOMATION := 1
 
-.PHONY: test lint fmt unit package package-check serve bench e2e clean venv
+.PHONY: test lint fmt unit package package-check serve bench e2e clean venv docs
 .PHONY: tf-fmt tf-init tf-validate tf-test
 
 test: lint package-check tf-validate tf-test unit ## everything CI runs
@@ -45,6 +45,9 @@ bench: $(STAMP) ## the benchmark: a Markdown table, numbers in bench/results.jso
 
 package: $(STAMP) ## rebuild package/serverless-pypi.zip from src/
 	$(BIN)/python scripts/build_lambda.py
+
+docs: $(STAMP) ## rewrite the README's inputs and outputs tables from variables.tf / outputs.tf
+	$(BIN)/python scripts/readme_tables.py
 
 package-check: $(STAMP)
 	$(BIN)/python scripts/build_lambda.py --check
