@@ -21,6 +21,7 @@ from typing import Any
 
 from tests.builders import metadata_text
 from tests.test_archives import gzip_chunks, huge_header, stream, zeros_first
+from timing import median_ms
 
 from serverless_pypi import archives, metadata
 
@@ -106,7 +107,7 @@ def _hostile(make: Callable[[], Any]) -> dict[str, Any]:
     return {"seconds": round(time.perf_counter() - started, 2), "outcome": outcome}
 
 
-def bench_inspection(median_ms: Callable[[Callable[[], Any], int], float]) -> dict[str, Any]:
+def bench_inspection() -> dict[str, Any]:
     """Median milliseconds per file, before and after, and the bombs' outcomes."""
     cases = [
         ("wheel, 500 modules", wheel(500), _before_wheel, _after_wheel),
@@ -132,22 +133,3 @@ def bench_inspection(median_ms: Callable[[Callable[[], Any], int], float]) -> di
             "2 GiB of zeros before PKG-INFO": _hostile(lambda: zeros_first(2 << 30)),
         },
     }
-
-
-def report(results: dict[str, Any]) -> list[str]:
-    lines = [
-        "## Inspection of one file (median ms; before: tarfile/zipfile, after: the budget)",
-        "",
-        "| file | bytes | before ms | after ms | after/before |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for row in results["honest"]:
-        share = row["after_ms"] / row["before_ms"] if row["before_ms"] else 0.0
-        lines.append(
-            f"| {row['file']} | {row['bytes']:,} | {row['before_ms']} | {row['after_ms']} "
-            f"| {share:.2f} |"
-        )
-    lines += ["", "| hostile sdist | seconds | outcome |", "|---|---:|---|"]
-    for label, row in results["hostile"].items():
-        lines.append(f"| {label} | {row['seconds']} | {row['outcome']} |")
-    return [*lines, ""]

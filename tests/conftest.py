@@ -14,10 +14,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from serverless_pypi import api, layout, reindex
+from serverless_pypi.apigw_events import build_event, routes_prefix
 from serverless_pypi.config import Settings
 from serverless_pypi.s3http import S3Reader
 from serverless_pypi.storage import Storage, make_client
-from tests.lambda_runner import match
 
 BUCKET = "test-pypi-bucket"
 EVENTS = Path(__file__).parent / "events"
@@ -103,29 +103,20 @@ def http_event(
     stage: str = "$default",
     base: str = "",
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API payload 2.0 event, shaped as AWS sends it for the
-    module's routes: on the execute-api URL (with ``stage`` in the path when it is
-    not ``$default``) or behind a custom domain's API mapping ``base`` (``/pypi``)."""
-    event = json.loads((EVENTS / "http-api-get.json").read_text())
-    route_path = path.partition("?")[0]
-    raw_path = base + route_path
-    if stage != "$default" and not base:
-        raw_path = f"/{stage}{raw_path}"
-    event["rawPath"] = raw_path
-    event["rawQueryString"] = path.partition("?")[2]
-    event["headers"] = {"host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})}
-    event["requestContext"]["http"]["method"] = method
-    event["requestContext"]["http"]["path"] = raw_path
-    event["requestContext"]["stage"] = stage
-    # The module's route that API Gateway picks, or "$default" for a path that
-    # none matches (as a catch-all route would see it).
-    matched = match(ROUTE_KEYS, method, route_path or "/")
-    route_key, parameters = matched if matched else ("$default", {})
-    event["routeKey"] = event["requestContext"]["routeKey"] = route_key
-    del event["pathParameters"]
-    if parameters:
-        event["pathParameters"] = parameters
-    return dict(event)
+    """An API Gateway HTTP API payload 2.0 event, as AWS sends it for the module's
+    routes: on the execute-api URL (with ``stage`` in the path when it is not
+    ``$default``) or behind a custom domain's API mapping ``base`` (``/pypi``).
+    A path that no route matches gets ``$default``, as a catch-all route would."""
+    sent = {"host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})}
+    return build_event(
+        method,
+        routes_prefix(stage, base) + path,
+        sent.items(),
+        source_ip="203.0.113.10",
+        route_keys=ROUTE_KEYS,
+        stage=stage,
+        base=base,
+    )
 
 
 class Reply:

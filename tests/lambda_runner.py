@@ -12,7 +12,7 @@ With ROUTES (the deployed route keys, as JSON) and BASE (an API mapping's base
 path, like ``/pypi``), the server stands in for API Gateway behind a custom
 domain: a request outside BASE or matching no route is API Gateway's own 404,
 and the handler sees the route key and path parameters of the route that
-matched, with BASE left in ``rawPath``.
+matched, with BASE left in ``rawPath`` (``serverless_pypi.apigw_events`` routes it).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 NOT_FOUND = {
@@ -44,35 +43,13 @@ def load(package_dir: str, handler: str) -> Any:
     return getattr(module, function)
 
 
-def match(route_keys: list[str], method: str, path: str) -> tuple[str, dict[str, str]] | None:
-    """The route API Gateway (HTTP API) picks for a request, and its path parameters:
-    an exact route first, else the greedy route with the longest prefix (which also
-    takes ``/simple/`` itself). The module's routes have no other variables."""
-    mine = [key.partition(" ")[2] for key in route_keys if key.partition(" ")[0] in (method, "ANY")]
-    if path in mine:
-        return f"{method} {path}", {}
-    greedy = [route for route in mine if route.endswith("/{proxy+}")]
-    for route in sorted(greedy, key=len, reverse=True):
-        prefix = route[: -len("{proxy+}")]
-        if path.startswith(prefix):
-            proxy = unquote(path[len(prefix) :])
-            return f"{method} {route}", {"proxy": proxy} if proxy else {}
-    return None
+def gateway(handler: Handler) -> Handler:
+    """API Gateway's own 404 for a request that no route takes (the server routes
+    each event with the deployed route keys; none matched: ``$default``)."""
 
-
-def gateway(handler: Handler, route_keys: list[str], base: str) -> Handler:
     def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        raw_path: str = event["rawPath"]
-        if raw_path != base and not raw_path.startswith(base + "/"):
+        if event["routeKey"] == "$default":
             return NOT_FOUND
-        matched = match(
-            route_keys, event["requestContext"]["http"]["method"], raw_path[len(base) :] or "/"
-        )
-        if matched is None:
-            return NOT_FOUND
-        event["routeKey"] = event["requestContext"]["routeKey"] = matched[0]
-        if matched[1]:
-            event["pathParameters"] = matched[1]
         return handler(event, context)
 
     return invoke
@@ -88,8 +65,10 @@ def main() -> int:
     from serverless_pypi.server import make_server  # the deployed package's own
 
     if len(sys.argv) > 4:
-        handler = gateway(handler, json.loads(sys.argv[4]), sys.argv[5])
-    server = make_server("127.0.0.1", 0, handler)
+        route_keys, base = json.loads(sys.argv[4]), sys.argv[5]
+        server = make_server("127.0.0.1", 0, gateway(handler), route_keys=route_keys, base=base)
+    else:
+        server = make_server("127.0.0.1", 0, handler)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -1,81 +1,21 @@
 """A local HTTP server that runs the api handler as API Gateway would.
 
 Each request becomes an HTTP API payload 2.0 event, built the way AWS builds
-it, and goes through the same ``serverless_pypi.api.handler`` that Lambda
-runs: what works here works deployed.
+it (``apigw_events.build_event``), and goes through the same
+``serverless_pypi.api.handler`` that Lambda runs: what works here works deployed.
 """
 
 from __future__ import annotations
 
 import base64
-import time
-import uuid
-from collections.abc import Callable
-from email.utils import formatdate
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+
+from .apigw_events import build_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _MAX_BODY = 1024 * 1024
-
-
-def build_event(
-    method: str,
-    target: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    source_ip: str,
-) -> dict[str, Any]:
-    """The payload 2.0 event API Gateway sends for this request ($default stage)."""
-    raw_path, _, raw_query = target.partition("?")
-    merged: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        lower = name.lower()
-        if lower == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        merged[lower] = f"{merged[lower]},{value}" if lower in merged else value
-    host = merged.get("host", "localhost")
-    now = time.time()
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": raw_path or "/",
-        "rawQueryString": raw_query,
-        "headers": merged,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "local",
-            "domainName": host,
-            "domainPrefix": host.split(".")[0],
-            "http": {
-                "method": method,
-                "path": unquote(raw_path or "/"),
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": merged.get("user-agent", ""),
-            },
-            "requestId": uuid.uuid4().hex,
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": formatdate(now, usegmt=True),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    if raw_query:
-        parameters: dict[str, str] = {}
-        for name, value in parse_qsl(raw_query, keep_blank_values=True):
-            parameters[name] = f"{parameters[name]},{value}" if name in parameters else value
-        event["queryStringParameters"] = parameters
-    if body:
-        event["body"] = base64.b64encode(body).decode("ascii")
-        event["isBase64Encoded"] = True
-    return event
 
 
 def body_length(
@@ -98,7 +38,9 @@ def body_length(
     return int(value)
 
 
-def _request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
+def _request_handler(
+    handler: Handler, route_keys: Sequence[str] | None, base: str
+) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         server_version = "serverless-pypi"
         sys_version = ""
@@ -114,7 +56,13 @@ def _request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
                 return
             body = self.rfile.read(length) if length else b""
             event = build_event(
-                self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                self.command,
+                self.path,
+                self.headers.items(),
+                body,
+                self.client_address[0],
+                route_keys=route_keys,
+                base=base,
             )
             result = handler(event, None)
             payload = result.get("body") or ""
@@ -138,8 +86,19 @@ def _request_handler(handler: Handler) -> type[BaseHTTPRequestHandler]:
     return RequestHandler
 
 
-def make_server(host: str, port: int, handler: Handler) -> ThreadingHTTPServer:
-    """A threaded server on ``host:port`` (raises OSError when the port is busy)."""
-    server = ThreadingHTTPServer((host, port), _request_handler(handler))
+def make_server(
+    host: str,
+    port: int,
+    handler: Handler,
+    *,
+    route_keys: Sequence[str] | None = None,
+    base: str = "",
+) -> ThreadingHTTPServer:
+    """A threaded server on ``host:port`` (raises OSError when the port is busy).
+
+    Every request goes to the ``$default`` route, unless ``route_keys`` (and a
+    custom domain's ``base`` path) say how to route it: see ``apigw_events.build_event``.
+    """
+    server = ThreadingHTTPServer((host, port), _request_handler(handler, route_keys, base))
     server.daemon_threads = True
     return server
