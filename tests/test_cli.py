@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import os
@@ -20,8 +21,9 @@ from typing import Any
 import pytest
 
 from serverless_pypi import cli, indexer, local
+from serverless_pypi.apigw_events import build_event
 from serverless_pypi.indexer import ProjectResult
-from serverless_pypi.server import build_event, make_server
+from serverless_pypi.server import make_server
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes, write
 from tests.clients import pip, pip_installed, venv
@@ -279,6 +281,67 @@ def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
         assert process.returncode == 0
         assert "GET /simple/hello/ 200" in rest
         assert "stopped" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: Path) -> None:
+    """`serve --auth`: the printed `user add` line works against the embedded SSM."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("hello", "1.0"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "serverless_pypi",
+            "serve",
+            "--auth",
+            "--port",
+            "0",
+            "--dist",
+            str(dist),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        preexec_fn=_default_sigint,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        output = "".join(lines)
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
+        users = re.search(r"users: ((?:AWS_\w+=\S+ )+)serverless-pypi user add NAME", output)
+        assert url and users, output
+        assert _open(url[1] + "hello/").status == 401
+        user_env = {**env, **dict(pair.split("=", 1) for pair in users[1].split())}
+        added = subprocess.run(
+            [sys.executable, "-m", "serverless_pypi", "user", "add", "dev"],
+            env=user_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        token = added.stdout.splitlines()[-1]
+        good = "Basic " + base64.b64encode(f"dev:{token}".encode()).decode()
+        bad = "Basic " + base64.b64encode(b"dev:nope").decode()
+        assert _open(url[1] + "hello/", Authorization=bad).status == 403
+        page = _open(url[1] + "hello/", Authorization=good)
+        assert page.status == 200 and b"hello-1.0-py3-none-any.whl" in page.read()
+        process.send_signal(signal.SIGINT)
+        rest, _ = process.communicate(timeout=60)
+        assert process.returncode == 0
+        assert token not in rest
     finally:
         if process.poll() is None:
             process.kill()

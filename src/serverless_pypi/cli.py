@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, indexer
+from .auth import Right
+from .authorizer import DEFAULT_USERS_PATH as DEFAULT_USERS
 from .config import ConfigError, Settings
 from .logs import get_logger
 from .server import Handler
@@ -66,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--link-mode", choices=("redirect", "presigned"), default=None, help="file link style"
     )
+    serve.add_argument(
+        "--auth",
+        action="store_true",
+        help="put the HTTP Basic authorizer in front, with the users of `serverless-pypi user`",
+    )
+    serve.add_argument("--users-path", default=None, help="SSM path of the users (with --auth)")
+    serve.add_argument(
+        "--auth-ttl", type=int, default=300, help="authorizer result cache, seconds (0-3600)"
+    )
     serve.set_defaults(run=serve_command)
 
     reindex = commands.add_parser(
@@ -76,7 +87,104 @@ def _parser() -> argparse.ArgumentParser:
     )
     reindex.add_argument("--bucket", required=True, help="the index bucket")
     reindex.set_defaults(run=reindex_command)
+    _user_parser(commands)
     return parser
+
+
+def _user_parser(commands: Any) -> None:
+    user = commands.add_parser(
+        "user",
+        help="add, list, remove or rotate the users of an index",
+        description="Users live in SSM Parameter Store (standard AWS environment; "
+        "AWS_ENDPOINT_URL points at another endpoint), one SecureString each, as a hash.",
+    )
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--path",
+        default=None,
+        help=f"SSM path of the users: the module's users_ssm_path (default {DEFAULT_USERS})",
+    )
+    actions = user.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser(
+        "add", parents=[where], help="create a user; prints the new token on the last line"
+    )
+    add.add_argument("name")
+    add.add_argument("--upload", action="store_true", help="may also upload (default: read)")
+    add.add_argument(
+        "--password", action="store_true", help="choose a password (asked for, or read from stdin)"
+    )
+    add.add_argument("--kms-key-id", help="KMS key of the SecureString (default: aws/ssm)")
+    add.set_defaults(run=user_command, action="add")
+    listing = actions.add_parser("list", parents=[where], help="names and rights, never secrets")
+    listing.set_defaults(run=user_command, action="list")
+    remove = actions.add_parser("remove", parents=[where], help="delete a user")
+    remove.add_argument("name")
+    remove.set_defaults(run=user_command, action="remove")
+    rotate = actions.add_parser(
+        "rotate", parents=[where], help="a new token (or password) for a user"
+    )
+    rotate.add_argument("name")
+    rotate.add_argument("--password", action="store_true", help="choose a password instead")
+    rotate.set_defaults(run=user_command, action="rotate")
+
+
+# -- users ------------------------------------------------------------------
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CommandError("the two passwords differ")
+    if len(password) < 12:
+        raise CommandError("a password needs at least 12 characters")
+    return password
+
+
+def user_command(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+    from .users import UserError, UserStore
+
+    try:
+        if boto3.Session().get_credentials() is None:
+            raise NoCredentialsError
+        store = UserStore(
+            boto3.client("ssm"), args.path or DEFAULT_USERS, getattr(args, "kms_key_id", None)
+        )
+        if args.action == "add":
+            rights: frozenset[Right] = frozenset({"read", "upload"} if args.upload else {"read"})
+            password = _read_password() if args.password else None
+            token = store.add(args.name, rights, password)
+            print(f"added user {args.name} ({', '.join(sorted(rights))}) under {store.path}")
+            if token:
+                print(token)
+        elif args.action == "rotate":
+            token = store.rotate(args.name, _read_password() if args.password else None)
+            print(f"new secret for user {args.name}")
+            if token:
+                print(token)
+        elif args.action == "remove":
+            store.remove(args.name)
+            print(f"removed user {args.name}")
+        else:
+            for listed in store.list():
+                rights_text = ",".join(sorted(listed.rights)) or "-"
+                print(f"{listed.name}\t{rights_text}\t{listed.kind}")
+    except UserError as error:
+        raise CommandError(str(error)) from None
+    except NoCredentialsError:
+        raise CommandError(
+            "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
+        ) from None
+    except (ClientError, BotoCoreError) as error:
+        raise CommandError(f"SSM: {error}") from None
+    return EXIT_OK
 
 
 # -- reindex ----------------------------------------------------------------
@@ -193,6 +301,22 @@ class _Later:
         return self.handler(event, context)
 
 
+def _guarded(handler: Handler, args: argparse.Namespace, embedded: Any) -> Handler:
+    """The api behind the same authorizer and cache as API Gateway runs them."""
+    from .authgate import Gateway
+    from .authorizer import Authorizer, AuthSettings
+    from .ssm import SsmReader
+
+    if not 0 <= args.auth_ttl <= 3600:
+        raise CommandError("--auth-ttl must be 0 to 3600 seconds")
+    settings = AuthSettings(args.users_path or DEFAULT_USERS)
+    if embedded is not None:
+        parameters = embedded.parameters()
+    else:
+        parameters = SsmReader.from_env()
+    return Gateway(handler, Authorizer(settings, parameters), ttl=args.auth_ttl)
+
+
 def _settings(args: argparse.Namespace, bucket: str) -> Settings:
     try:
         return Settings.from_options(
@@ -228,6 +352,8 @@ def serve_command(args: argparse.Namespace) -> int:
                 storage = _storage(bucket)
                 reader = S3Reader.from_env(bucket)
             app.handler = App(settings, reader)
+            if args.auth:
+                app.handler = _guarded(app.handler, args, embedded)
             if args.dist is not None:
                 keys = upload_dist(storage, args.dist)
                 print(f"uploaded {len(keys)} distributions from {args.dist}")
@@ -241,14 +367,18 @@ def serve_command(args: argparse.Namespace) -> int:
             where = f"s3://{bucket}" + (f" (embedded S3 at {embedded.url})" if embedded else "")
             print(f"serving {where} at {url}")
             print(f"  pip install --index-url {url} <package>")
+            if args.auth:
+                users = args.users_path or DEFAULT_USERS
+                env = f"{embedded.environment} " if embedded else ""
+                print(f"  users: {env}serverless-pypi user add NAME --path {users}")
+                shown_url = url.replace("http://", "http://NAME:TOKEN@")
+                print(f"         pip install --index-url {shown_url} <package>")
             if embedded is not None:
-                upload = (
-                    f"AWS_ENDPOINT_URL={embedded.url} AWS_ACCESS_KEY_ID=embedded "
-                    f"AWS_SECRET_ACCESS_KEY=embedded aws s3 cp FILE s3://{bucket}/PROJECT/"
-                )
+                upload = f"{embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/"
                 print(f"  upload: {upload}")
-            print("Ctrl-C stops it.", flush=True)
             with _sigterm_as_ctrl_c():
+                # Said once SIGTERM is handled: whoever reads it may stop us right away.
+                print("Ctrl-C stops it.", flush=True)
                 try:
                     server.serve_forever()
                 except KeyboardInterrupt:

@@ -18,6 +18,7 @@ from .layout import NOTIFY_SUFFIXES
 from .logs import get_logger
 from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize
 from .s3http import Credentials, S3Reader
+from .ssm import SsmReader
 from .storage import CLIENT_CONFIG, Storage
 
 logger = get_logger(__name__)
@@ -102,6 +103,19 @@ class EmbeddedS3:
     def reader(self, bucket: str) -> S3Reader:
         """The api's S3 reader, signing for the embedded server."""
         return S3Reader(bucket, REGION, self.url, credentials=lambda: _KEYS)
+
+    @property
+    def environment(self) -> str:
+        """The variables that point an AWS tool (the AWS CLI, ``serverless-pypi user``)
+        at the embedded server, as a shell prefix."""
+        return (
+            f"AWS_ENDPOINT_URL={self.url} AWS_ACCESS_KEY_ID={_KEYS.access_key} "
+            f"AWS_SECRET_ACCESS_KEY={_KEYS.secret_key} AWS_DEFAULT_REGION={REGION}"
+        )
+
+    def parameters(self) -> SsmReader:
+        """The authorizer's SSM reader, on the embedded server."""
+        return SsmReader(REGION, self.url, credentials=lambda: _KEYS)
 
     def storage(self, bucket: str) -> Storage:
         return Storage(self.client("s3"), bucket)

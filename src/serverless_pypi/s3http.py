@@ -100,10 +100,11 @@ class Endpoint:
 
 
 class Signer:
-    """AWS Signature Version 4 for S3 (header and query-string forms)."""
+    """AWS Signature Version 4 (header and query-string forms), for S3 by default."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, service: str = "s3") -> None:
         self.region = region
+        self.service = service
         self._keys: dict[tuple[str, str], bytes] = {}
         self._query: tuple[object, str] = (None, "")
 
@@ -111,13 +112,13 @@ class Signer:
         cached = self._keys.get((secret, date))
         if cached is None:
             key = hmac.new(f"AWS4{secret}".encode(), date.encode(), hashlib.sha256).digest()
-            for part in (self.region, "s3", "aws4_request"):
+            for part in (self.region, self.service, "aws4_request"):
                 key = hmac.new(key, part.encode(), hashlib.sha256).digest()
             self._keys = {(secret, date): key}  # one day's key is all we need
             cached = key
         return cached
 
-    def _signature(
+    def signature(
         self,
         credentials: Credentials,
         when: datetime,
@@ -139,7 +140,7 @@ class Signer:
                 payload,
             ]
         )
-        scope = f"{date}/{self.region}/s3/aws4_request"
+        scope = f"{date}/{self.region}/{self.service}/aws4_request"
         to_sign = "\n".join(
             [
                 ALGORITHM,
@@ -163,17 +164,20 @@ class Signer:
         """A URL that lets its holder ``method`` the object for ``ttl`` seconds."""
         query = self._presign_query(credentials, when, ttl)
         path = endpoint.path(key)
-        signature = self._signature(
+        signature = self.signature(
             credentials, when, method, path, query, {"host": endpoint.host}, UNSIGNED_PAYLOAD
         )
         return f"{endpoint.scheme}://{endpoint.host}{path}?{query}&X-Amz-Signature={signature}"
+
+    def scope(self, when: datetime) -> str:
+        return f"{when.strftime('%Y%m%d')}/{self.region}/{self.service}/aws4_request"
 
     def _presign_query(self, credentials: Credentials, when: datetime, ttl: int) -> str:
         """The signed query parameters; the same for every link of one page."""
         cache_key = (credentials, when, ttl)
         if self._query[0] == cache_key:
             return self._query[1]
-        scope = f"{when.strftime('%Y%m%d')}/{self.region}/s3/aws4_request"
+        scope = self.scope(when)
         params = {
             "X-Amz-Algorithm": ALGORITHM,
             "X-Amz-Credential": f"{credentials.access_key}/{scope}",
@@ -206,7 +210,7 @@ class Signer:
         }
         if credentials.token:
             signed["x-amz-security-token"] = credentials.token
-        signature = self._signature(
+        signature = self.signature(
             credentials,
             when,
             method,
@@ -215,7 +219,7 @@ class Signer:
             signed,
             UNSIGNED_PAYLOAD,
         )
-        scope = f"{when.strftime('%Y%m%d')}/{self.region}/s3/aws4_request"
+        scope = self.scope(when)
         signed["authorization"] = (
             f"{ALGORITHM} Credential={credentials.access_key}/{scope}, "
             f"SignedHeaders={';'.join(sorted(signed))}, Signature={signature}"

@@ -1,0 +1,150 @@
+"""HTTP Basic access: users, their secrets and rights, as pure functions.
+
+A user is one SSM SecureString parameter, ``<users path><name>``, holding a JSON
+record: the user's rights and a hash of their secret, never the secret itself.
+A secret is either a generated token (at least 128 bits from ``secrets``: a
+salted SHA-256 is then as strong as any slow hash) or a password the user chose
+(scrypt, which a guessing attacker pays for). Comparisons are constant-time.
+
+    {"v": 1, "rights": ["read", "upload"], "hash": "sha256$<salt>$<hex>"}
+    {"v": 1, "rights": ["read"], "hash": "scrypt$16384$8$1$<salt>$<hex>"}
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+Right = Literal["read", "upload"]
+RIGHTS: tuple[Right, ...] = ("read", "upload")
+TOKEN_PREFIX = "spypi_"
+TOKEN_BYTES = 24  # 192 bits
+# scrypt at 16 MiB and about 50 ms on one core: a 256 MB function pays well under a
+# second for it, once per user and secret, then keeps the verdict.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+MAX_NAME = 64
+MAX_SECRET = 1024
+# User names: what an SSM parameter name may hold, and nothing a URL must escape.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
+# The methods and routes that only the upload right opens.
+UPLOAD_ROUTES = frozenset({"POST /legacy", "POST /legacy/", "POST /legacy/{proxy+}"})
+
+
+class AuthError(ValueError):
+    """A user record or name that cannot be used."""
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    user: str
+    secret: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    name: str
+    rights: frozenset[Right]
+    hash: str
+
+
+def valid_name(name: str) -> bool:
+    return bool(_NAME.fullmatch(name))
+
+
+def parse_basic(header: str | None) -> Credentials | None:
+    """The user and secret of an ``Authorization: Basic`` header, None when it is not one."""
+    if not header or len(header) > 4 * MAX_SECRET:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    user, colon, secret = decoded.partition(":")
+    if not colon or not valid_name(user) or not secret or len(secret) > MAX_SECRET:
+        return None
+    return Credentials(user, secret)
+
+
+def new_token() -> str:
+    """A token: 192 random bits, URL-safe, recognisable by its prefix."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_secret(secret: str, *, slow: bool) -> str:
+    """A salted hash of ``secret``: SHA-256 for generated tokens, scrypt for passwords."""
+    salt = secrets.token_bytes(16)
+    if slow:
+        digest = hashlib.scrypt(
+            secret.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32
+        )
+        return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
+    return f"sha256${salt.hex()}${hashlib.sha256(salt + secret.encode()).hexdigest()}"
+
+
+def verify(secret: str, stored: str) -> bool:
+    """Whether ``secret`` matches the stored hash, compared in constant time."""
+    kind, _, rest = stored.partition("$")
+    try:
+        if kind == "sha256":
+            salt, digest = rest.split("$")
+            actual = hashlib.sha256(bytes.fromhex(salt) + secret.encode()).hexdigest()
+        elif kind == "scrypt":
+            n, r, p, salt, digest = rest.split("$")
+            if not (int(n) <= 2**20 and int(r) <= 32 and int(p) <= 4):
+                return False  # a record must not make the function spend unbounded memory
+            actual = hashlib.scrypt(
+                secret.encode(), salt=bytes.fromhex(salt), n=int(n), r=int(r), p=int(p), dklen=32
+            ).hex()
+        else:
+            return False
+    except (ValueError, MemoryError):
+        return False
+    return hmac.compare_digest(actual, digest)
+
+
+def record(rights: frozenset[Right], stored_hash: str) -> str:
+    """The JSON that a user's parameter holds."""
+    ordered = [right for right in RIGHTS if right in rights]
+    return json.dumps({"v": 1, "rights": ordered, "hash": stored_hash}, separators=(",", ":"))
+
+
+def parse_record(name: str, value: str) -> User:
+    """A user from their parameter's value."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise AuthError(f"user {name}: the parameter is not JSON") from None
+    if not isinstance(data, dict) or data.get("v") != 1:
+        raise AuthError(f"user {name}: not a version 1 user record")
+    rights, stored = data.get("rights"), data.get("hash")
+    if not isinstance(rights, list) or not isinstance(stored, str):
+        raise AuthError(f"user {name}: the record has no rights or hash")
+    known = frozenset(right for right in RIGHTS if right in rights)
+    return User(name, known, stored)
+
+
+def required_right(route_key: str | None) -> Right:
+    """What a request on ``route_key`` needs: upload for the upload route, else read."""
+    return "upload" if route_key in UPLOAD_ROUTES else "read"
+
+
+def allows(user: User | None, credentials: Credentials, route_key: str | None) -> bool:
+    """Whether these credentials open this route: the user exists, the secret
+    matches, and the user holds the right the route needs."""
+    if user is None:
+        # Spend about the time a real check takes, so a missing user is not told apart.
+        verify(credentials.secret, "sha256$00$" + "0" * 64)
+        return False
+    if required_right(route_key) not in user.rights:
+        return False
+    return verify(credentials.secret, user.hash)

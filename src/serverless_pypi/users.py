@@ -1,0 +1,107 @@
+"""The users of an index, in SSM Parameter Store: add, list, remove, rotate.
+
+One standard-tier SecureString parameter per user under the users path (the
+module's ``users_ssm_path``, ``/<name>/users/``), holding ``auth.record``: the
+user's rights and the hash of their secret. Used by ``serverless-pypi user``
+with the standard AWS environment; the authorizer only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import auth
+
+DEFAULT_PATH = "/serverless-pypi/users/"
+
+
+class UserError(Exception):
+    """Something the caller can fix; the message says what."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    name: str
+    rights: frozenset[auth.Right]
+    kind: str  # "token" or "password"
+
+
+class UserStore:
+    def __init__(self, client: Any, path: str = DEFAULT_PATH, kms_key_id: str | None = None):
+        if not path.startswith("/") or not path.endswith("/"):
+            raise UserError(f"the users path must start and end with '/', not {path!r}")
+        self.client = client
+        self.path = path
+        self.kms_key_id = kms_key_id
+
+    def _name(self, user: str) -> str:
+        if not auth.valid_name(user):
+            raise UserError(
+                f"{user!r} is not a user name: 1 to 64 letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+        return self.path + user
+
+    def _put(self, user: str, value: str, overwrite: bool) -> None:
+        kwargs: dict[str, Any] = {
+            "Name": self._name(user),
+            "Value": value,
+            "Type": "SecureString",
+            "Tier": "Standard",
+            "Overwrite": overwrite,
+            "Description": "serverless-pypi user: rights and a hash of the secret",
+        }
+        if self.kms_key_id:
+            kwargs["KeyId"] = self.kms_key_id
+        try:
+            self.client.put_parameter(**kwargs)
+        except self.client.exceptions.ParameterAlreadyExists:
+            raise UserError(f"user {user} exists: use `user rotate` for a new secret") from None
+
+    def _get(self, user: str) -> auth.User:
+        try:
+            found = self.client.get_parameter(Name=self._name(user), WithDecryption=True)
+        except self.client.exceptions.ParameterNotFound:
+            raise UserError(f"no user {user} under {self.path}") from None
+        try:
+            return auth.parse_record(user, found["Parameter"]["Value"])
+        except auth.AuthError as error:
+            raise UserError(str(error)) from None
+
+    def add(self, user: str, rights: frozenset[auth.Right], password: str | None = None) -> str:
+        """Create ``user``; return their new token (or "" when they chose a password)."""
+        secret = password if password is not None else auth.new_token()
+        stored = auth.hash_secret(secret, slow=password is not None)
+        self._put(user, auth.record(rights, stored), overwrite=False)
+        return "" if password is not None else secret
+
+    def rotate(self, user: str, password: str | None = None) -> str:
+        """A new secret for ``user``, same rights; the old one stops working at once here,
+        and at the api once the authorizer's caches expire."""
+        current = self._get(user)
+        secret = password if password is not None else auth.new_token()
+        stored = auth.hash_secret(secret, slow=password is not None)
+        self._put(user, auth.record(current.rights, stored), overwrite=True)
+        return "" if password is not None else secret
+
+    def remove(self, user: str) -> None:
+        try:
+            self.client.delete_parameter(Name=self._name(user))
+        except self.client.exceptions.ParameterNotFound:
+            raise UserError(f"no user {user} under {self.path}") from None
+
+    def list(self) -> Iterator[Listed]:
+        pages = self.client.get_paginator("get_parameters_by_path").paginate(
+            Path=self.path, Recursive=False, WithDecryption=True
+        )
+        for page in pages:
+            for parameter in page.get("Parameters", []):
+                name = parameter["Name"][len(self.path) :]
+                try:
+                    user = auth.parse_record(name, parameter["Value"])
+                except auth.AuthError:
+                    continue
+                kind = "password" if user.hash.startswith("scrypt$") else "token"
+                yield Listed(name, user.rights, kind)

@@ -1,0 +1,315 @@
+"""HTTP Basic access: users in SSM (moto), the authorizer, API Gateway's part."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+import pytest
+
+from serverless_pypi import auth, authorizer, cli
+from serverless_pypi.authgate import Gateway
+from serverless_pypi.s3http import Credentials
+from serverless_pypi.ssm import SsmReader
+from serverless_pypi.users import UserError, UserStore
+
+PATH = "/serverless-pypi/users/"
+
+
+def basic(user: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def ssm(s3: Any) -> Any:
+    """moto's SSM on the same server as the tests' S3 (reset with it)."""
+    return boto3.client("ssm", region_name="us-east-1")
+
+
+@pytest.fixture
+def store(ssm: Any) -> UserStore:
+    return UserStore(ssm, PATH)
+
+
+@pytest.fixture
+def parameters(moto_url: str) -> SsmReader:
+    return SsmReader("us-east-1", moto_url, credentials=lambda: Credentials("testing", "testing"))
+
+
+def event(header: str | None, route: str = "GET /simple/{proxy+}") -> dict[str, Any]:
+    headers = {"host": "x"} if header is None else {"host": "x", "authorization": header}
+    return {"version": "2.0", "type": "REQUEST", "routeKey": route, "headers": headers}
+
+
+# -- pure ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (basic("alice", "s3cret"), auth.Credentials("alice", "s3cret")),
+        ("basic " + base64.b64encode(b"bob:a:b").decode(), auth.Credentials("bob", "a:b")),
+        (None, None),
+        ("", None),
+        ("Bearer abc", None),
+        ("Basic !!!", None),
+        ("Basic " + base64.b64encode(b"nocolon").decode(), None),
+        ("Basic " + base64.b64encode(b":empty-user").decode(), None),
+        ("Basic " + base64.b64encode(b"alice:").decode(), None),
+        ("Basic " + base64.b64encode(b"al/ice:x").decode(), None),
+        ("Basic " + base64.b64encode(b"\xff:x").decode(), None),
+        ("Basic " + "A" * 10_000, None),
+    ],
+)
+def test_basic_headers(header: str | None, expected: auth.Credentials | None) -> None:
+    assert auth.parse_basic(header) == expected
+
+
+def test_tokens_carry_at_least_128_random_bits() -> None:
+    tokens = {auth.new_token() for _ in range(100)}
+    assert len(tokens) == 100
+    for token in tokens:
+        body = token.removeprefix(auth.TOKEN_PREFIX)
+        assert len(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))) * 8 >= 128
+
+
+@pytest.mark.parametrize("slow", [False, True])
+def test_hashes_verify_only_their_secret(slow: bool) -> None:
+    stored = auth.hash_secret("correct horse", slow=slow)
+    assert "correct horse" not in stored
+    assert stored.startswith("scrypt$" if slow else "sha256$")
+    assert auth.verify("correct horse", stored)
+    assert not auth.verify("correct horsf", stored)
+    assert stored != auth.hash_secret("correct horse", slow=slow)  # salted
+
+
+@pytest.mark.parametrize(
+    "stored", ["", "md5$x$y", "sha256$zz$00", "scrypt$1048576000$8$1$00$00", "scrypt$a$b"]
+)
+def test_broken_or_costly_hashes_never_verify(stored: str) -> None:
+    assert not auth.verify("x", stored)
+
+
+def test_rights_per_route() -> None:
+    reader = auth.User("r", frozenset({"read"}), auth.hash_secret("t", slow=False))
+    uploader = auth.User("u", frozenset({"read", "upload"}), auth.hash_secret("t", slow=False))
+    for user, route, allowed in [
+        (reader, "GET /simple/{proxy+}", True),
+        (reader, "POST /legacy/", False),
+        (uploader, "POST /legacy/", True),
+        (uploader, "HEAD /simple", True),
+    ]:
+        assert auth.allows(user, auth.Credentials(user.name, "t"), route) is allowed
+    assert not auth.allows(reader, auth.Credentials("r", "wrong"), "GET /simple")
+    assert not auth.allows(None, auth.Credentials("r", "t"), "GET /simple")
+
+
+# -- users in SSM -------------------------------------------------------------
+
+
+def test_users_are_hashed_secure_strings(store: UserStore, ssm: Any) -> None:
+    token = store.add("alice", frozenset({"read"}))
+    stored = ssm.get_parameter(Name=PATH + "alice", WithDecryption=True)["Parameter"]
+    assert ssm.describe_parameters()["Parameters"][0]["Type"] == "SecureString"
+    assert token not in stored["Value"]
+    record = json.loads(stored["Value"])
+    assert record["rights"] == ["read"] and record["hash"].startswith("sha256$")
+    with pytest.raises(UserError, match="exists"):
+        store.add("alice", frozenset({"read"}))
+    with pytest.raises(UserError, match="not a user name"):
+        store.add("../admin", frozenset({"read"}))
+
+
+def test_the_cli_manages_users(ssm: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["user", "add", "ci", "--upload"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    token = out[-1]
+    assert token.startswith(auth.TOKEN_PREFIX) and " " not in token
+    assert cli.main(["user", "add", "dev"]) == 0
+    capsys.readouterr()
+    assert cli.main(["user", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert listing.splitlines() == ["ci\tread,upload\ttoken", "dev\tread\ttoken"]
+    assert token not in listing and "sha256" not in listing
+    assert cli.main(["user", "rotate", "ci"]) == 0
+    rotated = capsys.readouterr().out.splitlines()[-1]
+    assert rotated != token and rotated.startswith(auth.TOKEN_PREFIX)
+    assert cli.main(["user", "remove", "dev"]) == 0
+    assert cli.main(["user", "remove", "dev"]) == 1
+    assert "no user dev" in capsys.readouterr().err
+    record = json.loads(
+        ssm.get_parameter(Name=PATH + "ci", WithDecryption=True)["Parameter"]["Value"]
+    )
+    assert record["rights"] == ["read", "upload"] and auth.verify(rotated, record["hash"])
+
+
+def test_a_password_is_read_from_stdin_and_hashed_slowly(
+    ssm: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert cli.main(["user", "add", "pat", "--password", "--path", "/other/users/"]) == 0
+    out = capsys.readouterr().out
+    assert "a long enough password" not in out
+    value = ssm.get_parameter(Name="/other/users/pat", WithDecryption=True)["Parameter"]["Value"]
+    assert json.loads(value)["hash"].startswith("scrypt$")
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert cli.main(["user", "add", "tiny", "--password"]) == 1
+
+
+# -- the lean SSM client ------------------------------------------------------
+
+
+def test_the_ssm_reader_signs_as_botocore_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    when = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+    keys = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "token")
+    reader = SsmReader("eu-west-1", credentials=lambda: keys, clock=lambda: when)
+    sent: dict[str, Any] = {}
+
+    class Connection:
+        def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> None:
+            sent.update(method=method, path=path, body=body, headers=headers)
+
+        def getresponse(self) -> Any:
+            class Answer:
+                status = 200
+
+                def read(self) -> bytes:
+                    return b'{"Parameter": {"Value": "v"}}'
+
+            return Answer()
+
+    reader._local.connection = Connection()
+    assert reader.get("/p/users/alice") == "v"
+    request = botocore.awsrequest.AWSRequest(
+        method="POST", url="https://ssm.eu-west-1.amazonaws.com/", data=sent["body"]
+    )
+    for name in ("content-type", "x-amz-target"):
+        request.headers[name] = sent["headers"][name]
+    frozen = botocore.credentials.Credentials("AKIDEXAMPLE", keys.secret_key, "token")
+    signer = botocore.auth.SigV4Auth(frozen, "ssm", "eu-west-1")
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: when.replace(tzinfo=None))
+    signer.add_auth(request)
+    assert sent["headers"]["authorization"] == request.headers["Authorization"]
+
+
+def test_the_ssm_reader_on_moto(store: UserStore, parameters: SsmReader) -> None:
+    store.add("alice", frozenset({"read"}))
+    assert json.loads(parameters.get(PATH + "alice") or "")["v"] == 1
+    assert parameters.get(PATH + "nobody") is None
+
+
+# -- the authorizer -----------------------------------------------------------
+
+
+@pytest.fixture
+def decide(store: UserStore, parameters: SsmReader) -> authorizer.Authorizer:
+    return authorizer.Authorizer(authorizer.AuthSettings(PATH, 60), parameters)
+
+
+def test_the_authorizer_allows_with_rights_in_its_context(
+    store: UserStore, decide: authorizer.Authorizer
+) -> None:
+    reader = store.add("reader", frozenset({"read"}))
+    uploader = store.add("ci", frozenset({"read", "upload"}))
+    assert decide(event(basic("reader", reader))) == {
+        "isAuthorized": True,
+        "context": {"user": "reader", "rights": "read"},
+    }
+    assert decide(event(basic("reader", reader), "POST /legacy/")) == {"isAuthorized": False}
+    assert decide(event(basic("ci", uploader), "POST /legacy/"))["context"]["rights"] == (
+        "read,upload"
+    )
+    for header in (basic("reader", uploader), basic("nobody", reader), "Bearer x", None):
+        assert decide(event(header)) == {"isAuthorized": False}
+
+
+def test_the_authorizer_never_logs_secrets(
+    store: UserStore, decide: authorizer.Authorizer, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = store.add("reader", frozenset({"read"}))
+    with caplog.at_level(logging.INFO):
+        decide(event(basic("reader", token)))
+        decide(event(basic("reader", token + "x")))
+    assert caplog.text.count("allow reader") == 1 and "deny reader" in caplog.text
+    for secret in (token, basic("reader", token), "sha256$", "testing"):
+        assert secret not in caplog.text
+
+
+def test_a_password_costs_scrypt_once_per_warm_function(
+    store: UserStore, decide: authorizer.Authorizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.add("pat", frozenset({"read"}), password="a long enough password")
+    calls: list[str] = []
+    real = auth.verify
+
+    def counting(secret: str, stored: str) -> bool:
+        calls.append(stored)
+        return real(secret, stored)
+
+    monkeypatch.setattr(auth, "verify", counting)
+    for _ in range(3):
+        assert decide(event(basic("pat", "a long enough password")))["isAuthorized"]
+    assert len(calls) == 1
+
+
+def test_a_misconfigured_authorizer_denies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USERS_PATH", "no-slashes")
+    authorizer.default_authorizer.cache_clear()
+    try:
+        assert authorizer.handler(event(basic("a", "b"))) == {"isAuthorized": False}
+    finally:
+        authorizer.default_authorizer.cache_clear()
+
+
+# -- API Gateway's part -------------------------------------------------------
+
+
+def test_the_gateway_answers_401_403_and_caches_per_header_and_route(
+    store: UserStore, parameters: SsmReader
+) -> None:
+    reader = store.add("reader", frozenset({"read"}))
+    clock = Clock()
+    decide = authorizer.Authorizer(authorizer.AuthSettings(PATH, 60), parameters)
+    decide.cache.clock = clock
+    seen: list[dict[str, Any]] = []
+
+    def app(request: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.append(request)
+        return {"statusCode": 200, "headers": {}, "body": "ok"}
+
+    gateway = Gateway(app, decide, ttl=300, clock=clock)
+    assert gateway(event(None), None)["statusCode"] == 401
+    assert gateway(event(""), None)["statusCode"] == 401
+    assert gateway.authorizer_calls == 0
+    assert gateway(event(basic("reader", "wrong")), None)["statusCode"] == 403
+    assert gateway(event(basic("reader", reader)), None)["statusCode"] == 200
+    assert seen[-1]["requestContext"]["authorizer"]["lambda"] == {
+        "user": "reader",
+        "rights": "read",
+    }
+    # The same header on the upload route right after: a cache miss, and a 403.
+    assert gateway(event(basic("reader", reader), "POST /legacy/"), None)["statusCode"] == 403
+    calls = gateway.authorizer_calls
+    # Removed: allowed from the cache until the TTL passes, then refused.
+    store.remove("reader")
+    assert gateway(event(basic("reader", reader)), None)["statusCode"] == 200
+    assert gateway.authorizer_calls == calls
+    clock.now += 301
+    assert gateway(event(basic("reader", reader)), None)["statusCode"] == 403
