@@ -19,6 +19,8 @@ def report(results: dict[str, Any]) -> str:
         *_rebuild(results["rebuild"]),
         *_cold_start(results["cold_start"]),
     ]
+    if "authorizer" in results:
+        lines += _authorizer(results["authorizer"], results["cold_start"])
     if "inspection" in results:
         lines += _inspection(results["inspection"])
     return "\n".join(lines)
@@ -129,6 +131,24 @@ def _cold_start(cold: dict[str, Any]) -> list[str]:
         f" {cold['boto3_s3_client_ms']} ms",
         f"- api cold start minus `import boto3`: {cold['api_over_boto3_import_ms']} ms"
         f" (ratio {ratio(cold['api_cold_total_ms'], cold['boto3_import_ms'])})",
+        "",
+    ]
+
+
+def _authorizer(auth: dict[str, Any], cold: dict[str, Any]) -> list[str]:
+    budget = cold["api_cold_total_ms"] + auth["one_ssm_request_ms"]
+    return [
+        f"## Authorizer (median of {auth['runs']} fresh interpreters; warm: in one process)",
+        "",
+        f"- cold: import {auth['cold_import_ms']} ms + first decision "
+        f"{auth['cold_first_decision_ms']} ms = {auth['cold_total_ms']} ms"
+        f" (loads boto3: {auth['loads_boto3']}); the api's cold start plus one SSM request:"
+        f" {budget:.1f} ms",
+        f"- one SSM GetParameter on moto: {auth['one_ssm_request_ms']} ms",
+        f"- warm decision, token: {auth['warm_miss_ms']} ms with the user read from SSM,"
+        f" {auth['warm_hit_ms']} ms from the function's cache",
+        f"- warm decision, password (scrypt): {auth['password_miss_ms']} ms uncached,"
+        f" {auth['password_hit_ms']} ms cached",
         "",
     ]
 

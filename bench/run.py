@@ -10,7 +10,7 @@ ratios, not as guarantees (no test asserts a time).
     python bench/run.py --quick    # smaller sizes, for a smoke run
 
 The measurements are beside this script: pages.py (the project page),
-reindexing.py (one file added, a full rebuild), cold_start.py, inspection.py
+reindexing.py (one file added, a full rebuild), cold_start.py, authorizer.py, inspection.py
 (reading a file's metadata within its budget); bucket.py is the moto S3 they
 share, report.py writes the Markdown.
 """
@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 # bench/*.py, beside this script (the first entry of sys.path).
+from authorizer import bench_authorizer  # noqa: E402
 from bucket import moto_environment  # noqa: E402
 from cold_start import bench_cold_start  # noqa: E402
 from inspection import bench_inspection  # noqa: E402
@@ -59,6 +60,7 @@ def main() -> int:
         results["add_one"] = bench_add_one(add_sizes)
         results["rebuild"] = bench_rebuild(rebuild_sizes)
         results["cold_start"] = bench_cold_start(moto_url, runs=5 if args.quick else 9)
+        results["authorizer"] = bench_authorizer(moto_url, runs=5 if args.quick else 9)
     results["inspection"] = bench_inspection()
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(report(results))

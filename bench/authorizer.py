@@ -1,0 +1,91 @@
+"""The authorizer: its cold start and first decision, and a warm decision with the
+user cache cold (one SSM request) and warm (none), on moto's SSM."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+from timing import median_ms
+
+from serverless_pypi import authorizer
+from serverless_pypi.ssm import SsmReader
+from serverless_pypi.users import UserStore
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+PATH = "/bench/users/"
+
+_COLD = """
+import json, sys, time
+started = time.perf_counter()
+from serverless_pypi import authorizer
+imported = time.perf_counter()
+answer = authorizer.handler(json.loads(sys.argv[1]), None)
+decided = time.perf_counter()
+assert answer["isAuthorized"] is True, answer
+print(json.dumps({"import_ms": (imported - started) * 1000,
+                  "first_ms": (decided - imported) * 1000,
+                  "boto3_loaded": "boto3" in sys.modules}))
+"""
+
+
+def _event(user: str, secret: str) -> dict[str, Any]:
+    header = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
+    return {
+        "version": "2.0",
+        "type": "REQUEST",
+        "routeKey": "GET /simple/{proxy+}",
+        "headers": {"authorization": header},
+    }
+
+
+def bench_authorizer(moto_url: str, runs: int) -> dict[str, Any]:
+    store = UserStore(boto3.client("ssm"), PATH)
+    token = store.add("reader", frozenset({"read"}))
+    store.add("pat", frozenset({"read"}), password="correct horse battery staple")
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": moto_url,
+        "USERS_PATH": PATH,
+        "PYTHONPATH": str(SRC),
+    }
+    event = json.dumps(_event("reader", token))
+    cold = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _COLD, event],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        cold.append(json.loads(out.stdout))
+    reader = SsmReader("us-east-1", moto_url)
+    one_ssm = median_ms(lambda: reader.get(PATH + "reader"), 25)
+    settings = authorizer.AuthSettings(PATH, 0)
+    uncached = authorizer.Authorizer(settings, reader)
+    cached = authorizer.Authorizer(authorizer.AuthSettings(PATH, 3600), reader)
+    token_event = _event("reader", token)
+    password_event = _event("pat", "correct horse battery staple")
+    return {
+        "runs": runs,
+        "cold_import_ms": round(statistics.median(run["import_ms"] for run in cold), 1),
+        "cold_first_decision_ms": round(statistics.median(run["first_ms"] for run in cold), 1),
+        "cold_total_ms": round(
+            statistics.median(run["import_ms"] + run["first_ms"] for run in cold), 1
+        ),
+        "loads_boto3": any(run["boto3_loaded"] for run in cold),
+        "one_ssm_request_ms": round(one_ssm, 2),
+        "warm_miss_ms": round(median_ms(lambda: uncached(token_event), 25), 2),
+        "warm_hit_ms": round(median_ms(lambda: cached(token_event), 200), 3),
+        "password_miss_ms": round(median_ms(lambda: uncached(password_event), 7), 1),
+        "password_hit_ms": round(median_ms(lambda: cached(password_event), 200), 3),
+    }
