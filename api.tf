@@ -1,5 +1,6 @@
-# The index on the caller's HTTP API: one Lambda proxy integration and six
-# routes. The caller owns the API, its stages and its deployments.
+# The index on the caller's HTTP API: one Lambda proxy integration, six
+# routes and, with `api_basic_auth`, the HTTP Basic authorizer on all of them.
+# The caller owns the API, its stages and its deployments.
 
 data "aws_apigatewayv2_api" "this" {
   api_id = var.api_id
@@ -22,13 +23,45 @@ resource "aws_apigatewayv2_route" "api" {
   api_id             = var.api_id
   route_key          = each.value
   target             = "integrations/${aws_apigatewayv2_integration.api.id}"
-  authorization_type = var.api_authorization_type
-  authorizer_id      = var.api_authorizer_id
+  authorization_type = var.api_basic_auth ? "CUSTOM" : var.api_authorization_type
+  authorizer_id      = var.api_basic_auth ? aws_apigatewayv2_authorizer.basic[0].id : var.api_authorizer_id
 
   lifecycle {
     precondition {
       condition     = contains(["JWT", "CUSTOM"], var.api_authorization_type) == (var.api_authorizer_id != null)
       error_message = "The api_authorizer_id is required when api_authorization_type is JWT or CUSTOM, and must be null otherwise."
     }
+  }
+}
+
+# The module's own HTTP Basic authorizer (`api_basic_auth`). A request without
+# an Authorization header never reaches the function: API Gateway answers 401.
+resource "aws_apigatewayv2_authorizer" "basic" {
+  count = var.api_basic_auth ? 1 : 0
+
+  api_id                            = var.api_id
+  name                              = "${var.name}-basic"
+  authorizer_type                   = "REQUEST"
+  authorizer_uri                    = aws_lambda_function.authorizer[0].invoke_arn
+  authorizer_payload_format_version = "2.0"
+  enable_simple_responses           = true
+  # API Gateway caches an answer per identity: with the route key in it, a
+  # reader's cached "allow" never applies to a route that needs more rights.
+  identity_sources                 = ["$request.header.Authorization", "$context.routeKey"]
+  authorizer_result_ttl_in_seconds = var.authorizer_result_ttl_in_seconds
+
+  lifecycle {
+    precondition {
+      condition     = var.api_authorization_type == "NONE"
+      error_message = "With api_basic_auth = true the module puts its own authorizer on every route, so api_authorization_type must stay NONE (it is ${var.api_authorization_type}): turn api_basic_auth off to use an authorizer of yours."
+    }
+  }
+}
+
+# Anyone who has the URL can reach routes without authorization.
+check "public_routes" {
+  assert {
+    condition     = var.api_basic_auth || var.api_authorization_type != "NONE"
+    error_message = "The index's routes are public: anyone who has its URL can list and download every file in the bucket. Set api_basic_auth = true (then add users with `serverless-pypi user add`, under the users_ssm_path output), or put an authorizer of yours on the routes with api_authorization_type."
   }
 }

@@ -1,6 +1,8 @@
-# One role for both functions. Statements that only one function needs are
-# limited to it with lambda:SourceFunctionArn (the conditions below): the api
-# function can read, never write.
+# One role for the api and reindex functions. Statements that only one
+# function needs are limited to it with lambda:SourceFunctionArn (the
+# conditions below): the api function can read, never write. The authorizer
+# (`api_basic_auth`) has a role of its own, at the end: only it may read the
+# users, and it reads nothing else.
 
 locals {
   assume_role_policy = jsonencode({
@@ -120,4 +122,70 @@ resource "aws_iam_role_policy" "this" {
   name   = var.name
   role   = aws_iam_role.this.id
   policy = local.role_policy
+}
+
+# The authorizer's own role: it reads the users' parameters and writes its
+# logs, nothing else (no bucket, no topic); the shared role above gets no SSM
+# permission, so nothing else of the module can read a user's record.
+
+locals {
+  authorizer_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          # GetParameter only: one user's record at a time, by name; no
+          # listing of the path (GetParametersByPath), no writes.
+          Sid      = "ReadUsers"
+          Effect   = "Allow"
+          Action   = "ssm:GetParameter"
+          Resource = local.users_parameters_arn
+        },
+        {
+          # Its log group is Terraform's: no logs:CreateLogGroup.
+          Sid      = "WriteLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = "${local.authorizer_log_group_arn}:*"
+        },
+      ],
+      # SecureString parameters under a customer managed key; the AWS-managed
+      # aws/ssm key needs no statement (its key policy lets SSM's callers in).
+      var.ssm_kms_key_arn == null ? [] : [
+        {
+          Sid       = "DecryptUsers"
+          Effect    = "Allow"
+          Action    = "kms:Decrypt"
+          Resource  = var.ssm_kms_key_arn
+          Condition = { StringEquals = { "kms:ViaService" = "ssm.${local.region}.amazonaws.com" } }
+        },
+      ],
+    )
+  })
+}
+
+resource "aws_iam_role" "authorizer" {
+  count = var.api_basic_auth ? 1 : 0
+
+  name               = local.authorizer_role_name
+  description        = "serverless-pypi: function ${local.authorizer_function_name} (HTTP Basic authorizer)"
+  assume_role_policy = local.assume_role_policy
+  tags               = var.tags
+
+  lifecycle {
+    # `name` allows 56 characters, for <name>-reindex; <name>-authorizer is
+    # longer. Checked before the provider's own check, which says less.
+    precondition {
+      condition     = length(local.authorizer_role_name) <= 64
+      error_message = "The authorizer's role name, ${local.authorizer_role_name}, is longer than IAM's 64 characters: with a name of more than 53 characters, set lambda_authorizer_function_name (or iam_authorizer_role_name)."
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "authorizer" {
+  count = var.api_basic_auth ? 1 : 0
+
+  name   = local.authorizer_role_name
+  role   = aws_iam_role.authorizer[0].id
+  policy = local.authorizer_role_policy
 }

@@ -1,5 +1,6 @@
-# The two functions, one package. Their log groups come first, so that Lambda
-# never creates them itself (without retention, outside Terraform's state).
+# The functions, one package: api and reindex, and with `api_basic_auth` the
+# authorizer. Their log groups come first, so that Lambda never creates them
+# itself (without retention, outside Terraform's state).
 
 resource "aws_cloudwatch_log_group" "api" {
   name              = local.api_log_group
@@ -63,4 +64,54 @@ resource "aws_lambda_permission" "api_gateway" {
   # Any stage, method and route of the caller's API (only the module's routes
   # lead to this function's integration).
   source_arn = "${var.api_execution_arn}/*/*/*"
+}
+
+# The HTTP Basic authorizer (`api_basic_auth`): its own log group and role.
+
+resource "aws_cloudwatch_log_group" "authorizer" {
+  count = var.api_basic_auth ? 1 : 0
+
+  name              = local.authorizer_log_group
+  retention_in_days = var.log_group_authorizer_retention_in_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "authorizer" {
+  count = var.api_basic_auth ? 1 : 0
+
+  function_name    = local.authorizer_function_name
+  description      = "serverless-pypi: HTTP Basic authorizer of the index of s3://${aws_s3_bucket.this.bucket}"
+  role             = aws_iam_role.authorizer[0].arn
+  filename         = local.package
+  source_code_hash = filebase64sha256(local.package)
+  handler          = "serverless_pypi.authorizer.handler"
+  runtime          = var.lambda_runtime
+  architectures    = [var.lambda_architecture]
+  memory_size      = var.lambda_authorizer_memory_size
+  timeout          = var.lambda_authorizer_timeout
+  tags             = var.tags
+
+  environment {
+    variables = local.authorizer_environment
+  }
+
+  depends_on = [aws_cloudwatch_log_group.authorizer, aws_iam_role_policy.authorizer]
+
+  lifecycle {
+    precondition {
+      condition     = length(local.authorizer_function_name) <= 64
+      error_message = "The authorizer function's name, ${local.authorizer_function_name}, is longer than Lambda's 64 characters: with a name of more than 53 characters, set lambda_authorizer_function_name."
+    }
+  }
+}
+
+resource "aws_lambda_permission" "authorizer" {
+  count = var.api_basic_auth ? 1 : 0
+
+  statement_id  = "AllowInvokeFromHttpApiAuthorizer"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.authorizer[0].function_name
+  principal     = "apigateway.amazonaws.com"
+  # Only as this authorizer of the caller's API.
+  source_arn = "${var.api_execution_arn}/authorizers/${aws_apigatewayv2_authorizer.basic[0].id}"
 }

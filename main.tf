@@ -4,9 +4,11 @@
 #   s3.tf      the bucket, its hardening and its policy
 #   events.tf  bucket notification -> SNS topic (and its policy) -> reindex
 #              function, dead-letter queue
-#   iam.tf     the functions' shared role: its trust and permission policies
-#   lambda.tf  the two functions, their log groups and invoke permissions
-#   api.tf     integration and routes on the caller's HTTP API
+#   iam.tf     the roles: the one the api and reindex functions share, and
+#              the authorizer's own; their trust and permission policies
+#   lambda.tf  the functions, their log groups and invoke permissions
+#   api.tf     integration, routes and the HTTP Basic authorizer on the
+#              caller's HTTP API
 # and here: the data sources and the derived values (names, ARNs, bucket
 # layout, environment, route keys).
 #
@@ -45,6 +47,19 @@ locals {
   api_log_group_arn     = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.api_log_group}"
   reindex_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.reindex_log_group}"
 
+  # The HTTP Basic authorizer (`api_basic_auth`): its names exist whether it
+  # is on or not, only its resources are counted. The users are SSM
+  # parameters, one each (`<users_path><user>`): `serverless-pypi user add`
+  # writes them, only the authorizer reads them.
+  authorizer_function_name = coalesce(var.lambda_authorizer_function_name, "${var.name}-authorizer")
+  authorizer_role_name     = coalesce(var.iam_authorizer_role_name, local.authorizer_function_name)
+  authorizer_log_group     = "/aws/lambda/${local.authorizer_function_name}"
+  authorizer_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.authorizer_log_group}"
+  users_path               = coalesce(var.ssm_users_path, "/${var.name}/users/")
+  # Every parameter under the path: a hierarchical parameter's ARN is
+  # `parameter` followed by its name, leading slash included.
+  users_parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_path}*"
+
   # The bucket layout: distributions one level deep (`<project>/<file>`),
   # derived data under `.serverless-pypi/`, and the PEP 503 root page
   # `index.html`. These three values are the Terraform side of
@@ -72,6 +87,12 @@ locals {
   reindex_environment = {
     S3_BUCKET = aws_s3_bucket.this.bucket
     LOG_LEVEL = var.log_level
+  }
+  # What src/serverless_pypi/authorizer.py reads (AuthSettings, log level).
+  authorizer_environment = {
+    USERS_PATH         = local.users_path
+    USER_CACHE_SECONDS = tostring(var.authorizer_user_cache_seconds)
+    LOG_LEVEL          = var.log_level
   }
 
   # The routes on the caller's HTTP API (layout.ROUTE_KEYS in Python, checked

@@ -19,12 +19,12 @@ output "sns_topic_arn" {
 }
 
 output "iam_role_name" {
-  description = "Name of the IAM role both functions share."
+  description = "Name of the IAM role that the api and reindex functions share."
   value       = aws_iam_role.this.name
 }
 
 output "iam_role_arn" {
-  description = "ARN of the IAM role both functions share."
+  description = "ARN of the IAM role that the api and reindex functions share."
   value       = aws_iam_role.this.arn
 }
 
@@ -58,6 +58,31 @@ output "reindex_log_group_name" {
   value       = aws_cloudwatch_log_group.reindex.name
 }
 
+output "authorizer_function_name" {
+  description = "Name of the Lambda function that checks HTTP Basic credentials; null unless `api_basic_auth`."
+  value       = one(aws_lambda_function.authorizer[*].function_name)
+}
+
+output "authorizer_function_arn" {
+  description = "ARN of the Lambda function that checks HTTP Basic credentials; null unless `api_basic_auth`."
+  value       = one(aws_lambda_function.authorizer[*].arn)
+}
+
+output "authorizer_log_group_name" {
+  description = "Name of the authorizer function's CloudWatch log group; null unless `api_basic_auth`."
+  value       = one(aws_cloudwatch_log_group.authorizer[*].name)
+}
+
+output "authorizer_id" {
+  description = "ID of the module's HTTP Basic authorizer on the HTTP API; null unless `api_basic_auth`."
+  value       = one(aws_apigatewayv2_authorizer.basic[*].id)
+}
+
+output "users_ssm_path" {
+  description = "SSM Parameter Store path of the users (one SecureString parameter each, `<path><user>`), where `serverless-pypi user add` writes and the authorizer reads; set even when `api_basic_auth` is off."
+  value       = local.users_path
+}
+
 output "dead_letter_queue_arn" {
   description = "ARN of the SQS queue that keeps failed reindex events; null when `reindex_dead_letter_queue` is false."
   value       = one(aws_sqs_queue.reindex_dead_letter[*].arn)
@@ -79,8 +104,10 @@ output "route_ids" {
 }
 
 output "deployment_trigger" {
-  description = "Hash of the integration and routes; use it in `triggers` of the caller's `aws_apigatewayv2_deployment` so that a stage without auto-deploy redeploys when they change."
-  value = sha1(jsonencode({
+  description = "Hash of the integration, the routes and the module's authorizer; use it in `triggers` of the caller's `aws_apigatewayv2_deployment` so that a stage without auto-deploy redeploys when they change."
+  # Without `api_basic_auth` the hash is what it was before the authorizer
+  # existed: upgrading the module redeploys nothing.
+  value = sha1(jsonencode(merge({
     integration = {
       id                     = aws_apigatewayv2_integration.api.id
       integration_uri        = aws_apigatewayv2_integration.api.integration_uri
@@ -95,5 +122,16 @@ output "deployment_trigger" {
         authorizer_id      = route.authorizer_id
       }
     }
-  }))
+    }, var.api_basic_auth ? {
+    authorizer = {
+      for authorizer in aws_apigatewayv2_authorizer.basic : "basic" => {
+        id                                = authorizer.id
+        authorizer_uri                    = authorizer.authorizer_uri
+        authorizer_payload_format_version = authorizer.authorizer_payload_format_version
+        enable_simple_responses           = authorizer.enable_simple_responses
+        identity_sources                  = authorizer.identity_sources
+        authorizer_result_ttl_in_seconds  = authorizer.authorizer_result_ttl_in_seconds
+      }
+    }
+  } : {})))
 }

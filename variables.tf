@@ -37,7 +37,7 @@ variable "s3_bucket_name" {
 
 variable "name" {
   type        = string
-  description = "Base name of everything the module creates: the role and topic are called `<name>`, the functions `<name>-api` and `<name>-reindex`."
+  description = "Base name of everything the module creates: the role and topic are called `<name>`, the functions `<name>-api` and `<name>-reindex` (and `<name>-authorizer` with `api_basic_auth`)."
   default     = "serverless-pypi"
   nullable    = false
 
@@ -49,7 +49,7 @@ variable "name" {
 
 variable "iam_role_name" {
   type        = string
-  description = "Name of the IAM role both functions share. Defaults to `<name>`."
+  description = "Name of the IAM role that the api and reindex functions share. Defaults to `<name>`."
   default     = null
 
   validation {
@@ -80,6 +80,28 @@ variable "lambda_reindex_function_name" {
   }
 }
 
+variable "lambda_authorizer_function_name" {
+  type        = string
+  description = "Name of the Lambda function that checks HTTP Basic credentials (only with `api_basic_auth`). Defaults to `<name>-authorizer`, which is too long for Lambda when `name` has more than 53 characters: then set this."
+  default     = null
+
+  validation {
+    condition     = var.lambda_authorizer_function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", var.lambda_authorizer_function_name))
+    error_message = "The lambda_authorizer_function_name must be 1 to 64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "iam_authorizer_role_name" {
+  type        = string
+  description = "Name of the authorizer function's own IAM role (only with `api_basic_auth`). Defaults to the authorizer function's name."
+  default     = null
+
+  validation {
+    condition     = var.iam_authorizer_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.iam_authorizer_role_name))
+    error_message = "The iam_authorizer_role_name must be 1 to 64 letters, digits or +=,.@_- characters."
+  }
+}
+
 variable "sns_topic_name" {
   type        = string
   description = "Name of the SNS topic that carries the bucket's notifications to the reindex function. Defaults to `<name>`."
@@ -95,7 +117,7 @@ variable "sns_topic_name" {
 
 variable "lambda_runtime" {
   type        = string
-  description = "Python runtime of both functions (`python3.14` also needs an AWS provider release that knows it)."
+  description = "Python runtime of the functions (`python3.14` also needs an AWS provider release that knows it)."
   default     = "python3.13"
   nullable    = false
 
@@ -107,7 +129,7 @@ variable "lambda_runtime" {
 
 variable "lambda_architecture" {
   type        = string
-  description = "Instruction set of both functions: `arm64` (Graviton, cheaper per GB-second) or `x86_64`. The package is pure Python, so either works."
+  description = "Instruction set of the functions: `arm64` (Graviton, cheaper per GB-second) or `x86_64`. The package is pure Python, so either works."
   default     = "arm64"
   nullable    = false
 
@@ -187,6 +209,30 @@ variable "lambda_reindex_reserved_concurrent_executions" {
   }
 }
 
+variable "lambda_authorizer_memory_size" {
+  type        = number
+  description = "Memory of the authorizer function, in MB (CPU scales with it, and with it the speed of a password hash check)."
+  default     = 256
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_authorizer_memory_size >= 128 && var.lambda_authorizer_memory_size <= 10240 && floor(var.lambda_authorizer_memory_size) == var.lambda_authorizer_memory_size
+    error_message = "The lambda_authorizer_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "lambda_authorizer_timeout" {
+  type        = number
+  description = "Timeout of the authorizer function, in seconds (1 to 30)."
+  default     = 5
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_authorizer_timeout >= 1 && var.lambda_authorizer_timeout <= 30 && floor(var.lambda_authorizer_timeout) == var.lambda_authorizer_timeout
+    error_message = "The lambda_authorizer_timeout must be a whole number of seconds from 1 to 30."
+  }
+}
+
 # How the index behaves (the api function's environment).
 
 variable "lambda_api_fallback_index_url" {
@@ -238,7 +284,7 @@ variable "page_max_age" {
 
 variable "log_level" {
   type        = string
-  description = "Log level of both functions."
+  description = "Log level of the functions."
   default     = "INFO"
   nullable    = false
 
@@ -271,6 +317,18 @@ variable "log_group_reindex_retention_in_days" {
   validation {
     condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_group_reindex_retention_in_days)
     error_message = "The log_group_reindex_retention_in_days must be 0 or one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_group_authorizer_retention_in_days" {
+  type        = number
+  description = "Retention of the authorizer function's log group, in days (one of CloudWatch's values; 0 keeps logs forever). Only with `api_basic_auth`."
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_group_authorizer_retention_in_days)
+    error_message = "The log_group_authorizer_retention_in_days must be 0 or one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
   }
 }
 
@@ -326,7 +384,7 @@ variable "reindex_dead_letter_queue" {
 
 variable "api_authorization_type" {
   type        = string
-  description = "Authorization of the module's routes: `NONE`, `JWT`, `AWS_IAM` or `CUSTOM` (a Lambda authorizer)."
+  description = "Authorization of the module's routes by an authorizer of yours: `NONE`, `JWT`, `AWS_IAM` or `CUSTOM` (a Lambda authorizer). Leave it `NONE` with `api_basic_auth`, which sets `CUSTOM` and its own authorizer."
   default     = "NONE"
   nullable    = false
 
@@ -356,6 +414,67 @@ variable "api_stage_name" {
   validation {
     condition     = can(regex("^(\\$default|[A-Za-z0-9_-]{1,128})$", var.api_stage_name))
     error_message = "The api_stage_name must be $default or 1 to 128 letters, digits, hyphens or underscores."
+  }
+}
+
+# Built-in HTTP Basic access control: an authorizer function on every route,
+# users in SSM Parameter Store.
+
+variable "api_basic_auth" {
+  type        = bool
+  description = "Whether to put the module's own HTTP Basic authorizer on every route: a Lambda function (with its own role) that checks credentials against the users under `ssm_users_path`. Excludes `api_authorization_type`."
+  default     = false
+  nullable    = false
+}
+
+variable "ssm_users_path" {
+  type        = string
+  description = "SSM Parameter Store path that holds one parameter per user (`<path><user>`), which `serverless-pypi user add` writes and only the authorizer function may read. Defaults to `/<name>/users/`."
+  default     = null
+
+  validation {
+    condition     = var.ssm_users_path == null || try(can(regex("^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$", var.ssm_users_path)) && length(var.ssm_users_path) <= 900, false)
+    error_message = "The ssm_users_path must start and end with /, hold only letters, digits and _.-/ (no empty level, so not / alone), and be at most 900 characters, e.g. \"/serverless-pypi/users/\"."
+  }
+
+  validation {
+    condition     = var.ssm_users_path == null || try(length(split("/", var.ssm_users_path)) - 2 <= 14, false)
+    error_message = "The ssm_users_path may have at most 14 levels: SSM allows 15 in a parameter's name, and the user's name is the last."
+  }
+}
+
+variable "ssm_kms_key_arn" {
+  type        = string
+  description = "ARN of the customer managed KMS key that encrypts the users' SecureString parameters; the authorizer may decrypt with it through SSM only. Null (default) for the AWS-managed `aws/ssm` key, which needs no permission."
+  default     = null
+
+  validation {
+    condition     = var.ssm_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.ssm_kms_key_arn))
+    error_message = "The ssm_kms_key_arn must be a key ARN, arn:aws:kms:<region>:<account id>:key/<key id> (not an alias)."
+  }
+}
+
+variable "authorizer_user_cache_seconds" {
+  type        = number
+  description = "How long a warm authorizer function keeps a user's record (and its verdicts), in seconds (0 to 3600): a removed user or a changed password takes effect within this time (plus `authorizer_result_ttl_in_seconds`)."
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.authorizer_user_cache_seconds >= 0 && var.authorizer_user_cache_seconds <= 3600 && floor(var.authorizer_user_cache_seconds) == var.authorizer_user_cache_seconds
+    error_message = "The authorizer_user_cache_seconds must be a whole number of seconds from 0 to 3600."
+  }
+}
+
+variable "authorizer_result_ttl_in_seconds" {
+  type        = number
+  description = "How long API Gateway caches the authorizer's answer per `Authorization` header and route, in seconds (0 to 3600; 0 asks the function on every request)."
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.authorizer_result_ttl_in_seconds >= 0 && var.authorizer_result_ttl_in_seconds <= 3600 && floor(var.authorizer_result_ttl_in_seconds) == var.authorizer_result_ttl_in_seconds
+    error_message = "The authorizer_result_ttl_in_seconds must be a whole number of seconds from 0 to 3600."
   }
 }
 

@@ -18,6 +18,11 @@ variables {
 run "defaults" {
   command = plan
 
+  # Routes without authorization: every plan warns that the index is public (in
+  # a test, a failed check is an error unless expected). The runs that set
+  # api_basic_auth or api_authorization_type show that it then says nothing.
+  expect_failures = [check.public_routes]
+
   # Names
   assert {
     condition     = aws_lambda_function.api.function_name == "serverless-pypi-api" && aws_lambda_function.reindex.function_name == "serverless-pypi-reindex"
@@ -203,6 +208,23 @@ run "defaults" {
     error_message = "The route keys are an output."
   }
 
+  # HTTP Basic: off by default, and then nothing of it exists.
+  assert {
+    condition = alltrue([for count in [
+      length(aws_lambda_function.authorizer), length(aws_cloudwatch_log_group.authorizer), length(aws_iam_role.authorizer),
+      length(aws_iam_role_policy.authorizer), length(aws_apigatewayv2_authorizer.basic), length(aws_lambda_permission.authorizer),
+    ] : count == 0])
+    error_message = "Without api_basic_auth there is no authorizer, nor its function, log group, role or permission."
+  }
+  assert {
+    condition     = output.authorizer_function_name == null && output.authorizer_function_arn == null && output.authorizer_id == null && output.authorizer_log_group_name == null
+    error_message = "Without api_basic_auth the authorizer's outputs are null."
+  }
+  assert {
+    condition     = output.users_ssm_path == "/serverless-pypi/users/"
+    error_message = "The users' path is /<name>/users/ by default, and an output even when api_basic_auth is off."
+  }
+
   # Tags: none by default.
   assert {
     condition     = length(aws_s3_bucket.this.tags) == 0
@@ -210,9 +232,274 @@ run "defaults" {
   }
 }
 
+# The built-in HTTP Basic authorizer: its own function, log group and role, on
+# every route. The mocked function's ARNs are unknown at plan time unless set.
+run "basic_auth" {
+  command = plan
+
+  variables {
+    api_basic_auth = true
+  }
+
+  override_resource {
+    target          = aws_lambda_function.authorizer
+    override_during = plan
+    values = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-authorizer"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-authorizer/invocations"
+    }
+  }
+  override_resource {
+    target          = aws_iam_role.authorizer
+    override_during = plan
+    values = {
+      arn = "arn:aws:iam::123456789012:role/serverless-pypi-authorizer"
+      id  = "serverless-pypi-authorizer"
+    }
+  }
+
+  # The function
+  assert {
+    condition     = aws_lambda_function.authorizer[0].function_name == "serverless-pypi-authorizer" && aws_lambda_function.authorizer[0].handler == "serverless_pypi.authorizer.handler"
+    error_message = "The authorizer function is <name>-authorizer and runs serverless_pypi.authorizer.handler."
+  }
+  assert {
+    condition = alltrue([
+      aws_lambda_function.authorizer[0].filename == aws_lambda_function.api.filename,
+      aws_lambda_function.authorizer[0].source_code_hash == aws_lambda_function.api.source_code_hash,
+      aws_lambda_function.authorizer[0].runtime == aws_lambda_function.api.runtime,
+      aws_lambda_function.authorizer[0].architectures == aws_lambda_function.api.architectures,
+    ])
+    error_message = "The authorizer deploys the same package, runtime and architecture as the other functions."
+  }
+  assert {
+    condition     = aws_lambda_function.authorizer[0].memory_size == 256 && aws_lambda_function.authorizer[0].timeout == 5
+    error_message = "The authorizer function has 256 MB and 5 s by default."
+  }
+  assert {
+    condition = aws_lambda_function.authorizer[0].environment[0].variables == tomap({
+      USERS_PATH         = "/serverless-pypi/users/"
+      USER_CACHE_SECONDS = "60"
+      LOG_LEVEL          = "INFO"
+    })
+    error_message = "The authorizer's environment is the users' path, the user cache time and the log level."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.authorizer[0].name == "/aws/lambda/serverless-pypi-authorizer" && aws_cloudwatch_log_group.authorizer[0].retention_in_days == 30
+    error_message = "The authorizer logs to its own log group, kept 30 days by default."
+  }
+
+  # Its own role, least privilege
+  assert {
+    condition     = aws_lambda_function.authorizer[0].role == "arn:aws:iam::123456789012:role/serverless-pypi-authorizer" && aws_iam_role.authorizer[0].name == "serverless-pypi-authorizer"
+    error_message = "The authorizer runs with its own role, named like the function."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.authorizer[0].assume_role_policy).Statement[0].Principal == { Service = "lambda.amazonaws.com" }
+    error_message = "Only Lambda may assume the authorizer's role."
+  }
+  assert {
+    condition     = aws_iam_role_policy.authorizer[0].role == "serverless-pypi-authorizer"
+    error_message = "The authorizer's policy is on its own role."
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement == [
+      {
+        Sid      = "ReadUsers"
+        Effect   = "Allow"
+        Action   = "ssm:GetParameter"
+        Resource = "arn:aws:ssm:eu-west-1:123456789012:parameter/serverless-pypi/users/*"
+      },
+      {
+        Sid      = "WriteLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/serverless-pypi-authorizer:*"
+      },
+    ]
+    error_message = "The authorizer reads the users' parameters one by one and writes its own logs: no bucket, no listing, no KMS without a key."
+  }
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.this.policy, "ssm:") && !strcontains(aws_iam_role_policy.this.policy, "authorizer")
+    error_message = "The shared role gets nothing of the authorizer's: no other function can read the users."
+  }
+  assert {
+    condition = [for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Sid] == [
+      "ListBucket", "ReadProjectsAndIndexData", "ReindexReadRootIndex", "ReindexWriteIndexData", "ApiWriteLogs", "ReindexWriteLogs", "ReindexSendFailedEvents",
+    ]
+    error_message = "The shared role's policy is unchanged by api_basic_auth."
+  }
+  assert {
+    condition     = aws_iam_role.this.name == "serverless-pypi" && aws_lambda_function.api.role == aws_iam_role.this.arn && aws_lambda_function.reindex.role == aws_iam_role.this.arn
+    error_message = "The api and reindex functions keep the shared role."
+  }
+
+  # The authorizer on the API
+  assert {
+    condition = alltrue([
+      aws_apigatewayv2_authorizer.basic[0].api_id == "a1b2c3d4e5",
+      aws_apigatewayv2_authorizer.basic[0].name == "serverless-pypi-basic",
+      aws_apigatewayv2_authorizer.basic[0].authorizer_type == "REQUEST",
+      aws_apigatewayv2_authorizer.basic[0].authorizer_payload_format_version == "2.0",
+      aws_apigatewayv2_authorizer.basic[0].enable_simple_responses,
+    ])
+    error_message = "The authorizer is a REQUEST authorizer named <name>-basic, payload 2.0 with simple responses."
+  }
+  assert {
+    condition     = aws_apigatewayv2_authorizer.basic[0].authorizer_uri == aws_lambda_function.authorizer[0].invoke_arn
+    error_message = "The authorizer invokes the authorizer function."
+  }
+  assert {
+    condition     = toset(aws_apigatewayv2_authorizer.basic[0].identity_sources) == toset(["$request.header.Authorization", "$context.routeKey"])
+    error_message = "The authorizer's cache key is the Authorization header and the route key (a reader's allow never opens another route)."
+  }
+  assert {
+    condition     = aws_apigatewayv2_authorizer.basic[0].authorizer_result_ttl_in_seconds == 300
+    error_message = "API Gateway caches the authorizer's answers 300 s by default."
+  }
+  assert {
+    condition = alltrue([
+      aws_lambda_permission.authorizer[0].function_name == "serverless-pypi-authorizer",
+      aws_lambda_permission.authorizer[0].principal == "apigateway.amazonaws.com",
+      aws_lambda_permission.authorizer[0].action == "lambda:InvokeFunction",
+      aws_lambda_permission.authorizer[0].source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/authorizers/${aws_apigatewayv2_authorizer.basic[0].id}",
+    ])
+    error_message = "API Gateway may invoke the authorizer function as this authorizer only."
+  }
+  assert {
+    condition     = alltrue([for route in aws_apigatewayv2_route.api : route.authorization_type == "CUSTOM" && route.authorizer_id == aws_apigatewayv2_authorizer.basic[0].id])
+    error_message = "Every route of the module goes through the authorizer."
+  }
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.api)) == toset(local.route_keys)
+    error_message = "The routes are the same with api_basic_auth."
+  }
+
+  # Outputs
+  assert {
+    condition = alltrue([
+      output.authorizer_function_name == "serverless-pypi-authorizer",
+      output.authorizer_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-authorizer",
+      output.authorizer_id == aws_apigatewayv2_authorizer.basic[0].id,
+      output.authorizer_log_group_name == "/aws/lambda/serverless-pypi-authorizer",
+      output.users_ssm_path == "/serverless-pypi/users/",
+    ])
+    error_message = "The authorizer's names, ARN, ID and the users' path are outputs."
+  }
+}
+
+# The names follow `name`.
+run "basic_auth_named" {
+  command = plan
+
+  variables {
+    name           = "pkgs"
+    api_basic_auth = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.authorizer[0].function_name == "pkgs-authorizer" && aws_iam_role.authorizer[0].name == "pkgs-authorizer" && aws_cloudwatch_log_group.authorizer[0].name == "/aws/lambda/pkgs-authorizer"
+    error_message = "The authorizer's function, role and log group follow the name."
+  }
+  assert {
+    condition     = aws_apigatewayv2_authorizer.basic[0].name == "pkgs-basic"
+    error_message = "The API's authorizer is <name>-basic."
+  }
+  assert {
+    condition     = aws_lambda_function.authorizer[0].environment[0].variables.USERS_PATH == "/pkgs/users/" && output.users_ssm_path == "/pkgs/users/"
+    error_message = "The users' path is /<name>/users/."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement[0].Resource == "arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users/*"
+    error_message = "The authorizer reads the parameters under /<name>/users/ only."
+  }
+}
+
+run "basic_auth_overrides" {
+  command = plan
+
+  variables {
+    api_basic_auth                         = true
+    lambda_authorizer_function_name        = "pkgs-auth"
+    iam_authorizer_role_name               = "pkgs-auth-role"
+    lambda_authorizer_memory_size          = 1024
+    lambda_authorizer_timeout              = 10
+    log_group_authorizer_retention_in_days = 7
+    ssm_users_path                         = "/platform/pypi.users-1/"
+    ssm_kms_key_arn                        = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    authorizer_user_cache_seconds          = 0
+    authorizer_result_ttl_in_seconds       = 0
+    log_level                              = "DEBUG"
+    lambda_runtime                         = "python3.12"
+    lambda_architecture                    = "x86_64"
+    tags                                   = { team = "platform" }
+  }
+
+  assert {
+    condition     = aws_lambda_function.authorizer[0].function_name == "pkgs-auth" && aws_cloudwatch_log_group.authorizer[0].name == "/aws/lambda/pkgs-auth" && aws_iam_role.authorizer[0].name == "pkgs-auth-role"
+    error_message = "The authorizer's function and role names can be overridden; the log group follows the function."
+  }
+  assert {
+    condition     = aws_lambda_function.authorizer[0].memory_size == 1024 && aws_lambda_function.authorizer[0].timeout == 10 && aws_cloudwatch_log_group.authorizer[0].retention_in_days == 7
+    error_message = "The authorizer's sizing and log retention are configurable."
+  }
+  assert {
+    condition     = aws_lambda_function.authorizer[0].runtime == "python3.12" && aws_lambda_function.authorizer[0].architectures == tolist(["x86_64"])
+    error_message = "Runtime and architecture apply to the authorizer too."
+  }
+  assert {
+    condition = aws_lambda_function.authorizer[0].environment[0].variables == tomap({
+      USERS_PATH         = "/platform/pypi.users-1/"
+      USER_CACHE_SECONDS = "0"
+      LOG_LEVEL          = "DEBUG"
+    })
+    error_message = "The users' path, the cache time and the log level reach the authorizer."
+  }
+  assert {
+    condition     = aws_apigatewayv2_authorizer.basic[0].authorizer_result_ttl_in_seconds == 0
+    error_message = "API Gateway's cache of the authorizer's answers can be turned off."
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement == [
+      {
+        Sid      = "ReadUsers"
+        Effect   = "Allow"
+        Action   = "ssm:GetParameter"
+        Resource = "arn:aws:ssm:eu-west-1:123456789012:parameter/platform/pypi.users-1/*"
+      },
+      {
+        Sid      = "WriteLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/pkgs-auth:*"
+      },
+      {
+        Sid       = "DecryptUsers"
+        Effect    = "Allow"
+        Action    = "kms:Decrypt"
+        Resource  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        Condition = { StringEquals = { "kms:ViaService" = "ssm.eu-west-1.amazonaws.com" } }
+      },
+    ]
+    error_message = "With a key, the authorizer may also decrypt with it, through SSM only."
+  }
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.this.policy, "kms:") && !strcontains(aws_iam_role_policy.this.policy, "ssm")
+    error_message = "The SSM key is the authorizer's only: the shared role gets no KMS or SSM permission."
+  }
+  assert {
+    condition = alltrue([for tags in [
+      aws_lambda_function.authorizer[0].tags, aws_cloudwatch_log_group.authorizer[0].tags, aws_iam_role.authorizer[0].tags,
+    ] : tags == tomap({ team = "platform" })])
+    error_message = "The tags reach the authorizer's taggable resources."
+  }
+}
+
 # The role: one for both functions, least privilege.
 run "role_policy" {
   command = plan
+
+  expect_failures = [check.public_routes]
 
   variables {
     s3_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -303,6 +590,8 @@ run "role_policy" {
 
 run "role_policy_minimal" {
   command = plan
+
+  expect_failures = [check.public_routes]
 
   variables {
     reindex_dead_letter_queue = false

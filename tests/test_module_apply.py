@@ -25,6 +25,10 @@ pytestmark = pytest.mark.slow
 NAME = "serverless-pypi"
 API_FUNCTION = f"{NAME}-api"
 REINDEX_FUNCTION = f"{NAME}-reindex"
+# examples/basic turns on the module's HTTP Basic authorizer (api_basic_auth).
+AUTHORIZER_FUNCTION = f"{NAME}-authorizer"
+AUTHORIZER_ROLE = AUTHORIZER_FUNCTION
+USERS_PATH = f"/{NAME}/users/"
 # main.tf's notify_suffixes and route_keys (tests/test_terraform_layout.py ties them).
 SUFFIXES = set(layout.NOTIFY_SUFFIXES)
 ROUTE_KEYS = set(layout.ROUTE_KEYS)
@@ -158,7 +162,19 @@ def test_failed_reindex_events_go_to_the_dead_letter_queue(stack: Stack) -> None
 # -- the HTTP API ----------------------------------------------------------------
 
 
-def test_routes_lead_to_the_api_function(stack: Stack) -> None:
+def _authorizer(stack: Stack) -> dict[str, Any]:
+    """The one authorizer of the module's routes (moto has GetAuthorizer, not GetAuthorizers)."""
+    apigw = stack.client("apigatewayv2")
+    api_id = stack.outputs["api_id"]
+    ids = {route.get("AuthorizerId") for route in apigw.get_routes(ApiId=api_id)["Items"]}
+    assert len(ids) == 1, ids
+    [authorizer_id] = ids
+    authorizer: dict[str, Any] = apigw.get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id)
+    assert authorizer["AuthorizerId"] == authorizer_id
+    return authorizer
+
+
+def test_routes_lead_to_the_api_function_through_the_authorizer(stack: Stack) -> None:
     apigw = stack.client("apigatewayv2")
     api_id = stack.outputs["api_id"]
     [integration] = apigw.get_integrations(ApiId=api_id)["Items"]
@@ -166,11 +182,45 @@ def test_routes_lead_to_the_api_function(stack: Stack) -> None:
     assert integration["PayloadFormatVersion"] == "2.0"
     assert integration["TimeoutInMillis"] == 11_000
     assert _function_arn(stack, API_FUNCTION) in integration["IntegrationUri"]
+    authorizer_id = _authorizer(stack)["AuthorizerId"]
     routes = apigw.get_routes(ApiId=api_id)["Items"]
     assert {route["RouteKey"] for route in routes} == ROUTE_KEYS
     for route in routes:
         assert route["Target"] == f"integrations/{integration['IntegrationId']}"
-        assert route["AuthorizationType"] == "NONE"
+        assert route["AuthorizationType"] == "CUSTOM", route["RouteKey"]
+        assert route["AuthorizerId"] == authorizer_id, route["RouteKey"]
+
+
+def test_the_authorizer_checks_basic_credentials_per_route(stack: Stack) -> None:
+    authorizer = _authorizer(stack)
+    assert authorizer["Name"] == f"{NAME}-basic"
+    assert authorizer["AuthorizerType"] == "REQUEST"
+    assert authorizer["AuthorizerPayloadFormatVersion"] == "2.0"
+    assert authorizer["EnableSimpleResponses"] is True
+    # The route key in the cache key: a reader's cached "allow" opens no other route.
+    assert set(authorizer["IdentitySource"]) == {
+        "$request.header.Authorization",
+        "$context.routeKey",
+    }
+    assert authorizer["AuthorizerResultTtlInSeconds"] == 300
+    assert _function_arn(stack, AUTHORIZER_FUNCTION) in authorizer["AuthorizerUri"]
+    assert not authorizer.get("AuthorizerCredentialsArn")
+    assert stack.outputs["users_ssm_path"] == USERS_PATH
+    assert stack.outputs["authorizer_function_name"] == AUTHORIZER_FUNCTION
+
+
+def test_only_the_authorizer_may_invoke_the_authorizer_function(stack: Stack) -> None:
+    api = stack.client("apigatewayv2").get_api(ApiId=stack.outputs["api_id"])
+    policy = stack.client("lambda").get_policy(FunctionName=AUTHORIZER_FUNCTION)["Policy"]
+    [statement] = _statements(policy)
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    execution_arn = f"arn:aws:execute-api:{stack.region}:{ACCOUNT_ID}:{api['ApiId']}"
+    assert statement["Condition"] == {
+        "ArnLike": {
+            "AWS:SourceArn": f"{execution_arn}/authorizers/{_authorizer(stack)['AuthorizerId']}"
+        }
+    }
 
 
 def test_only_the_api_may_invoke_the_api_function(stack: Stack) -> None:
@@ -194,14 +244,20 @@ def test_functions_run_the_handlers_with_their_settings(stack: Stack) -> None:
     awslambda = stack.client("lambda")
     api = awslambda.get_function_configuration(FunctionName=API_FUNCTION)
     reindex = awslambda.get_function_configuration(FunctionName=REINDEX_FUNCTION)
+    authorizer = awslambda.get_function_configuration(FunctionName=AUTHORIZER_FUNCTION)
     assert api["Handler"] == "serverless_pypi.api.handler"
     assert reindex["Handler"] == "serverless_pypi.reindex.handler"
-    for config in (api, reindex):
+    assert authorizer["Handler"] == "serverless_pypi.authorizer.handler"
+    for config in (api, reindex, authorizer):
         assert config["Runtime"] == "python3.13"
         assert config["Architectures"] == ["arm64"]
+    for config in (api, reindex):
         assert config["Role"].endswith(f":role/{NAME}")
+    # The authorizer's own role: the only one that may read the users.
+    assert authorizer["Role"].endswith(f":role/{AUTHORIZER_ROLE}")
     assert (api["MemorySize"], api["Timeout"]) == (256, 10)
     assert (reindex["MemorySize"], reindex["Timeout"]) == (512, 300)
+    assert (authorizer["MemorySize"], authorizer["Timeout"]) == (256, 5)
     assert stack.function_environment(API_FUNCTION) == {
         "S3_BUCKET": stack.bucket,
         "FALLBACK_INDEX_URL": "https://pypi.org/simple/",
@@ -214,6 +270,11 @@ def test_functions_run_the_handlers_with_their_settings(stack: Stack) -> None:
         "S3_BUCKET": stack.bucket,
         "LOG_LEVEL": "INFO",
     }
+    assert stack.function_environment(AUTHORIZER_FUNCTION) == {
+        "USERS_PATH": USERS_PATH,
+        "USER_CACHE_SECONDS": "60",
+        "LOG_LEVEL": "INFO",
+    }
 
 
 def test_deployed_code_is_the_freshly_built_package(stack: Stack) -> None:
@@ -222,12 +283,12 @@ def test_deployed_code_is_the_freshly_built_package(stack: Stack) -> None:
 
     committed = sha256((stack.module_dir / "package" / "serverless-pypi.zip").read_bytes())
     awslambda = stack.client("lambda")
-    for name in (API_FUNCTION, REINDEX_FUNCTION):
+    for name in (API_FUNCTION, REINDEX_FUNCTION, AUTHORIZER_FUNCTION):
         assert awslambda.get_function_configuration(FunctionName=name)["CodeSha256"] == committed
     built = _build_lambda().build()
     assert sha256(built) == committed, "package/ is stale: run `make package`"
     with zipfile.ZipFile(io.BytesIO(built)) as archive:
-        for module in ("api", "reindex"):
+        for module in ("api", "reindex", "authorizer"):
             source = archive.read(f"serverless_pypi/{module}.py").decode()
             assert "\ndef handler(event" in source
 
@@ -236,7 +297,11 @@ def test_log_groups_exist_with_retention(stack: Stack) -> None:
     logs = stack.client("logs")
     groups = logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{NAME}-")["logGroups"]
     retention = {group["logGroupName"]: group.get("retentionInDays") for group in groups}
-    assert retention == {f"/aws/lambda/{API_FUNCTION}": 30, f"/aws/lambda/{REINDEX_FUNCTION}": 30}
+    assert retention == {
+        f"/aws/lambda/{API_FUNCTION}": 30,
+        f"/aws/lambda/{REINDEX_FUNCTION}": 30,
+        f"/aws/lambda/{AUTHORIZER_FUNCTION}": 30,
+    }
 
 
 def test_role_lets_only_the_reindexer_write(stack: Stack) -> None:
@@ -259,6 +324,36 @@ def test_role_lets_only_the_reindexer_write(stack: Stack) -> None:
         s for s in statements if "s3:GetObject" in _as_list(s["Action"]) and "Condition" not in s
     ]
     assert [s["Resource"] for s in reads] == [f"arn:aws:s3:::{stack.bucket}/*/*"]
+    # Nothing of the users: only the authorizer's own role reads them.
+    assert not [action for action in actions if action.startswith(("ssm:", "kms:"))]
+
+
+def test_the_authorizers_role_reads_the_users_and_writes_its_logs_only(stack: Stack) -> None:
+    iam = stack.client("iam")
+    assert not iam.list_attached_role_policies(RoleName=AUTHORIZER_ROLE)["AttachedPolicies"]
+    [policy_name] = iam.list_role_policies(RoleName=AUTHORIZER_ROLE)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=AUTHORIZER_ROLE, PolicyName=policy_name)
+    trust = iam.get_role(RoleName=AUTHORIZER_ROLE)["Role"]["AssumeRolePolicyDocument"]
+    [assume] = _statements(trust)
+    assert assume["Principal"] == {"Service": "lambda.amazonaws.com"}
+    log_group = (
+        f"arn:aws:logs:{stack.region}:{ACCOUNT_ID}:log-group:/aws/lambda/{AUTHORIZER_FUNCTION}"
+    )
+    # No ssm_kms_key_arn in the example: the aws/ssm key needs no statement.
+    assert _statements(document["PolicyDocument"]) == [
+        {
+            "Sid": "ReadUsers",
+            "Effect": "Allow",
+            "Action": "ssm:GetParameter",
+            "Resource": f"arn:aws:ssm:{stack.region}:{ACCOUNT_ID}:parameter{USERS_PATH}*",
+        },
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group}:*",
+        },
+    ]
 
 
 # -- Terraform's view --------------------------------------------------------------
@@ -267,3 +362,5 @@ def test_role_lets_only_the_reindexer_write(stack: Stack) -> None:
 def test_second_plan_shows_no_changes(stack: Stack) -> None:
     result = stack.terraform("plan", "-detailed-exitcode", "-no-color", check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    # The example's routes are behind the authorizer: no public_routes warning.
+    assert "public_routes" not in result.stdout + result.stderr

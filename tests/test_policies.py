@@ -106,8 +106,28 @@ def role_policy(stack: Stack) -> Mapping[str, Any]:
     return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
 
 
+@pytest.fixture(scope="module")
+def authorizer_policy(stack: Stack) -> Mapping[str, Any]:
+    """The permissions of the authorizer function's own role (examples/basic has api_basic_auth)."""
+    role = (
+        stack.client("lambda")
+        .get_function(FunctionName=stack.outputs["authorizer_function_name"])["Configuration"][
+            "Role"
+        ]
+        .rsplit("/", 1)[-1]
+    )
+    iam = stack.client("iam")
+    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
+
+
 def _function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+
+
+def _parameter(name: str) -> str:
+    return f"arn:aws:ssm:{REGION}:{ACCOUNT_ID}:parameter{name}"
 
 
 def _object(stack: Stack, key: str) -> str:
@@ -187,6 +207,69 @@ def test_logs_go_to_the_modules_own_log_groups(
         assert allowed(role_policy, "logs:PutLogEvents", own, context)
         assert not allowed(role_policy, "logs:PutLogEvents", other, context)
         assert not allowed(role_policy, "logs:CreateLogGroup", own, context)
+
+
+def test_the_authorizer_reads_one_user_at_a_time_and_nothing_else(
+    stack: Stack, authorizer_policy: Mapping[str, Any]
+) -> None:
+    users = stack.outputs["users_ssm_path"]
+    authorizer = {
+        "lambda:SourceFunctionArn": _function_arn(stack.outputs["authorizer_function_name"])
+    }
+    for user in ("alice", "ci-bot", "a.b_c-d"):
+        assert allowed(authorizer_policy, "ssm:GetParameter", _parameter(users + user), authorizer)
+    # Other parameters: the path itself, a sibling path sharing its prefix, other apps'.
+    for name in (users.rstrip("/"), users.rstrip("/") + "-admin/alice", "/other-app/db-password"):
+        assert not allowed(authorizer_policy, "ssm:GetParameter", _parameter(name), authorizer), (
+            name
+        )
+    # It cannot list, write or delete users.
+    for action in (
+        "ssm:GetParametersByPath",
+        "ssm:GetParameters",
+        "ssm:DescribeParameters",
+        "ssm:PutParameter",
+        "ssm:DeleteParameter",
+        "ssm:LabelParameterVersion",
+    ):
+        assert not allowed(authorizer_policy, action, _parameter(users + "alice"), authorizer), (
+            action
+        )
+    # No bucket, no key (the example uses the aws/ssm key, which needs none).
+    for key in [*DISTRIBUTIONS, *DERIVED, *ROOT_OBJECTS]:
+        for action in ("s3:GetObject", *WRITES):
+            assert not allowed(authorizer_policy, action, _object(stack, key), authorizer)
+    assert not allowed(
+        authorizer_policy, "s3:ListBucket", f"arn:aws:s3:::{stack.bucket}", authorizer
+    )
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert not allowed(authorizer_policy, "kms:Decrypt", key, authorizer)
+
+
+def test_the_authorizer_logs_to_its_own_log_group(
+    stack: Stack, authorizer_policy: Mapping[str, Any]
+) -> None:
+    function = stack.outputs["authorizer_function_name"]
+    context = {"lambda:SourceFunctionArn": _function_arn(function)}
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda"
+    assert allowed(
+        authorizer_policy, "logs:PutLogEvents", f"{group}/{function}:log-stream:x", context
+    )
+    for other in (stack.outputs["api_function_name"], stack.outputs["reindex_function_name"]):
+        assert not allowed(
+            authorizer_policy, "logs:PutLogEvents", f"{group}/{other}:log-stream:x", context
+        )
+    assert not allowed(authorizer_policy, "logs:CreateLogGroup", f"{group}/{function}", context)
+
+
+def test_the_other_functions_cannot_read_the_users(
+    stack: Stack, role_policy: Mapping[str, Any]
+) -> None:
+    user = _parameter(stack.outputs["users_ssm_path"] + "alice")
+    for function in (stack.outputs["api_function_name"], stack.outputs["reindex_function_name"]):
+        context = {"lambda:SourceFunctionArn": _function_arn(function)}
+        for action in ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"):
+            assert not allowed(role_policy, action, user, context), (function, action)
 
 
 def test_only_this_bucket_can_publish_to_the_topic(stack: Stack) -> None:

@@ -1,5 +1,10 @@
 # One failing run per validation rule of variables.tf (and per precondition),
 # plus the limits that must still pass. `terraform test` (make tf-test).
+#
+# The runs have the built-in HTTP Basic authorizer on (api_basic_auth), so
+# that they plan it too and the public_routes check stays quiet: in a test a
+# failed check is an error, which would hide the failure a run expects. Runs
+# about api_authorization_type turn it off.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -9,6 +14,7 @@ variables {
   api_id            = "a1b2c3d4e5"
   api_execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
   s3_bucket_name    = "my-pypi-bucket"
+  api_basic_auth    = true
 }
 
 run "invalid_api_id" {
@@ -79,6 +85,26 @@ run "invalid_lambda_reindex_function_name" {
   }
 
   expect_failures = [var.lambda_reindex_function_name]
+}
+
+run "invalid_lambda_authorizer_function_name" {
+  command = plan
+
+  variables {
+    lambda_authorizer_function_name = "auth:function" # a colon
+  }
+
+  expect_failures = [var.lambda_authorizer_function_name]
+}
+
+run "invalid_iam_authorizer_role_name" {
+  command = plan
+
+  variables {
+    iam_authorizer_role_name = join("", [for i in range(65) : "r"]) # 65 characters
+  }
+
+  expect_failures = [var.iam_authorizer_role_name]
 }
 
 run "invalid_sns_topic_name" {
@@ -171,6 +197,26 @@ run "invalid_lambda_reindex_reserved_concurrent_executions" {
   expect_failures = [var.lambda_reindex_reserved_concurrent_executions]
 }
 
+run "invalid_lambda_authorizer_memory_size" {
+  command = plan
+
+  variables {
+    lambda_authorizer_memory_size = 127 # below 128 MB
+  }
+
+  expect_failures = [var.lambda_authorizer_memory_size]
+}
+
+run "invalid_lambda_authorizer_timeout" {
+  command = plan
+
+  variables {
+    lambda_authorizer_timeout = 0 # below 1 s
+  }
+
+  expect_failures = [var.lambda_authorizer_timeout]
+}
+
 run "invalid_lambda_api_fallback_index_url" {
   command = plan
 
@@ -241,6 +287,16 @@ run "invalid_log_group_reindex_retention_in_days" {
   expect_failures = [var.log_group_reindex_retention_in_days]
 }
 
+run "invalid_log_group_authorizer_retention_in_days" {
+  command = plan
+
+  variables {
+    log_group_authorizer_retention_in_days = 2 # not a CloudWatch value
+  }
+
+  expect_failures = [var.log_group_authorizer_retention_in_days]
+}
+
 run "invalid_s3_kms_key_arn" {
   command = plan
 
@@ -265,6 +321,7 @@ run "invalid_api_authorization_type" {
   command = plan
 
   variables {
+    api_basic_auth         = false
     api_authorization_type = "COGNITO_USER_POOLS" # a REST API type
   }
 
@@ -275,7 +332,9 @@ run "invalid_api_authorizer_id" {
   command = plan
 
   variables {
-    api_authorizer_id = "Not An ID" # not an ID
+    api_basic_auth         = false
+    api_authorization_type = "JWT"
+    api_authorizer_id      = "Not An ID" # not an ID
   }
 
   expect_failures = [var.api_authorizer_id]
@@ -291,10 +350,164 @@ run "invalid_api_stage_name" {
   expect_failures = [var.api_stage_name]
 }
 
+run "invalid_ssm_users_path_without_trailing_slash" {
+  command = plan
+
+  variables {
+    ssm_users_path = "/serverless-pypi/users" # the user's name would be glued to "users"
+  }
+
+  expect_failures = [var.ssm_users_path]
+}
+
+run "invalid_ssm_users_path_relative" {
+  command = plan
+
+  variables {
+    ssm_users_path = "serverless-pypi/users/" # no leading slash
+  }
+
+  expect_failures = [var.ssm_users_path]
+}
+
+run "invalid_ssm_users_path_root" {
+  command = plan
+
+  variables {
+    ssm_users_path = "/" # every parameter of the account
+  }
+
+  expect_failures = [var.ssm_users_path]
+}
+
+run "invalid_ssm_users_path_empty_level" {
+  command = plan
+
+  variables {
+    ssm_users_path = "/serverless-pypi//users/" # an empty level
+  }
+
+  expect_failures = [var.ssm_users_path]
+}
+
+run "invalid_ssm_users_path_characters" {
+  command = plan
+
+  variables {
+    ssm_users_path = "/serverless pypi/users*/" # a space and a wildcard
+  }
+
+  expect_failures = [var.ssm_users_path]
+}
+
+run "invalid_ssm_users_path_length" {
+  command = plan
+
+  variables {
+    ssm_users_path = "/${join("", [for i in range(899) : "u"])}/" # 901 characters
+  }
+
+  expect_failures = [var.ssm_users_path]
+}
+
+run "invalid_ssm_users_path_levels" {
+  command = plan
+
+  variables {
+    ssm_users_path = "/${join("/", [for i in range(15) : "u"])}/" # 15 levels, none left for the user
+  }
+
+  expect_failures = [var.ssm_users_path]
+}
+
+run "invalid_ssm_kms_key_arn" {
+  command = plan
+
+  variables {
+    ssm_kms_key_arn = "alias/aws/ssm" # an alias, not a key ARN
+  }
+
+  expect_failures = [var.ssm_kms_key_arn]
+}
+
+run "invalid_authorizer_user_cache_seconds" {
+  command = plan
+
+  variables {
+    authorizer_user_cache_seconds = 3601 # beyond an hour
+  }
+
+  expect_failures = [var.authorizer_user_cache_seconds]
+}
+
+run "invalid_authorizer_result_ttl_in_seconds" {
+  command = plan
+
+  variables {
+    authorizer_result_ttl_in_seconds = -1 # negative
+  }
+
+  expect_failures = [var.authorizer_result_ttl_in_seconds]
+}
+
+run "basic_auth_with_api_authorization_type" {
+  command = plan
+
+  variables {
+    api_authorization_type = "AWS_IAM" # one authorization per route
+  }
+
+  expect_failures = [aws_apigatewayv2_authorizer.basic]
+}
+
+run "basic_auth_with_custom_authorizer" {
+  command = plan
+
+  variables {
+    api_authorization_type = "CUSTOM"
+    api_authorizer_id      = "abc123" # an authorizer of the caller's as well
+  }
+
+  expect_failures = [aws_apigatewayv2_authorizer.basic]
+}
+
+run "basic_auth_with_api_authorizer_id" {
+  command = plan
+
+  variables {
+    api_authorizer_id = "abc123" # an authorizer ID without JWT or CUSTOM
+  }
+
+  expect_failures = [aws_apigatewayv2_route.api]
+}
+
+run "basic_auth_role_name_too_long" {
+  command = plan
+
+  variables {
+    name = join("", [for i in range(54) : "n"]) # <name>-authorizer: 65 characters
+  }
+
+  # The function, which needs the role, is not planned.
+  expect_failures = [aws_iam_role.authorizer]
+}
+
+run "basic_auth_function_name_too_long" {
+  command = plan
+
+  variables {
+    name                     = join("", [for i in range(54) : "n"]) # <name>-authorizer: 65 characters
+    iam_authorizer_role_name = "pypi-authorizer"
+  }
+
+  expect_failures = [aws_lambda_function.authorizer]
+}
+
 run "jwt_without_authorizer" {
   command = plan
 
   variables {
+    api_basic_auth         = false
     api_authorization_type = "JWT"
   }
 
@@ -305,6 +518,7 @@ run "custom_without_authorizer" {
   command = plan
 
   variables {
+    api_basic_auth         = false
     api_authorization_type = "CUSTOM"
   }
 
@@ -315,10 +529,12 @@ run "authorizer_without_jwt_or_custom" {
   command = plan
 
   variables {
+    api_basic_auth    = false
     api_authorizer_id = "abc123"
   }
 
-  expect_failures = [aws_apigatewayv2_route.api]
+  # The routes are public as well (authorization_type NONE).
+  expect_failures = [aws_apigatewayv2_route.api, check.public_routes]
 }
 
 run "lower_limits" {
@@ -333,6 +549,14 @@ run "lower_limits" {
     lambda_reindex_memory_size                    = 128
     lambda_reindex_timeout                        = 1
     lambda_reindex_reserved_concurrent_executions = 0
+    lambda_authorizer_memory_size                 = 128
+    lambda_authorizer_timeout                     = 1
+    lambda_authorizer_function_name               = "a"
+    iam_authorizer_role_name                      = "r"
+    log_group_authorizer_retention_in_days        = 0
+    ssm_users_path                                = "/u/"
+    authorizer_user_cache_seconds                 = 0
+    authorizer_result_ttl_in_seconds              = 0
     lambda_api_fallback_index_url                 = "http://localhost:8080"
     s3_presigned_url_ttl                          = 1
     page_max_age                                  = 0
@@ -352,23 +576,39 @@ run "upper_limits" {
   command = plan
 
   variables {
-    name                                = join("", [for i in range(56) : "n"])
-    lambda_runtime                      = "python3.13" # python3.14 needs a newer AWS provider than the tests' 5.100
-    lambda_api_memory_size              = 10240
-    lambda_api_timeout                  = 30
-    lambda_reindex_memory_size          = 10240
-    lambda_reindex_timeout              = 900
-    s3_presigned_url_ttl                = 604800
-    page_max_age                        = 86400
-    log_group_api_retention_in_days     = 3653
-    log_group_reindex_retention_in_days = 3653
-    reindex_maximum_retry_attempts      = 2
-    s3_bucket_name                      = join("", [for i in range(63) : "b"])
-    api_stage_name                      = "v1_beta-2"
+    name                                   = join("", [for i in range(56) : "n"])
+    lambda_runtime                         = "python3.13" # python3.14 needs a newer AWS provider than the tests' 5.100
+    lambda_api_memory_size                 = 10240
+    lambda_api_timeout                     = 30
+    lambda_reindex_memory_size             = 10240
+    lambda_reindex_timeout                 = 900
+    lambda_authorizer_memory_size          = 10240
+    lambda_authorizer_timeout              = 30
+    lambda_authorizer_function_name        = join("", [for i in range(64) : "a"])
+    iam_authorizer_role_name               = "${join("", [for i in range(57) : "r"])}+=,.@_-"
+    log_group_authorizer_retention_in_days = 3653
+    ssm_users_path                         = "/${join("", [for i in range(13) : "u/"])}${join("", [for i in range(872) : "x"])}/" # 900 characters, 14 levels
+    authorizer_user_cache_seconds          = 3600
+    authorizer_result_ttl_in_seconds       = 3600
+    s3_presigned_url_ttl                   = 604800
+    page_max_age                           = 86400
+    log_group_api_retention_in_days        = 3653
+    log_group_reindex_retention_in_days    = 3653
+    reindex_maximum_retry_attempts         = 2
+    s3_bucket_name                         = join("", [for i in range(63) : "b"])
+    api_stage_name                         = "v1_beta-2"
   }
 
   assert {
     condition     = length(aws_lambda_function.reindex.function_name) == 64
     error_message = "The longest name still gives a valid function name."
+  }
+  assert {
+    condition     = length(aws_lambda_function.authorizer[0].function_name) == 64 && length(aws_iam_role.authorizer[0].name) == 64
+    error_message = "The authorizer's function and role take names of 64 characters."
+  }
+  assert {
+    condition     = length(aws_lambda_function.authorizer[0].environment[0].variables.USERS_PATH) == 900
+    error_message = "A users' path of 900 characters is accepted."
   }
 }

@@ -1,9 +1,13 @@
 # A complete root module: an HTTP API with an auto-deployed $default stage,
-# and the index on it.
+# and the index on it, behind the module's HTTP Basic authorizer.
 #
 #   terraform apply -var s3_bucket_name=my-pypi-bucket
+#   serverless-pypi user --path "$(terraform output -raw users_ssm_path)" add alice
 #   aws s3 cp dist/my_pkg-1.0-py3-none-any.whl s3://my-pypi-bucket/my-pkg/
 #   pip install --index-url "$(terraform output -raw index_url)" my-pkg
+#
+# pip and uv send alice's credentials from ~/.netrc
+# (`machine <API host> login alice password <the token user add printed>`).
 
 variable "region" {
   type        = string
@@ -42,4 +46,8 @@ module "pypi" {
 
   # Projects that are not in the bucket come from PyPI; those that are never do.
   lambda_api_fallback_index_url = "https://pypi.org/simple/"
+
+  # HTTP Basic on every route; add users with
+  # `serverless-pypi user --path <users_ssm_path> add <name>`.
+  api_basic_auth = true
 }

@@ -32,3 +32,13 @@ output "dead_letter_queue_arn" {
   description = "ARN of the queue that keeps failed reindex events."
   value       = module.pypi.dead_letter_queue_arn
 }
+
+output "users_ssm_path" {
+  description = "SSM path of the index's users: `serverless-pypi user --path <users_ssm_path> add <name>`."
+  value       = module.pypi.users_ssm_path
+}
+
+output "authorizer_function_name" {
+  description = "Name of the Lambda function that checks the users' credentials."
+  value       = module.pypi.authorizer_function_name
+}

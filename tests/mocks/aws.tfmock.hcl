@@ -62,3 +62,10 @@ mock_resource "aws_lambda_function" {
     invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi/invocations"
   }
 }
+
+mock_resource "aws_apigatewayv2_authorizer" {
+  override_during = plan
+  defaults = {
+    id = "b4s1c9"
+  }
+}
