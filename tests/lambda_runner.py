@@ -1,6 +1,6 @@
 """Run a deployed Lambda handler on this machine, from the deployed package.
 
-    python tests/lambda_runner.py serve  PACKAGE_DIR HANDLER [ROUTES BASE]  # print the URL
+    python tests/lambda_runner.py serve  PACKAGE_DIR HANDLER [ROUTES BASE [AUTHORIZER TTL]]
     python tests/lambda_runner.py invoke PACKAGE_DIR HANDLER  # event on stdin, result out
 
 PACKAGE_DIR is the unpacked package Terraform deployed and HANDLER its
@@ -13,6 +13,11 @@ path, like ``/pypi``), the server stands in for API Gateway behind a custom
 domain: a request outside BASE or matching no route is API Gateway's own 404,
 and the handler sees the route key and path parameters of the route that
 matched, with BASE left in ``rawPath`` (``serverless_pypi.apigw_events`` routes it).
+With AUTHORIZER (the deployed authorizer's handler string) and TTL (its result
+cache, seconds), a request that a route takes first goes through API Gateway's
+part of a Lambda authorizer (``serverless_pypi.authgate``): 401 without an
+``Authorization`` header, the authorizer's verdict cached per header and route
+key, 403 when it refuses. serve prints the server's URL on its first line.
 """
 
 from __future__ import annotations
@@ -64,6 +69,11 @@ def main() -> int:
         return 0
     from serverless_pypi.server import make_server  # the deployed package's own
 
+    if len(sys.argv) > 6:
+        from serverless_pypi.authgate import Gateway  # the deployed package's own
+
+        authorizer = load(package_dir, sys.argv[6])
+        handler = Gateway(handler, authorizer, ttl=int(sys.argv[7]))
     if len(sys.argv) > 4:
         route_keys, base = json.loads(sys.argv[4]), sys.argv[5]
         server = make_server("127.0.0.1", 0, gateway(handler), route_keys=route_keys, base=base)

@@ -34,9 +34,9 @@ from typing import Any
 import pytest
 
 from tests.builders import sdist_bytes, wheel_bytes, write
+from tests.clients import isolated_env, uv_pip
 from tests.clients import pip as _pip
 from tests.clients import pip_installed as _installed
-from tests.clients import uv_pip
 from tests.clients import venv as _venv
 from tests.conftest import ROUTE_KEYS
 from tests.stack import Stack
@@ -86,8 +86,21 @@ class Deployment:
     queue_url: str
     subscription_arn: str
     route_keys: list[str]
-    index_url: str = ""
+    authorizer: Function
+    authorizer_ttl: int
+    index_url: str = ""  # without credentials
     fallback_url: str = ""
+    user: str = ""
+    token: str = ""
+
+    @property
+    def authed_url(self) -> str:
+        """The index URL with a reader's credentials, as pip and uv take it."""
+        return self.index_url.replace("http://", f"http://{self.user}:{self.token}@")
+
+    @property
+    def authorization(self) -> str:
+        return "Basic " + base64.b64encode(f"{self.user}:{self.token}".encode()).decode()
 
     def runner_env(self, function: Function, **extra: str) -> dict[str, str]:
         """What Lambda gives the function: its variables and the role's credentials."""
@@ -200,6 +213,13 @@ def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         if item.get("Target") == f"integrations/{integration['IntegrationId']}"
     )
     api = _function(stack, FUNCTION_ARN.search(uri)[0])  # type: ignore[index]
+    # Every route of the module has the built-in authorizer (examples/basic turns it on).
+    authorizer_ids = {item.get("AuthorizerId") for item in routes if item["RouteKey"] in route_keys}
+    assert {item.get("AuthorizationType") for item in routes} == {"CUSTOM"}
+    [authorizer_id] = authorizer_ids
+    found = stack.client("apigatewayv2").get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id)
+    assert found["IdentitySource"] == ["$request.header.Authorization", "$context.routeKey"]
+    authorizer = _function(stack, FUNCTION_ARN.search(found["AuthorizerUri"])[0])  # type: ignore[index]
 
     s3 = stack.client("s3")
     bucket = api.environment["S3_BUCKET"]
@@ -213,7 +233,7 @@ def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # The deployed code is this repository's package, byte for byte.
     package = PACKAGE.read_bytes()
     digest = base64.b64encode(hashlib.sha256(package).digest()).decode()
-    assert api.code_sha256 == reindex.code_sha256 == digest
+    assert api.code_sha256 == reindex.code_sha256 == authorizer.code_sha256 == digest
     package_dir = tmp_path_factory.mktemp("deployed-package")
     with zipfile.ZipFile(PACKAGE) as archive:
         archive.extractall(package_dir)
@@ -238,6 +258,8 @@ def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             queue_url,
             lambda_subscription["SubscriptionArn"],
             route_keys,
+            authorizer,
+            int(found["AuthorizerResultTtlInSeconds"]),
         )
     finally:
         s3.put_bucket_policy(Bucket=bucket, Policy=policy)
@@ -254,9 +276,32 @@ def index(
     result = deployment.deliver(records=len(folders))
     assert sorted(result["projects"]) == ["chain-a", "chain-b", "chain-c"]
 
+    # A reader, made as the README says, under the deployed authorizer's users path.
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "serverless_pypi",
+            "user",
+            "add",
+            "e2e",
+            "--path",
+            deployment.authorizer.environment["USERS_PATH"],
+        ],
+        env=deployment.stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    deployment.user, deployment.token = "e2e", added.stdout.splitlines()[-1]
     # The deployed FALLBACK_INDEX_URL points at pypi.org, out of reach here: the
-    # loopback index stands in for it. Everything else is the deployed setting.
-    env = deployment.runner_env(deployment.api, FALLBACK_INDEX_URL=fallback_index)
+    # loopback index stands in for it. Everything else is the deployed setting; the
+    # authorizer runs in the same process with its own variables beside the api's.
+    env = {
+        **deployment.runner_env(deployment.api, FALLBACK_INDEX_URL=fallback_index),
+        **deployment.authorizer.environment,
+    }
     # The clients go through a stand-in for API Gateway behind a custom domain
     # mapped at BASE_PATH, with the routes Terraform created.
     process = subprocess.Popen(
@@ -268,6 +313,8 @@ def index(
             deployment.api.handler,
             json.dumps(deployment.route_keys),
             BASE_PATH,
+            deployment.authorizer.handler,
+            str(deployment.authorizer_ttl),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -291,7 +338,7 @@ def test_pip_installs_the_chain_honouring_requires_python(
     index: Deployment, tmp_path: Path
 ) -> None:
     python = _venv(tmp_path / "venv")
-    _pip(python, "install", "--index-url", index.index_url, "chain-a")
+    _pip(python, "install", "--index-url", index.authed_url, "chain-a")
     installed = _installed(python)
     assert installed["chain-a"] == "1.0"  # 2.0 needs Python >= 4
     assert installed["chain-b"] == "1.0"
@@ -312,7 +359,7 @@ def test_pip_download_with_required_hashes(
     def download(digest: str, destination: Path) -> subprocess.CompletedProcess[str]:
         requirements.write_text(f"chain-b==1.0 --hash=sha256:{digest}\n")
         return _pip(python, "download", "--no-deps", "--require-hashes", "-r",
-                    str(requirements), "--index-url", index.index_url, "-d", str(destination),
+                    str(requirements), "--index-url", index.authed_url, "-d", str(destination),
                     check=False)  # fmt: skip
 
     assert download(good, tmp_path / "good").returncode == 0
@@ -334,19 +381,19 @@ def test_the_sdist_and_a_non_normalized_name(
         "--no-binary",
         ":all:",
         "--index-url",
-        index.index_url,
+        index.authed_url,
         "-d",
         str(out),
         "Chain.C==1.0",
     )
     assert (out / dists["c1"].name).read_bytes() == dists["c1"].read_bytes()
-    _pip(python, "install", "--index-url", index.index_url, "CHAIN_b")
+    _pip(python, "install", "--index-url", index.authed_url, "CHAIN_b")
     assert _installed(python)["chain-b"] == "1.0"
 
 
 def test_uv_installs_through_the_json_api(index: Deployment, tmp_path: Path) -> None:
     python = _venv(tmp_path / "venv")
-    result = uv_pip(_tool("uv"), python, "install", "--index-url", index.index_url, "chain-a")
+    result = uv_pip(_tool("uv"), python, "install", "--index-url", index.authed_url, "chain-a")
     assert result.returncode == 0, result.stderr
     installed = _installed(python)
     assert (installed["chain-a"], installed["chain-b"], installed["chain-c"]) == ("1.0",) * 3
@@ -358,8 +405,9 @@ def test_the_deployed_routes_behind_a_base_path(index: Deployment) -> None:
     assert index.route_keys == sorted(ROUTE_KEYS)
     origin = index.index_url.removesuffix(BASE_PATH + "/simple/")
 
-    def fetch(path: str, method: str = "GET") -> tuple[int, str, str]:
-        request = urllib.request.Request(origin + path, method=method)
+    def fetch(path: str, method: str = "GET", auth: bool = True) -> tuple[int, str, str]:
+        headers = {"Authorization": index.authorization} if auth else {}
+        request = urllib.request.Request(origin + path, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, response.url, response.read().decode()
@@ -376,9 +424,53 @@ def test_the_deployed_routes_behind_a_base_path(index: Deployment) -> None:
     assert (status, body) == (404, '{"message":"Not Found"}')
 
 
+def test_the_deployed_authorizer_guards_every_route(index: Deployment, tmp_path: Path) -> None:
+    """No credentials: 401; wrong ones: 403; pip with a netrc file gets in."""
+    origin = index.index_url.removesuffix(BASE_PATH + "/simple/")
+
+    def status(path: str, header: str | None) -> int:
+        headers = {"Authorization": header} if header else {}
+        request = urllib.request.Request(origin + path, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    wrong = "Basic " + base64.b64encode(f"{index.user}:not-it".encode()).decode()
+    for path in (BASE_PATH + "/simple/", BASE_PATH + "/simple/chain-a/", BASE_PATH + "/"):
+        assert status(path, None) == 401, path
+        assert status(path, wrong) == 403, path
+        assert status(path, index.authorization) in (200, 301), path
+    python = _venv(tmp_path / "venv")
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1\nlogin {index.user}\npassword {index.token}\n")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "-d",
+            str(out),
+            "--index-url",
+            index.index_url,
+            "chain-c",
+        ],
+        env=isolated_env({"NETRC": str(netrc)}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [path.name for path in out.iterdir()] == ["chain_c-1.0.tar.gz"]
+
+
 def test_a_project_only_the_fallback_has(index: Deployment, tmp_path: Path) -> None:
     python = _venv(tmp_path / "venv")
-    _pip(python, "install", "--index-url", index.index_url, "public-only")
+    _pip(python, "install", "--index-url", index.authed_url, "public-only")
     assert _installed(python)["public-only"] == "1.0"
 
 
@@ -387,9 +479,11 @@ def test_the_private_project_wins_over_a_higher_public_version(
 ) -> None:
     python = _venv(tmp_path / "venv")
     out = tmp_path / "downloads"
-    _pip(python, "download", "--no-deps", "--index-url", index.index_url, "-d", str(out), "chain-a")
+    _pip(
+        python, "download", "--no-deps", "--index-url", index.authed_url, "-d", str(out), "chain-a"
+    )
     assert [path.name for path in out.iterdir()] == ["chain_a-1.0-py3-none-any.whl"]
-    result = uv_pip(_tool("uv"), python, "install", "--index-url", index.index_url, "chain-a>=3")
+    result = uv_pip(_tool("uv"), python, "install", "--index-url", index.authed_url, "chain-a>=3")
     assert result.returncode != 0  # 99.0 exists only on the public index: never offered
 
 
@@ -404,10 +498,10 @@ def test_yanking_with_a_marker_object(
     python = _venv(tmp_path / "venv")
     # pip passes over a yanked release unless it is pinned, and then says why (PEP 592).
     unpinned = _pip(
-        python, "install", "--no-deps", "--index-url", index.index_url, "chain-a", check=False
+        python, "install", "--no-deps", "--index-url", index.authed_url, "chain-a", check=False
     )
     assert unpinned.returncode != 0
-    pinned = _pip(python, "install", "--no-deps", "--index-url", index.index_url, "chain-a==1.0")
+    pinned = _pip(python, "install", "--no-deps", "--index-url", index.authed_url, "chain-a==1.0")
     assert "Reason for being yanked: broken build" in pinned.stdout + pinned.stderr
     index.aws("s3", "rm", marker)
     index.deliver(records=1)
@@ -417,7 +511,7 @@ def test_yanking_with_a_marker_object(
         "--force-reinstall",
         "--no-deps",
         "--index-url",
-        index.index_url,
+        index.authed_url,
         "chain-a",
     )
     assert "yanked" not in (result.stdout + result.stderr).lower()
@@ -435,7 +529,7 @@ def test_aws_s3_rm_removes_a_file_from_the_index(
         "--no-deps",
         "--ignore-requires-python",
         "--index-url",
-        index.index_url,
+        index.authed_url,
         "-d",
         str(tmp_path / "out"),
         "chain-a==2.0",
@@ -455,7 +549,7 @@ def test_a_project_emptied_with_aws_s3_rm_keeps_its_name(index: Deployment, tmp_
     index.deliver(records=1)
 
     def download(destination: Path) -> subprocess.CompletedProcess[str]:
-        return _pip(python, "download", "--no-deps", "--index-url", index.index_url,
+        return _pip(python, "download", "--no-deps", "--index-url", index.authed_url,
                     "-d", str(destination), "retired", check=False)  # fmt: skip
 
     assert download(tmp_path / "private").returncode == 0
