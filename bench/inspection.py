@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.builders import metadata_text
-from tests.test_archives import gzip_chunks, huge_header, stream, zeros_first
+from tests.unit.test_archives import gzip_chunks, huge_header, stream, zeros_first
 from timing import median_ms
 
 from serverless_pypi import archives, metadata

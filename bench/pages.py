@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 from bucket import BUCKET, PROJECT, REGION, RequestCounter, counted, fresh_bucket, seed_project
-from tests.test_api import PIP_ACCEPT
+from tests.unit.test_api import PIP_ACCEPT
 from timing import median_ms, repeats
 
 from serverless_pypi import api, layout, payload, simple

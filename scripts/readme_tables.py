@@ -3,7 +3,7 @@
 
     python scripts/readme_tables.py      # `make docs`: rewrite the tables in README.md
 
-tests/test_docs.py checks, with the same parser and renderer, that the README is in
+tests/unit/test_docs.py checks, with the same parser and renderer, that the README is in
 step. The .tf files are read with a small line-based parser (terraform fmt layout:
 top-level attributes of a block indented by two spaces), not with terraform.
 """

@@ -19,6 +19,9 @@ from serverless_pypi.config import Settings
 from serverless_pypi.s3http import S3Reader
 from serverless_pypi.storage import Storage, make_client
 
+# The applied example module (`stack`), for the end-to-end tests.
+pytest_plugins = ["tests.e2e.stack"]
+
 BUCKET = "test-pypi-bucket"
 EVENTS = Path(__file__).parent / "events"
 # The routes the module creates (main.tf's route_keys, tied to layout.ROUTE_KEYS by
@@ -166,6 +169,3 @@ class Get:
 @pytest.fixture
 def get(s3: Any, moto_url: str) -> Get:
     return Get(moto_url)
-
-
-from tests.stack import stack  # noqa: E402,F401

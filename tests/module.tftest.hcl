@@ -2,7 +2,7 @@
 # The provider is mocked: nothing reaches AWS. Mocked providers still run the
 # real provider's validation, hence realistic values for what the module reads.
 # The bucket layout and the route keys are asserted against the module's own
-# locals (main.tf), not a copy: tests/test_terraform_layout.py checks those
+# locals (main.tf), not a copy: tests/e2e/test_terraform_layout.py checks those
 # against src/serverless_pypi/layout.py.
 
 mock_provider "aws" {

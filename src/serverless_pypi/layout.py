@@ -24,7 +24,7 @@ YANK_SUFFIX = ".yanked"
 NOTIFY_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
 
 # The routes the module adds to the caller's HTTP API (main.tf's route_keys):
-# every method on every path. tests/test_terraform_layout.py checks that these,
+# every method on every path. tests/e2e/test_terraform_layout.py checks that these,
 # DERIVED_PREFIX, ROOT_HTML and NOTIFY_SUFFIXES match main.tf's locals.
 ROUTE_METHODS = ("GET", "HEAD")
 ROUTE_PATHS = ("/", "/simple", "/simple/{proxy+}")

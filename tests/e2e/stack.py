@@ -43,7 +43,7 @@ from typing import Any
 import boto3
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = Path("examples") / "basic"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -196,7 +196,7 @@ def moto_server(log: Path) -> Iterator[str]:
 def provider_override(endpoint_url: str) -> str:
     """A Terraform override file pointing the example's provider at moto."""
     endpoints = "\n".join(f'    {service} = "{endpoint_url}"' for service in SERVICES)
-    return f"""# Written by tests/stack.py: the example's provider, pointed at moto's server.
+    return f"""# Written by tests/e2e/stack.py: the example's provider, pointed at moto's server.
 provider "aws" {{
   region                      = "{REGION}"
   access_key                  = "{FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"]}"

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
-from tests.stack import ACCOUNT_ID, REGION, Stack
+from tests.e2e.stack import ACCOUNT_ID, REGION, Stack
 
 pytestmark = pytest.mark.slow
 
@@ -136,7 +136,7 @@ def _object(stack: Stack, key: str) -> str:
 
 DISTRIBUTIONS = ["my-pkg/my_pkg-1.0-py3-none-any.whl", "My.Pkg/my_pkg-1.0.tar.gz"]
 MARKER = "my-pkg/my_pkg-1.0-py3-none-any.whl.yanked"
-# Where the reindexer writes (layout.py, which tests/test_terraform_layout.py ties to main.tf).
+# Where the reindexer writes (layout.py, which tests/e2e/test_terraform_layout.py ties to main.tf).
 DERIVED = [manifest_key("my-pkg"), ROOT_JSON]
 ROOT_OBJECTS = ["secret.pem", ROOT_HTML]
 WRITES = [

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from serverless_pypi import layout
-from tests.stack import (
+from tests.e2e.stack import (
     COMMAND_TIMEOUT,
     INIT_TIMEOUT,
     ROOT,

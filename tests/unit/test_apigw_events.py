@@ -15,7 +15,7 @@ import pytest
 from serverless_pypi.apigw_events import build_event, match
 from serverless_pypi.server import make_server
 from tests.conftest import EVENTS, ROUTE_KEYS, http_event
-from tests.lambda_runner import gateway
+from tests.e2e.lambda_runner import gateway
 
 CAPTURED = json.loads((EVENTS / "http-api-get.json").read_text())
 AWS_TIME = re.compile(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\Z")
@@ -107,7 +107,7 @@ def test_the_route_follows_the_stage_or_base_path(
 
 @pytest.fixture
 def routed_server() -> Iterator[str]:
-    """The local server as tests/lambda_runner.py serves a deployed handler behind
+    """The local server as tests/e2e/lambda_runner.py serves a deployed handler behind
     a custom domain's base path: the handler answers with the route it saw."""
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

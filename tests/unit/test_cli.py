@@ -29,7 +29,7 @@ from tests.builders import sdist_bytes, wheel_bytes, write
 from tests.clients import pip, pip_installed, venv
 from tests.conftest import BUCKET, Get
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_events_are_built_as_api_gateway_builds_them() -> None:

@@ -17,7 +17,7 @@ from serverless_pypi.objects import Blob, NotModified, ObjectInfo
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, s3_event
-from tests.test_indexer import files, manifest, put, read, root
+from tests.unit.test_indexer import files, manifest, put, read, root
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 from serverless_pypi import manifest as manifests
 from serverless_pypi import simple
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 H1, H2, H3, H4 = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
 M1 = "e" * 64
 

@@ -39,11 +39,11 @@ from tests.clients import pip as _pip
 from tests.clients import pip_installed as _installed
 from tests.clients import venv as _venv
 from tests.conftest import ROUTE_KEYS
-from tests.stack import Stack
+from tests.e2e.stack import Stack
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "package" / "serverless-pypi.zip"
 BIN = Path(sys.executable).parent
 RUNNER = Path(__file__).with_name("lambda_runner.py")

@@ -18,7 +18,7 @@ import pytest
 from serverless_pypi.layout import manifest_key
 from tests.builders import wheel_bytes
 from tests.conftest import BUCKET, s3_event
-from tests.test_archives import (
+from tests.unit.test_archives import (
     ROOT,
     ChunkStream,
     RepeatedDirectory,
@@ -27,7 +27,7 @@ from tests.test_archives import (
     huge_header,
     zeros_first,
 )
-from tests.test_indexer import files
+from tests.unit.test_indexer import files
 
 pytestmark = pytest.mark.slow
 

@@ -30,7 +30,7 @@ from serverless_pypi.archives import Budget, Limits, MetadataError, OverBudget
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes
 
 MiB = 1 << 20
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PKG_INFO = metadata_text("evil", "1.0").encode()
 
 

@@ -1,7 +1,7 @@
 """Run a deployed Lambda handler on this machine, from the deployed package.
 
-    python tests/lambda_runner.py serve  PACKAGE_DIR HANDLER [ROUTES BASE [AUTHORIZER TTL]]
-    python tests/lambda_runner.py invoke PACKAGE_DIR HANDLER  # event on stdin, result out
+    python tests/e2e/lambda_runner.py serve  PACKAGE_DIR HANDLER [ROUTES BASE [AUTHORIZER TTL]]
+    python tests/e2e/lambda_runner.py invoke PACKAGE_DIR HANDLER  # event on stdin, result out
 
 PACKAGE_DIR is the unpacked package Terraform deployed and HANDLER its
 handler string (``module.function``); the environment is the function's, as

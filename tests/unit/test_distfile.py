@@ -17,7 +17,7 @@ from serverless_pypi.objects import ObjectInfo
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
-from tests.test_archives import PKG_INFO_MEMBER, Zeros, gzip_chunks, tar_header
+from tests.unit.test_archives import PKG_INFO_MEMBER, Zeros, gzip_chunks, tar_header
 
 
 class CountingStorage(Storage):

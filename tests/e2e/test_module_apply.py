@@ -1,6 +1,6 @@
 """The module's wiring, read back over the AWS API after `terraform apply` on moto.
 
-The ``stack`` fixture (tests/stack.py) applies examples/basic once per session and
+The ``stack`` fixture (tests/e2e/stack.py) applies examples/basic once per session and
 destroys it at the end; these tests only read.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from serverless_pypi import layout
-from tests.stack import ACCOUNT_ID, ROOT, Stack
+from tests.e2e.stack import ACCOUNT_ID, ROOT, Stack
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ REINDEX_FUNCTION = f"{NAME}-reindex"
 AUTHORIZER_FUNCTION = f"{NAME}-authorizer"
 AUTHORIZER_ROLE = AUTHORIZER_FUNCTION
 USERS_PATH = f"/{NAME}/users/"
-# main.tf's notify_suffixes and route_keys (tests/test_terraform_layout.py ties them).
+# main.tf's notify_suffixes and route_keys (tests/e2e/test_terraform_layout.py ties them).
 SUFFIXES = set(layout.NOTIFY_SUFFIXES)
 ROUTE_KEYS = set(layout.ROUTE_KEYS)
 
