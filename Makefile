@@ -55,7 +55,7 @@ package-check: $(STAMP)
 DIST ?= dist
 PORT ?= 8000
 serve: $(STAMP) ## the index on loopback with an embedded S3, seeded from ./dist if present
-	$(BIN)/python -m serverless_pypi serve --port $(PORT) $(if $(wildcard $(DIST)/*),--dist $(DIST))
+	$(BIN)/python -m serverless_pypi serve --auth --port $(PORT) $(if $(wildcard $(DIST)/*),--dist $(DIST))
 
 clean:
 	rm -rf $(VENV) .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

@@ -1,6 +1,8 @@
 # The index on the caller's HTTP API: one Lambda proxy integration, six
-# routes and, with `api_basic_auth`, the HTTP Basic authorizer on all of them.
-# The caller owns the API, its stages and its deployments.
+# routes and, with `api_basic_auth`, the HTTP Basic authorizer on all of them;
+# behind an authorizer (and with `api_upload_route`), a second integration and
+# the two upload routes. The caller owns the API, its stages and its
+# deployments.
 
 data "aws_apigatewayv2_api" "this" {
   api_id = var.api_id
@@ -32,6 +34,30 @@ resource "aws_apigatewayv2_route" "api" {
       error_message = "The api_authorizer_id is required when api_authorization_type is JWT or CUSTOM, and must be null otherwise."
     }
   }
+}
+
+# PyPI's legacy upload API (twine, uv publish) on its own function: only
+# behind an authorizer, the same as the other routes' (local.upload).
+resource "aws_apigatewayv2_integration" "upload" {
+  count = local.upload ? 1 : 0
+
+  api_id                 = var.api_id
+  description            = "serverless-pypi: ${local.upload_function_name}"
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = aws_lambda_function.upload[0].invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = min(30000, (var.lambda_upload_timeout + 1) * 1000)
+}
+
+resource "aws_apigatewayv2_route" "upload" {
+  for_each = toset(local.upload ? local.upload_route_keys : [])
+
+  api_id             = var.api_id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.upload[0].id}"
+  authorization_type = var.api_basic_auth ? "CUSTOM" : var.api_authorization_type
+  authorizer_id      = var.api_basic_auth ? aws_apigatewayv2_authorizer.basic[0].id : var.api_authorizer_id
 }
 
 # The module's own HTTP Basic authorizer (`api_basic_auth`). A request without

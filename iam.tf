@@ -1,8 +1,9 @@
 # One role for the api and reindex functions. Statements that only one
 # function needs are limited to it with lambda:SourceFunctionArn (the
 # conditions below): the api function can read, never write. The authorizer
-# (`api_basic_auth`) has a role of its own, at the end: only it may read the
-# users, and it reads nothing else.
+# (`api_basic_auth`) has a role of its own: only it may read the users, and it
+# reads nothing else. So has the upload function, at the end: it may add new
+# distributions, never overwrite one, and nothing more.
 
 locals {
   assume_role_policy = jsonencode({
@@ -188,4 +189,71 @@ resource "aws_iam_role_policy" "authorizer" {
   name   = local.authorizer_role_name
   role   = aws_iam_role.authorizer[0].id
   policy = local.authorizer_role_policy
+}
+
+# The upload function's own role: new files in project folders, by
+# conditional PutObject only, so that a file, once there, is never
+# overwritten; no reads, no listing, no deletes. The shared role and the
+# authorizer's gain nothing from the upload route.
+
+locals {
+  upload_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          # Keys with a slash (`<project>/<file>`), and only with
+          # If-None-Match (S3's condition key for conditional writes), with
+          # which S3 never replaces an existing key: it answers 412. So no
+          # s3:ListBucket or s3:GetObject either.
+          Sid       = "AddDistributions"
+          Effect    = "Allow"
+          Action    = "s3:PutObject"
+          Resource  = "${local.bucket_arn}/*/*"
+          Condition = { Null = { "s3:if-none-match" = "false" } }
+        },
+        {
+          # `*/*` matches the derived data too, which is the reindexer's alone.
+          Sid      = "DenyWriteIndexData"
+          Effect   = "Deny"
+          Action   = "s3:PutObject"
+          Resource = "${local.bucket_arn}/${local.derived_prefix}*"
+        },
+        {
+          # Its log group is Terraform's: no logs:CreateLogGroup.
+          Sid      = "WriteLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = "${local.upload_log_group_arn}:*"
+        },
+      ],
+      # SSE-KMS: a single PutObject needs a data key, through S3 only.
+      var.s3_kms_key_arn == null ? [] : [
+        {
+          Sid       = "EncryptDistributions"
+          Effect    = "Allow"
+          Action    = "kms:GenerateDataKey"
+          Resource  = var.s3_kms_key_arn
+          Condition = local.via_s3
+        },
+      ],
+    )
+  })
+}
+
+resource "aws_iam_role" "upload" {
+  count = local.upload ? 1 : 0
+
+  name               = local.upload_role_name
+  description        = "serverless-pypi: function ${local.upload_function_name} (PyPI's legacy upload API)"
+  assume_role_policy = local.assume_role_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "upload" {
+  count = local.upload ? 1 : 0
+
+  name   = local.upload_role_name
+  role   = aws_iam_role.upload[0].id
+  policy = local.upload_role_policy
 }

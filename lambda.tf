@@ -1,6 +1,7 @@
-# The functions, one package: api and reindex, and with `api_basic_auth` the
-# authorizer. Their log groups come first, so that Lambda never creates them
-# itself (without retention, outside Terraform's state).
+# The functions, one package: api and reindex, with `api_basic_auth` the
+# authorizer, and with the upload route the upload function. Their log groups
+# come first, so that Lambda never creates them itself (without retention,
+# outside Terraform's state).
 
 resource "aws_cloudwatch_log_group" "api" {
   name              = local.api_log_group
@@ -114,4 +115,48 @@ resource "aws_lambda_permission" "authorizer" {
   principal     = "apigateway.amazonaws.com"
   # Only as this authorizer of the caller's API.
   source_arn = "${var.api_execution_arn}/authorizers/${aws_apigatewayv2_authorizer.basic[0].id}"
+}
+
+# The upload route (local.upload): its own log group and role.
+
+resource "aws_cloudwatch_log_group" "upload" {
+  count = local.upload ? 1 : 0
+
+  name              = local.upload_log_group
+  retention_in_days = var.log_group_upload_retention_in_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "upload" {
+  count = local.upload ? 1 : 0
+
+  function_name    = local.upload_function_name
+  description      = "serverless-pypi: PyPI's legacy upload API into s3://${aws_s3_bucket.this.bucket}"
+  role             = aws_iam_role.upload[0].arn
+  filename         = local.package
+  source_code_hash = filebase64sha256(local.package)
+  handler          = "serverless_pypi.upload.handler"
+  runtime          = var.lambda_runtime
+  architectures    = [var.lambda_architecture]
+  memory_size      = var.lambda_upload_memory_size
+  timeout          = var.lambda_upload_timeout
+  tags             = var.tags
+
+  environment {
+    variables = local.upload_environment
+  }
+
+  depends_on = [aws_cloudwatch_log_group.upload, aws_iam_role_policy.upload]
+}
+
+resource "aws_lambda_permission" "upload" {
+  count = local.upload ? 1 : 0
+
+  statement_id  = "AllowInvokeFromHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.upload[0].function_name
+  principal     = "apigateway.amazonaws.com"
+  # Any stage, method and route of the caller's API (only the upload routes
+  # lead to this function's integration).
+  source_arn = "${var.api_execution_arn}/*/*/*"
 }

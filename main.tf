@@ -5,12 +5,13 @@
 #   events.tf  bucket notification -> SNS topic (and its policy) -> reindex
 #              function, dead-letter queue
 #   iam.tf     the roles: the one the api and reindex functions share, and
-#              the authorizer's own; their trust and permission policies
+#              the authorizer's and the upload function's own; their trust
+#              and permission policies
 #   lambda.tf  the functions, their log groups and invoke permissions
-#   api.tf     integration, routes and the HTTP Basic authorizer on the
+#   api.tf     integrations, routes and the HTTP Basic authorizer on the
 #              caller's HTTP API
 # and here: the data sources and the derived values (names, ARNs, bucket
-# layout, environment, route keys).
+# layout, environment, route keys, URLs).
 #
 # The policy documents are `jsonencode` locals rather than
 # aws_iam_policy_document data sources: plain values, known at plan time, that
@@ -60,6 +61,19 @@ locals {
   # `parameter` followed by its name, leading slash included.
   users_parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_path}*"
 
+  # The upload route (PyPI's legacy upload API, `api_upload_route`): only
+  # behind an authorizer, the module's own or the caller's, never anonymous.
+  # Like the authorizer's, its names exist whether it is on or not, only its
+  # resources are counted.
+  routes_authorized = var.api_basic_auth || var.api_authorization_type != "NONE"
+  # Null: on with the built-in authorizer only; a caller's authorizer, which then
+  # decides alone who may upload, must opt in (an upgrade adds no upload route).
+  upload               = local.routes_authorized && coalesce(var.api_upload_route, var.api_basic_auth)
+  upload_function_name = coalesce(var.lambda_upload_function_name, "${var.name}-upload")
+  upload_role_name     = coalesce(var.iam_upload_role_name, local.upload_function_name)
+  upload_log_group     = "/aws/lambda/${local.upload_function_name}"
+  upload_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.upload_log_group}"
+
   # The bucket layout: distributions one level deep (`<project>/<file>`),
   # derived data under `.serverless-pypi/`, and the PEP 503 root page
   # `index.html`. These three values are the Terraform side of
@@ -95,8 +109,25 @@ locals {
     LOG_LEVEL          = var.log_level
   }
 
+  # What src/serverless_pypi/upload.py reads. UPLOAD_RIGHT: with the built-in
+  # authorizer the handler also checks the `upload` right the authorizer puts
+  # in its context ("required"); a caller's authorizer decides alone
+  # ("authorizer").
+  upload_environment = {
+    S3_BUCKET    = aws_s3_bucket.this.bucket
+    LOG_LEVEL    = var.log_level
+    UPLOAD_RIGHT = var.api_basic_auth ? "required" : "authorizer"
+  }
+
   # The routes on the caller's HTTP API (layout.ROUTE_KEYS in Python, checked
   # by tests/test_terraform_layout.py). `/simple/` reaches the `/simple` route
   # (rawPath keeps the slash), and `/` redirects to `/simple/`.
   route_keys = [for pair in setproduct(["GET", "HEAD"], ["/", "/simple", "/simple/{proxy+}"]) : "${pair[0]} ${pair[1]}"]
+  # The upload route's keys (layout.UPLOAD_ROUTE_KEYS, checked likewise): twine
+  # and uv publish POST to the URL they are given, with or without the slash.
+  upload_route_keys = [for path in ["/legacy", "/legacy/"] : "POST ${path}"]
+
+  # The API's base URL: its default endpoint, then the stage path unless
+  # `$default`. The index is under `simple/`, the upload API at `legacy/`.
+  api_url = "${data.aws_apigatewayv2_api.this.api_endpoint}${var.api_stage_name == "$default" ? "" : "/${var.api_stage_name}"}/"
 }

@@ -1,6 +1,11 @@
 output "index_url" {
   description = "URL of the index for pip and uv (`--index-url`): the API's default endpoint, the stage path unless `$default`, and `/simple/`."
-  value       = "${data.aws_apigatewayv2_api.this.api_endpoint}${var.api_stage_name == "$default" ? "" : "/${var.api_stage_name}"}/simple/"
+  value       = "${local.api_url}simple/"
+}
+
+output "upload_url" {
+  description = "URL of PyPI's legacy upload API for `twine upload --repository-url <upload_url>` and `uv publish --publish-url <upload_url>`: the API's base URL (as in `index_url`) and `/legacy/`; null without the upload route."
+  value       = local.upload ? "${local.api_url}legacy/" : null
 }
 
 output "bucket_name" {
@@ -78,6 +83,21 @@ output "authorizer_id" {
   value       = one(aws_apigatewayv2_authorizer.basic[*].id)
 }
 
+output "upload_function_name" {
+  description = "Name of the Lambda function behind the upload route; null without the upload route."
+  value       = one(aws_lambda_function.upload[*].function_name)
+}
+
+output "upload_function_arn" {
+  description = "ARN of the Lambda function behind the upload route; null without the upload route."
+  value       = one(aws_lambda_function.upload[*].arn)
+}
+
+output "upload_log_group_name" {
+  description = "Name of the upload function's CloudWatch log group; null without the upload route."
+  value       = one(aws_cloudwatch_log_group.upload[*].name)
+}
+
 output "users_ssm_path" {
   description = "SSM Parameter Store path of the users (one SecureString parameter each, `<path><user>`), where `serverless-pypi user add` writes and the authorizer reads; set even when `api_basic_auth` is off."
   value       = local.users_path
@@ -89,24 +109,24 @@ output "dead_letter_queue_arn" {
 }
 
 output "integration_id" {
-  description = "ID of the Lambda proxy integration on the HTTP API."
+  description = "ID of the api function's Lambda proxy integration (the index's routes) on the HTTP API."
   value       = aws_apigatewayv2_integration.api.id
 }
 
 output "route_keys" {
-  description = "Route keys the module adds to the HTTP API, e.g. `GET /simple/{proxy+}`."
-  value       = sort(keys(aws_apigatewayv2_route.api))
+  description = "Route keys the module adds to the HTTP API, e.g. `GET /simple/{proxy+}`, and `POST /legacy` and `POST /legacy/` with the upload route."
+  value       = sort(concat(keys(aws_apigatewayv2_route.api), keys(aws_apigatewayv2_route.upload)))
 }
 
 output "route_ids" {
   description = "IDs of the module's routes, by route key."
-  value       = { for key, route in aws_apigatewayv2_route.api : key => route.id }
+  value       = { for key, route in merge(aws_apigatewayv2_route.api, aws_apigatewayv2_route.upload) : key => route.id }
 }
 
 output "deployment_trigger" {
-  description = "Hash of the integration, the routes and the module's authorizer; use it in `triggers` of the caller's `aws_apigatewayv2_deployment` so that a stage without auto-deploy redeploys when they change."
-  # Without `api_basic_auth` the hash is what it was before the authorizer
-  # existed: upgrading the module redeploys nothing.
+  description = "Hash of the integrations, the routes and the module's authorizer; use it in `triggers` of the caller's `aws_apigatewayv2_deployment` so that a stage without auto-deploy redeploys when they change."
+  # Without `api_basic_auth` and the upload route the hash is what it was
+  # before they existed: upgrading the module redeploys nothing.
   value = sha1(jsonencode(merge({
     integration = {
       id                     = aws_apigatewayv2_integration.api.id
@@ -115,7 +135,7 @@ output "deployment_trigger" {
       timeout_milliseconds   = aws_apigatewayv2_integration.api.timeout_milliseconds
     }
     routes = {
-      for key, route in aws_apigatewayv2_route.api : key => {
+      for key, route in merge(aws_apigatewayv2_route.api, aws_apigatewayv2_route.upload) : key => {
         id                 = route.id
         target             = route.target
         authorization_type = route.authorization_type
@@ -131,6 +151,15 @@ output "deployment_trigger" {
         enable_simple_responses           = authorizer.enable_simple_responses
         identity_sources                  = authorizer.identity_sources
         authorizer_result_ttl_in_seconds  = authorizer.authorizer_result_ttl_in_seconds
+      }
+    }
+    } : {}, local.upload ? {
+    upload_integration = {
+      for integration in aws_apigatewayv2_integration.upload : "upload" => {
+        id                     = integration.id
+        integration_uri        = integration.integration_uri
+        payload_format_version = integration.payload_format_version
+        timeout_milliseconds   = integration.timeout_milliseconds
       }
     }
   } : {})))

@@ -37,7 +37,7 @@ variable "s3_bucket_name" {
 
 variable "name" {
   type        = string
-  description = "Base name of everything the module creates: the role and topic are called `<name>`, the functions `<name>-api` and `<name>-reindex` (and `<name>-authorizer` with `api_basic_auth`)."
+  description = "Base name of everything the module creates: the role and topic are called `<name>`, the functions `<name>-api` and `<name>-reindex` (and `<name>-authorizer` with `api_basic_auth`, `<name>-upload` with the upload route)."
   default     = "serverless-pypi"
   nullable    = false
 
@@ -99,6 +99,28 @@ variable "iam_authorizer_role_name" {
   validation {
     condition     = var.iam_authorizer_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.iam_authorizer_role_name))
     error_message = "The iam_authorizer_role_name must be 1 to 64 letters, digits or +=,.@_- characters."
+  }
+}
+
+variable "lambda_upload_function_name" {
+  type        = string
+  description = "Name of the Lambda function behind the upload route (only with `api_upload_route` and an authorizer). Defaults to `<name>-upload`."
+  default     = null
+
+  validation {
+    condition     = var.lambda_upload_function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", var.lambda_upload_function_name))
+    error_message = "The lambda_upload_function_name must be 1 to 64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "iam_upload_role_name" {
+  type        = string
+  description = "Name of the upload function's own IAM role (only with the upload route). Defaults to the upload function's name."
+  default     = null
+
+  validation {
+    condition     = var.iam_upload_role_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.iam_upload_role_name))
+    error_message = "The iam_upload_role_name must be 1 to 64 letters, digits or +=,.@_- characters."
   }
 }
 
@@ -233,6 +255,30 @@ variable "lambda_authorizer_timeout" {
   }
 }
 
+variable "lambda_upload_memory_size" {
+  type        = number
+  description = "Memory of the upload function, in MB (CPU scales with it): it holds, decodes and checks an uploaded file of up to about 4.4 MB."
+  default     = 1024
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_upload_memory_size >= 128 && var.lambda_upload_memory_size <= 10240 && floor(var.lambda_upload_memory_size) == var.lambda_upload_memory_size
+    error_message = "The lambda_upload_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}
+
+variable "lambda_upload_timeout" {
+  type        = number
+  description = "Timeout of the upload function, in seconds. At most 30: the HTTP API integration gives up after 30 seconds."
+  default     = 29
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_upload_timeout >= 1 && var.lambda_upload_timeout <= 30 && floor(var.lambda_upload_timeout) == var.lambda_upload_timeout
+    error_message = "The lambda_upload_timeout must be a whole number of seconds from 1 to 30 (the HTTP API integration limit)."
+  }
+}
+
 # How the index behaves (the api function's environment).
 
 variable "lambda_api_fallback_index_url" {
@@ -332,6 +378,18 @@ variable "log_group_authorizer_retention_in_days" {
   }
 }
 
+variable "log_group_upload_retention_in_days" {
+  type        = number
+  description = "Retention of the upload function's log group, in days (one of CloudWatch's values; 0 keeps logs forever). Only with the upload route."
+  default     = 30
+  nullable    = false
+
+  validation {
+    condition     = contains([0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_group_upload_retention_in_days)
+    error_message = "The log_group_upload_retention_in_days must be 0 or one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
 # The bucket.
 
 variable "s3_kms_key_arn" {
@@ -415,6 +473,12 @@ variable "api_stage_name" {
     condition     = can(regex("^(\\$default|[A-Za-z0-9_-]{1,128})$", var.api_stage_name))
     error_message = "The api_stage_name must be $default or 1 to 128 letters, digits, hyphens or underscores."
   }
+}
+
+variable "api_upload_route" {
+  type        = bool
+  description = "Whether to add PyPI's legacy upload API (`POST /legacy` and `/legacy/`, for `twine upload` and `uv publish` at the `upload_url` output), with its own function and role, which can add new files to the bucket and never overwrite one. Null (default): on with `api_basic_auth` (a user needs the `upload` right), off with an authorizer of yours (`api_authorization_type`, which then decides alone who may upload: set true to opt in). Never with public routes, whatever this says."
+  default     = null
 }
 
 # Built-in HTTP Basic access control: an authorizer function on every route,

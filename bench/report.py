@@ -23,6 +23,15 @@ def report(results: dict[str, Any]) -> str:
         lines += _authorizer(results["authorizer"], results["cold_start"])
     if "inspection" in results:
         lines += _inspection(results["inspection"])
+    if "publish" in results:
+        publish = results["publish"]
+        lines += [
+            f"## Upload to installable (median of {publish['runs']}, on moto)",
+            "",
+            f"- from the upload route's 200 to the project page listing the file: "
+            f"{publish['upload_to_installable_ms']} ms (S3 notification, SNS, the reindexer)",
+            "",
+        ]
     return "\n".join(lines)
 
 

@@ -10,8 +10,9 @@ ratios, not as guarantees (no test asserts a time).
     python bench/run.py --quick    # smaller sizes, for a smoke run
 
 The measurements are beside this script: pages.py (the project page),
-reindexing.py (one file added, a full rebuild), cold_start.py, authorizer.py, inspection.py
-(reading a file's metadata within its budget); bucket.py is the moto S3 they
+reindexing.py (one file added, a full rebuild), cold_start.py, authorizer.py,
+publish.py (upload to installable), inspection.py (reading a file's metadata
+within its budget); bucket.py is the moto S3 they
 share, report.py writes the Markdown.
 """
 
@@ -36,6 +37,7 @@ from bucket import moto_environment  # noqa: E402
 from cold_start import bench_cold_start  # noqa: E402
 from inspection import bench_inspection  # noqa: E402
 from pages import bench_pages  # noqa: E402
+from publish import bench_publish  # noqa: E402
 from reindexing import bench_add_one, bench_rebuild  # noqa: E402
 from report import report  # noqa: E402
 
@@ -62,6 +64,7 @@ def main() -> int:
         results["cold_start"] = bench_cold_start(moto_url, runs=5 if args.quick else 9)
         results["authorizer"] = bench_authorizer(moto_url, runs=5 if args.quick else 9)
     results["inspection"] = bench_inspection()
+    results["publish"] = bench_publish(runs=5 if args.quick else 9)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(report(results))
     return 0

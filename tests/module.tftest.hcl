@@ -225,6 +225,20 @@ run "defaults" {
     error_message = "The users' path is /<name>/users/ by default, and an output even when api_basic_auth is off."
   }
 
+  # The upload route: never on public routes, although api_upload_route is
+  # true by default.
+  assert {
+    condition = alltrue([for count in [
+      length(aws_apigatewayv2_integration.upload), length(aws_apigatewayv2_route.upload), length(aws_lambda_function.upload),
+      length(aws_cloudwatch_log_group.upload), length(aws_iam_role.upload), length(aws_iam_role_policy.upload), length(aws_lambda_permission.upload),
+    ] : count == 0])
+    error_message = "With public routes there is no upload route, nor its integration, function, log group, role or permission."
+  }
+  assert {
+    condition     = output.upload_url == null && output.upload_function_name == null && output.upload_function_arn == null && output.upload_log_group_name == null
+    error_message = "Without the upload route its outputs are null."
+  }
+
   # Tags: none by default.
   assert {
     condition     = length(aws_s3_bucket.this.tags) == 0
@@ -639,6 +653,7 @@ run "overrides" {
     s3_force_destroy                              = true
     reindex_maximum_retry_attempts                = 0
     api_authorization_type                        = "JWT"
+    api_upload_route                              = true
     api_authorizer_id                             = "abc123"
     api_stage_name                                = "prod"
     tags                                          = { team = "platform" }
@@ -708,8 +723,24 @@ run "overrides" {
     error_message = "The retry count is configurable."
   }
   assert {
-    condition     = alltrue([for route in aws_apigatewayv2_route.api : route.authorization_type == "JWT" && route.authorizer_id == "abc123"])
-    error_message = "Authorization applies to every route."
+    condition     = alltrue([for route in merge(aws_apigatewayv2_route.api, aws_apigatewayv2_route.upload) : route.authorization_type == "JWT" && route.authorizer_id == "abc123"])
+    error_message = "Authorization applies to every route, the upload routes included."
+  }
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.upload)) == toset(local.upload_route_keys)
+    error_message = "A caller's JWT authorizer brings the upload route."
+  }
+  assert {
+    condition     = aws_lambda_function.upload[0].function_name == "pkgs-upload" && aws_iam_role.upload[0].name == "pkgs-upload" && aws_cloudwatch_log_group.upload[0].name == "/aws/lambda/pkgs-upload"
+    error_message = "The upload function, its role and log group are named <name>-upload."
+  }
+  assert {
+    condition     = aws_lambda_function.upload[0].runtime == "python3.12" && aws_lambda_function.upload[0].architectures == tolist(["x86_64"]) && aws_lambda_function.upload[0].environment[0].variables.LOG_LEVEL == "DEBUG"
+    error_message = "Runtime, architecture and log level apply to the upload function too."
+  }
+  assert {
+    condition     = output.upload_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/legacy/"
+    error_message = "A named stage is part of the upload URL."
   }
   assert {
     condition     = output.index_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/simple/"
@@ -719,6 +750,7 @@ run "overrides" {
     condition = alltrue([for tags in [
       aws_s3_bucket.this.tags, aws_sns_topic.this.tags, aws_iam_role.this.tags, aws_lambda_function.api.tags, aws_lambda_function.reindex.tags,
       aws_cloudwatch_log_group.api.tags, aws_cloudwatch_log_group.reindex.tags, aws_sqs_queue.reindex_dead_letter[0].tags,
+      aws_lambda_function.upload[0].tags, aws_cloudwatch_log_group.upload[0].tags, aws_iam_role.upload[0].tags,
     ] : tags == tomap({ team = "platform" })])
     error_message = "The tags reach every taggable resource."
   }
@@ -729,12 +761,25 @@ run "custom_authorizer" {
 
   variables {
     api_authorization_type = "CUSTOM"
+    api_upload_route       = true
     api_authorizer_id      = "zyx987"
   }
 
   assert {
     condition     = alltrue([for route in aws_apigatewayv2_route.api : route.authorization_type == "CUSTOM" && route.authorizer_id == "zyx987"])
     error_message = "A Lambda authorizer applies to every route."
+  }
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.upload)) == toset(local.upload_route_keys) && alltrue([for route in aws_apigatewayv2_route.upload : route.authorization_type == "CUSTOM" && route.authorizer_id == "zyx987"])
+    error_message = "A caller's Lambda authorizer brings the upload routes, and guards them too."
+  }
+  assert {
+    condition     = aws_lambda_function.upload[0].environment[0].variables.UPLOAD_RIGHT == "authorizer"
+    error_message = "Behind a caller's authorizer, the authorizer alone decides who may upload."
+  }
+  assert {
+    condition     = length(aws_iam_role.authorizer) == 0 && length(aws_apigatewayv2_authorizer.basic) == 0
+    error_message = "The upload route brings no authorizer of the module's."
   }
 }
 
@@ -743,10 +788,385 @@ run "aws_iam_authorization" {
 
   variables {
     api_authorization_type = "AWS_IAM"
+    api_upload_route       = true
   }
 
   assert {
     condition     = alltrue([for route in aws_apigatewayv2_route.api : route.authorization_type == "AWS_IAM" && route.authorizer_id == null])
     error_message = "IAM authorization needs no authorizer."
+  }
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.upload)) == toset(local.upload_route_keys) && alltrue([for route in aws_apigatewayv2_route.upload : route.authorization_type == "AWS_IAM" && route.authorizer_id == null])
+    error_message = "IAM authorization brings the upload routes, and guards them too."
+  }
+  assert {
+    condition     = aws_lambda_function.upload[0].environment[0].variables.UPLOAD_RIGHT == "authorizer"
+    error_message = "Behind IAM authorization, IAM alone decides who may upload."
+  }
+}
+
+# The upload route (PyPI's legacy upload API) behind the built-in authorizer:
+# two routes on a second integration, a fourth function with its own role.
+run "upload_route" {
+  command = plan
+
+  variables {
+    api_basic_auth = true
+  }
+
+  override_resource {
+    target          = aws_lambda_function.upload
+    override_during = plan
+    values = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-upload"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-upload/invocations"
+    }
+  }
+  override_resource {
+    target          = aws_iam_role.upload
+    override_during = plan
+    values = {
+      arn = "arn:aws:iam::123456789012:role/serverless-pypi-upload"
+      id  = "serverless-pypi-upload"
+    }
+  }
+  override_resource {
+    target          = aws_apigatewayv2_integration.api
+    override_during = plan
+    values = {
+      id = "ap1int"
+    }
+  }
+  override_resource {
+    target          = aws_apigatewayv2_integration.upload
+    override_during = plan
+    values = {
+      id = "upl0ad"
+    }
+  }
+  override_resource {
+    target          = aws_apigatewayv2_route.upload
+    override_during = plan
+    values = {
+      id = "up1oad"
+    }
+  }
+  # Known IDs and ARNs, so that deployment_trigger is known at plan.
+  override_resource {
+    target          = aws_lambda_function.api
+    override_during = plan
+    values = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-api"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-api/invocations"
+    }
+  }
+  override_resource {
+    target          = aws_lambda_function.authorizer
+    override_during = plan
+    values = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-authorizer"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-authorizer/invocations"
+    }
+  }
+  override_resource {
+    target          = aws_apigatewayv2_route.api
+    override_during = plan
+    values = {
+      id = "r0ute"
+    }
+  }
+
+  # The routes
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.upload)) == toset(local.upload_route_keys)
+    error_message = "The upload routes are local.upload_route_keys (POST /legacy and /legacy/)."
+  }
+  assert {
+    condition     = alltrue([for route in aws_apigatewayv2_route.upload : route.api_id == "a1b2c3d4e5" && route.target == "integrations/upl0ad"])
+    error_message = "The upload routes lead to the upload integration, on the given API."
+  }
+  assert {
+    condition     = alltrue([for route in aws_apigatewayv2_route.api : route.target == "integrations/ap1int"])
+    error_message = "The index's routes keep their integration."
+  }
+  assert {
+    condition     = alltrue([for route in aws_apigatewayv2_route.upload : route.authorization_type == "CUSTOM" && route.authorizer_id == aws_apigatewayv2_authorizer.basic[0].id])
+    error_message = "The upload routes go through the module's authorizer, as the other routes do."
+  }
+  assert {
+    condition = alltrue([
+      aws_apigatewayv2_integration.upload[0].integration_type == "AWS_PROXY",
+      aws_apigatewayv2_integration.upload[0].integration_method == "POST",
+      aws_apigatewayv2_integration.upload[0].payload_format_version == "2.0",
+      aws_apigatewayv2_integration.upload[0].integration_uri == aws_lambda_function.upload[0].invoke_arn,
+    ])
+    error_message = "The upload integration is a Lambda proxy to the upload function, payload 2.0."
+  }
+  assert {
+    condition     = aws_apigatewayv2_integration.upload[0].timeout_milliseconds == 30000
+    error_message = "The upload integration waits the HTTP API's 30 s (the function's 29 s and one)."
+  }
+  assert {
+    condition = alltrue([
+      aws_lambda_permission.upload[0].function_name == "serverless-pypi-upload",
+      aws_lambda_permission.upload[0].principal == "apigateway.amazonaws.com",
+      aws_lambda_permission.upload[0].action == "lambda:InvokeFunction",
+      aws_lambda_permission.upload[0].source_arn == "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/*/*/*",
+    ])
+    error_message = "Only the given API may invoke the upload function."
+  }
+
+  # The function
+  assert {
+    condition     = aws_lambda_function.upload[0].function_name == "serverless-pypi-upload" && aws_lambda_function.upload[0].handler == "serverless_pypi.upload.handler"
+    error_message = "The upload function is <name>-upload and runs serverless_pypi.upload.handler."
+  }
+  assert {
+    condition = alltrue([
+      aws_lambda_function.upload[0].filename == aws_lambda_function.api.filename,
+      aws_lambda_function.upload[0].source_code_hash == aws_lambda_function.api.source_code_hash,
+      aws_lambda_function.upload[0].runtime == aws_lambda_function.api.runtime,
+      aws_lambda_function.upload[0].architectures == aws_lambda_function.api.architectures,
+    ])
+    error_message = "The upload function deploys the same package, runtime and architecture as the other functions."
+  }
+  assert {
+    condition     = aws_lambda_function.upload[0].memory_size == 1024 && aws_lambda_function.upload[0].timeout == 29
+    error_message = "The upload function has 1024 MB and 29 s by default."
+  }
+  assert {
+    condition = aws_lambda_function.upload[0].environment[0].variables == tomap({
+      S3_BUCKET    = "my-pypi-bucket"
+      LOG_LEVEL    = "INFO"
+      UPLOAD_RIGHT = "required"
+    })
+    error_message = "The upload function's environment is the bucket, the log level and UPLOAD_RIGHT = required (the user's upload right, behind the module's authorizer)."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.upload[0].name == "/aws/lambda/serverless-pypi-upload" && aws_cloudwatch_log_group.upload[0].retention_in_days == 30
+    error_message = "The upload function logs to its own log group, kept 30 days by default."
+  }
+
+  # Its own role, least privilege
+  assert {
+    condition     = aws_lambda_function.upload[0].role == "arn:aws:iam::123456789012:role/serverless-pypi-upload" && aws_iam_role.upload[0].name == "serverless-pypi-upload"
+    error_message = "The upload function runs with its own role, named like the function."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.upload[0].assume_role_policy).Statement[0].Principal == { Service = "lambda.amazonaws.com" }
+    error_message = "Only Lambda may assume the upload function's role."
+  }
+  assert {
+    condition     = aws_iam_role_policy.upload[0].role == "serverless-pypi-upload" && aws_iam_role_policy.upload[0].name == "serverless-pypi-upload"
+    error_message = "The upload function's policy is on its own role."
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.upload[0].policy).Statement == [
+      {
+        Sid       = "AddDistributions"
+        Effect    = "Allow"
+        Action    = "s3:PutObject"
+        Resource  = "arn:aws:s3:::my-pypi-bucket/*/*"
+        Condition = { Null = { "s3:if-none-match" = "false" } }
+      },
+      {
+        Sid      = "DenyWriteIndexData"
+        Effect   = "Deny"
+        Action   = "s3:PutObject"
+        Resource = "arn:aws:s3:::my-pypi-bucket/${local.derived_prefix}*"
+      },
+      {
+        Sid      = "WriteLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/serverless-pypi-upload:*"
+      },
+    ]
+    error_message = "The upload function puts files in project folders only with If-None-Match (never overwriting one), never under the derived prefix, and writes its own logs: no KMS without a key."
+  }
+  assert {
+    condition = toset([for action in flatten([for statement in jsondecode(aws_iam_role_policy.upload[0].policy).Statement : statement.Action]) : action
+    if startswith(action, "s3:")]) == toset(["s3:PutObject"])
+    error_message = "Nothing else in S3: no ListBucket, GetObject or DeleteObject."
+  }
+  assert {
+    condition = [for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Sid] == [
+      "ListBucket", "ReadProjectsAndIndexData", "ReindexReadRootIndex", "ReindexWriteIndexData", "ApiWriteLogs", "ReindexWriteLogs", "ReindexSendFailedEvents",
+    ] && !strcontains(aws_iam_role_policy.this.policy, "upload")
+    error_message = "The shared role gains nothing from the upload route."
+  }
+  assert {
+    condition     = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement.Sid] == ["ReadUsers", "WriteLogs"] && !strcontains(aws_iam_role_policy.authorizer[0].policy, "s3:")
+    error_message = "The authorizer's role gains nothing from the upload route."
+  }
+
+  # Outputs
+  assert {
+    condition = alltrue([
+      output.upload_function_name == "serverless-pypi-upload",
+      output.upload_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-upload",
+      output.upload_log_group_name == "/aws/lambda/serverless-pypi-upload",
+    ])
+    error_message = "The upload function's name, ARN and log group are outputs."
+  }
+  assert {
+    condition     = output.upload_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/legacy/" && output.index_url == "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/simple/"
+    error_message = "The upload URL is the index's base URL and legacy/ (what twine's --repository-url takes)."
+  }
+  assert {
+    condition     = output.route_keys == sort(concat(local.route_keys, local.upload_route_keys)) && output.route_ids["POST /legacy/"] == "up1oad" && toset(keys(output.route_ids)) == toset(output.route_keys)
+    error_message = "The route keys and IDs include the upload routes."
+  }
+  assert {
+    condition     = can(regex("^[0-9a-f]{40}$", output.deployment_trigger))
+    error_message = "The deployment trigger is a SHA-1 (compared with the upload route's absence in the next run)."
+  }
+}
+
+run "upload_route_overrides" {
+  command = plan
+
+  variables {
+    api_basic_auth                     = true
+    lambda_upload_function_name        = "pkgs-publish"
+    iam_upload_role_name               = "pkgs-publish-role"
+    lambda_upload_memory_size          = 2048
+    lambda_upload_timeout              = 20
+    log_group_upload_retention_in_days = 7
+    s3_kms_key_arn                     = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    tags                               = { team = "platform" }
+  }
+
+  assert {
+    condition     = aws_lambda_function.upload[0].function_name == "pkgs-publish" && aws_cloudwatch_log_group.upload[0].name == "/aws/lambda/pkgs-publish" && aws_iam_role.upload[0].name == "pkgs-publish-role" && aws_iam_role_policy.upload[0].name == "pkgs-publish-role"
+    error_message = "The upload function's and role's names can be overridden; the log group follows the function."
+  }
+  assert {
+    condition     = aws_lambda_function.upload[0].memory_size == 2048 && aws_lambda_function.upload[0].timeout == 20 && aws_cloudwatch_log_group.upload[0].retention_in_days == 7
+    error_message = "The upload function's sizing and log retention are configurable."
+  }
+  assert {
+    condition     = aws_apigatewayv2_integration.upload[0].timeout_milliseconds == 21000
+    error_message = "The upload integration waits a second longer than the function may run."
+  }
+  assert {
+    condition = slice(jsondecode(aws_iam_role_policy.upload[0].policy).Statement, 3, length(jsondecode(aws_iam_role_policy.upload[0].policy).Statement)) == [{
+      Sid       = "EncryptDistributions"
+      Effect    = "Allow"
+      Action    = "kms:GenerateDataKey"
+      Resource  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+      Condition = { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }
+    }]
+    error_message = "With a bucket key, the upload function gains one statement: data keys from it, through S3 only (no Decrypt: it reads nothing)."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.upload[0].policy).Statement[2].Resource == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/pkgs-publish:*"
+    error_message = "The upload function logs to its own, renamed, log group."
+  }
+  assert {
+    condition = alltrue([for tags in [
+      aws_lambda_function.upload[0].tags, aws_cloudwatch_log_group.upload[0].tags, aws_iam_role.upload[0].tags,
+    ] : tags == tomap({ team = "platform" })])
+    error_message = "The tags reach the upload route's taggable resources."
+  }
+}
+
+# api_upload_route = false: behind an authorizer, still no upload route.
+run "upload_route_off" {
+  command = plan
+
+  variables {
+    api_basic_auth   = true
+    api_upload_route = false
+  }
+
+  override_resource {
+    target          = aws_apigatewayv2_integration.api
+    override_during = plan
+    values = {
+      id = "ap1int"
+    }
+  }
+  # Known IDs and ARNs, so that deployment_trigger is known at plan.
+  override_resource {
+    target          = aws_lambda_function.api
+    override_during = plan
+    values = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-api"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-api/invocations"
+    }
+  }
+  override_resource {
+    target          = aws_lambda_function.authorizer
+    override_during = plan
+    values = {
+      arn        = "arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-authorizer"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:serverless-pypi-authorizer/invocations"
+    }
+  }
+  override_resource {
+    target          = aws_apigatewayv2_route.api
+    override_during = plan
+    values = {
+      id = "r0ute"
+    }
+  }
+
+  assert {
+    condition = alltrue([for count in [
+      length(aws_apigatewayv2_integration.upload), length(aws_apigatewayv2_route.upload), length(aws_lambda_function.upload),
+      length(aws_cloudwatch_log_group.upload), length(aws_iam_role.upload), length(aws_iam_role_policy.upload), length(aws_lambda_permission.upload),
+    ] : count == 0])
+    error_message = "With api_upload_route = false there is no upload route, nor its integration, function, log group, role or permission."
+  }
+  assert {
+    condition     = output.upload_url == null && output.upload_function_name == null && output.upload_function_arn == null && output.upload_log_group_name == null
+    error_message = "Without the upload route its outputs are null."
+  }
+  assert {
+    condition     = output.route_keys == sort(local.route_keys) && length(aws_apigatewayv2_authorizer.basic) == 1
+    error_message = "The index's routes and the authorizer stay."
+  }
+  assert {
+    condition     = can(regex("^[0-9a-f]{40}$", output.deployment_trigger)) && output.deployment_trigger != run.upload_route.deployment_trigger
+    error_message = "The deployment trigger covers the upload routes and integration: the same API with them (run upload_route) hashes differently."
+  }
+}
+
+# Public routes: no upload route, whatever api_upload_route says.
+run "upload_route_never_public" {
+  command = plan
+
+  expect_failures = [check.public_routes]
+
+  variables {
+    api_upload_route = true
+  }
+
+  assert {
+    condition = alltrue([for count in [
+      length(aws_apigatewayv2_integration.upload), length(aws_apigatewayv2_route.upload), length(aws_lambda_function.upload),
+      length(aws_cloudwatch_log_group.upload), length(aws_iam_role.upload), length(aws_iam_role_policy.upload), length(aws_lambda_permission.upload),
+    ] : count == 0])
+    error_message = "Anonymous uploads never exist: with public routes there is no upload route."
+  }
+  assert {
+    condition     = output.upload_url == null && output.route_keys == sort(local.route_keys)
+    error_message = "With public routes there is no upload URL, and only the index's routes."
+  }
+}
+
+# A caller's own authorizer gets no upload route unless asked: it would decide alone
+# who may upload, and an upgrade must not open one.
+run "caller_authorizer_upload_route_is_opt_in" {
+  command = plan
+
+  variables {
+    api_authorization_type = "AWS_IAM"
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_route.upload) == 0 && length(aws_lambda_function.upload) == 0
+    error_message = "With a caller's authorizer and api_upload_route unset there must be no upload route."
   }
 }

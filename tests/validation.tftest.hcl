@@ -107,6 +107,26 @@ run "invalid_iam_authorizer_role_name" {
   expect_failures = [var.iam_authorizer_role_name]
 }
 
+run "invalid_lambda_upload_function_name" {
+  command = plan
+
+  variables {
+    lambda_upload_function_name = "upload/function" # a slash
+  }
+
+  expect_failures = [var.lambda_upload_function_name]
+}
+
+run "invalid_iam_upload_role_name" {
+  command = plan
+
+  variables {
+    iam_upload_role_name = "upload role" # a space
+  }
+
+  expect_failures = [var.iam_upload_role_name]
+}
+
 run "invalid_sns_topic_name" {
   command = plan
 
@@ -217,6 +237,26 @@ run "invalid_lambda_authorizer_timeout" {
   expect_failures = [var.lambda_authorizer_timeout]
 }
 
+run "invalid_lambda_upload_memory_size" {
+  command = plan
+
+  variables {
+    lambda_upload_memory_size = 1024.5 # not whole
+  }
+
+  expect_failures = [var.lambda_upload_memory_size]
+}
+
+run "invalid_lambda_upload_timeout" {
+  command = plan
+
+  variables {
+    lambda_upload_timeout = 60 # beyond the HTTP API's 30 s
+  }
+
+  expect_failures = [var.lambda_upload_timeout]
+}
+
 run "invalid_lambda_api_fallback_index_url" {
   command = plan
 
@@ -295,6 +335,16 @@ run "invalid_log_group_authorizer_retention_in_days" {
   }
 
   expect_failures = [var.log_group_authorizer_retention_in_days]
+}
+
+run "invalid_log_group_upload_retention_in_days" {
+  command = plan
+
+  variables {
+    log_group_upload_retention_in_days = 10 # not a CloudWatch value
+  }
+
+  expect_failures = [var.log_group_upload_retention_in_days]
 }
 
 run "invalid_s3_kms_key_arn" {
@@ -554,6 +604,11 @@ run "lower_limits" {
     lambda_authorizer_function_name               = "a"
     iam_authorizer_role_name                      = "r"
     log_group_authorizer_retention_in_days        = 0
+    lambda_upload_memory_size                     = 128
+    lambda_upload_timeout                         = 1
+    lambda_upload_function_name                   = "u"
+    iam_upload_role_name                          = "w"
+    log_group_upload_retention_in_days            = 0
     ssm_users_path                                = "/u/"
     authorizer_user_cache_seconds                 = 0
     authorizer_result_ttl_in_seconds              = 0
@@ -567,8 +622,8 @@ run "lower_limits" {
   }
 
   assert {
-    condition     = aws_apigatewayv2_integration.api.timeout_milliseconds == 2000
-    error_message = "The integration waits a second longer than the function."
+    condition     = aws_apigatewayv2_integration.api.timeout_milliseconds == 2000 && aws_apigatewayv2_integration.upload[0].timeout_milliseconds == 2000
+    error_message = "The integrations wait a second longer than their functions."
   }
 }
 
@@ -587,6 +642,10 @@ run "upper_limits" {
     lambda_authorizer_function_name        = join("", [for i in range(64) : "a"])
     iam_authorizer_role_name               = "${join("", [for i in range(57) : "r"])}+=,.@_-"
     log_group_authorizer_retention_in_days = 3653
+    lambda_upload_memory_size              = 10240
+    lambda_upload_timeout                  = 30
+    iam_upload_role_name                   = join("", [for i in range(64) : "w"])
+    log_group_upload_retention_in_days     = 3653
     ssm_users_path                         = "/${join("", [for i in range(13) : "u/"])}${join("", [for i in range(872) : "x"])}/" # 900 characters, 14 levels
     authorizer_user_cache_seconds          = 3600
     authorizer_result_ttl_in_seconds       = 3600
@@ -600,8 +659,12 @@ run "upper_limits" {
   }
 
   assert {
-    condition     = length(aws_lambda_function.reindex.function_name) == 64
-    error_message = "The longest name still gives a valid function name."
+    condition     = length(aws_lambda_function.reindex.function_name) == 64 && length(aws_lambda_function.upload[0].function_name) == 63
+    error_message = "The longest name still gives valid function names (<name>-reindex, <name>-upload)."
+  }
+  assert {
+    condition     = length(aws_iam_role.upload[0].name) == 64 && aws_apigatewayv2_integration.upload[0].timeout_milliseconds == 30000
+    error_message = "The upload role takes a name of 64 characters; the upload integration never waits beyond 30 s."
   }
   assert {
     condition     = length(aws_lambda_function.authorizer[0].function_name) == 64 && length(aws_iam_role.authorizer[0].name) == 64

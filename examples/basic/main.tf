@@ -2,12 +2,13 @@
 # and the index on it, behind the module's HTTP Basic authorizer.
 #
 #   terraform apply -var s3_bucket_name=my-pypi-bucket
-#   serverless-pypi user --path "$(terraform output -raw users_ssm_path)" add alice
-#   aws s3 cp dist/my_pkg-1.0-py3-none-any.whl s3://my-pypi-bucket/my-pkg/
+#   serverless-pypi user --path "$(terraform output -raw users_ssm_path)" add alice --upload
+#   twine upload --repository-url "$(terraform output -raw upload_url)" dist/*
 #   pip install --index-url "$(terraform output -raw index_url)" my-pkg
 #
-# pip and uv send alice's credentials from ~/.netrc
-# (`machine <API host> login alice password <the token user add printed>`).
+# pip, uv and twine send alice's credentials from ~/.netrc
+# (`machine <API host> login alice password <the token user add printed>`);
+# `aws s3 cp dist/* s3://my-pypi-bucket/my-pkg/` uploads too.
 
 variable "region" {
   type        = string

@@ -3,6 +3,11 @@ output "index_url" {
   value       = module.pypi.index_url
 }
 
+output "upload_url" {
+  description = "URL of the upload API: `twine upload --repository-url <upload_url> dist/*` (a user with the upload right)."
+  value       = module.pypi.upload_url
+}
+
 output "bucket_name" {
   description = "Bucket to upload distributions to, as `s3://<bucket_name>/<project>/<file>`."
   value       = module.pypi.bucket_name
@@ -41,4 +46,9 @@ output "users_ssm_path" {
 output "authorizer_function_name" {
   description = "Name of the Lambda function that checks the users' credentials."
   value       = module.pypi.authorizer_function_name
+}
+
+output "upload_function_name" {
+  description = "Name of the Lambda function behind the upload route."
+  value       = module.pypi.upload_function_name
 }

@@ -22,6 +22,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Literal
 
+from .layout import UPLOAD_ROUTE_KEYS
+
 Right = Literal["read", "upload"]
 RIGHTS: tuple[Right, ...] = ("read", "upload")
 TOKEN_PREFIX = "spypi_"
@@ -33,8 +35,8 @@ MAX_NAME = 64
 MAX_SECRET = 1024
 # User names: what an SSM parameter name may hold, and nothing a URL must escape.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
-# The methods and routes that only the upload right opens.
-UPLOAD_ROUTES = frozenset({"POST /legacy", "POST /legacy/", "POST /legacy/{proxy+}"})
+# The routes that only the upload right opens.
+UPLOAD_ROUTES = frozenset(UPLOAD_ROUTE_KEYS)
 
 
 class AuthError(ValueError):

@@ -9,16 +9,17 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import __version__, indexer
+from . import __version__, auth, indexer
 from .auth import Right
 from .authorizer import DEFAULT_USERS_PATH as DEFAULT_USERS
 from .config import ConfigError, Settings
 from .logs import get_logger
+from .names import DISTRIBUTION_SUFFIXES
 from .server import Handler
 
 logger = get_logger(__name__)
@@ -88,6 +89,17 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument("--bucket", required=True, help="the index bucket")
     reindex.set_defaults(run=reindex_command)
     _user_parser(commands)
+
+    upload = commands.add_parser(
+        "upload",
+        help="upload distributions straight to the bucket, any size",
+        description="Put each distribution in its normalized project folder with one "
+        "conditional PUT (never replacing a file) and its SHA-256 checksum, for files "
+        "larger than the upload route takes. Uses the standard AWS environment.",
+    )
+    upload.add_argument("dists", nargs="+", type=Path, metavar="DIST", help="wheels and sdists")
+    upload.add_argument("--bucket", required=True, help="the index bucket")
+    upload.set_defaults(run=upload_command)
     return parser
 
 
@@ -126,6 +138,69 @@ def _user_parser(commands: Any) -> None:
     rotate.add_argument("name")
     rotate.add_argument("--password", action="store_true", help="choose a password instead")
     rotate.set_defaults(run=user_command, action="rotate")
+
+
+# -- upload -----------------------------------------------------------------
+
+MAX_SINGLE_PUT = 5 * 1024**3  # S3's largest object in one PUT (5 GiB)
+
+
+def upload_command(args: argparse.Namespace) -> int:
+    from .local import project_of
+    from .objects import PreconditionFailed, StorageError
+
+    plan = []
+    for path in args.dists:
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        project = project_of(path)
+        if project is None or not path.name.endswith(DISTRIBUTION_SUFFIXES):
+            raise CommandError(f"{path.name}: not a wheel or sdist whose project can be told")
+        if path.stat().st_size > MAX_SINGLE_PUT:
+            raise CommandError(
+                f"{path.name} is larger than 5 GiB: use "
+                f"`aws s3 cp {path} s3://{args.bucket}/{project}/`"
+            )
+        plan.append((path, f"{project}/{path.name}"))
+    storage = _storage(args.bucket)
+    failed = 0
+    for path, key in plan:
+        bar = ByteBar(path.name, path.stat().st_size)
+        try:
+            storage.put_file(path, key, bar)
+        except PreconditionFailed:
+            bar.finish()
+            print(f"exists, not replaced: s3://{args.bucket}/{key}", file=sys.stderr)
+            failed += 1
+            continue
+        except StorageError as error:
+            bar.finish()
+            raise CommandError(str(error)) from None
+        bar.finish()
+        print(f"uploaded s3://{args.bucket}/{key}")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+class ByteBar:
+    """A one-line progress bar of bytes sent, on a terminal only."""
+
+    def __init__(self, label: str, total: int, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.label, self.total, self.done = label[:40], max(total, 1), 0
+
+    def __call__(self, sent: int) -> None:
+        self.done = min(self.total, self.done + sent)
+        if self.enabled:
+            filled = 30 * self.done // self.total
+            bar = "#" * filled + "." * (30 - filled)
+            self.stream.write(f"\r[{bar}] {self.done * 100 // self.total:3d}%  {self.label}")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
 
 
 # -- users ------------------------------------------------------------------
@@ -255,11 +330,12 @@ def reindex_command(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _listening(host: str, port: int, handler: Handler) -> Iterator[Any]:
+def _listening(host: str, port: int, handler: Handler, route_keys: Sequence[str]) -> Iterator[Any]:
+    from .local import MAX_REQUEST
     from .server import make_server
 
     try:
-        server = make_server(host, port, handler)
+        server = make_server(host, port, handler, route_keys=route_keys, max_body=MAX_REQUEST)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise CommandError(f"port {port} on {host} is busy: pick another with --port") from None
@@ -301,8 +377,8 @@ class _Later:
         return self.handler(event, context)
 
 
-def _guarded(handler: Handler, args: argparse.Namespace, embedded: Any) -> Handler:
-    """The api behind the same authorizer and cache as API Gateway runs them."""
+def _guard(args: argparse.Namespace, embedded: Any) -> Callable[[Handler], Handler]:
+    """What puts a handler behind the same authorizer and cache as API Gateway's."""
     from .authgate import Gateway
     from .authorizer import Authorizer, AuthSettings
     from .ssm import SsmReader
@@ -314,7 +390,8 @@ def _guarded(handler: Handler, args: argparse.Namespace, embedded: Any) -> Handl
         parameters = embedded.parameters()
     else:
         parameters = SsmReader.from_env()
-    return Gateway(handler, Authorizer(settings, parameters), ttl=args.auth_ttl)
+    decide = Authorizer(settings, parameters)
+    return lambda handler: Gateway(handler, decide, ttl=args.auth_ttl)
 
 
 def _settings(args: argparse.Namespace, bucket: str) -> Settings:
@@ -327,19 +404,23 @@ def _settings(args: argparse.Namespace, bucket: str) -> Settings:
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    from . import layout
     from .api import App
-    from .local import EmbeddedS3, MissingMoto, upload_dist
+    from .local import EmbeddedS3, MissingMoto, routes, upload_dist
     from .reindex import Reindexer
     from .s3http import S3Reader
+    from .upload import Uploader, UploadSettings
 
     if args.dist is not None and not args.dist.is_dir():
         raise CommandError(f"--dist {args.dist}: not a directory")
     embedded: EmbeddedS3 | None = None
     bucket = args.bucket or LOCAL_BUCKET
     settings = _settings(args, bucket)
+    upload_routes = frozenset(auth.UPLOAD_ROUTES)
     try:
-        app = _Later()
-        with _listening(args.host, args.port, app) as server:
+        later = _Later()
+        route_keys = [*layout.ROUTE_KEYS, *sorted(upload_routes)]
+        with _listening(args.host, args.port, later, route_keys) as server:
             if args.bucket is None:
                 try:
                     embedded = EmbeddedS3()
@@ -351,9 +432,11 @@ def serve_command(args: argparse.Namespace) -> int:
             else:
                 storage = _storage(bucket)
                 reader = S3Reader.from_env(bucket)
-            app.handler = App(settings, reader)
-            if args.auth:
-                app.handler = _guarded(app.handler, args, embedded)
+            api = App(settings, reader)
+            uploader = Uploader(UploadSettings(bucket), storage) if args.auth else None
+            guard = _guard(args, embedded) if args.auth else None
+            later.handler = routes(api, uploader, upload_routes, guard)
+            token = _local_user(args, embedded)
             if args.dist is not None:
                 keys = upload_dist(storage, args.dist)
                 print(f"uploaded {len(keys)} distributions from {args.dist}")
@@ -361,21 +444,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 reindexer = Reindexer(settings, storage)
                 embedded.deliver(reindexer)
                 embedded.start_delivery(reindexer)
-            host, port = server.server_address[:2]
-            shown = f"[{host}]" if ":" in str(host) else host
-            url = f"http://{shown}:{port}/simple/"
-            where = f"s3://{bucket}" + (f" (embedded S3 at {embedded.url})" if embedded else "")
-            print(f"serving {where} at {url}")
-            print(f"  pip install --index-url {url} <package>")
-            if args.auth:
-                users = args.users_path or DEFAULT_USERS
-                env = f"{embedded.environment} " if embedded else ""
-                print(f"  users: {env}serverless-pypi user add NAME --path {users}")
-                shown_url = url.replace("http://", "http://NAME:TOKEN@")
-                print(f"         pip install --index-url {shown_url} <package>")
-            if embedded is not None:
-                upload = f"{embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/"
-                print(f"  upload: {upload}")
+            _print_hints(args, server, bucket, embedded, token)
             with _sigterm_as_ctrl_c():
                 # Said once SIGTERM is handled: whoever reads it may stop us right away.
                 print("Ctrl-C stops it.", flush=True)
@@ -387,3 +456,34 @@ def serve_command(args: argparse.Namespace) -> int:
         if embedded is not None:
             embedded.stop()
     return EXIT_OK
+
+
+def _local_user(args: argparse.Namespace, embedded: Any) -> str:
+    """With --auth on the embedded S3: a user "local" who may upload, so that the
+    printed pip and twine lines work on a machine without AWS credentials."""
+    if not args.auth or embedded is None:
+        return ""
+    from .users import UserStore
+
+    store = UserStore(embedded.client("ssm"), args.users_path or DEFAULT_USERS)
+    return store.add("local", frozenset({"read", "upload"}))
+
+
+def _print_hints(
+    args: argparse.Namespace, server: Any, bucket: str, embedded: Any, token: str
+) -> None:
+    host, port = server.server_address[:2]
+    shown = f"[{host}]" if ":" in str(host) else host
+    origin = f"http://{shown}:{port}"
+    where = f"s3://{bucket}" + (f" (embedded S3 at {embedded.url})" if embedded else "")
+    print(f"serving {where} at {origin}/simple/")
+    credentials = f"local:{token}@" if token else ("NAME:TOKEN@" if args.auth else "")
+    print(f"  pip install --index-url http://{credentials}{origin[7:]}/simple/ <package>")
+    if args.auth:
+        login = f"-u local -p {token}" if token else "-u NAME -p TOKEN"
+        print(f"  twine upload --repository-url {origin}/legacy/ {login} dist/*")
+        env = f"{embedded.environment} " if embedded else ""
+        users = args.users_path or DEFAULT_USERS
+        print(f"  users: {env}serverless-pypi user add NAME [--upload] --path {users}")
+    if embedded is not None:
+        print(f"  upload: {embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/")

@@ -29,6 +29,9 @@ NOTIFY_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
 ROUTE_METHODS = ("GET", "HEAD")
 ROUTE_PATHS = ("/", "/simple", "/simple/{proxy+}")
 ROUTE_KEYS = tuple(f"{method} {path}" for method in ROUTE_METHODS for path in ROUTE_PATHS)
+# PyPI's legacy upload API (twine, uv publish), on its own function: the module
+# adds these routes (main.tf's upload_route_keys) only behind an authorizer.
+UPLOAD_ROUTE_KEYS = ("POST /legacy", "POST /legacy/")
 
 
 def manifest_key(project: str) -> str:

@@ -66,6 +66,47 @@ def upload_dist(storage: Storage, directory: Path) -> list[str]:
     return keys
 
 
+# What API Gateway answers for a request that no route takes.
+NO_ROUTE = {
+    "statusCode": 404,
+    "headers": {"content-type": "application/json"},
+    "body": '{"message":"Not Found"}',
+    "isBase64Encoded": False,
+}
+# The largest request an HTTP API takes (10 MB); the upload route checks its own limit.
+MAX_REQUEST = 10 * 1024 * 1024
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def routes(
+    api: Handler,
+    upload: Handler | None,
+    upload_routes: frozenset[str],
+    guard: Callable[[Handler], Handler] | None = None,
+) -> Handler:
+    """The module's routes on one local server, as API Gateway dispatches them: its
+    404 for a request no route takes (the upload routes exist only with an upload
+    handler: never anonymous), then the authorizer (``guard``), then the upload
+    handler or the api."""
+
+    def dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if upload is not None and event.get("routeKey") in upload_routes:
+            return upload(event, context)
+        return api(event, context)
+
+    guarded = guard(dispatch) if guard is not None else dispatch
+
+    def route(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        key = event.get("routeKey")
+        if key == "$default" or (upload is None and key in upload_routes):
+            return dict(NO_ROUTE)
+        return guarded(event, context)
+
+    return route
+
+
 class EmbeddedS3:
     """moto's server on loopback, wired like the module: bucket -> SNS -> reindex.
 

@@ -39,7 +39,7 @@ def body_length(
 
 
 def _request_handler(
-    handler: Handler, route_keys: Sequence[str] | None, base: str
+    handler: Handler, route_keys: Sequence[str] | None, base: str, max_body: int
 ) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         server_version = "serverless-pypi"
@@ -48,7 +48,9 @@ def _request_handler(
 
         def _handle(self) -> None:
             length = body_length(
-                self.headers.get_all("Content-Length") or [], self.headers.get("Transfer-Encoding")
+                self.headers.get_all("Content-Length") or [],
+                self.headers.get("Transfer-Encoding"),
+                max_body,
             )
             if isinstance(length, tuple):
                 # The body is never read: the connection closes after the answer.
@@ -93,12 +95,15 @@ def make_server(
     *,
     route_keys: Sequence[str] | None = None,
     base: str = "",
+    max_body: int = _MAX_BODY,
 ) -> ThreadingHTTPServer:
     """A threaded server on ``host:port`` (raises OSError when the port is busy).
 
     Every request goes to the ``$default`` route, unless ``route_keys`` (and a
     custom domain's ``base`` path) say how to route it: see ``apigw_events.build_event``.
     """
-    server = ThreadingHTTPServer((host, port), _request_handler(handler, route_keys, base))
+    server = ThreadingHTTPServer(
+        (host, port), _request_handler(handler, route_keys, base, max_body)
+    )
     server.daemon_threads = True
     return server

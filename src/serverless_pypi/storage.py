@@ -6,8 +6,10 @@ missing object, a lost conditional write, and StorageError for everything else.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -85,6 +87,24 @@ def _unreachable(key: str) -> Iterator[None]:
         yield
     except BotoCoreError as error:
         raise StorageError(f"S3 could not be reached for {key}: {error}") from error
+
+
+class _Counting:
+    """A readable file that reports how many bytes were read."""
+
+    def __init__(self, stream: BinaryIO, progress: Callable[[int], object]) -> None:
+        self._stream, self._progress = stream, progress
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._progress(len(data))
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
 
 
 class Storage:
@@ -169,6 +189,26 @@ class Storage:
 
     # -- writes ------------------------------------------------------------
 
+    def put_file(
+        self, path: Path, key: str, progress: Callable[[int], object] | None = None
+    ) -> None:
+        """Upload a local file in one conditional PUT (If-None-Match: *, so an object
+        there is never replaced) with its SHA-256 checksum; ``progress`` hears of the
+        bytes as they go. PreconditionFailed when the key exists."""
+        digest = hashlib.sha256()
+        with path.open("rb") as stream:
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        with path.open("rb") as stream:
+            body = _Counting(stream, progress) if progress else stream
+            self.put(
+                key,
+                body,  # type: ignore[arg-type]  # boto3 streams any readable file
+                "application/octet-stream",
+                if_absent=True,
+                checksum_sha256=digest.digest(),
+            )
+
     def upload_file(self, path: Path, key: str) -> None:
         """Upload a local file (in parts when large) with a SHA-256 checksum, which
         spares the reindexer reading a large wheel whole."""
@@ -192,6 +232,7 @@ class Storage:
         if_absent: bool = False,
         metadata: Mapping[str, str] | None = None,
         content_encoding: str | None = None,
+        checksum_sha256: bytes | None = None,
     ) -> str:
         """Write an object; with ``if_match`` / ``if_absent`` only if nobody else did first."""
         kwargs: dict[str, Any] = {
@@ -209,6 +250,11 @@ class Storage:
             kwargs["Metadata"] = dict(metadata)
         if content_encoding:
             kwargs["ContentEncoding"] = content_encoding
+        if checksum_sha256 is not None:
+            # S3 checks the bytes against it and keeps it: the reindexer then takes
+            # the file's hash from S3 instead of reading a large file whole.
+            kwargs["ChecksumAlgorithm"] = "SHA256"
+            kwargs["ChecksumSHA256"] = base64.b64encode(checksum_sha256).decode("ascii")
         _pending.headers = {} if self._conditional_params else conditions
         try:
             with _unreachable(key):

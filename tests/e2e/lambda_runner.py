@@ -1,6 +1,7 @@
 """Run a deployed Lambda handler on this machine, from the deployed package.
 
-    python tests/e2e/lambda_runner.py serve  PACKAGE_DIR HANDLER [ROUTES BASE [AUTHORIZER TTL]]
+    python tests/e2e/lambda_runner.py serve  PACKAGE_DIR HANDLER [ROUTES BASE [AUTHORIZER TTL
+                                             [UPLOAD_HANDLER UPLOAD_ROUTES]]]
     python tests/e2e/lambda_runner.py invoke PACKAGE_DIR HANDLER  # event on stdin, result out
 
 PACKAGE_DIR is the unpacked package Terraform deployed and HANDLER its
@@ -17,7 +18,10 @@ With AUTHORIZER (the deployed authorizer's handler string) and TTL (its result
 cache, seconds), a request that a route takes first goes through API Gateway's
 part of a Lambda authorizer (``serverless_pypi.authgate``): 401 without an
 ``Authorization`` header, the authorizer's verdict cached per header and route
-key, 403 when it refuses. serve prints the server's URL on its first line.
+key, 403 when it refuses. With UPLOAD_HANDLER and UPLOAD_ROUTES (the upload
+integration's handler and route keys), those routes go to it
+(``serverless_pypi.local.routes``, as API Gateway dispatches them). serve prints
+the server's URL on its first line.
 """
 
 from __future__ import annotations
@@ -71,10 +75,24 @@ def main() -> int:
 
     if len(sys.argv) > 6:
         from serverless_pypi.authgate import Gateway  # the deployed package's own
+        from serverless_pypi.local import MAX_REQUEST, routes
 
-        authorizer = load(package_dir, sys.argv[6])
-        handler = Gateway(handler, authorizer, ttl=int(sys.argv[7]))
-    if len(sys.argv) > 4:
+        authorizer, ttl = load(package_dir, sys.argv[6]), int(sys.argv[7])
+        upload = load(package_dir, sys.argv[8]) if len(sys.argv) > 8 else None
+        upload_keys = json.loads(sys.argv[9]) if len(sys.argv) > 9 else []
+        route_keys, base = json.loads(sys.argv[4]), sys.argv[5]
+        guarded = routes(
+            handler, upload, frozenset(upload_keys), lambda inner: Gateway(inner, authorizer, ttl)
+        )
+        server = make_server(
+            "127.0.0.1",
+            0,
+            guarded,
+            route_keys=[*route_keys, *upload_keys],
+            base=base,
+            max_body=MAX_REQUEST,
+        )
+    elif len(sys.argv) > 4:
         route_keys, base = json.loads(sys.argv[4]), sys.argv[5]
         server = make_server("127.0.0.1", 0, gateway(handler), route_keys=route_keys, base=base)
     else:

@@ -88,6 +88,8 @@ class Deployment:
     route_keys: list[str]
     authorizer: Function
     authorizer_ttl: int
+    upload: Function
+    upload_route_keys: list[str]
     index_url: str = ""  # without credentials
     fallback_url: str = ""
     user: str = ""
@@ -204,17 +206,26 @@ def fallback_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     api_id = stack.outputs["api_id"]
     integrations = stack.client("apigatewayv2").get_integrations(ApiId=api_id)["Items"]
-    [integration] = integrations
-    uri = integration["IntegrationUri"]
     routes = stack.client("apigatewayv2").get_routes(ApiId=api_id)["Items"]
-    route_keys = sorted(
-        item["RouteKey"]
-        for item in routes
-        if item.get("Target") == f"integrations/{integration['IntegrationId']}"
-    )
-    api = _function(stack, FUNCTION_ARN.search(uri)[0])  # type: ignore[index]
+    # Each integration with the route keys that lead to it: the api's and the upload's.
+    keys_of = {
+        item["IntegrationId"]: sorted(
+            route["RouteKey"]
+            for route in routes
+            if route.get("Target") == f"integrations/{item['IntegrationId']}"
+        )
+        for item in integrations
+    }
+    [integration] = [
+        item for item in integrations if "GET /simple" in keys_of[item["IntegrationId"]]
+    ]
+    [upload_integration] = [item for item in integrations if item is not integration]
+    route_keys = keys_of[integration["IntegrationId"]]
+    upload_route_keys = keys_of[upload_integration["IntegrationId"]]
+    api = _function(stack, FUNCTION_ARN.search(integration["IntegrationUri"])[0])  # type: ignore[index]
+    upload = _function(stack, FUNCTION_ARN.search(upload_integration["IntegrationUri"])[0])  # type: ignore[index]
     # Every route of the module has the built-in authorizer (examples/basic turns it on).
-    authorizer_ids = {item.get("AuthorizerId") for item in routes if item["RouteKey"] in route_keys}
+    authorizer_ids = {item.get("AuthorizerId") for item in routes}
     assert {item.get("AuthorizationType") for item in routes} == {"CUSTOM"}
     [authorizer_id] = authorizer_ids
     found = stack.client("apigatewayv2").get_authorizer(ApiId=api_id, AuthorizerId=authorizer_id)
@@ -233,7 +244,9 @@ def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # The deployed code is this repository's package, byte for byte.
     package = PACKAGE.read_bytes()
     digest = base64.b64encode(hashlib.sha256(package).digest()).decode()
-    assert api.code_sha256 == reindex.code_sha256 == authorizer.code_sha256 == digest
+    assert {api.code_sha256, reindex.code_sha256, authorizer.code_sha256, upload.code_sha256} == {
+        digest
+    }
     package_dir = tmp_path_factory.mktemp("deployed-package")
     with zipfile.ZipFile(PACKAGE) as archive:
         archive.extractall(package_dir)
@@ -260,6 +273,8 @@ def deployment(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             route_keys,
             authorizer,
             int(found["AuthorizerResultTtlInSeconds"]),
+            upload,
+            upload_route_keys,
         )
     finally:
         s3.put_bucket_policy(Bucket=bucket, Policy=policy)
@@ -301,6 +316,7 @@ def index(
     env = {
         **deployment.runner_env(deployment.api, FALLBACK_INDEX_URL=fallback_index),
         **deployment.authorizer.environment,
+        **deployment.upload.environment,
     }
     # The clients go through a stand-in for API Gateway behind a custom domain
     # mapped at BASE_PATH, with the routes Terraform created.
@@ -315,6 +331,8 @@ def index(
             BASE_PATH,
             deployment.authorizer.handler,
             str(deployment.authorizer_ttl),
+            deployment.upload.handler,
+            json.dumps(deployment.upload_route_keys),
         ],
         env=env,
         stdout=subprocess.PIPE,
@@ -568,3 +586,60 @@ def test_a_project_emptied_with_aws_s3_rm_keeps_its_name(index: Deployment, tmp_
     assert [path.name for path in (tmp_path / "public").iterdir()] == [
         "retired-5.0-py3-none-any.whl"
     ]
+
+
+def test_twine_publishes_through_the_deployed_upload_route(
+    index: Deployment, tmp_path: Path
+) -> None:
+    """A user with the upload right, made as the README says; twine through the
+    deployed routes and authorizer; the notification indexes it; pip installs it."""
+    added = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "serverless_pypi",
+            "user",
+            "add",
+            "e2e-ci",
+            "--upload",
+            "--path",
+            index.authorizer.environment["USERS_PATH"],
+        ],
+        env=index.stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    token = added.stdout.splitlines()[-1]
+    built = write(tmp_path, wheel_bytes("published", "1.0"))
+    upload_url = index.index_url.removesuffix("simple/") + "legacy/"
+    twine = [
+        str(BIN / "twine"),
+        "upload",
+        "--non-interactive",
+        "--disable-progress-bar",
+        "--repository-url",
+        upload_url,
+        str(built),
+    ]
+    refused = subprocess.run(
+        [*twine, "-u", index.user, "-p", index.token],
+        env=isolated_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert refused.returncode != 0 and "403" in refused.stdout + refused.stderr  # a reader
+    result = subprocess.run(
+        [*twine, "-u", "e2e-ci", "-p", token],
+        env=isolated_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert index.deliver(records=1)["projects"] == ["published"]
+    python = _venv(tmp_path / "venv")
+    _pip(python, "install", "--index-url", index.authed_url, "published")
+    assert _installed(python)["published"] == "1.0"

@@ -29,9 +29,14 @@ REINDEX_FUNCTION = f"{NAME}-reindex"
 AUTHORIZER_FUNCTION = f"{NAME}-authorizer"
 AUTHORIZER_ROLE = AUTHORIZER_FUNCTION
 USERS_PATH = f"/{NAME}/users/"
-# main.tf's notify_suffixes and route_keys (tests/e2e/test_terraform_layout.py ties them).
+# Behind that authorizer, the upload route (api_upload_route, true by default).
+UPLOAD_FUNCTION = f"{NAME}-upload"
+UPLOAD_ROLE = UPLOAD_FUNCTION
+# main.tf's notify_suffixes, route_keys and upload_route_keys
+# (tests/e2e/test_terraform_layout.py ties them).
 SUFFIXES = set(layout.NOTIFY_SUFFIXES)
 ROUTE_KEYS = set(layout.ROUTE_KEYS)
+UPLOAD_ROUTE_KEYS = set(layout.UPLOAD_ROUTE_KEYS)
 
 
 def _function_arn(stack: Stack, name: str) -> str:
@@ -174,21 +179,59 @@ def _authorizer(stack: Stack) -> dict[str, Any]:
     return authorizer
 
 
+def _integrations(stack: Stack) -> dict[str, dict[str, Any]]:
+    """The module's two integrations, by the function they invoke: api and upload."""
+    apigw = stack.client("apigatewayv2")
+    items = apigw.get_integrations(ApiId=stack.outputs["api_id"])["Items"]
+    found = {}
+    for function in (API_FUNCTION, UPLOAD_FUNCTION):
+        [integration] = [
+            item for item in items if f"{_function_arn(stack, function)}/" in item["IntegrationUri"]
+        ]
+        found[function] = integration
+    assert len(items) == len(found), items
+    return found
+
+
 def test_routes_lead_to_the_api_function_through_the_authorizer(stack: Stack) -> None:
     apigw = stack.client("apigatewayv2")
     api_id = stack.outputs["api_id"]
-    [integration] = apigw.get_integrations(ApiId=api_id)["Items"]
+    integration = _integrations(stack)[API_FUNCTION]
     assert integration["IntegrationType"] == "AWS_PROXY"
     assert integration["PayloadFormatVersion"] == "2.0"
     assert integration["TimeoutInMillis"] == 11_000
-    assert _function_arn(stack, API_FUNCTION) in integration["IntegrationUri"]
     authorizer_id = _authorizer(stack)["AuthorizerId"]
     routes = apigw.get_routes(ApiId=api_id)["Items"]
-    assert {route["RouteKey"] for route in routes} == ROUTE_KEYS
+    assert {route["RouteKey"] for route in routes} == ROUTE_KEYS | UPLOAD_ROUTE_KEYS
     for route in routes:
-        assert route["Target"] == f"integrations/{integration['IntegrationId']}"
+        if route["RouteKey"] in ROUTE_KEYS:
+            assert route["Target"] == f"integrations/{integration['IntegrationId']}"
         assert route["AuthorizationType"] == "CUSTOM", route["RouteKey"]
         assert route["AuthorizerId"] == authorizer_id, route["RouteKey"]
+
+
+def test_upload_routes_lead_to_the_upload_function_through_the_authorizer(stack: Stack) -> None:
+    apigw = stack.client("apigatewayv2")
+    integration = _integrations(stack)[UPLOAD_FUNCTION]
+    assert integration["IntegrationType"] == "AWS_PROXY"
+    assert integration["PayloadFormatVersion"] == "2.0"
+    # The function's 29 s and one: the HTTP API's limit.
+    assert integration["TimeoutInMillis"] == 30_000
+    authorizer_id = _authorizer(stack)["AuthorizerId"]
+    routes = [
+        route
+        for route in apigw.get_routes(ApiId=stack.outputs["api_id"])["Items"]
+        if route["RouteKey"] in UPLOAD_ROUTE_KEYS
+    ]
+    assert {route["RouteKey"] for route in routes} == UPLOAD_ROUTE_KEYS
+    for route in routes:
+        assert route["Target"] == f"integrations/{integration['IntegrationId']}"
+        # Never anonymous: the module's authorizer, which asks for the upload right.
+        assert route["AuthorizationType"] == "CUSTOM", route["RouteKey"]
+        assert route["AuthorizerId"] == authorizer_id, route["RouteKey"]
+    # What `twine upload --repository-url` takes: the index's base URL and legacy/.
+    assert stack.outputs["upload_url"] == stack.index_url.removesuffix("simple/") + "legacy/"
+    assert stack.outputs["upload_function_name"] == UPLOAD_FUNCTION
 
 
 def test_the_authorizer_checks_basic_credentials_per_route(stack: Stack) -> None:
@@ -232,6 +275,16 @@ def test_only_the_api_may_invoke_the_api_function(stack: Stack) -> None:
     assert source.startswith(f"arn:aws:execute-api:{stack.region}:{ACCOUNT_ID}:{api['ApiId']}/")
 
 
+def test_only_the_api_may_invoke_the_upload_function(stack: Stack) -> None:
+    api = stack.client("apigatewayv2").get_api(ApiId=stack.outputs["api_id"])
+    policy = stack.client("lambda").get_policy(FunctionName=UPLOAD_FUNCTION)["Policy"]
+    [statement] = _statements(policy)
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    source = statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+    assert source.startswith(f"arn:aws:execute-api:{stack.region}:{ACCOUNT_ID}:{api['ApiId']}/")
+
+
 def test_index_url_is_the_api_endpoint(stack: Stack) -> None:
     api = stack.client("apigatewayv2").get_api(ApiId=stack.outputs["api_id"])
     assert stack.index_url == f"{api['ApiEndpoint']}/simple/"
@@ -245,19 +298,24 @@ def test_functions_run_the_handlers_with_their_settings(stack: Stack) -> None:
     api = awslambda.get_function_configuration(FunctionName=API_FUNCTION)
     reindex = awslambda.get_function_configuration(FunctionName=REINDEX_FUNCTION)
     authorizer = awslambda.get_function_configuration(FunctionName=AUTHORIZER_FUNCTION)
+    upload = awslambda.get_function_configuration(FunctionName=UPLOAD_FUNCTION)
     assert api["Handler"] == "serverless_pypi.api.handler"
     assert reindex["Handler"] == "serverless_pypi.reindex.handler"
     assert authorizer["Handler"] == "serverless_pypi.authorizer.handler"
-    for config in (api, reindex, authorizer):
+    assert upload["Handler"] == "serverless_pypi.upload.handler"
+    for config in (api, reindex, authorizer, upload):
         assert config["Runtime"] == "python3.13"
         assert config["Architectures"] == ["arm64"]
     for config in (api, reindex):
         assert config["Role"].endswith(f":role/{NAME}")
     # The authorizer's own role: the only one that may read the users.
     assert authorizer["Role"].endswith(f":role/{AUTHORIZER_ROLE}")
+    # The upload function's own role: the only one that may add distributions.
+    assert upload["Role"].endswith(f":role/{UPLOAD_ROLE}")
     assert (api["MemorySize"], api["Timeout"]) == (256, 10)
     assert (reindex["MemorySize"], reindex["Timeout"]) == (512, 300)
     assert (authorizer["MemorySize"], authorizer["Timeout"]) == (256, 5)
+    assert (upload["MemorySize"], upload["Timeout"]) == (1024, 29)
     assert stack.function_environment(API_FUNCTION) == {
         "S3_BUCKET": stack.bucket,
         "FALLBACK_INDEX_URL": "https://pypi.org/simple/",
@@ -275,6 +333,12 @@ def test_functions_run_the_handlers_with_their_settings(stack: Stack) -> None:
         "USER_CACHE_SECONDS": "60",
         "LOG_LEVEL": "INFO",
     }
+    # Behind the module's authorizer the handler also checks the upload right.
+    assert stack.function_environment(UPLOAD_FUNCTION) == {
+        "S3_BUCKET": stack.bucket,
+        "LOG_LEVEL": "INFO",
+        "UPLOAD_RIGHT": "required",
+    }
 
 
 def test_deployed_code_is_the_freshly_built_package(stack: Stack) -> None:
@@ -283,14 +347,19 @@ def test_deployed_code_is_the_freshly_built_package(stack: Stack) -> None:
 
     committed = sha256((stack.module_dir / "package" / "serverless-pypi.zip").read_bytes())
     awslambda = stack.client("lambda")
-    for name in (API_FUNCTION, REINDEX_FUNCTION, AUTHORIZER_FUNCTION):
-        assert awslambda.get_function_configuration(FunctionName=name)["CodeSha256"] == committed
+    handlers = []
+    for name in (API_FUNCTION, REINDEX_FUNCTION, AUTHORIZER_FUNCTION, UPLOAD_FUNCTION):
+        config = awslambda.get_function_configuration(FunctionName=name)
+        assert config["CodeSha256"] == committed
+        handlers.append(config["Handler"])
     built = _build_lambda().build()
     assert sha256(built) == committed, "package/ is stale: run `make package`"
+    # Every function's handler is in the package.
     with zipfile.ZipFile(io.BytesIO(built)) as archive:
-        for module in ("api", "reindex", "authorizer"):
-            source = archive.read(f"serverless_pypi/{module}.py").decode()
-            assert "\ndef handler(event" in source
+        for handler in handlers:
+            module, function = handler.rsplit(".", 1)
+            source = archive.read(module.replace(".", "/") + ".py").decode()
+            assert f"\ndef {function}(event" in source, handler
 
 
 def test_log_groups_exist_with_retention(stack: Stack) -> None:
@@ -301,6 +370,7 @@ def test_log_groups_exist_with_retention(stack: Stack) -> None:
         f"/aws/lambda/{API_FUNCTION}": 30,
         f"/aws/lambda/{REINDEX_FUNCTION}": 30,
         f"/aws/lambda/{AUTHORIZER_FUNCTION}": 30,
+        f"/aws/lambda/{UPLOAD_FUNCTION}": 30,
     }
 
 
@@ -346,6 +416,40 @@ def test_the_authorizers_role_reads_the_users_and_writes_its_logs_only(stack: St
             "Effect": "Allow",
             "Action": "ssm:GetParameter",
             "Resource": f"arn:aws:ssm:{stack.region}:{ACCOUNT_ID}:parameter{USERS_PATH}*",
+        },
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group}:*",
+        },
+    ]
+
+
+def test_the_upload_role_adds_new_distributions_and_writes_its_logs_only(stack: Stack) -> None:
+    iam = stack.client("iam")
+    assert not iam.list_attached_role_policies(RoleName=UPLOAD_ROLE)["AttachedPolicies"]
+    [policy_name] = iam.list_role_policies(RoleName=UPLOAD_ROLE)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=UPLOAD_ROLE, PolicyName=policy_name)
+    trust = iam.get_role(RoleName=UPLOAD_ROLE)["Role"]["AssumeRolePolicyDocument"]
+    [assume] = _statements(trust)
+    assert assume["Principal"] == {"Service": "lambda.amazonaws.com"}
+    bucket = f"arn:aws:s3:::{stack.bucket}"
+    log_group = f"arn:aws:logs:{stack.region}:{ACCOUNT_ID}:log-group:/aws/lambda/{UPLOAD_FUNCTION}"
+    # tests/e2e/test_policies.py evaluates what these allow, request by request.
+    assert _statements(document["PolicyDocument"]) == [
+        {
+            "Sid": "AddDistributions",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket}/*/*",
+            "Condition": {"Null": {"s3:if-none-match": "false"}},
+        },
+        {
+            "Sid": "DenyWriteIndexData",
+            "Effect": "Deny",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket}/{layout.DERIVED_PREFIX}*",
         },
         {
             "Sid": "WriteLogs",

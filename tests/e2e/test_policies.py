@@ -3,8 +3,9 @@
 The documents are read back from the applied stack and evaluated with IAM's
 rules (an explicit Deny wins, then an Allow, else the request is refused)
 for requests as each function, a leaked credential, S3 or a stranger would
-make them. moto does not evaluate these conditions, so this small evaluator
-does, for the operators the module uses.
+make them, with the request's condition keys (If-None-Match for an upload).
+moto does not evaluate these conditions, so this small evaluator does, for the
+operators the module uses.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def _condition_holds(condition: Mapping[str, Mapping[str, Any]], context: Contex
     for operator, tests in condition.items():
         for key, expected in tests.items():
             actual = context.get(key)
+            if operator == "Null":
+                # "true": the key must be absent from the request; "false": present.
+                if (actual is None) != (str(expected).lower() == "true"):
+                    return False
+                continue
             if actual is None:
                 return False
             values = [str(item) for item in _list(expected)]
@@ -122,6 +128,20 @@ def authorizer_policy(stack: Stack) -> Mapping[str, Any]:
     return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
 
 
+@pytest.fixture(scope="module")
+def upload_policy(stack: Stack) -> Mapping[str, Any]:
+    """The permissions of the upload function's own role (examples/basic has the upload route)."""
+    role = (
+        stack.client("lambda")
+        .get_function(FunctionName=stack.outputs["upload_function_name"])["Configuration"]["Role"]
+        .rsplit("/", 1)[-1]
+    )
+    iam = stack.client("iam")
+    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
+
+
 def _function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
 
@@ -139,6 +159,9 @@ MARKER = "my-pkg/my_pkg-1.0-py3-none-any.whl.yanked"
 # Where the reindexer writes (layout.py, which tests/e2e/test_terraform_layout.py ties to main.tf).
 DERIVED = [manifest_key("my-pkg"), ROOT_JSON]
 ROOT_OBJECTS = ["secret.pem", ROOT_HTML]
+# A conditional PutObject's If-None-Match, as S3 reports it in the s3:if-none-match
+# condition key (PutObject takes "*" only).
+IF_NONE_MATCH = {"s3:if-none-match": "*"}
 WRITES = [
     "s3:PutObject",
     "s3:DeleteObject",
@@ -272,6 +295,93 @@ def test_the_other_functions_cannot_read_the_users(
             assert not allowed(role_policy, action, user, context), (function, action)
 
 
+def _upload_context(stack: Stack, **request: str) -> dict[str, str]:
+    """A request as the upload function makes it, plus request condition keys."""
+    return {
+        "lambda:SourceFunctionArn": _function_arn(stack.outputs["upload_function_name"]),
+        **request,
+    }
+
+
+def test_the_upload_function_adds_new_files_only(
+    stack: Stack, upload_policy: Mapping[str, Any]
+) -> None:
+    conditional = _upload_context(stack, **IF_NONE_MATCH)
+    unconditional = _upload_context(stack)
+    for key in ["my-pkg/my_pkg-1.0.whl", *DISTRIBUTIONS]:
+        assert allowed(upload_policy, "s3:PutObject", _object(stack, key), conditional), key
+        # Without If-None-Match the write could replace a file that is there.
+        assert not allowed(upload_policy, "s3:PutObject", _object(stack, key), unconditional), key
+        assert not allowed(
+            upload_policy, "s3:PutObject", _object(stack, key), {"s3:if-match": '"etag"'}
+        ), key
+
+
+def test_the_upload_function_cannot_touch_the_index_or_the_root(
+    stack: Stack, upload_policy: Mapping[str, Any]
+) -> None:
+    conditional = _upload_context(stack, **IF_NONE_MATCH)
+    # The derived data is the reindexer's alone: an explicit Deny, whatever the request.
+    for key in [".serverless-pypi/projects/x.json", *DERIVED]:
+        assert not allowed(upload_policy, "s3:PutObject", _object(stack, key), conditional), key
+        assert denied_explicitly(
+            json.dumps(upload_policy), "s3:PutObject", _object(stack, key), conditional
+        ), key
+    for key in ROOT_OBJECTS:  # index.html and any other key at the root
+        assert not allowed(upload_policy, "s3:PutObject", _object(stack, key), conditional), key
+
+
+def test_the_upload_function_reads_lists_and_deletes_nothing(
+    stack: Stack, upload_policy: Mapping[str, Any]
+) -> None:
+    conditional = _upload_context(stack, **IF_NONE_MATCH)
+    for key in [*DISTRIBUTIONS, MARKER, *DERIVED, *ROOT_OBJECTS]:
+        for action in ("s3:GetObject", *WRITES[1:]):
+            assert not allowed(upload_policy, action, _object(stack, key), conditional), (
+                action,
+                key,
+            )
+    bucket = f"arn:aws:s3:::{stack.bucket}"
+    for action in ("s3:ListBucket", "s3:DeleteBucket", "s3:PutBucketPolicy"):
+        assert not allowed(upload_policy, action, bucket, conditional), action
+    # Nor the users, nor a key (the example's bucket uses SSE-S3).
+    user = _parameter(stack.outputs["users_ssm_path"] + "alice")
+    assert not allowed(upload_policy, "ssm:GetParameter", user, conditional)
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert not allowed(upload_policy, action, key, conditional), action
+
+
+def test_the_upload_function_logs_to_its_own_log_group(
+    stack: Stack, upload_policy: Mapping[str, Any]
+) -> None:
+    function = stack.outputs["upload_function_name"]
+    context = _upload_context(stack)
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda"
+    assert allowed(upload_policy, "logs:PutLogEvents", f"{group}/{function}:log-stream:x", context)
+    for other in (stack.outputs["api_function_name"], stack.outputs["authorizer_function_name"]):
+        assert not allowed(
+            upload_policy, "logs:PutLogEvents", f"{group}/{other}:log-stream:x", context
+        )
+    assert not allowed(upload_policy, "logs:CreateLogGroup", f"{group}/{function}", context)
+
+
+def test_the_other_roles_gain_nothing_from_the_upload_route(
+    stack: Stack, role_policy: Mapping[str, Any], authorizer_policy: Mapping[str, Any]
+) -> None:
+    # The shared role writes distributions for no one, If-None-Match or not.
+    for function in (stack.outputs["api_function_name"], stack.outputs["reindex_function_name"]):
+        context = {"lambda:SourceFunctionArn": _function_arn(function), **IF_NONE_MATCH}
+        for key in DISTRIBUTIONS:
+            assert not allowed(role_policy, "s3:PutObject", _object(stack, key), context)
+    authorizer = {
+        "lambda:SourceFunctionArn": _function_arn(stack.outputs["authorizer_function_name"]),
+        **IF_NONE_MATCH,
+    }
+    for key in DISTRIBUTIONS:
+        assert not allowed(authorizer_policy, "s3:PutObject", _object(stack, key), authorizer)
+
+
 def test_only_this_bucket_can_publish_to_the_topic(stack: Stack) -> None:
     topic = stack.outputs["sns_topic_arn"]
     attributes = stack.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
@@ -321,3 +431,11 @@ def test_the_evaluator_follows_iam_rules() -> None:
     assert allowed(policy, "s3:GetObject", "arn:aws:s3:::b/p/f.whl", {})
     assert not allowed(policy, "s3:GetObject", "arn:aws:s3:::b/root.pem", {})
     assert not allowed(policy, "s3:DeleteObject", "arn:aws:s3:::b/p/f.whl", writer)
+    # Null: "false" wants the key in the request, "true" wants it absent.
+    present = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*/*"}
+    conditional = {"Statement": [present | {"Condition": {"Null": {"s3:if-none-match": "false"}}}]}
+    assert allowed(conditional, "s3:PutObject", "arn:aws:s3:::b/p/f.whl", {"s3:if-none-match": "*"})
+    assert not allowed(conditional, "s3:PutObject", "arn:aws:s3:::b/p/f.whl", {})
+    absent = {"Statement": [present | {"Condition": {"Null": {"s3:if-none-match": "true"}}}]}
+    assert allowed(absent, "s3:PutObject", "arn:aws:s3:::b/p/f.whl", {})
+    assert not allowed(absent, "s3:PutObject", "arn:aws:s3:::b/p/f.whl", {"s3:if-none-match": "*"})

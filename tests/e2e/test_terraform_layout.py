@@ -5,10 +5,11 @@ constant of src/serverless_pypi/layout.py, which the Lambda code and the Python
 tests use. The .tftest.hcl files assert against the module's locals, and this
 test ties those locals to layout.py:
 
-    local.notify_suffixes   layout.NOTIFY_SUFFIXES  (one bucket notification each)
-    local.route_keys        layout.ROUTE_KEYS       (the routes on the HTTP API)
-    local.derived_prefix    layout.DERIVED_PREFIX   (what only the reindexer writes)
-    local.root_index        layout.ROOT_HTML        (the PEP 503 root page)
+    local.notify_suffixes   layout.NOTIFY_SUFFIXES   (one bucket notification each)
+    local.route_keys        layout.ROUTE_KEYS        (the routes on the HTTP API)
+    local.upload_route_keys layout.UPLOAD_ROUTE_KEYS (the upload routes)
+    local.derived_prefix    layout.DERIVED_PREFIX    (what only the reindexer writes)
+    local.root_index        layout.ROOT_HTML         (the PEP 503 root page)
 
 The locals are read with ``terraform console`` (what Terraform itself evaluates,
 not a parse of the HCL text) in a copy of the module's *.tf files: ``terraform
@@ -39,7 +40,7 @@ from tests.e2e.stack import (
 
 pytestmark = pytest.mark.slow
 
-LOCALS = ("notify_suffixes", "route_keys", "derived_prefix", "root_index")
+LOCALS = ("notify_suffixes", "route_keys", "upload_route_keys", "derived_prefix", "root_index")
 # The module's required variables; console checks their validation rules.
 VARIABLES = {
     "api_id": "a1b2c3d4e5",
@@ -100,6 +101,12 @@ def test_the_notified_suffixes_are_layouts(module_locals: dict[str, Any]) -> Non
 
 def test_the_routes_are_layouts(module_locals: dict[str, Any]) -> None:
     assert sorted(module_locals["route_keys"]) == sorted(layout.ROUTE_KEYS)
+
+
+def test_the_upload_routes_are_layouts(module_locals: dict[str, Any]) -> None:
+    assert sorted(module_locals["upload_route_keys"]) == sorted(layout.UPLOAD_ROUTE_KEYS)
+    # Two route sets on one API: no key in both.
+    assert not set(layout.UPLOAD_ROUTE_KEYS) & set(layout.ROUTE_KEYS)
 
 
 def test_the_derived_prefix_and_root_page_are_layouts(module_locals: dict[str, Any]) -> None:

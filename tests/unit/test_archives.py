@@ -754,7 +754,7 @@ _CHILD = textwrap.dedent(
     """
     import io, json, resource, sys, time
     from serverless_pypi import archives, metadata
-    from tests import test_archives as t
+    from tests.unit import test_archives as t
 
     def vm_size():
         for line in open("/proc/self/status"):

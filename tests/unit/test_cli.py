@@ -26,7 +26,7 @@ from serverless_pypi.indexer import ProjectResult
 from serverless_pypi.server import make_server
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes, write
-from tests.clients import pip, pip_installed, venv
+from tests.clients import isolated_env, pip, pip_installed, venv
 from tests.conftest import BUCKET, Get
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -342,6 +342,71 @@ def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: P
         rest, _ = process.communicate(timeout=60)
         assert process.returncode == 0
         assert token not in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_upload_puts_files_in_their_normalized_folder_once(
+    s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wheel = write(tmp_path, wheel_bytes("Fancy.Name", "2.0"))
+    sdist = write(tmp_path, sdist_bytes("Fancy.Name", "2.0"))
+    assert cli.main(["upload", str(wheel), str(sdist), "--bucket", BUCKET]) == 0
+    out = capsys.readouterr().out
+    assert f"uploaded s3://{BUCKET}/fancy-name/{wheel.name}" in out
+    stored = s3.get_object(Bucket=BUCKET, Key=f"fancy-name/{wheel.name}", ChecksumMode="ENABLED")
+    assert stored["Body"].read() == wheel.read_bytes()
+    assert "ChecksumSHA256" in stored
+    # Never replaced: a second upload of the same name is refused (exit 1).
+    assert cli.main(["upload", str(wheel), "--bucket", BUCKET]) == 1
+    assert "exists, not replaced" in capsys.readouterr().err
+    assert cli.main(["upload", str(tmp_path / "nope.whl"), "--bucket", BUCKET]) == 1
+
+
+def test_serve_prints_twine_and_pip_lines_that_work_without_aws_credentials(
+    tmp_path: Path,
+) -> None:
+    """What `make serve` prints, run as printed, on a machine with no AWS setup."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("fresh", "1.0"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serverless_pypi", "serve", "--auth", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        preexec_fn=_default_sigint,
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        output = "".join(lines)
+        twine_line = re.search(r"  (twine upload .*) dist/\*", output)
+        pip_line = re.search(r"pip install --index-url (\S+) <package>", output)
+        assert twine_line and pip_line, output
+        uploaded = subprocess.run(
+            [*twine_line[1].split(), "--non-interactive", str(dist / "fresh-1.0-py3-none-any.whl")],
+            # twine as a user runs it: from the PATH (this virtualenv's).
+            env=isolated_env({"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+        python = venv(tmp_path / "venv")
+        pip(python, "install", "--index-url", pip_line[1], "fresh")
+        assert pip_installed(python)["fresh"] == "1.0"
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()

@@ -1,0 +1,258 @@
+"""Lambda handler for ``POST /legacy/``: PyPI's legacy upload API, as twine,
+``uv publish``, Poetry, PDM and Hatch speak it.
+
+Every check comes before the one write: the form, the user's upload right, the
+filename against the ``name`` and ``version`` fields, the digests against the
+bytes, and the archive's own metadata (read within the inspection budget). The
+write is conditional (If-None-Match: *): a file, once there, is never replaced,
+not even by a racing upload; an existing filename is a 409 with "File already
+exists", which ``twine upload --skip-existing`` and ``uv publish`` take for
+"skip it". The S3 notification then indexes the file as for any other upload.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import io
+import logging
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from . import metadata, multipart
+from .apigw import Response
+from .archives import Budget
+from .config import ConfigError, log_level
+from .logs import get_logger
+from .names import is_valid_name, normalize, parse_filename, version_key
+from .objects import PreconditionFailed, StorageError
+from .storage import Storage, make_client
+
+logger = get_logger(__name__)
+
+# The largest distribution the route takes. Lambda takes a synchronous request of
+# at most 6,291,456 bytes (the whole event JSON), and API Gateway sends a binary
+# body base64-encoded (4/3 of its size): 4,400,000 bytes of file, with up to
+# 256 KiB of other form fields and the event around them, stay under it
+# (tests/unit/test_upload.py builds that event and measures it).
+MAX_FILE = 4_400_000
+MAX_FIELDS = 256 * 1024
+LARGE_FILES = (
+    "for larger files use `serverless-pypi upload DIST --bucket BUCKET` or "
+    "`aws s3 cp DIST s3://BUCKET/PROJECT/`"
+)
+_FILETYPES = {"bdist_wheel": "wheel", "sdist": "sdist"}
+
+
+@dataclass(frozen=True, slots=True)
+class UploadSettings:
+    bucket: str
+    require_upload_right: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> UploadSettings:
+        env = os.environ if env is None else env
+        bucket = env.get("S3_BUCKET", "").strip()
+        if not bucket:
+            raise ConfigError("S3_BUCKET is not set")
+        right = env.get("UPLOAD_RIGHT", "required").strip() or "required"
+        if right not in ("required", "authorizer"):
+            raise ConfigError(f"UPLOAD_RIGHT must be required or authorizer, not {right!r}")
+        return cls(bucket, right == "required")
+
+
+class Rejected(Exception):
+    """The upload is refused; the status and message say why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Uploader:
+    """The upload handler, made from its settings and a Storage."""
+
+    def __init__(self, settings: UploadSettings, storage: Storage) -> None:
+        self.settings = settings
+        self.storage = storage
+
+    @classmethod
+    def from_env(cls) -> Uploader:
+        settings = UploadSettings.from_env()
+        return cls(settings, Storage(make_client(), settings.bucket))
+
+    def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
+        started = time.perf_counter()
+        user = _user(event)
+        try:
+            key = self.accept(event)
+            response = Response.text(200, f"OK: {key}")
+        except Rejected as error:
+            key = "-"
+            response = Response.text(error.status, str(error))
+        except multipart.FormError as error:
+            key = "-"
+            response = Response.text(400, f"Bad form: {error}")
+        except StorageError as error:
+            key = "-"
+            logger.error("storage error: %s", error)
+            response = Response.text(502, "The index storage did not answer; try again.")
+        logger.info(
+            "upload %s by %s: %d %.1fms",
+            key,
+            user or "-",
+            response.status,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response.to_event(None)
+
+    def accept(self, event: Any) -> str:
+        """Check the upload and write it; the key it was written to."""
+        if self.settings.require_upload_right and "upload" not in _rights(event):
+            raise Rejected(403, "This user may not upload.")
+        form = multipart.parse(*_body(event)) if isinstance(event, Mapping) else {}
+        fields = _fields(form)
+        content = form.get("content") or []
+        if len(content) != 1 or not content[0].filename:
+            raise Rejected(400, "The form has no file in its 'content' field.")
+        filename, data = content[0].filename, content[0].data
+        project, dist_version = _check_names(fields, filename)
+        _check_digests(fields, data)
+        _check_metadata(filename, data, project, dist_version)
+        key = f"{project}/{filename}"
+        try:
+            self.storage.put(
+                key,
+                data,
+                "application/octet-stream",
+                if_absent=True,
+                checksum_sha256=hashlib.sha256(data).digest(),
+            )
+        except PreconditionFailed:
+            raise Rejected(409, f"File already exists: {filename}") from None
+        return key
+
+
+def _body(event: Mapping[str, Any]) -> tuple[bytes, str | None]:
+    raw = event.get("body") or ""
+    if not isinstance(raw, str):
+        raise Rejected(400, "The request has no body.")
+    if len(raw) > 4 * -(-(MAX_FILE + MAX_FIELDS) // 3):
+        raise Rejected(413, f"The file is larger than {MAX_FILE} bytes; {LARGE_FILES}.")
+    try:
+        body = (
+            base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
+        )
+    except (binascii.Error, ValueError):
+        raise Rejected(400, "The body is not valid base64.") from None
+    headers = event.get("headers") or {}
+    content_type = next(
+        (str(value) for name, value in headers.items() if str(name).lower() == "content-type"),
+        None,
+    )
+    return body, content_type
+
+
+def _fields(form: dict[str, list[multipart.Part]]) -> dict[str, str]:
+    """The single-valued text fields the checks use."""
+    wanted = (":action", "protocol_version", "name", "version", "filetype")
+    found = {}
+    for name in (*wanted, "sha256_digest", "md5_digest", "blake2_256_digest"):
+        parts = form.get(name) or []
+        if parts:
+            found[name] = parts[0].text.strip()
+    if found.get(":action") != "file_upload":
+        raise Rejected(400, "Only ':action=file_upload' is supported.")
+    if found.get("protocol_version", "1") != "1":
+        raise Rejected(400, "Only protocol_version 1 is supported.")
+    for name in ("name", "version", "filetype"):
+        if not found.get(name):
+            raise Rejected(400, f"The form has no '{name}' field.")
+    return found
+
+
+def _check_names(fields: dict[str, str], filename: str) -> tuple[str, str]:
+    name, version = fields["name"], fields["version"]
+    if not is_valid_name(name):
+        raise Rejected(400, f"Invalid project name: {name!r}.")
+    project = normalize(name)
+    dist = parse_filename(filename, project)
+    if dist is None:
+        raise Rejected(400, f"{filename!r} is not a wheel or sdist filename of {project}.")
+    if version_key(dist.version) != version_key(version):
+        raise Rejected(400, f"{filename!r} is not version {version} of {project}.")
+    kind = _FILETYPES.get(fields["filetype"])
+    if kind != dist.kind:
+        raise Rejected(400, f"filetype {fields['filetype']!r} does not match {filename!r}.")
+    return project, dist.version
+
+
+def _check_digests(fields: dict[str, str], data: bytes) -> None:
+    if len(data) > MAX_FILE:
+        raise Rejected(413, f"The file is larger than {MAX_FILE} bytes; {LARGE_FILES}.")
+    checks = {
+        "sha256_digest": lambda: hashlib.sha256(data).hexdigest(),
+        "md5_digest": lambda: hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        "blake2_256_digest": lambda: hashlib.blake2b(data, digest_size=32).hexdigest(),
+    }
+    given = [name for name in checks if fields.get(name)]
+    if not given:
+        raise Rejected(400, "The form has no sha256_digest (nor md5_digest) of the file.")
+    for name in given:
+        if fields[name].lower() != checks[name]():
+            raise Rejected(400, f"{name} does not match the file's bytes.")
+
+
+def _check_metadata(filename: str, data: bytes, project: str, version: str) -> None:
+    try:
+        if filename.endswith(".whl"):
+            found = metadata.from_wheel(io.BytesIO(data), project, Budget())
+        elif filename.endswith(".tar.gz"):
+            found = metadata.from_sdist_tar(io.BytesIO(data), Budget())
+        else:
+            found = metadata.from_sdist_zip(io.BytesIO(data), Budget())
+        parsed = metadata.parse(found)
+    except metadata.MetadataError as error:
+        raise Rejected(400, f"{filename} has no readable core metadata: {error}") from None
+    if normalize(parsed.name) != project or version_key(parsed.version) != version_key(version):
+        raise Rejected(
+            400, f"{filename}'s metadata names {parsed.name} {parsed.version}, not {project}."
+        )
+
+
+def _rights(event: Any) -> set[str]:
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+    found = authorizer.get("lambda") if isinstance(authorizer, Mapping) else None
+    rights = found.get("rights") if isinstance(found, Mapping) else None
+    return set(rights.split(",")) if isinstance(rights, str) else set()
+
+
+def _user(event: Any) -> str | None:
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
+    found = authorizer.get("lambda") if isinstance(authorizer, Mapping) else None
+    user = found.get("user") if isinstance(found, Mapping) else None
+    return user if isinstance(user, str) else None
+
+
+@functools.cache
+def default_uploader() -> Uploader:
+    """The Uploader of this container, made once from Lambda's environment."""
+    logging.getLogger("serverless_pypi").setLevel(log_level())
+    return Uploader.from_env()
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    """The Lambda entry point."""
+    try:
+        uploader = default_uploader()
+    except ConfigError as error:
+        logger.error("configuration: %s", error)
+        return Response.text(500, "The upload route is misconfigured.").to_event(None)
+    return uploader(event, context)
