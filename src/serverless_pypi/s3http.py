@@ -227,6 +227,30 @@ class Signer:
         return signed
 
 
+class KeptAlive:
+    """One HTTP connection per thread to one host, kept open across invocations
+    (a warm Lambda container skips the TCP and TLS handshakes)."""
+
+    def __init__(self, scheme: str, host: str) -> None:
+        self.scheme, self.host = scheme, host
+        self._local = threading.local()
+
+    def get(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            https = self.scheme == "https"
+            factory = http.client.HTTPSConnection if https else http.client.HTTPConnection
+            connection = factory(self.host, timeout=_TIMEOUT)
+            self._local.connection = connection
+        return connection
+
+    def drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+
 def _now() -> datetime:
     # Signatures carry whole seconds: links signed in one second share a query.
     return datetime.now(UTC).replace(microsecond=0)
@@ -248,7 +272,7 @@ class S3Reader:
         self.signer = Signer(region)
         self._credentials = credentials
         self._clock = clock or (lambda: _now())
-        self._local = threading.local()
+        self.connections = KeptAlive(self.endpoint.scheme, self.endpoint.host)
         self.requests = 0  # for the benchmark and tests: requests sent to S3
         self.bytes_read = 0  # and the bytes of the bodies that came back
 
@@ -323,28 +347,13 @@ class S3Reader:
             return status, response_headers, body
         raise AssertionError("unreachable")
 
-    def _connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            factory = (
-                http.client.HTTPSConnection
-                if self.endpoint.scheme == "https"
-                else http.client.HTTPConnection
-            )
-            connection = factory(self.endpoint.host, timeout=_TIMEOUT)
-            self._local.connection = connection
-        return connection
-
     def _drop_connection(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        self.connections.drop()
 
     def _send(
         self, method: str, path: str, headers: Mapping[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
-        connection = self._connection()
+        connection = self.connections.get()
         self.requests += 1
         connection.request(method, path, headers=dict(headers))
         response = connection.getresponse()

@@ -11,15 +11,13 @@ import hashlib
 import http.client
 import json
 import os
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from .objects import StorageError
-from .s3http import ALGORITHM, Credentials, Signer, _now, default_credentials
+from .s3http import ALGORITHM, Credentials, KeptAlive, Signer, _now, default_credentials
 
-_TIMEOUT = 5.0
 _ATTEMPTS = 3
 
 
@@ -42,7 +40,7 @@ class SsmReader:
         self.signer = Signer(region, "ssm")
         self._credentials = credentials
         self._clock = clock
-        self._local = threading.local()
+        self.connections = KeptAlive(self.scheme, self.host)
         self.requests = 0
 
     @classmethod
@@ -62,7 +60,7 @@ class SsmReader:
             try:
                 status, answer = self._post("AmazonSSM.GetParameter", body)
             except (OSError, http.client.HTTPException) as error:
-                self._drop()
+                self.connections.drop()
                 if attempt + 1 == _ATTEMPTS:
                     raise StorageError(f"SSM could not be reached: {error}") from error
                 continue
@@ -93,29 +91,11 @@ class SsmReader:
             f"{ALGORITHM} Credential={credentials.access_key}/{self.signer.scope(when)}, "
             f"SignedHeaders={';'.join(sorted(headers))}, Signature={signature}"
         )
-        connection = self._connection()
+        connection = self.connections.get()
         self.requests += 1
         connection.request("POST", "/", body=body, headers=headers)
         response = connection.getresponse()
         return response.status, response.read()
-
-    def _connection(self) -> http.client.HTTPConnection:
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            factory = (
-                http.client.HTTPSConnection
-                if self.scheme == "https"
-                else http.client.HTTPConnection
-            )
-            connection = factory(self.host, timeout=_TIMEOUT)
-            self._local.connection = connection
-        return connection
-
-    def _drop(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
 
 
 def _error_type(body: bytes) -> str:

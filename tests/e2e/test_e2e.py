@@ -161,6 +161,20 @@ class Deployment:
         }
 
 
+def _add_user(deployment: Deployment, name: str, *flags: str) -> str:
+    """`serverless-pypi user add` under the deployed authorizer's users path; the token."""
+    path = deployment.authorizer.environment["USERS_PATH"]
+    added = subprocess.run(
+        [sys.executable, "-m", "serverless_pypi", "user", "add", name, *flags, "--path", path],
+        env=deployment.stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return added.stdout.splitlines()[-1]
+
+
 # -- the distributions ----------------------------------------------------------
 
 
@@ -292,24 +306,7 @@ def index(
     assert sorted(result["projects"]) == ["chain-a", "chain-b", "chain-c"]
 
     # A reader, made as the README says, under the deployed authorizer's users path.
-    added = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "serverless_pypi",
-            "user",
-            "add",
-            "e2e",
-            "--path",
-            deployment.authorizer.environment["USERS_PATH"],
-        ],
-        env=deployment.stack.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    deployment.user, deployment.token = "e2e", added.stdout.splitlines()[-1]
+    deployment.user, deployment.token = "e2e", _add_user(deployment, "e2e")
     # The deployed FALLBACK_INDEX_URL points at pypi.org, out of reach here: the
     # loopback index stands in for it. Everything else is the deployed setting; the
     # authorizer runs in the same process with its own variables beside the api's.
@@ -593,25 +590,7 @@ def test_twine_publishes_through_the_deployed_upload_route(
 ) -> None:
     """A user with the upload right, made as the README says; twine through the
     deployed routes and authorizer; the notification indexes it; pip installs it."""
-    added = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "serverless_pypi",
-            "user",
-            "add",
-            "e2e-ci",
-            "--upload",
-            "--path",
-            index.authorizer.environment["USERS_PATH"],
-        ],
-        env=index.stack.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    token = added.stdout.splitlines()[-1]
+    token = _add_user(index, "e2e-ci", "--upload")
     built = write(tmp_path, wheel_bytes("published", "1.0"))
     upload_url = index.index_url.removesuffix("simple/") + "legacy/"
     twine = [

@@ -195,7 +195,7 @@ def test_the_ssm_reader_signs_as_botocore_does(monkeypatch: pytest.MonkeyPatch) 
 
             return Answer()
 
-    reader._local.connection = Connection()
+    reader.connections._local.connection = Connection()
     assert reader.get("/p/users/alice") == "v"
     request = botocore.awsrequest.AWSRequest(
         method="POST", url="https://ssm.eu-west-1.amazonaws.com/", data=sent["body"]

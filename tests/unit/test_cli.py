@@ -240,31 +240,37 @@ def test_serve_stops_cleanly_on_sigterm() -> None:
 
 
 @pytest.mark.slow
-def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    write(dist, wheel_bytes("hello", "1.0"))
-    write(dist, sdist_bytes("hello", "1.1"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+def _start_serve(*options: str, env: dict[str, str] | None = None) -> tuple[Any, str]:
+    """`serverless-pypi serve OPTIONS` in a child process with no AWS settings; its
+    output up to "Ctrl-C stops it." (the process and that text)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "serverless_pypi", "serve", "--port", "0", "--dist", str(dist)],
+        [sys.executable, "-m", "serverless_pypi", "serve", "--port", "0", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env={**clean, **(env or {})},
         cwd=ROOT,
         # A shell's background job (how CI may run) inherits SIGINT ignored, and
         # Python then leaves it ignored: give the server the terminal's default.
         preexec_fn=_default_sigint,
     )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C"):
+            break
+    return process, "".join(lines)
+
+
+def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("hello", "1.0"))
+    write(dist, sdist_bytes("hello", "1.1"))
+    process, output = _start_serve("--dist", str(dist))
     try:
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("Ctrl-C"):
-                break
-        output = "".join(lines)
         assert "uploaded 2 distributions" in output
         url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
         assert url, output
@@ -292,33 +298,8 @@ def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: P
     dist.mkdir()
     write(dist, wheel_bytes("hello", "1.0"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "serverless_pypi",
-            "serve",
-            "--auth",
-            "--port",
-            "0",
-            "--dist",
-            str(dist),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        preexec_fn=_default_sigint,
-    )
+    process, output = _start_serve("--auth", "--dist", str(dist))
     try:
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("Ctrl-C"):
-                break
-        output = "".join(lines)
         url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
         users = re.search(r"users: ((?:AWS_\w+=\S+ )+)serverless-pypi user add NAME", output)
         assert url and users, output
@@ -371,25 +352,9 @@ def test_serve_prints_twine_and_pip_lines_that_work_without_aws_credentials(
     dist = tmp_path / "dist"
     dist.mkdir()
     write(dist, wheel_bytes("fresh", "1.0"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "serverless_pypi", "serve", "--auth", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        preexec_fn=_default_sigint,
-    )
+    no_files = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    process, output = _start_serve("--auth", env=no_files)
     try:
-        assert process.stdout is not None
-        lines = []
-        for line in process.stdout:
-            lines.append(line)
-            if line.startswith("Ctrl-C"):
-                break
-        output = "".join(lines)
         twine_line = re.search(r"  (twine upload .*) dist/\*", output)
         pip_line = re.search(r"pip install --index-url (\S+) <package>", output)
         assert twine_line and pip_line, output
