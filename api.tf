@@ -20,7 +20,7 @@ resource "aws_apigatewayv2_integration" "api" {
 }
 
 resource "aws_apigatewayv2_route" "api" {
-  for_each = toset(local.route_keys)
+  for_each = toset(local.api_route_keys)
 
   api_id             = var.api_id
   route_key          = each.value

@@ -2,7 +2,7 @@
 
 resource "aws_sns_topic" "this" {
   name = local.sns_topic_name
-  tags = var.tags
+  tags = merge(var.tags, var.sns_topic_tags)
 }
 
 # Only this bucket, in this account, may publish to the topic.

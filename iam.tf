@@ -21,9 +21,9 @@ locals {
 
 resource "aws_iam_role" "this" {
   name               = local.iam_role_name
-  description        = "serverless-pypi: functions ${local.api_function_name} and ${local.reindex_function_name}"
+  description        = coalesce(var.iam_role_description, "serverless-pypi: functions ${local.api_function_name} and ${local.reindex_function_name}")
   assume_role_policy = local.assume_role_policy
-  tags               = var.tags
+  tags               = merge(var.tags, var.iam_role_tags)
 }
 
 locals {
@@ -120,7 +120,7 @@ locals {
 }
 
 resource "aws_iam_role_policy" "this" {
-  name   = var.name
+  name   = coalesce(var.iam_role_policy_name, var.name)
   role   = aws_iam_role.this.id
   policy = local.role_policy
 }

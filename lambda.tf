@@ -6,18 +6,18 @@
 resource "aws_cloudwatch_log_group" "api" {
   name              = local.api_log_group
   retention_in_days = var.log_group_api_retention_in_days
-  tags              = var.tags
+  tags              = merge(var.tags, var.log_group_api_tags)
 }
 
 resource "aws_cloudwatch_log_group" "reindex" {
   name              = local.reindex_log_group
   retention_in_days = var.log_group_reindex_retention_in_days
-  tags              = var.tags
+  tags              = merge(var.tags, var.log_group_reindex_tags)
 }
 
 resource "aws_lambda_function" "api" {
   function_name                  = local.api_function_name
-  description                    = "serverless-pypi: the simple API of s3://${aws_s3_bucket.this.bucket}"
+  description                    = coalesce(var.lambda_api_description, "serverless-pypi: the simple API of s3://${aws_s3_bucket.this.bucket}")
   role                           = aws_iam_role.this.arn
   filename                       = local.package
   source_code_hash               = filebase64sha256(local.package)
@@ -27,7 +27,7 @@ resource "aws_lambda_function" "api" {
   memory_size                    = var.lambda_api_memory_size
   timeout                        = var.lambda_api_timeout
   reserved_concurrent_executions = var.lambda_api_reserved_concurrent_executions
-  tags                           = var.tags
+  tags                           = merge(var.tags, var.lambda_api_tags)
 
   environment {
     variables = local.api_environment
@@ -38,7 +38,7 @@ resource "aws_lambda_function" "api" {
 
 resource "aws_lambda_function" "reindex" {
   function_name                  = local.reindex_function_name
-  description                    = "serverless-pypi: reindexes s3://${aws_s3_bucket.this.bucket} on its notifications"
+  description                    = coalesce(var.lambda_reindex_description, "serverless-pypi: reindexes s3://${aws_s3_bucket.this.bucket} on its notifications")
   role                           = aws_iam_role.this.arn
   filename                       = local.package
   source_code_hash               = filebase64sha256(local.package)
@@ -48,7 +48,7 @@ resource "aws_lambda_function" "reindex" {
   memory_size                    = var.lambda_reindex_memory_size
   timeout                        = var.lambda_reindex_timeout
   reserved_concurrent_executions = var.lambda_reindex_reserved_concurrent_executions
-  tags                           = var.tags
+  tags                           = merge(var.tags, var.lambda_reindex_tags)
 
   environment {
     variables = local.reindex_environment

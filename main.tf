@@ -97,6 +97,8 @@ locals {
       LOG_LEVEL            = var.log_level
     },
     var.lambda_api_fallback_index_url == null ? {} : { FALLBACK_INDEX_URL = var.lambda_api_fallback_index_url },
+    # Set only for the root layout, so that the default environment is unchanged.
+    var.index_at_api_root ? { INDEX_PATH = "/" } : {},
   )
   reindex_environment = {
     S3_BUCKET = aws_s3_bucket.this.bucket
@@ -123,6 +125,10 @@ locals {
   # by tests/test_terraform_layout.py). `/simple/` reaches the `/simple` route
   # (rawPath keeps the slash), and `/` redirects to `/simple/`.
   route_keys = [for pair in setproduct(["GET", "HEAD"], ["/", "/simple", "/simple/{proxy+}"]) : "${pair[0]} ${pair[1]}"]
+  # With index_at_api_root: the older module's route keys (layout.ROOT_ROUTE_KEYS),
+  # its root page at `/` and its project pages at `/<project>/`.
+  root_route_keys = [for pair in setproduct(["GET", "HEAD"], ["/", "/{package+}"]) : "${pair[0]} ${pair[1]}"]
+  api_route_keys  = var.index_at_api_root ? local.root_route_keys : local.route_keys
   # The upload route's keys (layout.UPLOAD_ROUTE_KEYS, checked likewise): twine
   # and uv publish POST to the URL they are given, with or without the slash.
   upload_route_keys = [for path in ["/legacy", "/legacy/"] : "POST ${path}"]

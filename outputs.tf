@@ -1,6 +1,6 @@
 output "index_url" {
-  description = "URL of the index for pip and uv (`--index-url`): the API's default endpoint, the stage path unless `$default`, and `/simple/`."
-  value       = "${local.api_url}simple/"
+  description = "URL of the index for pip and uv (`--index-url`): the API's default endpoint, the stage path unless `$default`, and `/simple/` (nothing more with `index_at_api_root`)."
+  value       = var.index_at_api_root ? local.api_url : "${local.api_url}simple/"
 }
 
 output "upload_url" {

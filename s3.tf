@@ -3,7 +3,7 @@
 resource "aws_s3_bucket" "this" {
   bucket        = var.s3_bucket_name
   force_destroy = var.s3_force_destroy
-  tags          = var.tags
+  tags          = merge(var.tags, var.s3_bucket_tags)
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {

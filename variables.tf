@@ -475,6 +475,13 @@ variable "api_stage_name" {
   }
 }
 
+variable "index_at_api_root" {
+  type        = bool
+  description = "Whether to serve the index at the API's root as the older serverless PyPI module does (`/` the root page, `/<project>/` the project pages, with its route keys `GET /` and `GET /{package+}`), so that its users' clients keep their index URL. False (default): under `/simple/`."
+  default     = false
+  nullable    = false
+}
+
 variable "api_upload_route" {
   type        = bool
   description = "Whether to add PyPI's legacy upload API (`POST /legacy` and `/legacy/`, for `twine upload` and `uv publish` at the `upload_url` output), with its own function and role, which can add new files to the bucket and never overwrite one. Null (default): on with `api_basic_auth` (a user needs the `upload` right), off with an authorizer of yours (`api_authorization_type`, which then decides alone who may upload: set true to opt in). Never with public routes, whatever this says."

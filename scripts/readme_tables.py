@@ -193,13 +193,26 @@ def module_block(text: str) -> list[str]:
     return [line for line in block if not re.match(r"^\s*(source|version)\s*=", line)]
 
 
+# The older module's inputs and outputs (compat.tf) come last in the tables.
+COMPAT = ROOT / "compat.tf"
+
+
+def module_variables() -> list[Variable]:
+    """Every input of the module: variables.tf's, then the older module's."""
+    return read_variables() + read_variables(COMPAT)
+
+
+def module_outputs() -> list[Output]:
+    return read_outputs() + read_outputs(COMPAT)
+
+
 def write_readme() -> None:
-    """Rewrite the README's TF_DOCS section from variables.tf and outputs.tf."""
+    """Rewrite the README's TF_DOCS section from variables.tf, outputs.tf and compat.tf."""
     text = README.read_text()
     section(text, TF_DOCS)
     start = text.index(TF_DOCS[0]) + len(TF_DOCS[0])
     stop = text.index(TF_DOCS[1])
-    tables = render_tables(read_variables(), read_outputs())
+    tables = render_tables(module_variables(), module_outputs())
     README.write_text(text[:start] + tables + text[stop:])
 
 

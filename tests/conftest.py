@@ -5,7 +5,7 @@ import json
 import logging
 import os
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,7 @@ def http_event(
     headers: dict[str, str] | None = None,
     stage: str = "$default",
     base: str = "",
+    route_keys: Sequence[str] = ROUTE_KEYS,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload 2.0 event, as AWS sends it for the module's
     routes: on the execute-api URL (with ``stage`` in the path when it is not
@@ -116,7 +117,7 @@ def http_event(
         routes_prefix(stage, base) + path,
         sent.items(),
         source_ip="203.0.113.10",
-        route_keys=ROUTE_KEYS,
+        route_keys=route_keys,
         stage=stage,
         base=base,
     )

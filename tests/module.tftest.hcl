@@ -1170,3 +1170,28 @@ run "caller_authorizer_upload_route_is_opt_in" {
     error_message = "With a caller's authorizer and api_upload_route unset there must be no upload route."
   }
 }
+
+# index_at_api_root: the older module's route keys and its root URL.
+run "index_at_the_api_root" {
+  command = plan
+
+  variables {
+    index_at_api_root = true
+    api_basic_auth    = true
+  }
+
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.api)) == toset(["GET /", "HEAD /", "GET /{package+}", "HEAD /{package+}"])
+    error_message = "The root layout uses the older module's route keys."
+  }
+
+  assert {
+    condition     = aws_lambda_function.api.environment[0].variables["INDEX_PATH"] == "/"
+    error_message = "The api function is told to serve at the root."
+  }
+
+  assert {
+    condition     = !endswith(output.index_url, "simple/")
+    error_message = "index_url is the API's root in the root layout."
+  }
+}

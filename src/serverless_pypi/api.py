@@ -149,18 +149,26 @@ def _not_found() -> Response:
 def _dispatch(
     request: Request, settings: Settings, storage: Reader, segments: list[str]
 ) -> Response:
-    if segments == ["simple"]:
-        return Response.redirect(301, "simple/", "max-age=86400")
-    if segments == [""]:
+    prefix = settings.index_prefix  # "simple", or "" for the older module's root layout
+    if prefix and segments == [prefix]:
+        return Response.redirect(301, f"{prefix}/", "max-age=86400")
+    if prefix and segments == [""]:
         # "/prod" or "/pypi" (no slash) is the root too: keep that segment.
         leaf = request.leaf
-        location = f"./{leaf}/simple/" if _SEGMENT.fullmatch(leaf) else "simple/"
+        location = f"./{leaf}/{prefix}/" if _SEGMENT.fullmatch(leaf) else f"{prefix}/"
         return Response.redirect(301, location, "max-age=86400")
-    if segments == ["simple", ""]:
+    if prefix:
+        if not segments or segments[0] != prefix:
+            raise _NotFound
+        segments = segments[1:]
+    if segments == [""]:
+        if not prefix and request.leaf and _SEGMENT.fullmatch(request.leaf):
+            # "/prod" at the root layout: the page's relative links need "/prod/".
+            return Response.redirect(301, f"./{request.leaf}/", "max-age=86400")
         return _root_page(request, settings, storage)
-    if len(segments) < 2 or segments[0] != "simple" or not is_valid_name(segments[1]):
+    if not segments or not is_valid_name(segments[0]):
         raise _NotFound
-    name, rest = segments[1], segments[2:]
+    name, rest = segments[0], segments[1:]
     project = normalize(name)
     if name != project or not rest:
         # Relative to the requested URL, so any stage or base path is kept.

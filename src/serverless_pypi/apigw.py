@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,25 +77,32 @@ class Request:
         )
 
 
+_GREEDY = re.compile(r"\{([A-Za-z0-9_]+)\+\}$")
+
+
 def _route_path(raw_path: str, route_key: Any, parameters: Any) -> str | None:
     """The part of the raw path that the route matched, without whatever comes
     before it: a named stage, or the base path of a custom domain's API mapping
     (``/pypi/simple/x/`` on ``example.com/pypi``), which API Gateway leaves in.
 
     ``GET /simple/{proxy+}`` matched ``<base>/simple/<proxy>``: the route starts
-    where the rest of the path is the proxy parameter (sent encoded or not).
-    None when the event does not say (a ``$default`` route, a local server).
+    where the rest of the path is the greedy parameter (sent encoded or not); the
+    older module's routes name it ``{package+}``. None when the event does not say
+    (a ``$default`` route, a local server).
     """
     if not isinstance(route_key, str) or " " not in route_key or len(raw_path) > _MAX_ROUTED_PATH:
         return None
     route = route_key.partition(" ")[2]
-    if not route.endswith("{proxy+}"):
+    greedy = _GREEDY.search(route)
+    if greedy is None:
         if not route.startswith("/") or "{" in route:
             return None
         # "/simple/" may match the route "/simple": keep the slash it was sent with.
         return route + "/" if raw_path.endswith("/") and not route.endswith("/") else route
-    literal = route[: -len("{proxy+}")]
-    proxy = parameters.get("proxy") if isinstance(parameters, Mapping) else None
+    literal = route[: greedy.start()]
+    if "{" in literal:
+        return None
+    proxy = parameters.get(greedy[1]) if isinstance(parameters, Mapping) else None
     if not proxy:  # "/simple/" itself: HTTP APIs match it to "/simple/{proxy+}"
         return literal if raw_path.endswith(literal) else None
     if not isinstance(proxy, str):

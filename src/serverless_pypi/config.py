@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 LINK_MODES = ("redirect", "presigned")
+# Where the index is on the API: under /simple/, or at its root as the older module
+# serves it (/ the root page, /<project>/ the project pages).
+INDEX_PATHS = ("/simple/", "/")
 MAX_PRESIGN_TTL = 604_800  # SigV4 presigned URLs live at most 7 days
 
 
@@ -30,6 +33,12 @@ class Settings:
     presigned_url_ttl: int = 900
     link_mode: str = "redirect"
     page_max_age: int = 60
+    index_path: str = "/simple/"
+
+    @property
+    def index_prefix(self) -> str:
+        """The path segment before project names: "simple", or "" at the API root."""
+        return self.index_path.strip("/")
 
     @property
     def page_cache_seconds(self) -> int:
@@ -50,6 +59,7 @@ class Settings:
         link_mode: str | None = None,
         presigned_url_ttl: int | None = None,
         page_max_age: int | None = None,
+        index_path: str | None = None,
     ) -> Settings:
         """Settings from command-line options, checked as the environment is."""
         given = {
@@ -58,6 +68,7 @@ class Settings:
             "LINK_MODE": link_mode,
             "S3_PRESIGNED_URL_TTL": presigned_url_ttl,
             "PAGE_MAX_AGE": page_max_age,
+            "INDEX_PATH": index_path,
         }
         return cls.from_env({name: str(value) for name, value in given.items() if value})
 
@@ -71,7 +82,12 @@ class Settings:
         if link_mode not in LINK_MODES:
             choices = ", ".join(LINK_MODES)
             raise ConfigError(f"LINK_MODE must be one of {choices}, not {link_mode!r}")
+        index_path = env.get("INDEX_PATH", "/simple/").strip() or "/simple/"
+        if index_path not in INDEX_PATHS:
+            choices = ", ".join(INDEX_PATHS)
+            raise ConfigError(f"INDEX_PATH must be one of {choices}, not {index_path!r}")
         return cls(
+            index_path=index_path,
             bucket=bucket,
             fallback_index_url=_fallback(env.get("FALLBACK_INDEX_URL", "")),
             presigned_url_ttl=_integer(env, "S3_PRESIGNED_URL_TTL", 900, 1, MAX_PRESIGN_TTL),

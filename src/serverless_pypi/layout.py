@@ -29,6 +29,11 @@ NOTIFY_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
 ROUTE_METHODS = ("GET", "HEAD")
 ROUTE_PATHS = ("/", "/simple", "/simple/{proxy+}")
 ROUTE_KEYS = tuple(f"{method} {path}" for method in ROUTE_METHODS for path in ROUTE_PATHS)
+# With the index at the API's root (index_at_api_root), the older serverless PyPI
+# module's route keys, so that its users' routes are updated in place (main.tf's
+# root_route_keys).
+ROOT_ROUTE_PATHS = ("/", "/{package+}")
+ROOT_ROUTE_KEYS = tuple(f"{method} {path}" for method in ROUTE_METHODS for path in ROOT_ROUTE_PATHS)
 # PyPI's legacy upload API (twine, uv publish), on its own function: the module
 # adds these routes (main.tf's upload_route_keys) only behind an authorizer.
 UPLOAD_ROUTE_KEYS = ("POST /legacy", "POST /legacy/")

@@ -7,6 +7,7 @@ test ties those locals to layout.py:
 
     local.notify_suffixes   layout.NOTIFY_SUFFIXES   (one bucket notification each)
     local.route_keys        layout.ROUTE_KEYS        (the routes on the HTTP API)
+    local.root_route_keys   layout.ROOT_ROUTE_KEYS   (those of index_at_api_root)
     local.upload_route_keys layout.UPLOAD_ROUTE_KEYS (the upload routes)
     local.derived_prefix    layout.DERIVED_PREFIX    (what only the reindexer writes)
     local.root_index        layout.ROOT_HTML         (the PEP 503 root page)
@@ -40,7 +41,14 @@ from tests.e2e.stack import (
 
 pytestmark = pytest.mark.slow
 
-LOCALS = ("notify_suffixes", "route_keys", "upload_route_keys", "derived_prefix", "root_index")
+LOCALS = (
+    "notify_suffixes",
+    "route_keys",
+    "root_route_keys",
+    "upload_route_keys",
+    "derived_prefix",
+    "root_index",
+)
 # The module's required variables; console checks their validation rules.
 VARIABLES = {
     "api_id": "a1b2c3d4e5",
@@ -101,6 +109,7 @@ def test_the_notified_suffixes_are_layouts(module_locals: dict[str, Any]) -> Non
 
 def test_the_routes_are_layouts(module_locals: dict[str, Any]) -> None:
     assert sorted(module_locals["route_keys"]) == sorted(layout.ROUTE_KEYS)
+    assert sorted(module_locals["root_route_keys"]) == sorted(layout.ROOT_ROUTE_KEYS)
 
 
 def test_the_upload_routes_are_layouts(module_locals: dict[str, Any]) -> None:

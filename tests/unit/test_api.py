@@ -602,3 +602,41 @@ def test_log_level_from_the_environment(value: str, level: int) -> None:
     from serverless_pypi.config import log_level
 
     assert log_level({"LOG_LEVEL": value}) == level
+
+
+# -- the older module's layout: the index at the API's root ----------------------
+
+
+def test_the_index_at_the_api_root_as_the_older_module_serves_it(get: Get, index: Any) -> None:
+    from serverless_pypi.layout import ROOT_ROUTE_KEYS
+
+    get.configure(index_path="/")
+
+    def root(path: str, **kwargs: Any) -> Reply:
+        return Reply(get.app(http_event(path, route_keys=ROOT_ROUTE_KEYS, **kwargs), None))
+
+    page = root("/")
+    assert page.status == 200
+    assert [a["href"] for a in Anchors(page.text).anchors] == ["my-pkg/", "other-pkg/"]
+    project = root("/my-pkg/", headers={"accept": PIP_ACCEPT})
+    assert project.status == 200 and project.json()["name"] == "my-pkg"
+    assert root("/my-pkg").headers["Location"] == "my-pkg/"
+    assert root("/My.Pkg/").headers["Location"] == "../my-pkg/"
+    assert "X-Amz-Signature=" in root(f"/my-pkg/{WHEEL}").headers["Location"]
+    assert root(f"/my-pkg/{WHEEL}.metadata").status == 200
+    assert root("/simple/").status == 404  # no /simple/ in this layout
+    # On a named stage, "/prod" redirects inside it so relative links resolve.
+    staged = root("/", stage="prod")
+    assert staged.status == 200
+    event = http_event("/", stage="prod", route_keys=ROOT_ROUTE_KEYS)
+    event["rawPath"] = "/prod"
+    assert Reply(get.app(event, None)).headers["Location"] == "./prod/"
+
+
+def test_the_index_path_setting_is_checked() -> None:
+    from serverless_pypi.config import ConfigError, Settings
+
+    assert Settings.from_env({"S3_BUCKET": "b", "INDEX_PATH": "/"}).index_prefix == ""
+    assert Settings.from_env({"S3_BUCKET": "b"}).index_prefix == "simple"
+    with pytest.raises(ConfigError, match="INDEX_PATH"):
+        Settings.from_env({"S3_BUCKET": "b", "INDEX_PATH": "/pypi/"})

@@ -26,6 +26,8 @@ from readme_tables import (
     USAGE,
     VERSION_PIN,
     module_block,
+    module_outputs,
+    module_variables,
     read_outputs,
     read_variables,
     section,
@@ -81,7 +83,7 @@ def test_inputs_table_lists_every_variable() -> None:
             "n/a" if variable.default is None else variable.default,
             "yes" if variable.required else "no",
         )
-        for variable in read_variables()
+        for variable in module_variables()
     }
     assert len(rows) == len(shown), "a variable is listed twice"
     assert shown == expected, "README is out of date: run `make docs`"
@@ -90,7 +92,7 @@ def test_inputs_table_lists_every_variable() -> None:
 def test_outputs_table_lists_every_output() -> None:
     rows = table(section(README.read_text(), TF_DOCS), "Outputs")
     shown = {uncode(name): description for name, description in rows}
-    expected = {output.name: output.description for output in read_outputs()}
+    expected = {output.name: output.description for output in module_outputs()}
     assert len(rows) == len(shown), "an output is listed twice"
     assert shown == expected, "README is out of date: run `make docs`"
 
