@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,18 +21,22 @@ DEFAULT = "$default"  # the catch-all route's key, and the stage without a name
 
 def match(route_keys: Sequence[str], method: str, path: str) -> tuple[str, dict[str, str]] | None:
     """The route API Gateway (HTTP API) picks for a request, and its path parameters:
-    an exact route first, else the greedy route with the longest prefix (which also
-    takes ``/simple/`` itself). The module's routes have no other variables."""
+    an exact route first, else the greedy route (``{proxy+}``, or the older module's
+    ``{package+}``) with the longest prefix (which also takes ``/simple/`` itself).
+    The module's routes have no other variables."""
     mine = [key.partition(" ")[2] for key in route_keys if key.partition(" ")[0] in (method, "ANY")]
     if path in mine:
         return f"{method} {path}", {}
-    greedy = [route for route in mine if route.endswith("/{proxy+}")]
-    for route in sorted(greedy, key=len, reverse=True):
-        prefix = route[: -len("{proxy+}")]
+    greedy = [(route, found) for route in mine if (found := _GREEDY.search(route))]
+    for route, found in sorted(greedy, key=lambda pair: len(pair[0]), reverse=True):
+        prefix = route[: found.start() + 1]  # through the slash
         if path.startswith(prefix):
-            proxy = unquote(path[len(prefix) :])
-            return f"{method} {route}", {"proxy": proxy} if proxy else {}
+            value = unquote(path[len(prefix) :])
+            return f"{method} {route}", {found[1]: value} if value else {}
     return None
+
+
+_GREEDY = re.compile(r"/\{([A-Za-z0-9_]+)\+\}$")
 
 
 def routes_prefix(stage: str = DEFAULT, base: str = "") -> str:

@@ -133,3 +133,12 @@ def test_the_runner_answers_404_for_what_no_route_takes(routed_server: str) -> N
             urllib.request.urlopen(f"{routed_server}{path}", timeout=10)
         assert error.value.code == 404
         error.value.close()
+
+
+def test_the_older_modules_greedy_variable_matches_too() -> None:
+    from serverless_pypi.apigw_events import match
+    from serverless_pypi.layout import ROOT_ROUTE_KEYS
+
+    assert match(ROOT_ROUTE_KEYS, "GET", "/my-pkg/") == ("GET /{package+}", {"package": "my-pkg/"})
+    assert match(ROOT_ROUTE_KEYS, "GET", "/") == ("GET /", {})
+    assert match(ROOT_ROUTE_KEYS, "POST", "/") is None
