@@ -181,28 +181,6 @@ def upload_command(args: argparse.Namespace) -> int:
     return EXIT_ERROR if failed else EXIT_OK
 
 
-class ByteBar:
-    """A one-line progress bar of bytes sent, on a terminal only."""
-
-    def __init__(self, label: str, total: int, stream: Any = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.label, self.total, self.done = label[:40], max(total, 1), 0
-
-    def __call__(self, sent: int) -> None:
-        self.done = min(self.total, self.done + sent)
-        if self.enabled:
-            filled = 30 * self.done // self.total
-            bar = "#" * filled + "." * (30 - filled)
-            self.stream.write(f"\r[{bar}] {self.done * 100 // self.total:3d}%  {self.label}")
-            self.stream.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 # -- users ------------------------------------------------------------------
 
 
@@ -220,15 +198,22 @@ def _read_password() -> str:
     return password
 
 
+def _require_credentials() -> None:
+    """A clear error, rather than botocore's, when the AWS environment has no credentials."""
+    import boto3
+
+    if boto3.Session().get_credentials() is None:
+        raise CommandError("no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)")
+
+
 def user_command(args: argparse.Namespace) -> int:
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from .users import UserError, UserStore
 
+    _require_credentials()
     try:
-        if boto3.Session().get_credentials() is None:
-            raise NoCredentialsError
         store = UserStore(
             boto3.client("ssm"), args.path or DEFAULT_USERS, getattr(args, "kms_key_id", None)
         )
@@ -253,10 +238,6 @@ def user_command(args: argparse.Namespace) -> int:
                 print(f"{listed.name}\t{rights_text}\t{listed.kind}")
     except UserError as error:
         raise CommandError(str(error)) from None
-    except NoCredentialsError:
-        raise CommandError(
-            "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
-        ) from None
     except (ClientError, BotoCoreError) as error:
         raise CommandError(f"SSM: {error}") from None
     return EXIT_OK
@@ -266,20 +247,14 @@ def user_command(args: argparse.Namespace) -> int:
 
 
 def _storage(bucket: str) -> Any:
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from .storage import Storage, make_client
 
+    _require_credentials()
+    client = make_client()
     try:
-        if boto3.Session().get_credentials() is None:
-            raise NoCredentialsError
-        client = make_client()
         client.head_bucket(Bucket=bucket)
-    except NoCredentialsError:
-        raise CommandError(
-            "no AWS credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
-        ) from None
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", ""))
         if code in ("404", "NoSuchBucket", "NotFound"):
@@ -292,23 +267,48 @@ def _storage(bucket: str) -> Any:
     return Storage(client, bucket)
 
 
-class ProgressBar:
+class TerminalBar:
     """A one-line progress bar on a terminal; nothing elsewhere."""
+
+    WIDTH = 30
 
     def __init__(self, stream: io.TextIOBase | Any = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
 
-    def __call__(self, done: int, total: int, result: indexer.ProjectResult) -> None:
+    def draw(self, done: int, total: int, text: str) -> None:
         if not self.enabled:
             return
-        width = 30
-        filled = width * done // max(total, 1)
-        bar = "#" * filled + "." * (width - filled)
-        self.stream.write(f"\r[{bar}] {done}/{total} projects  {result.project[:30]:<30}")
-        if done == total:
-            self.stream.write("\n")
+        filled = self.WIDTH * done // max(total, 1)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {text}")
         self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+class ProgressBar(TerminalBar):
+    """Projects reindexed, for ``indexer.rebuild``'s progress callback."""
+
+    def __call__(self, done: int, total: int, result: indexer.ProjectResult) -> None:
+        self.draw(done, total, f"{done}/{total} projects  {result.project[:30]:<30}")
+        if done == total:
+            self.finish()
+
+
+class ByteBar(TerminalBar):
+    """Bytes of one file sent, for ``Storage.put_file``'s progress callback."""
+
+    def __init__(self, label: str, total: int, stream: Any = None) -> None:
+        super().__init__(stream)
+        self.label, self.total, self.done = label[:40], max(total, 1), 0
+
+    def __call__(self, sent: int) -> None:
+        self.done = min(self.total, self.done + sent)
+        self.draw(self.done, self.total, f"{self.done * 100 // self.total:3d}%  {self.label}")
 
 
 def reindex_command(args: argparse.Namespace) -> int:

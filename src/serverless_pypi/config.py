@@ -75,9 +75,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        bucket = env.get("S3_BUCKET", "").strip()
-        if not bucket:
-            raise ConfigError("S3_BUCKET is not set")
+        bucket = required_bucket(env)
         link_mode = env.get("LINK_MODE", "redirect").strip() or "redirect"
         if link_mode not in LINK_MODES:
             choices = ", ".join(LINK_MODES)
@@ -94,6 +92,14 @@ class Settings:
             link_mode=link_mode,
             page_max_age=_integer(env, "PAGE_MAX_AGE", 60, 0, 86_400),
         )
+
+
+def required_bucket(env: Mapping[str, str]) -> str:
+    """``S3_BUCKET``, which every handler needs."""
+    bucket = env.get("S3_BUCKET", "").strip()
+    if not bucket:
+        raise ConfigError("S3_BUCKET is not set")
+    return bucket
 
 
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -36,7 +36,6 @@ from urllib.parse import quote
 
 SCHEMA = 1
 _GZIP_MAGIC = b"\x1f\x8b"
-_REQUIRED = {"filename": str, "key": str, "version": str, "size": int, "etag": str}
 
 Entry = TypedDict(
     "Entry",
@@ -138,8 +137,15 @@ def validate(value: Any) -> Manifest | None:
 
 
 def _valid_entry(entry: Any) -> bool:
-    return isinstance(entry, dict) and all(
-        isinstance(entry.get(key), kind) for key, kind in _REQUIRED.items()
+    # Spelled out rather than looped over a table: the api checks every entry of a
+    # page on each request, and this is a third of the loop's cost.
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("filename"), str)
+        and isinstance(entry.get("key"), str)
+        and isinstance(entry.get("version"), str)
+        and isinstance(entry.get("size"), int)
+        and isinstance(entry.get("etag"), str)
     )
 
 

@@ -72,6 +72,11 @@ def _quote(value: str, safe: str = "-_.~") -> str:
     return quote(value, safe=safe)
 
 
+def canonical_query(params: Mapping[str, str]) -> str:
+    """A query string as SigV4 signs it: names sorted, names and values URI-encoded."""
+    return "&".join(f"{_quote(name)}={_quote(params[name])}" for name in sorted(params))
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """Where the bucket's objects are: ``scheme://host`` plus a path prefix."""
@@ -187,7 +192,7 @@ class Signer:
         }
         if credentials.token:
             params["X-Amz-Security-Token"] = credentials.token
-        query = "&".join(f"{_quote(name)}={_quote(params[name])}" for name in sorted(params))
+        query = canonical_query(params)
         self._query = (cache_key, query)
         return query
 
@@ -313,8 +318,7 @@ class S3Reader:
 
     def has_objects(self, prefix: str) -> bool:
         """Whether any object's key starts with ``prefix`` (one ListObjectsV2 of one key)."""
-        params = {"list-type": "2", "max-keys": "1", "prefix": prefix}
-        query = "&".join(f"{_quote(name)}={_quote(params[name])}" for name in sorted(params))
+        query = canonical_query({"list-type": "2", "max-keys": "1", "prefix": prefix})
         status, _, body = self._request(None, query, {})
         if status != 200:
             raise StorageError(f"S3 answered {status} for a listing: {_error_code(body)}")

@@ -27,7 +27,7 @@ from typing import Any
 from . import metadata, multipart
 from .apigw import Response
 from .archives import Budget
-from .config import ConfigError, log_level
+from .config import ConfigError, log_level, required_bucket
 from .logs import get_logger
 from .names import is_valid_name, normalize, parse_filename, version_key
 from .objects import PreconditionFailed, StorageError
@@ -57,9 +57,7 @@ class UploadSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> UploadSettings:
         env = os.environ if env is None else env
-        bucket = env.get("S3_BUCKET", "").strip()
-        if not bucket:
-            raise ConfigError("S3_BUCKET is not set")
+        bucket = required_bucket(env)
         right = env.get("UPLOAD_RIGHT", "required").strip() or "required"
         if right not in ("required", "authorizer"):
             raise ConfigError(f"UPLOAD_RIGHT must be required or authorizer, not {right!r}")
@@ -225,19 +223,21 @@ def _check_metadata(filename: str, data: bytes, project: str, version: str) -> N
         )
 
 
-def _rights(event: Any) -> set[str]:
+def _context(event: Any) -> Mapping[str, Any]:
+    """What the authorizer put in ``requestContext.authorizer.lambda`` ({} without one)."""
     context = event.get("requestContext") if isinstance(event, Mapping) else None
     authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
     found = authorizer.get("lambda") if isinstance(authorizer, Mapping) else None
-    rights = found.get("rights") if isinstance(found, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
+
+
+def _rights(event: Any) -> set[str]:
+    rights = _context(event).get("rights")
     return set(rights.split(",")) if isinstance(rights, str) else set()
 
 
 def _user(event: Any) -> str | None:
-    context = event.get("requestContext") if isinstance(event, Mapping) else None
-    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
-    found = authorizer.get("lambda") if isinstance(authorizer, Mapping) else None
-    user = found.get("user") if isinstance(found, Mapping) else None
+    user = _context(event).get("user")
     return user if isinstance(user, str) else None
 
 

@@ -35,11 +35,6 @@ from pathlib import Path
 from typing import Any
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-NOT_FOUND = {
-    "statusCode": 404,
-    "headers": {"content-type": "application/json"},
-    "body": '{"message":"Not Found"}',
-}
 
 
 def load(package_dir: str, handler: str) -> Any:
@@ -55,13 +50,9 @@ def load(package_dir: str, handler: str) -> Any:
 def gateway(handler: Handler) -> Handler:
     """API Gateway's own 404 for a request that no route takes (the server routes
     each event with the deployed route keys; none matched: ``$default``)."""
+    from serverless_pypi.local import routes  # the deployed package's own
 
-    def invoke(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if event["routeKey"] == "$default":
-            return NOT_FOUND
-        return handler(event, context)
-
-    return invoke
+    return routes(handler, None, frozenset())
 
 
 def main() -> int:
@@ -73,28 +64,25 @@ def main() -> int:
         return 0
     from serverless_pypi.server import make_server  # the deployed package's own
 
-    if len(sys.argv) > 6:
+    if len(sys.argv) > 4:
         from serverless_pypi.authgate import Gateway  # the deployed package's own
         from serverless_pypi.local import MAX_REQUEST, routes
 
-        authorizer, ttl = load(package_dir, sys.argv[6]), int(sys.argv[7])
+        route_keys, base = json.loads(sys.argv[4]), sys.argv[5]
+        guard = None
+        if len(sys.argv) > 6:
+            authorizer, ttl = load(package_dir, sys.argv[6]), int(sys.argv[7])
+            guard = lambda inner: Gateway(inner, authorizer, ttl)  # noqa: E731
         upload = load(package_dir, sys.argv[8]) if len(sys.argv) > 8 else None
         upload_keys = json.loads(sys.argv[9]) if len(sys.argv) > 9 else []
-        route_keys, base = json.loads(sys.argv[4]), sys.argv[5]
-        guarded = routes(
-            handler, upload, frozenset(upload_keys), lambda inner: Gateway(inner, authorizer, ttl)
-        )
         server = make_server(
             "127.0.0.1",
             0,
-            guarded,
+            routes(handler, upload, frozenset(upload_keys), guard),
             route_keys=[*route_keys, *upload_keys],
             base=base,
             max_body=MAX_REQUEST,
         )
-    elif len(sys.argv) > 4:
-        route_keys, base = json.loads(sys.argv[4]), sys.argv[5]
-        server = make_server("127.0.0.1", 0, gateway(handler), route_keys=route_keys, base=base)
     else:
         server = make_server("127.0.0.1", 0, handler)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
