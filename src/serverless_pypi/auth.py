@@ -31,7 +31,6 @@ TOKEN_BYTES = 24  # 192 bits
 # scrypt at 16 MiB and about 50 ms on one core: a 256 MB function pays well under a
 # second for it, once per user and secret, then keeps the verdict.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-MAX_NAME = 64
 MAX_SECRET = 1024
 # User names: what an SSM parameter name may hold, and nothing a URL must escape.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
