@@ -210,13 +210,13 @@ variable "lambda_reindex_memory_size" {
 
 variable "lambda_reindex_timeout" {
   type        = number
-  description = "Timeout of the reindex function, in seconds (1 to 900)."
+  description = "Timeout of the reindex function, in seconds (3 to 900). A fifth of it (1 to 15 s) is kept back to write the index; each file's inspection gets at most 10 s of the rest."
   default     = 300
   nullable    = false
 
   validation {
-    condition     = var.lambda_reindex_timeout >= 1 && var.lambda_reindex_timeout <= 900 && floor(var.lambda_reindex_timeout) == var.lambda_reindex_timeout
-    error_message = "The lambda_reindex_timeout must be a whole number of seconds from 1 to 900."
+    condition     = var.lambda_reindex_timeout >= 3 && var.lambda_reindex_timeout <= 900 && floor(var.lambda_reindex_timeout) == var.lambda_reindex_timeout
+    error_message = "The lambda_reindex_timeout must be a whole number of seconds from 3 to 900: below 3 s, the second kept back to write the index leaves too little to read a file after a cold start."
   }
 }
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 
 def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -68,3 +72,51 @@ def uv_pip(uv: str, python: Path, *args: str) -> subprocess.CompletedProcess[str
         text=True,
         timeout=300,
     )
+
+
+# -- `serverless-pypi serve` in a child process ---------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def open_url(url: str, method: str = "GET", **headers: str) -> Any:
+    """A response (an HTTPError is one too), redirects not followed."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, method=method, headers=headers)
+    try:
+        return opener.open(request, timeout=10)
+    except urllib.error.HTTPError as error:
+        return error
+
+
+def _default_sigint() -> None:
+    # A shell's background job (how CI may run) inherits SIGINT ignored, and
+    # Python then leaves it ignored: give the server the terminal's default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_serve(*options: str, env: dict[str, str] | None = None) -> tuple[Any, str]:
+    """`serverless-pypi serve OPTIONS` in a child process with no AWS settings; its
+    output up to "Ctrl-C stops it." (the process and that text)."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serverless_pypi", "serve", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**clean, **(env or {})},
+        cwd=ROOT,
+        preexec_fn=_default_sigint,
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith("Ctrl-C"):
+            break
+    return process, "".join(lines)

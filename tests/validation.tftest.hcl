@@ -207,6 +207,16 @@ run "invalid_lambda_reindex_timeout" {
   expect_failures = [var.lambda_reindex_timeout]
 }
 
+run "too_short_lambda_reindex_timeout" {
+  command = plan
+
+  variables {
+    lambda_reindex_timeout = 2 # leaves no time to read a file after the 1 s kept back
+  }
+
+  expect_failures = [var.lambda_reindex_timeout]
+}
+
 run "invalid_lambda_reindex_reserved_concurrent_executions" {
   command = plan
 
@@ -597,7 +607,7 @@ run "lower_limits" {
     lambda_api_timeout                            = 1
     lambda_api_reserved_concurrent_executions     = 0
     lambda_reindex_memory_size                    = 128
-    lambda_reindex_timeout                        = 1
+    lambda_reindex_timeout                        = 3
     lambda_reindex_reserved_concurrent_executions = 0
     lambda_authorizer_memory_size                 = 128
     lambda_authorizer_timeout                     = 1

@@ -29,7 +29,7 @@ from .apigw import BadRequest, Request, Response
 from .config import ConfigError, Settings, log_level
 from .layout import ROOT_JSON, manifest_key, metadata_key
 from .logs import get_logger, printable
-from .names import is_valid_name, normalize, parse_filename
+from .names import TooManyFolders, is_valid_name, normalize, parse_filename, spelled_folders
 from .objects import Blob, NotModified, Reader, StorageError
 from .s3http import S3Reader
 
@@ -280,11 +280,17 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
 
 
 def _unknown_project(settings: Settings, storage: Reader, project: str) -> Response:
-    """No manifest. A name with any object in its folder is private even so (its
-    first reindex has not finished, or the derived data was lost): only a name
-    the bucket has never held goes to the fallback index, with a redirect that no
-    client keeps."""
-    if storage.has_objects(f"{project}/"):
+    """No manifest. A name with any object in any spelling of its folder is
+    private even so (its first reindex has not finished, or the derived data was
+    lost): only a name the bucket has never held goes to the fallback index, with
+    a redirect that no client keeps. Finding the spellings costs one listing for
+    a name that starts with a digit, two for a letter (``names.spelled_folders``)."""
+    try:
+        held = spelled_folders(project, storage.folders, storage.has_objects)
+    except TooManyFolders as error:
+        logger.warning("%s: treated as private: %s", project, error)
+        held = [project]
+    if held:
         return _being_indexed(project)
     if settings.fallback_index_url:
         location = f"{settings.fallback_index_url}{quote(project)}/"

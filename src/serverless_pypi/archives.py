@@ -29,6 +29,10 @@ class OverBudget(MetadataError):
     """Reading the archive would take more memory or time than allowed."""
 
 
+class OverTime(OverBudget):
+    """Reading the archive took longer than its ``Limits.seconds``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """What one file's inspection may spend."""
@@ -58,7 +62,7 @@ class Budget:
     def check(self) -> None:
         """Give up once the deadline has passed."""
         if self._clock() > self._deadline:
-            raise OverBudget(f"over the {self.limits.seconds:g} s inspection budget")
+            raise OverTime(f"over the {self.limits.seconds:.3g} s inspection budget")
 
     def unpack(self, size: int) -> None:
         """Account for ``size`` more decompressed bytes."""

@@ -56,7 +56,10 @@ class User:
 
 
 def valid_name(name: str) -> bool:
-    return bool(_NAME.fullmatch(name))
+    """Whether ``name`` can be a user name. A token never can (it starts with
+    TOKEN_PREFIX): swapped credentials (``-u <token> -p <name>``) are refused
+    before any lookup, so a token is never logged nor sent to SSM as a name."""
+    return bool(_NAME.fullmatch(name)) and not name.lower().startswith(TOKEN_PREFIX)
 
 
 def parse_basic(header: str | None) -> Credentials | None:

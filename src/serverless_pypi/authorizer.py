@@ -95,7 +95,9 @@ class Authorizer:
         logger.info(
             "%s %s %s %.1fms",
             "allow" if allowed else "deny",
-            credentials.user if credentials else "-",
+            # Only a name that is a user's: an unknown one may be a secret typed
+            # in the wrong field.
+            user.name if user else "-",
             route_key or "-",
             (time.perf_counter() - started) * 1000,
         )

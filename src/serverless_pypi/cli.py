@@ -142,12 +142,11 @@ def _user_parser(commands: Any) -> None:
 
 # -- upload -----------------------------------------------------------------
 
-MAX_SINGLE_PUT = 5 * 1024**3  # S3's largest object in one PUT (5 GiB)
-
 
 def upload_command(args: argparse.Namespace) -> int:
     from .local import project_of
     from .objects import PreconditionFailed, StorageError
+    from .storage import MAX_SINGLE_PUT
 
     plan = []
     for path in args.dists:

@@ -1,9 +1,11 @@
 """Read a distribution once: its sha256 and its core metadata.
 
 Small files are read whole. A large file is read as a stream (its bytes must
-be hashed anyway) unless S3 already holds a full-object SHA-256 checksum for
-it; then only the zip's central directory and the METADATA member are read,
-with ranged GETs. Uploads are untrusted: the archive readers work within
+be hashed anyway) unless S3 already holds the SHA-256 of the whole object (one
+PUT with a SHA-256 checksum, up to 5 GiB); then only the zip's central
+directory and the METADATA member are read, with ranged GETs. A multipart
+upload's SHA-256 is a checksum of its parts' checksums, never the file's: such
+a file is read. Uploads are untrusted: the archive readers work within
 :class:`~serverless_pypi.archives.Limits`, and a file that breaks them is
 still hashed and indexed, without metadata.
 """
@@ -13,14 +15,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import metadata as core
-from .archives import Budget, Limits
+from .archives import Budget, Limits, OverTime
 from .names import Distribution
 from .objects import ObjectInfo, ObjectMissing, PreconditionFailed, StorageError
 from .storage import Storage
@@ -28,13 +30,20 @@ from .storage import Storage
 SMALL_FILE = 8 * 1024 * 1024  # read whole, in memory
 # Hashing costs a full read: past this, only a checksum S3 computed at upload will do.
 MAX_HASHED_SIZE = 4 << 30
-TOO_LARGE_TO_HASH = (
-    "larger than 4 GiB without an S3 SHA-256 checksum: upload it with --checksum-algorithm SHA256"
+# What spares a read: one PUT with a SHA-256 checksum (S3 keeps full-object
+# SHA-256 checksums only for single-part uploads).
+ONE_PUT = (
+    "upload it in one PUT with a SHA-256 checksum (serverless-pypi upload, or "
+    "aws s3api put-object --checksum-algorithm SHA256)"
 )
+TOO_LARGE_TO_HASH = f"larger than 4 GiB without a full-object S3 SHA-256 checksum: {ONE_PUT}"
+_SHA256_BYTES = 32
 _CHUNK = 1024 * 1024
 _TAIL = 1024 * 1024  # kept from a streamed zip: the central directory is at the end
 _WINDOW = 256 * 1024  # smallest ranged read
-_MAX_PROBLEM = 200  # characters of a problem text: it is logged and may quote archive names
+# Characters of a problem text kept: it may quote archive member names. It is
+# escaped once, where it is stored (the manifest) or logged (the log filter).
+_MAX_PROBLEM = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +51,8 @@ class Inspection:
     sha256: str | None  # None only for a file too large to hash that S3 has no checksum for
     metadata: bytes | None  # the core metadata file, when it could be read
     parsed: core.CoreMetadata | None
-    problem: str | None  # why there is no metadata: short, printable ASCII
+    problem: str | None  # why there is no metadata: short, as the archive said it (unescaped)
+    over_time: bool = False  # the extraction ran out of its Limits.seconds
 
 
 def inspect(
@@ -82,48 +92,64 @@ def inspect(
 
 
 def _s3_sha256(storage: Storage, obj: ObjectInfo) -> str | None:
-    """The SHA-256 that S3 stored at upload, when it covers the whole object."""
+    """The SHA-256 that S3 stored at upload, when it is the whole object's."""
     head = storage.head(obj.key, checksum=True)
     if head is None or head.get("ETag") != obj.etag:
         return None
-    value = head.get("ChecksumSHA256")
-    if not value or "-" in value or head.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+    return full_object_sha256(head)
+
+
+def full_object_sha256(head: Mapping[str, Any]) -> str | None:
+    """The hex SHA-256 of a whole object from its HeadObject answer, or None.
+
+    Only a single-part upload's SHA-256 is the file's. For a multipart upload S3
+    keeps a checksum of the parts' checksums (COMPOSITE), and full-object
+    checksums of multipart uploads exist only for the CRC algorithms (AWS S3 User
+    Guide, "Checking object integrity"; PutObject's ChecksumType "is always
+    FULL_OBJECT"). Three signs are checked, each enough on its own on AWS: the
+    ETag of a multipart object ends in ``-<parts>``, a composite checksum value
+    does too, and ChecksumType says COMPOSITE. moto 5.2.1 shows only the first
+    (no ``-N`` on the value, no ChecksumType), so the ETag is what the tests
+    exercise; a value must also decode to exactly 32 bytes.
+    """
+    etag, value = str(head.get("ETag", "")), head.get("ChecksumSHA256")
+    if not isinstance(value, str) or "-" in value or "-" in etag.strip('"'):
+        return None
+    if head.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
         return None
     try:
-        return base64.b64decode(value, validate=True).hex()
+        digest = base64.b64decode(value, validate=True)
     except ValueError:
         return None
+    return digest.hex() if len(digest) == _SHA256_BYTES else None
 
 
-Extraction = tuple[bytes | None, str | None]
+# The metadata file, or why there is none and whether time ran out.
+Extraction = tuple[bytes | None, str | None, bool]
 
 
 def _attempt(extract: Callable[[], bytes]) -> Extraction:
     """Run an extraction; a broken or hostile archive is a problem to report, S3 trouble is not."""
     try:
-        return extract(), None
+        return extract(), None, False
     except (PreconditionFailed, ObjectMissing, StorageError, ClientError, BotoCoreError):
         raise  # a streamed body can still fail with botocore's own errors
     except core.MetadataError as error:
-        return None, str(error) or type(error).__name__
+        return None, str(error) or type(error).__name__, isinstance(error, OverTime)
     except Exception as error:  # noqa: BLE001 - a safety net: the file is still indexed
-        return None, f"unreadable archive ({type(error).__name__})"
+        return None, f"unreadable archive ({type(error).__name__})", False
 
 
 def _finish(digest: str, extracted: Extraction) -> Inspection:
-    data, problem = extracted
+    data, problem, over_time = extracted
     if data is None:
-        return Inspection(digest, None, None, _printable(problem or "no metadata"))
+        text = (problem or "no metadata")[:_MAX_PROBLEM]
+        return Inspection(digest, None, None, text, over_time)
     try:
         parsed = core.parse(data)
     except core.MetadataError as error:
-        return Inspection(digest, None, None, _printable(str(error)))
+        return Inspection(digest, None, None, str(error)[:_MAX_PROBLEM])
     return Inspection(digest, data, parsed, None)
-
-
-def _printable(text: str) -> str:
-    """A problem text safe to log and store: escaped to printable ASCII, and short."""
-    return text.encode("unicode_escape").decode("ascii")[:_MAX_PROBLEM]
 
 
 def _extract_from_bytes(data: bytes, dist: Distribution, budget: Budget) -> bytes:

@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from . import distfile, simple
@@ -49,10 +49,15 @@ WORKERS = 16
 # Progress is written at least this often while files are being read, so that a
 # timeout or a kill never loses what was already inspected.
 CHECKPOINT_SECONDS = 5.0
-# What the deadline check assumes of one file: the extraction budget plus a read
-# at this rate (S3 to a Lambda function moves about 90 MB/s and more).
+# What the deadline check assumes of moving a file's bytes (S3 to a Lambda
+# function moves about 90 MB/s and more).
 READ_RATE = 50 * 1024 * 1024
-FINISH_SECONDS = 15.0  # kept back from an invocation's end to write what was done
+# Kept back from an invocation's end to write what was read (the manifest, the
+# root index): a fifth of its time, at least 1 s and at most 15 s. A 3 s timeout
+# (the older module's default) leaves 2 s to read files, a 300 s one 285 s.
+FINISH_SHARE, FINISH_MIN, FINISH_MAX = 0.2, 1.0, 15.0
+# The least time an extraction is started with; honest files take milliseconds.
+MIN_EXTRACTION = 0.25
 
 
 class ConflictError(RuntimeError):
@@ -84,29 +89,55 @@ class Snapshot:
 @dataclass(frozen=True, slots=True)
 class Deadline:
     """When an invocation must stop starting new inspections (``time.monotonic``
-    seconds), and how long a whole invocation has (a file that needs more is
-    never read: no retry could finish it)."""
+    seconds), and how long a whole invocation has for reading (a file that needs
+    more is never read under this timeout: no retry could finish it).
+
+    Each file's extraction gets the usual ``Limits.seconds`` or what is left
+    before the deadline, whichever is less: a short timeout shortens the budget
+    of a file instead of refusing every file.
+    """
 
     at: float | None = None
     budget: float | None = None
     clock: Callable[[], float] = time.monotonic
 
     @classmethod
-    def from_remaining(cls, milliseconds: float) -> Deadline:
-        budget = milliseconds / 1000 - FINISH_SECONDS
-        return cls(time.monotonic() + budget, budget)
+    def from_remaining(
+        cls, milliseconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> Deadline:
+        total = milliseconds / 1000
+        budget = total - finish_reserve(total)
+        return cls(clock() + budget, budget, clock)
 
     def allows(self, obj: ObjectInfo) -> bool:
-        """Whether reading ``obj`` within its budget ends before the deadline."""
-        return self.at is None or self.clock() + _read_estimate(obj) <= self.at
+        """Whether ``obj`` can be moved, and its extraction started, before the deadline."""
+        return self.at is None or self.clock() + _transfer(obj) + MIN_EXTRACTION <= self.at
 
     def ever_allows(self, obj: ObjectInfo) -> bool:
         """Whether a whole invocation could read ``obj``."""
-        return self.budget is None or _read_estimate(obj) <= self.budget
+        return self.budget is None or _transfer(obj) + MIN_EXTRACTION <= self.budget
+
+    def limits(self, obj: ObjectInfo) -> Limits:
+        """The limits of an inspection of ``obj`` that starts now."""
+        usual = Limits()
+        if self.at is None:
+            return usual
+        left = self.at - self.clock() - _transfer(obj)
+        return replace(usual, seconds=max(MIN_EXTRACTION, min(usual.seconds, left)))
+
+    def grants_more_than(self, budget: float) -> bool:
+        """Whether this invocation may read for longer than ``budget`` seconds (a
+        file that one with ``budget`` could not read is worth reading again)."""
+        return self.budget is None or self.budget > budget + 1.0
 
 
-def _read_estimate(obj: ObjectInfo) -> float:
-    return Limits().seconds + obj.size / READ_RATE
+def finish_reserve(total: float) -> float:
+    """Seconds kept back from an invocation of ``total`` seconds to write its results."""
+    return min(FINISH_MAX, max(FINISH_MIN, total * FINISH_SHARE))
+
+
+def _transfer(obj: ObjectInfo) -> float:
+    return obj.size / READ_RATE
 
 
 @dataclass(slots=True)
@@ -246,7 +277,7 @@ def reindex_project(
             current, old, objects = _read_project(storage, project, hinted)
         writer = _Writer(storage, project, current, old)
         try:
-            plan = _plan(project, objects, old, memory)
+            plan = _plan(project, objects, old, memory, deadline)
             entries, pending = _read_files(
                 storage, project, plan, memory, writer, deadline, claim=bulk is None
             )
@@ -281,7 +312,13 @@ def reindex_project(
     raise ConflictError(f"{project}: gave up after {MAX_ATTEMPTS} conflicting writes")
 
 
-def _plan(project: str, objects: list[ObjectInfo], old: Manifest | None, memory: _Memory) -> _Plan:
+def _plan(
+    project: str,
+    objects: list[ObjectInfo],
+    old: Manifest | None,
+    memory: _Memory,
+    deadline: Deadline,
+) -> _Plan:
     plan = _Plan()
     previous = {entry["key"]: entry for entry in old["files"]} if old else {}
     candidates: dict[str, list[ObjectInfo]] = {}
@@ -307,12 +344,26 @@ def _plan(project: str, objects: list[ObjectInfo], old: Manifest | None, memory:
         obj = found[0]
         prior = previous.get(obj.key)
         stale = filename in memory.written and memory.written[filename] != obj.etag
-        if prior and prior["etag"] == obj.etag and prior["size"] == obj.size and not stale:
+        if prior and _keeps(prior, obj, deadline) and not stale:
             plan.kept[obj.key] = prior.copy()
         else:
             plan.to_read.append(obj)
     plan.to_read.sort(key=lambda obj: (obj.size, obj.key))  # small files first
     return plan
+
+
+def _keeps(prior: Entry, obj: ObjectInfo, deadline: Deadline) -> bool:
+    """Whether the entry of an earlier reindex still describes ``obj``. A file an
+    invocation ran out of time for is read again by a longer one (a raised
+    timeout, or `serverless-pypi reindex`, which has no deadline)."""
+    if prior["etag"] != obj.etag or prior["size"] != obj.size:
+        return False
+    budget = prior.get("time-budget")
+    if budget is None:
+        return True
+    if isinstance(budget, bool) or not isinstance(budget, int | float):
+        return False  # not written by this code: read the file again
+    return not deadline.grants_more_than(budget)
 
 
 def _read_files(
@@ -339,10 +390,10 @@ def _read_files(
         cached = memory.entries.get((obj.key, obj.etag))
         if cached is None:
             if not deadline.ever_allows(obj):
-                cached = _uninspected(project, obj)
+                cached = _uninspected(project, obj, deadline)
             elif deadline.allows(obj):
-                cached = _inspect(storage, project, obj, memory)
-            else:
+                cached = _inspect(storage, project, obj, memory, deadline)
+            if cached is None:
                 deferred += 1  # the next invocation reads it
                 continue
             memory.entries[(obj.key, obj.etag)] = cached
@@ -384,24 +435,39 @@ def _base_entry(project: str, obj: ObjectInfo) -> Entry:
     }
 
 
-def _uninspected(project: str, obj: ObjectInfo) -> Entry:
+def _uninspected(project: str, obj: ObjectInfo, deadline: Deadline) -> Entry:
     logger.warning(
         "indexed %s without hash or metadata: too large to read in one invocation", obj.key
     )
     entry = _base_entry(project, obj)
     entry["problem"] = (
-        "too large to read within the reindex function's timeout: upload it with "
-        "--checksum-algorithm SHA256, or raise lambda_reindex_timeout"
+        "too large to read within the reindex function's timeout: raise "
+        f"lambda_reindex_timeout, or {distfile.ONE_PUT}"
     )
+    if deadline.budget is not None:
+        entry["time-budget"] = round(deadline.budget, 1)
     return entry
 
 
-def _inspect(storage: Storage, project: str, obj: ObjectInfo, memory: _Memory) -> Entry:
+def _inspect(
+    storage: Storage, project: str, obj: ObjectInfo, memory: _Memory, deadline: Deadline
+) -> Entry | None:
+    """The file's entry, read within its limits; None when the deadline cut its
+    reading short and a fresh invocation would give it more time."""
     entry = _base_entry(project, obj)
     dist = parse_filename(entry["filename"], project)
     assert dist is not None
-    found = distfile.inspect(storage, obj, dist)
+    limits = deadline.limits(obj)
+    found = distfile.inspect(storage, obj, dist, limits)
     memory.inspected += 1
+    if found.over_time and limits.seconds < Limits().seconds:
+        # The deadline, not the file's own budget, set this limit.
+        assert deadline.budget is not None
+        most = min(Limits().seconds, deadline.budget - _transfer(obj))
+        if limits.seconds < 0.8 * most:
+            logger.info("%s: out of time in this invocation, read next time", obj.key)
+            return None
+        entry["time-budget"] = round(deadline.budget, 1)
     if found.sha256 is not None:
         entry["sha256"] = found.sha256
     problem = found.problem
@@ -412,10 +478,10 @@ def _inspect(storage: Storage, project: str, obj: ObjectInfo, memory: _Memory) -
     if found.metadata is None or found.parsed is None:
         problem = problem or "no core metadata"
         logger.warning("indexed %s without metadata: %s", obj.key, problem)
-        entry["problem"] = printable(problem, MAX_PROBLEM)
+        entry["problem"] = _stored_problem(problem)
         return entry
     if problem:
-        entry["problem"] = printable(problem, MAX_PROBLEM)
+        entry["problem"] = _stored_problem(problem)
     if dist.kind == "sdist" and not found.parsed.reliable:
         # PEP 643: before metadata 2.2 (or with dynamic dependencies) an
         # sdist's PKG-INFO may not match what building it produces.
@@ -425,6 +491,12 @@ def _inspect(storage: Storage, project: str, obj: ObjectInfo, memory: _Memory) -
     memory.written[dist.filename] = obj.etag
     entry["core-metadata"] = hashlib.sha256(found.metadata).hexdigest()
     return entry
+
+
+def _stored_problem(text: str) -> str:
+    """A problem as the manifest keeps it: escaped once to printable ASCII, short.
+    (Log lines get the text itself: the log filter escapes it there.)"""
+    return printable(text, limit=len(text))[:MAX_PROBLEM]
 
 
 def _marked(storage: Storage, entry: Entry, marker: ObjectInfo | None) -> Entry:

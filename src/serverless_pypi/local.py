@@ -17,9 +17,10 @@ from . import metadata
 from .layout import NOTIFY_SUFFIXES
 from .logs import get_logger
 from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize
+from .objects import PreconditionFailed
 from .s3http import Credentials, S3Reader
 from .ssm import SsmReader
-from .storage import CLIENT_CONFIG, Storage
+from .storage import CLIENT_CONFIG, MAX_SINGLE_PUT, Storage
 
 logger = get_logger(__name__)
 
@@ -51,7 +52,9 @@ def project_of(path: Path) -> str | None:
 
 
 def upload_dist(storage: Storage, directory: Path) -> list[str]:
-    """Put every distribution of ``directory`` in its project's folder; return the keys."""
+    """Put every distribution of ``directory`` in its project's folder, each in one
+    PUT with its SHA-256 checksum (as ``serverless-pypi upload`` does) and never
+    over a file that is there; return the keys written."""
     keys = []
     for path in sorted(directory.iterdir()):
         if not path.is_file() or not path.name.endswith(DISTRIBUTION_SUFFIXES):
@@ -60,8 +63,15 @@ def upload_dist(storage: Storage, directory: Path) -> list[str]:
         if project is None or not is_valid_name(project):
             logger.warning("skipped %s: cannot tell which project it belongs to", path.name)
             continue
+        if path.stat().st_size > MAX_SINGLE_PUT:
+            logger.warning("skipped %s: larger than one PUT takes (5 GiB)", path.name)
+            continue
         key = f"{project}/{path.name}"
-        storage.upload_file(path, key)
+        try:
+            storage.put_file(path, key)
+        except PreconditionFailed:
+            logger.warning("skipped %s: %s exists and is not replaced", path.name, key)
+            continue
         keys.append(key)
     return keys
 

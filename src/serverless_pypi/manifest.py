@@ -18,7 +18,10 @@ page serialises and the HTML page renders)::
                 "href": "my_pkg-1.0-py3-none-any.whl",  # its link, relative to the page
                 "yanked": "reason" | true,       # when a .yanked marker exists
                 "marker-etag": "\\"...\\"",      # that marker's ETag
-                "problem": "why no metadata"}],  # at most 200 characters
+                "problem": "why no metadata",    # at most 200 characters
+                "time-budget": 2.0}],            # the reading time of the invocation
+                                                 # that ran out of it: a longer one
+                                                 # reads the file again
      "skipped": 2,             # files in the folders that are not the project's
      "pending": 3,             # files still being read (a checkpoint)
      "metadata-hashes": false} # only when the pages could not carry them all
@@ -53,6 +56,7 @@ Entry = TypedDict(
         "yanked": NotRequired[str | bool],
         "marker-etag": NotRequired[str],
         "problem": NotRequired[str],
+        "time-budget": NotRequired[float],
     },
 )
 

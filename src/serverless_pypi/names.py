@@ -6,6 +6,7 @@ Only the standard library: the Lambda runtime has no ``packaging``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # PEP 508 names, case-insensitively; PEP 503 normalization.
@@ -37,6 +38,66 @@ def normalize(name: str) -> str:
 def is_valid_name(name: str) -> bool:
     """Whether ``name`` is a valid project name (PEP 508)."""
     return bool(_VALID_NAME.match(name))
+
+
+# -- folders spelled another way ----------------------------------------------
+#
+# A project's folder may be spelled any way that normalizes to its name
+# (``Corp.Tool/``, ``corp_tool/``). S3 lists by byte prefix, case-sensitively, so
+# the folders of one project are not next to each other. They are found by
+# listing folder names (a delimiter listing) under the first character in each
+# case, and, only where one listing page (1,000 names) cannot hold them all, under
+# longer prefixes spelled like the name: the cost grows with the bucket's folders
+# that share a spelling of the name's start, not with the bucket.
+
+# (folder names under a prefix, whether the listing had more than one page)
+ListFolders = Callable[[str], tuple[list[str], bool]]
+HasObjects = Callable[[str], bool]
+MAX_FOLDER_LISTINGS = 32
+
+
+class TooManyFolders(RuntimeError):
+    """The bucket holds too many folders spelled like the name to tell them apart."""
+
+
+def spelled_folders(project: str, list_folders: ListFolders, has_objects: HasObjects) -> list[str]:
+    """Every folder in the bucket whose name normalizes to ``project`` (normalized)."""
+    found: set[str] = set()
+    pending = _spellings(project, "", 0, after_separator=False)
+    listings = 0
+    while pending:
+        prefix, done, after_separator = pending.pop()
+        if done == len(project):
+            # The whole name is spelled: the only valid folder left is ``prefix``
+            # (a name never ends with a separator).
+            if not after_separator and has_objects(prefix + "/"):
+                found.add(prefix)
+            continue
+        listings += 1
+        if listings > MAX_FOLDER_LISTINGS:
+            raise TooManyFolders(f"more than {MAX_FOLDER_LISTINGS} listings for {project}")
+        folders, truncated = list_folders(prefix)
+        if truncated:
+            pending.extend(_spellings(project, prefix, done, after_separator=after_separator))
+            continue
+        found.update(f for f in folders if is_valid_name(f) and normalize(f) == project)
+    return sorted(found)
+
+
+def _spellings(
+    project: str, prefix: str, done: int, *, after_separator: bool
+) -> list[tuple[str, int, bool]]:
+    """The prefixes one character longer that may still spell ``project``."""
+    steps = []
+    if after_separator:  # a run of separators may go on ("a-_b" is "a-b")
+        steps += [(prefix + char, done, True) for char in "-_."]
+    if done < len(project):
+        char = project[done]
+        if char == "-":
+            steps += [(prefix + separator, done + 1, True) for separator in "-_."]
+        else:
+            steps += [(prefix + case, done + 1, False) for case in sorted({char, char.upper()})]
+    return steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +140,11 @@ def _parse_sdist(filename: str, stem: str, project: str) -> Distribution | None:
     return None
 
 
-# PEP 440 ordering, enough to sort the versions of one project. Invalid
-# versions sort before valid ones, by their text.
+# PEP 440 versions in any form that normalizes (packaging's VERSION_PATTERN, the
+# rule warehouse applies to uploads), and their ordering. Invalid versions (and
+# any longer than MAX_VERSION: the digits of a release must stay a small int)
+# sort before valid ones, by their text.
+MAX_VERSION = 128
 _VERSION = re.compile(
     r"""^v?(?:(?P<epoch>\d+)!)?(?P<release>\d+(?:\.\d+)*)
     (?:[-_.]?(?P<pre_l>a|b|c|rc|alpha|beta|pre|preview)[-_.]?(?P<pre_n>\d+)?)?
@@ -94,9 +158,14 @@ _PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "
 VersionKey = tuple[object, ...]
 
 
+def is_valid_version(version: str) -> bool:
+    """Whether ``version`` is a PEP 440 version of at most MAX_VERSION characters."""
+    return len(version) <= MAX_VERSION and _VERSION.fullmatch(version) is not None
+
+
 def version_key(version: str) -> VersionKey:
     """A sort key that orders versions as PEP 440 does."""
-    match = _VERSION.match(version.strip())
+    match = _VERSION.match(version.strip()) if len(version) <= MAX_VERSION else None
     if match is None:
         return (0, version)
     release = tuple(int(part) for part in match["release"].split("."))

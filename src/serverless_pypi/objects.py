@@ -43,10 +43,13 @@ NOT_MODIFIED = NotModified()
 
 
 class Reader(Protocol):
-    """What the api needs from S3: one GET per page, and presigned URLs."""
+    """What the api needs from S3: one GET per page, presigned URLs, and (only
+    before a fallback redirect) the folders spelled like a name."""
 
     def get(self, key: str, if_none_match: str | None = None) -> Blob | NotModified | None: ...
 
     def has_objects(self, prefix: str) -> bool: ...
+
+    def folders(self, prefix: str) -> tuple[list[str], bool]: ...
 
     def presign(self, key: str, method: str, ttl: int) -> str: ...

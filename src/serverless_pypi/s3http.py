@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote_plus, urlsplit
 
 from .objects import NOT_MODIFIED, Blob, NotModified, StorageError
 
@@ -324,6 +324,17 @@ class S3Reader:
             raise StorageError(f"S3 answered {status} for a listing: {_error_code(body)}")
         return b"<Contents>" in body or b"<KeyCount>0</KeyCount>" not in body
 
+    def folders(self, prefix: str) -> tuple[list[str], bool]:
+        """The folder names (keys up to their first "/") that start with ``prefix``,
+        from one ListObjectsV2 page with a delimiter; and whether it had more."""
+        query = canonical_query(
+            {"delimiter": "/", "encoding-type": "url", "list-type": "2", "prefix": prefix}
+        )
+        status, _, body = self._request(None, query, {})
+        if status != 200:
+            raise StorageError(f"S3 answered {status} for a listing: {_error_code(body)}")
+        return folder_listing(body)
+
     def _request(
         self, key: str | None, query: str, extra: Mapping[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
@@ -367,6 +378,19 @@ class S3Reader:
         if found.get("connection", "").lower() == "close":
             self._drop_connection()
         return response.status, found, body
+
+
+_COMMON_PREFIX = re.compile(rb"<CommonPrefixes>\s*<Prefix>([^<]*)</Prefix>")
+
+
+def folder_listing(body: bytes) -> tuple[list[str], bool]:
+    """The folder names of a ListObjectsV2 answer (delimiter "/", url encoding),
+    and whether it is truncated."""
+    names = [
+        unquote_plus(raw.decode("utf-8", errors="replace")).removesuffix("/")
+        for raw in _COMMON_PREFIX.findall(body)
+    ]
+    return names, b"<IsTruncated>true</IsTruncated>" in body
 
 
 def _backoff(attempt: int) -> None:

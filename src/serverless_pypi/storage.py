@@ -7,6 +7,7 @@ missing object, a lost conditional write, and StorageError for everything else.
 from __future__ import annotations
 
 import base64
+import builtins
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -18,6 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .names import spelled_folders
 from .objects import (
     NOT_MODIFIED,
     Blob,
@@ -41,6 +43,8 @@ CLIENT_CONFIG = Config(
     signature_version="s3v4",
 )
 
+
+MAX_SINGLE_PUT = 5 * 1024**3  # S3's largest object in one PUT (5 GiB)
 
 _pending = threading.local()  # condition headers for the PutObject on this thread
 
@@ -187,6 +191,32 @@ class Storage:
         except ClientError as error:
             raise _translate(error, prefix or "the bucket") from error
 
+    def folders(self, prefix: str) -> tuple[builtins.list[str], bool]:
+        """The folder names (keys up to their first "/") that start with ``prefix``,
+        from one listing page; and whether there were more."""
+        try:
+            with _unreachable(prefix):
+                response = self.client.list_objects_v2(
+                    Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+                )
+        except ClientError as error:
+            raise _translate(error, prefix) from error
+        names = [item["Prefix"].removesuffix("/") for item in response.get("CommonPrefixes", [])]
+        return names, bool(response.get("IsTruncated"))
+
+    def has_objects(self, prefix: str) -> bool:
+        """Whether any object's key starts with ``prefix``."""
+        try:
+            with _unreachable(prefix):
+                response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
+        except ClientError as error:
+            raise _translate(error, prefix) from error
+        return bool(response.get("KeyCount") or response.get("Contents"))
+
+    def spelled_folders(self, project: str) -> builtins.list[str]:
+        """Every folder of the bucket whose name normalizes to ``project``."""
+        return spelled_folders(project, self.folders, self.has_objects)
+
     # -- writes ------------------------------------------------------------
 
     def put_file(
@@ -194,7 +224,11 @@ class Storage:
     ) -> None:
         """Upload a local file in one conditional PUT (If-None-Match: *, so an object
         there is never replaced) with its SHA-256 checksum; ``progress`` hears of the
-        bytes as they go. PreconditionFailed when the key exists."""
+        bytes as they go. PreconditionFailed when the key exists.
+
+        One PUT, never parts: S3 keeps the whole file's SHA-256 only for a
+        single-part upload (up to 5 GiB), which spares the reindexer reading it;
+        a multipart upload's SHA-256 is a checksum of checksums."""
         digest = hashlib.sha256()
         with path.open("rb") as stream:
             while chunk := stream.read(1 << 20):
@@ -208,19 +242,6 @@ class Storage:
                 if_absent=True,
                 checksum_sha256=digest.digest(),
             )
-
-    def upload_file(self, path: Path, key: str) -> None:
-        """Upload a local file (in parts when large) with a SHA-256 checksum, which
-        spares the reindexer reading a large wheel whole."""
-        from boto3.exceptions import S3UploadFailedError
-
-        try:
-            with _unreachable(key):
-                self.client.upload_file(
-                    str(path), self.bucket, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}
-                )
-        except S3UploadFailedError as error:
-            raise StorageError(f"could not upload {key}: {error}") from error
 
     def put(
         self,

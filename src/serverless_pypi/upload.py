@@ -21,15 +21,23 @@ import logging
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import metadata, multipart
 from .apigw import Response
-from .archives import Budget
+from .archives import Budget, Limits
 from .config import ConfigError, log_level, required_bucket
 from .logs import get_logger
-from .names import is_valid_name, normalize, parse_filename, version_key
+from .names import (
+    MAX_VERSION,
+    TooManyFolders,
+    is_valid_name,
+    is_valid_version,
+    normalize,
+    parse_filename,
+    version_key,
+)
 from .objects import PreconditionFailed, StorageError
 from .storage import Storage, make_client
 
@@ -47,6 +55,10 @@ LARGE_FILES = (
     "`aws s3 cp DIST s3://BUCKET/PROJECT/`"
 )
 _FILETYPES = {"bdist_wheel": "wheel", "sdist": "sdist"}
+# Kept back from the invocation's time for the checks after the inspection and
+# the PUT of up to 4.4 MB; an inspection always gets at least MIN_INSPECTION.
+WRITE_SECONDS = 2.0
+MIN_INSPECTION = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +100,7 @@ class Uploader:
         started = time.perf_counter()
         user = _user(event)
         try:
-            key = self.accept(event)
+            key = self.accept(event, context)
             response = Response.text(200, f"OK: {key}")
         except Rejected as error:
             key = "-"
@@ -109,7 +121,20 @@ class Uploader:
         )
         return response.to_event(None)
 
-    def accept(self, event: Any) -> str:
+    def _check_absent(self, project: str, filename: str) -> None:
+        """409 when the file is in a folder spelled otherwise (``My.Pkg/``): the
+        conditional PUT only guards the normalized folder's key."""
+        try:
+            folders = self.storage.spelled_folders(project)
+        except TooManyFolders:
+            raise Rejected(
+                400, f"The bucket holds too many folders spelled like {project} to check it."
+            ) from None
+        for folder in folders:
+            if folder != project and self.storage.head(f"{folder}/{filename}") is not None:
+                raise Rejected(409, f"File already exists: {filename} (in {folder}/)")
+
+    def accept(self, event: Any, context: Any = None) -> str:
         """Check the upload and write it; the key it was written to."""
         if self.settings.require_upload_right and "upload" not in _rights(event):
             raise Rejected(403, "This user may not upload.")
@@ -121,8 +146,9 @@ class Uploader:
         filename, data = content[0].filename, content[0].data
         project, dist_version = _check_names(fields, filename)
         _check_digests(fields, data)
-        _check_metadata(filename, data, project, dist_version)
+        _check_metadata(filename, data, project, dist_version, _limits(context))
         key = f"{project}/{filename}"
+        self._check_absent(project, filename)
         try:
             self.storage.put(
                 key,
@@ -177,11 +203,19 @@ def _fields(form: dict[str, list[multipart.Part]]) -> dict[str, str]:
 def _check_names(fields: dict[str, str], filename: str) -> tuple[str, str]:
     name, version = fields["name"], fields["version"]
     if not is_valid_name(name):
-        raise Rejected(400, f"Invalid project name: {name!r}.")
+        raise Rejected(400, f"Invalid project name: {name[:100]!r}.")
+    if not is_valid_version(version):
+        raise Rejected(
+            400,
+            f"Invalid version: {version[:100]!r} is not a PEP 440 version of at most "
+            f"{MAX_VERSION} characters.",
+        )
     project = normalize(name)
     dist = parse_filename(filename, project)
     if dist is None:
         raise Rejected(400, f"{filename!r} is not a wheel or sdist filename of {project}.")
+    if not is_valid_version(dist.version):
+        raise Rejected(400, f"{filename!r} does not name a PEP 440 version.")
     if version_key(dist.version) != version_key(version):
         raise Rejected(400, f"{filename!r} is not version {version} of {project}.")
     kind = _FILETYPES.get(fields["filetype"])
@@ -206,14 +240,25 @@ def _check_digests(fields: dict[str, str], data: bytes) -> None:
             raise Rejected(400, f"{name} does not match the file's bytes.")
 
 
-def _check_metadata(filename: str, data: bytes, project: str, version: str) -> None:
+def _limits(context: Any) -> Limits:
+    """The inspection limits: the usual, or what the invocation has left once the
+    write is paid for (a short lambda_upload_timeout shortens them)."""
+    usual = Limits()
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return usual
+    left = remaining() / 1000 - WRITE_SECONDS
+    return replace(usual, seconds=max(MIN_INSPECTION, min(usual.seconds, left)))
+
+
+def _check_metadata(filename: str, data: bytes, project: str, version: str, limits: Limits) -> None:
     try:
         if filename.endswith(".whl"):
-            found = metadata.from_wheel(io.BytesIO(data), project, Budget())
+            found = metadata.from_wheel(io.BytesIO(data), project, Budget(limits))
         elif filename.endswith(".tar.gz"):
-            found = metadata.from_sdist_tar(io.BytesIO(data), Budget())
+            found = metadata.from_sdist_tar(io.BytesIO(data), Budget(limits))
         else:
-            found = metadata.from_sdist_zip(io.BytesIO(data), Budget())
+            found = metadata.from_sdist_zip(io.BytesIO(data), Budget(limits))
         parsed = metadata.parse(found)
     except metadata.MetadataError as error:
         raise Rejected(400, f"{filename} has no readable core metadata: {error}") from None

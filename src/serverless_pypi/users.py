@@ -40,7 +40,8 @@ class UserStore:
         if not auth.valid_name(user):
             raise UserError(
                 f"{user!r} is not a user name: 1 to 64 letters, digits, '.', '_' or '-', "
-                "starting with a letter or digit"
+                f"starting with a letter or digit, and not with {auth.TOKEN_PREFIX!r} "
+                "(the start of every token)"
             )
         return self.path + user
 

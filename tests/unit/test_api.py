@@ -382,6 +382,24 @@ def test_a_project_is_private_before_its_first_reindex(get: Get, s3: Any, fallba
     assert get("/simple/never-seen/").status == 302
 
 
+@pytest.mark.parametrize("folder", ["Corp.Tool", "CORP_TOOL", "corp..tool", "corp-tool"])
+def test_no_spelling_of_a_folder_falls_back(
+    get: Get, s3: Any, storage: Any, fallback: str, folder: str
+) -> None:
+    """Before the first reindex, and after the derived data is lost."""
+    from serverless_pypi import indexer
+
+    _, wheel = wheel_bytes("corp-tool", "1.0")
+    s3.put_object(Bucket=BUCKET, Key=f"{folder}/corp_tool-1.0-py3-none-any.whl", Body=wheel)
+    s3.put_object(Bucket=BUCKET, Key="corp-tools/x.whl", Body=b"another project")
+    _assert_private(get("/simple/corp-tool/"), 503)
+    indexer.rebuild(storage)
+    assert get("/simple/corp-tool/").status == 200
+    s3.delete_object(Bucket=BUCKET, Key=".serverless-pypi/projects/corp-tool.json")
+    _assert_private(get("/simple/corp-tool/"), 503)
+    assert get("/simple/corp/").status == 302
+
+
 def test_a_project_stays_private_when_its_derived_data_is_lost(
     get: Get, index: Any, s3: Any, fallback: str
 ) -> None:
@@ -534,9 +552,11 @@ def test_one_s3_request_per_page_and_none_per_file_link(get: Get, index: Any) ->
     assert count(f"/simple/my-pkg/{WHEEL}.metadata") == 1
     assert count(f"/simple/my-pkg/{WHEEL}") == 0
     assert count("/simple/My.Pkg/") == 0
-    # A name the bucket never held: its manifest, then its folder (never the fallback
-    # for a folder with objects in it).
-    assert count("/simple/nope/") == 2
+    # A name the bucket never held: its manifest, then the folders under its first
+    # letter in each case ("n", "N"), as no spelling of its folder may fall back.
+    assert count("/simple/nope/") == 3
+    # A name that starts with a digit: one listing.
+    assert count("/simple/3to4/") == 2
 
 
 def test_the_s3_reader_is_made_once_per_container(

@@ -252,6 +252,28 @@ def test_the_authorizer_never_logs_secrets(
         assert secret not in caplog.text
 
 
+def test_swapped_credentials_never_reach_the_log_or_ssm(
+    store: UserStore,
+    decide: authorizer.Authorizer,
+    parameters: SsmReader,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`-u <token> -p <name>`: the token is not a user name, so it is refused before
+    any lookup (SSM records parameter names in CloudTrail)."""
+    token = store.add("ci", frozenset({"read"}))
+    assert not auth.valid_name(token)
+    assert auth.parse_basic(basic(token, "ci")) is None
+    before = parameters.requests
+    with caplog.at_level(logging.INFO):
+        assert decide(event(basic(token, "ci"))) == {"isAuthorized": False}
+        # A name that could be a user's but is not: looked up, never logged.
+        assert decide(event(basic("nobody-here", token))) == {"isAuthorized": False}
+    assert parameters.requests - before == 1
+    assert token not in caplog.text and "nobody-here" not in caplog.text
+    with pytest.raises(UserError, match="not a user name"):
+        store.add(auth.new_token(), frozenset({"read"}))
+
+
 def test_a_password_costs_scrypt_once_per_warm_function(
     store: UserStore, decide: authorizer.Authorizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import gzip
 import io
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +19,7 @@ from serverless_pypi.indexer import ProjectResult
 from serverless_pypi.server import make_server
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes, write
-from tests.clients import isolated_env, pip, pip_installed, venv
+from tests.clients import open_url
 from tests.conftest import BUCKET, Get
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,36 +68,22 @@ def served(s3: Any, storage: Storage, get: Get) -> Iterator[str]:
     server.server_close()
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def _open(url: str, method: str = "GET", **headers: str) -> Any:
-    opener = urllib.request.build_opener(_NoRedirect)
-    request = urllib.request.Request(url, method=method, headers=headers)
-    try:
-        return opener.open(request, timeout=10)
-    except urllib.error.HTTPError as error:
-        return error
-
-
 def test_the_local_server_runs_the_handler(served: str) -> None:
-    page = _open(f"{served}/simple/my-pkg/", **{"Accept-Encoding": "gzip"})
+    page = open_url(f"{served}/simple/my-pkg/", **{"Accept-Encoding": "gzip"})
     assert page.status == 200
     assert page.headers["Content-Encoding"] == "gzip"
     body = page.read()
     assert int(page.headers["Content-Length"]) == len(body)
     assert b"my_pkg-1.0-py3-none-any.whl#sha256=" in gzip.decompress(body)
-    head = _open(f"{served}/simple/my-pkg/", method="HEAD")
+    head = open_url(f"{served}/simple/my-pkg/", method="HEAD")
     assert head.status == 200
     assert head.read() == b""
     assert int(head.headers["Content-Length"]) > 0
-    redirect = _open(f"{served}/simple/my-pkg/my_pkg-1.0-py3-none-any.whl")
+    redirect = open_url(f"{served}/simple/my-pkg/my_pkg-1.0-py3-none-any.whl")
     assert redirect.status == 302
     assert "X-Amz-Signature=" in redirect.headers["Location"]
-    assert _open(f"{served}/simple/my-pkg/", method="POST").status == 405
-    assert _open(f"{served}/simple/My_Pkg/").headers["Location"] == "../my-pkg/"
+    assert open_url(f"{served}/simple/my-pkg/", method="POST").status == 405
+    assert open_url(f"{served}/simple/My_Pkg/").headers["Location"] == "../my-pkg/"
 
 
 def _raw(url: str, request: bytes) -> bytes:
@@ -210,124 +189,6 @@ def test_project_of_reads_sdist_metadata(tmp_path: Path) -> None:
     assert local.project_of(broken) == "legacy-name"
 
 
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-@pytest.mark.slow
-def test_serve_stops_cleanly_on_sigterm() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "serverless_pypi", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith("Ctrl-C"):
-                break
-        process.terminate()
-        rest, _ = process.communicate(timeout=60)
-        assert process.returncode == 0, rest
-        assert "stopped" in rest
-    finally:
-        if process.poll() is None:
-            process.kill()
-
-
-@pytest.mark.slow
-def _start_serve(*options: str, env: dict[str, str] | None = None) -> tuple[Any, str]:
-    """`serverless-pypi serve OPTIONS` in a child process with no AWS settings; its
-    output up to "Ctrl-C stops it." (the process and that text)."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "serverless_pypi", "serve", "--port", "0", *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**clean, **(env or {})},
-        cwd=ROOT,
-        # A shell's background job (how CI may run) inherits SIGINT ignored, and
-        # Python then leaves it ignored: give the server the terminal's default.
-        preexec_fn=_default_sigint,
-    )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("Ctrl-C"):
-            break
-    return process, "".join(lines)
-
-
-def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    write(dist, wheel_bytes("hello", "1.0"))
-    write(dist, sdist_bytes("hello", "1.1"))
-    process, output = _start_serve("--dist", str(dist))
-    try:
-        assert "uploaded 2 distributions" in output
-        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
-        assert url, output
-        assert f"pip install --index-url {url[1]} <package>" in output
-        page = _open(url[1] + "hello/").read().decode()
-        assert "hello-1.0-py3-none-any.whl#sha256=" in page
-        assert "hello-1.1.tar.gz#sha256=" in page
-        # What a newcomer does next: install from it with pip.
-        python = venv(tmp_path / "venv")
-        pip(python, "install", "--index-url", url[1], "--only-binary", ":all:", "hello")
-        assert pip_installed(python)["hello"] == "1.0"
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
-        assert process.returncode == 0
-        assert "GET /simple/hello/ 200" in rest
-        assert "stopped" in rest
-    finally:
-        if process.poll() is None:
-            process.kill()
-
-
-def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: Path) -> None:
-    """`serve --auth`: the printed `user add` line works against the embedded SSM."""
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    write(dist, wheel_bytes("hello", "1.0"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process, output = _start_serve("--auth", "--dist", str(dist))
-    try:
-        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
-        users = re.search(r"users: ((?:AWS_\w+=\S+ )+)serverless-pypi user add NAME", output)
-        assert url and users, output
-        assert _open(url[1] + "hello/").status == 401
-        user_env = {**env, **dict(pair.split("=", 1) for pair in users[1].split())}
-        added = subprocess.run(
-            [sys.executable, "-m", "serverless_pypi", "user", "add", "dev"],
-            env=user_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        token = added.stdout.splitlines()[-1]
-        good = "Basic " + base64.b64encode(f"dev:{token}".encode()).decode()
-        bad = "Basic " + base64.b64encode(b"dev:nope").decode()
-        assert _open(url[1] + "hello/", Authorization=bad).status == 403
-        page = _open(url[1] + "hello/", Authorization=good)
-        assert page.status == 200 and b"hello-1.0-py3-none-any.whl" in page.read()
-        process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
-        assert process.returncode == 0
-        assert token not in rest
-    finally:
-        if process.poll() is None:
-            process.kill()
-
-
 def test_upload_puts_files_in_their_normalized_folder_once(
     s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -343,35 +204,3 @@ def test_upload_puts_files_in_their_normalized_folder_once(
     assert cli.main(["upload", str(wheel), "--bucket", BUCKET]) == 1
     assert "exists, not replaced" in capsys.readouterr().err
     assert cli.main(["upload", str(tmp_path / "nope.whl"), "--bucket", BUCKET]) == 1
-
-
-def test_serve_prints_twine_and_pip_lines_that_work_without_aws_credentials(
-    tmp_path: Path,
-) -> None:
-    """What `make serve` prints, run as printed, on a machine with no AWS setup."""
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    write(dist, wheel_bytes("fresh", "1.0"))
-    no_files = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-    process, output = _start_serve("--auth", env=no_files)
-    try:
-        twine_line = re.search(r"  (twine upload .*) dist/\*", output)
-        pip_line = re.search(r"pip install --index-url (\S+) <package>", output)
-        assert twine_line and pip_line, output
-        uploaded = subprocess.run(
-            [*twine_line[1].split(), "--non-interactive", str(dist / "fresh-1.0-py3-none-any.whl")],
-            # twine as a user runs it: from the PATH (this virtualenv's).
-            env=isolated_env({"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
-        python = venv(tmp_path / "venv")
-        pip(python, "install", "--index-url", pip_line[1], "fresh")
-        assert pip_installed(python)["fresh"] == "1.0"
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import os
@@ -201,22 +202,80 @@ def test_too_large_to_hash_without_a_checksum_is_not_read(
         if key == "plain":
             assert counting.calls == ["head"]
             assert found.sha256 is None and found.parsed is None
-            assert found.problem == (
-                "larger than 4 GiB without an S3 SHA-256 checksum: "
-                "upload it with --checksum-algorithm SHA256"
-            )
+            assert found.problem == distfile.TOO_LARGE_TO_HASH
+            assert "in one PUT" in found.problem
         else:
             assert "open" not in counting.calls
             assert found.sha256 == hashlib.sha256(data).hexdigest()
             assert found.parsed is not None and found.problem is None
 
 
-def test_problems_are_short_printable_ascii() -> None:
-    text = "bad \x1b[31mname\n\u2028caf\u00e9 \udcff" + "x" * 500
-    printable = distfile._printable(text)
-    assert len(printable) == 200
-    assert printable.isascii() and printable.isprintable()
-    assert printable.startswith("bad \\x1b[31mname\\n\\u2028caf\\xe9 \\udcff")
+def test_a_multipart_sha256_is_never_taken_for_the_file_s(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`aws s3 cp --checksum-algorithm SHA256` sends files over 8 MB in parts; S3's
+    SHA-256 of such an object is a checksum of the parts' checksums (moto 5.2.1
+    returns that value with no "-N" and no ChecksumType: the ETag tells)."""
+    from boto3.s3.transfer import TransferConfig
+
+    monkeypatch.setattr(distfile, "SMALL_FILE", 64 * 1024)
+    filename, data = _big_wheel(12 * 1024 * 1024)
+    key = f"my-pkg/{filename}"
+    parts = TransferConfig(multipart_threshold=5 * 1024 * 1024, multipart_chunksize=5 * 1024 * 1024)
+    s3.upload_fileobj(
+        io.BytesIO(data), BUCKET, key, ExtraArgs={"ChecksumAlgorithm": "SHA256"}, Config=parts
+    )
+    head = s3.head_object(Bucket=BUCKET, Key=key, ChecksumMode="ENABLED")
+    assert head["ETag"].endswith('-3"') and "ChecksumSHA256" in head
+    obj = ObjectInfo(key, head["ETag"], head["ContentLength"], head["LastModified"])
+    counting = CountingStorage(storage)
+    found = distfile.inspect(counting, obj, parse_filename(filename, "my-pkg"))  # type: ignore[arg-type]
+    assert found.sha256 == hashlib.sha256(data).hexdigest()
+    assert "open" in counting.calls  # read whole: S3's value was not the file's hash
+
+
+_SHA = base64.b64encode(hashlib.sha256(b"x").digest()).decode()
+
+
+@pytest.mark.parametrize(
+    ("head", "trusted"),
+    [
+        # What AWS answers for one PUT with a SHA-256 checksum.
+        (
+            {
+                "ETag": '"9dd4e461268c8034f5c8564e155c67a6"',
+                "ChecksumSHA256": _SHA,
+                "ChecksumType": "FULL_OBJECT",
+            },
+            True,
+        ),
+        # moto 5.2.1 and S3 before ChecksumType existed: no type, a single-part ETag.
+        ({"ETag": '"9dd4e461268c8034f5c8564e155c67a6"', "ChecksumSHA256": _SHA}, True),
+        # AWS, a multipart upload: the value, the ETag and the type all say so.
+        (
+            {"ETag": '"0b1f0c3a-2"', "ChecksumSHA256": _SHA + "-2", "ChecksumType": "COMPOSITE"},
+            False,
+        ),
+        # Each sign alone is enough.
+        ({"ETag": '"9dd4e461268c8034f5c8564e155c67a6-2"', "ChecksumSHA256": _SHA}, False),
+        ({"ETag": '"9dd4e461268c8034f5c8564e155c67a6"', "ChecksumSHA256": _SHA + "-2"}, False),
+        (
+            {
+                "ETag": '"9dd4e461268c8034f5c8564e155c67a6"',
+                "ChecksumSHA256": _SHA,
+                "ChecksumType": "COMPOSITE",
+            },
+            False,
+        ),
+        # Not a SHA-256 at all.
+        ({"ETag": '"9dd4e461268c8034f5c8564e155c67a6"', "ChecksumSHA256": "AAAA"}, False),
+        ({"ETag": '"9dd4e461268c8034f5c8564e155c67a6"', "ChecksumSHA256": "not base64!"}, False),
+        ({"ETag": '"9dd4e461268c8034f5c8564e155c67a6"'}, False),
+    ],
+)
+def test_only_a_whole_object_sha256_is_trusted(head: dict[str, str], trusted: bool) -> None:
+    expected = hashlib.sha256(b"x").hexdigest() if trusted else None
+    assert distfile.full_object_sha256(head) == expected
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from serverless_pypi import names
 from serverless_pypi.names import is_valid_name, normalize, parse_filename, version_key
 
 
@@ -124,3 +125,82 @@ def test_equal_versions_compare_equal() -> None:
 
 def test_invalid_versions_sort_first() -> None:
     assert sorted(["1.0", "banana"], key=version_key) == ["banana", "1.0"]
+
+
+# -- folders spelled another way ------------------------------------------------
+
+
+class Bucket:
+    """Folder listings as S3 gives them: byte order, 1,000 names a page at most."""
+
+    def __init__(self, folders: list[str], page: int = 1000) -> None:
+        self.folders = sorted(folders)
+        self.page = page
+        self.listings: list[str] = []
+
+    def list_folders(self, prefix: str) -> tuple[list[str], bool]:
+        self.listings.append(prefix)
+        found = [folder for folder in self.folders if folder.startswith(prefix)]
+        return found[: self.page], len(found) > self.page
+
+    def has_objects(self, prefix: str) -> bool:
+        self.listings.append(prefix)
+        return any(folder + "/" == prefix for folder in self.folders)
+
+
+@pytest.mark.parametrize(
+    "folders",
+    [["corp-tool"], ["Corp.Tool"], ["CORP_TOOL"], ["corp._-tool"], ["Corp.Tool", "corp-tool"]],
+)
+def test_every_spelling_of_a_folder_is_found(folders: list[str]) -> None:
+    bucket = Bucket([*folders, "corp-tools", "corp", "Corporate", "c", "other", "corp-tool-x"])
+    found = names.spelled_folders("corp-tool", bucket.list_folders, bucket.has_objects)
+    assert found == sorted(folders)
+    assert sorted(bucket.listings) == ["C", "c"]  # one page per case of the first letter
+
+
+def test_a_name_that_starts_with_a_digit_costs_one_listing() -> None:
+    bucket = Bucket(["3to4", "3-to-4", "other"])
+    assert names.spelled_folders("3to4", bucket.list_folders, bucket.has_objects) == ["3to4"]
+    assert bucket.listings == ["3"]
+
+
+def test_crowded_prefixes_are_narrowed_until_a_page_holds_them() -> None:
+    crowd = [f"corp-{n:04d}" for n in range(3000)] + [f"Co{n:04d}" for n in range(1500)]
+    bucket = Bucket([*crowd, "Corp_Tool", "corp.tool"], page=1000)
+    found = names.spelled_folders("corp-tool", bucket.list_folders, bucket.has_objects)
+    assert found == ["Corp_Tool", "corp.tool"]
+    assert len(bucket.listings) <= names.MAX_FOLDER_LISTINGS
+
+
+def test_a_bucket_too_crowded_to_tell_is_an_error_not_a_guess() -> None:
+    bucket = Bucket([f"a{'-' * n}x" for n in range(1, 60)], page=1)
+    with pytest.raises(names.TooManyFolders):
+        names.spelled_folders("a-b", bucket.list_folders, bucket.has_objects)
+
+
+@pytest.mark.parametrize(
+    "version",
+    ["1.0", "1.0.0", "v1.0", "1.0-1", "1.0+cpu", "1!2.0rc1.post3.dev4+local.7", "2024.1"],
+)
+def test_pep_440_versions(version: str) -> None:
+    assert names.is_valid_version(version)
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        '1.0"><img src=x>',
+        "1.0?x=1",
+        "1.0#frag",
+        "1.0 ",
+        "latest",
+        "",
+        "1.0\n",
+        "1" * 129,
+        "1" * 5000 + "a",
+    ],
+)
+def test_versions_that_are_not_pep_440_or_too_long(version: str) -> None:
+    assert not names.is_valid_version(version)
+    names.version_key(version)  # sorts, never raises

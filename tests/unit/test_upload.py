@@ -9,6 +9,8 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from serverless_pypi import multipart
 from serverless_pypi.apigw_events import build_event
@@ -193,3 +195,89 @@ def test_forms_keep_repeated_fields_and_binary_files() -> None:
     parsed = multipart.parse(body, f'multipart/form-data; boundary="{BOUNDARY}"')
     assert [part.text for part in parsed["classifiers"]] == ["B", "A"]
     assert parsed["content"][0].data == data and parsed["content"][0].filename == "f.whl"
+
+
+@pytest.mark.parametrize(
+    "version",
+    ['1.0"><img src=x>', "1.0?x=1", "1.0#frag", "latest", "1" * 5000 + "a", "1." * 70 + "1"],
+)
+def test_versions_that_are_not_pep_440_are_400(uploader: Uploader, s3: Any, version: str) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0")
+    fields = {**fields_for("my-pkg", "1.0", data), "version": version}
+    code, text = status(uploader, form(fields, name, data))
+    assert code == 400 and "Invalid version" in text and "PEP 440" in text, text
+    # The same version in the filename, with a matching form: refused as well.
+    odd = name.replace("-1.0-", "-1.0?x=1-")
+    fields = {**fields_for("my-pkg", "1.0?x=1", data)}
+    code, text = status(uploader, form(fields, odd, data))
+    assert code == 400, text
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+
+
+def test_a_file_in_a_folder_spelled_otherwise_is_409(uploader: Uploader, s3: Any) -> None:
+    """`aws s3 cp` put it in My.Pkg/; the conditional PUT to my-pkg/ alone would take
+    other bytes under the same filename."""
+    name, first = wheel_bytes("my-pkg", "1.0")
+    s3.put_object(Bucket=BUCKET, Key=f"My.Pkg/{name}", Body=first)
+    _, other = wheel_bytes("my-pkg", "1.0", summary="other bytes")
+    assert other != first
+    code, text = status(uploader, form(fields_for("my-pkg", "1.0", other), name, other))
+    assert code == 409 and text.startswith(f"File already exists: {name}"), text
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET, Prefix="my-pkg/")
+    # Another file of the project is taken, into the normalized folder.
+    name2, second = wheel_bytes("my-pkg", "1.1")
+    assert status(uploader, form(fields_for("my-pkg", "1.1", second), name2, second))[0] == 200
+    s3.head_object(Bucket=BUCKET, Key=f"my-pkg/{name2}")
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), max_size=40)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.one_of(_TEXT, st.sampled_from(["my-pkg", "My.Pkg", "x" * 300])),
+    version=st.one_of(
+        _TEXT, st.sampled_from(["1.0", "1" * 5000 + "a", "0" * 4400, "1.0+" + "a" * 200])
+    ),
+    filetype=st.sampled_from(["bdist_wheel", "sdist", "", "egg", "\x00"]),
+    filename=st.one_of(_TEXT, st.sampled_from(["my_pkg-1.0-py3-none-any.whl", "x.tar.gz"])),
+    digest=st.one_of(_TEXT, st.just("0" * 64)),
+    data=st.binary(max_size=300),
+)
+def test_no_form_however_broken_is_a_500(
+    uploader: Uploader,
+    name: str,
+    version: str,
+    filetype: str,
+    filename: str,
+    digest: str,
+    data: bytes,
+) -> None:
+    fields = {
+        ":action": "file_upload",
+        "protocol_version": "1",
+        "name": name,
+        "version": version,
+        "filetype": filetype,
+        "sha256_digest": digest,
+    }
+    code, _ = status(uploader, form(fields, filename, data))
+    assert code in (400, 409, 413), code
+
+
+def test_a_short_upload_timeout_shortens_the_inspection() -> None:
+    from serverless_pypi import upload
+
+    class Context:
+        def __init__(self, seconds: float) -> None:
+            self.seconds = seconds
+
+        def get_remaining_time_in_millis(self) -> int:
+            return int(self.seconds * 1000)
+
+    assert upload._limits(None).seconds == 10.0
+    assert upload._limits(Context(29)).seconds == 10.0
+    assert upload._limits(Context(3)).seconds == pytest.approx(1.0)
+    assert upload._limits(Context(1)).seconds == upload.MIN_INSPECTION

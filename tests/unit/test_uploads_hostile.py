@@ -88,6 +88,26 @@ def test_member_names_and_problems_cannot_forge_log_lines(
     assert "\n" not in problem and len(problem) <= indexer.MAX_PROBLEM + 3
 
 
+def test_a_problem_is_escaped_once_in_the_manifest_and_once_in_the_log(
+    s3: Any, storage: Storage, log_lines: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive's words, with a control character and a backslash in them."""
+    from serverless_pypi import distfile
+
+    said = "bad \x1b[31m member \\ name \u00e9"
+    assert "\x1b" in said and "\\" in said  # one real ESC, one real backslash
+
+    def inspect(*args: Any, **kwargs: Any) -> distfile.Inspection:
+        return distfile.Inspection("0" * 64, None, None, said)
+
+    monkeypatch.setattr(distfile, "inspect", inspect)
+    put(s3, "my-pkg/my_pkg-1.0-py3-none-any.whl", wheel_bytes("my-pkg", "1.0")[1])
+    indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    once = "bad \\x1b[31m member \\\\ name \\xe9"
+    assert files(s3, "my-pkg")["my_pkg-1.0-py3-none-any.whl"]["problem"] == once
+    assert f"without metadata: {once}" in log_lines.getvalue()
+
+
 class Recording(Storage):
     """Counts the bytes each kind of read asks for, per key."""
 
@@ -176,17 +196,6 @@ def test_out_of_time_writes_what_was_read_and_fails_for_a_retry(s3: Any, storage
         )
     assert manifest(s3, "my-pkg")["pending"] == 1
     assert indexer.reindex_project(storage, "my-pkg", ["my-pkg"]).files == 1
-
-
-def test_a_file_no_invocation_could_read_is_indexed_without_hash(s3: Any, storage: Storage) -> None:
-    name, data = wheel_bytes("my-pkg", "1.0")
-    put(s3, f"my-pkg/{name}", data)
-    tiny = indexer.Deadline(at=None, budget=1.0)  # less than one file's budget
-    result = indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=tiny)
-    assert (result.files, result.inspected) == (1, 0)
-    entry = files(s3, "my-pkg")[name]
-    assert "sha256" not in entry and "core-metadata" not in entry
-    assert "timeout" in entry["problem"]
 
 
 def test_a_project_whose_files_are_all_skipped_keeps_a_manifest(s3: Any, storage: Storage) -> None:

@@ -1,0 +1,212 @@
+"""`serverless-pypi serve` as a user runs it: a child process, its embedded S3,
+and real clients (pip, twine, the AWS CLI) against what it prints."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.builders import sdist_bytes, wheel_bytes, write
+from tests.clients import (
+    isolated_env,
+    open_url,
+    pip,
+    pip_installed,
+    start_serve,
+    venv,
+)
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent
+MIB = 1024 * 1024
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, rest
+    return rest
+
+
+def test_serve_stops_cleanly_on_sigterm() -> None:
+    process, _ = start_serve()
+    try:
+        process.terminate()
+        rest, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, rest
+        assert "stopped" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("hello", "1.0"))
+    write(dist, sdist_bytes("hello", "1.1"))
+    process, output = start_serve("--dist", str(dist))
+    try:
+        assert "uploaded 2 distributions" in output
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
+        assert url, output
+        assert f"pip install --index-url {url[1]} <package>" in output
+        page = open_url(url[1] + "hello/").read().decode()
+        assert "hello-1.0-py3-none-any.whl#sha256=" in page
+        assert "hello-1.1.tar.gz#sha256=" in page
+        # What a newcomer does next: install from it with pip.
+        python = venv(tmp_path / "venv")
+        pip(python, "install", "--index-url", url[1], "--only-binary", ":all:", "hello")
+        assert pip_installed(python)["hello"] == "1.0"
+        rest = _stop(process)
+        assert "GET /simple/hello/ 200" in rest
+        assert "stopped" in rest
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: Path) -> None:
+    """`serve --auth`: the printed `user add` line works against the embedded SSM."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("hello", "1.0"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    process, output = start_serve("--auth", "--dist", str(dist))
+    try:
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
+        users = re.search(r"users: ((?:AWS_\w+=\S+ )+)serverless-pypi user add NAME", output)
+        assert url and users, output
+        assert open_url(url[1] + "hello/").status == 401
+        user_env = {**env, **dict(pair.split("=", 1) for pair in users[1].split())}
+        added = subprocess.run(
+            [sys.executable, "-m", "serverless_pypi", "user", "add", "dev"],
+            env=user_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        token = added.stdout.splitlines()[-1]
+        good = "Basic " + base64.b64encode(f"dev:{token}".encode()).decode()
+        bad = "Basic " + base64.b64encode(b"dev:nope").decode()
+        assert open_url(url[1] + "hello/", Authorization=bad).status == 403
+        page = open_url(url[1] + "hello/", Authorization=good)
+        assert page.status == 200 and b"hello-1.0-py3-none-any.whl" in page.read()
+        assert token not in _stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_serve_prints_twine_and_pip_lines_that_work_without_aws_credentials(
+    tmp_path: Path,
+) -> None:
+    """What `make serve` prints, run as printed, on a machine with no AWS setup."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("fresh", "1.0"))
+    no_files = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+    process, output = start_serve("--auth", env=no_files)
+    try:
+        twine_line = re.search(r"  (twine upload .*) dist/\*", output)
+        pip_line = re.search(r"pip install --index-url (\S+) <package>", output)
+        assert twine_line and pip_line, output
+        uploaded = subprocess.run(
+            [*twine_line[1].split(), "--non-interactive", str(dist / "fresh-1.0-py3-none-any.whl")],
+            # twine as a user runs it: from the PATH (this virtualenv's).
+            env=isolated_env({"PATH": f"{BIN}:{os.environ['PATH']}"}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+        python = venv(tmp_path / "venv")
+        pip(python, "install", "--index-url", pip_line[1], "fresh")
+        assert pip_installed(python)["fresh"] == "1.0"
+        _stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def _big_wheel(directory: Path, name: str, size: int) -> Path:
+    """A wheel of about ``size`` bytes (an incompressible payload)."""
+    payload = {f"{name.replace('-', '_')}/blob.bin": os.urandom(size)}
+    return write(directory, wheel_bytes(name, "1.0", extra_files=payload))
+
+
+def _page_hashes(url: str, project: str, deadline: float) -> dict[str, str]:
+    """filename -> the sha256 its link on the project page carries, once listed."""
+    while True:
+        page = open_url(f"{url}{project}/")
+        if page.status == 200:
+            text = page.read().decode()
+            return dict(re.findall(r'href="(?:[^"]*/)?([^/"#]+\.whl)#sha256=([0-9a-f]{64})', text))
+        assert time.monotonic() < deadline, f"{project} was not indexed: {page.status}"
+        time.sleep(0.3)
+
+
+def test_files_over_8_mib_are_listed_with_their_own_sha256(tmp_path: Path) -> None:
+    """The wheels of numpy, pandas and botocore are over 8 MiB. `serve --dist` puts
+    one in S3 in one PUT with its SHA-256 checksum (which S3 keeps for the whole
+    object); `aws s3 cp` sends a 20 MB one in parts, whose SHA-256 checksum is a
+    checksum of the parts' checksums and must never be listed as the file's.
+    pip then installs both with --require-hashes."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    single = _big_wheel(dist, "big-single", 9 * MIB)
+    parts = _big_wheel(tmp_path, "big-parts", 20 * MIB)
+    process, output = start_serve("--dist", str(dist))
+    try:
+        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
+        where = re.search(r"upload: ((?:AWS_\w+=\S+ )+)aws s3 cp FILE (s3://\S+)/PROJECT/", output)
+        assert url and where, output
+        aws_env = isolated_env(dict(pair.split("=", 1) for pair in where[1].split()))
+        copied = subprocess.run(
+            [
+                str(BIN / "aws"),
+                "s3",
+                "cp",
+                "--checksum-algorithm",
+                "SHA256",
+                str(parts),
+                f"{where[2]}/big-parts/",
+            ],
+            env={**aws_env, "AWS_CONFIG_FILE": os.devnull},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert copied.returncode == 0, copied.stdout + copied.stderr
+        deadline = time.monotonic() + 60
+        for path in (single, parts):
+            project = path.name.split("-")[0].replace("_", "-")
+            listed = _page_hashes(url[1], project, deadline)
+            assert listed == {path.name: hashlib.sha256(path.read_bytes()).hexdigest()}
+        requirements = tmp_path / "requirements.txt"
+        requirements.write_text(
+            "".join(
+                f"{path.name.split('-')[0]}==1.0 "
+                f"--hash=sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}\n"
+                for path in (single, parts)
+            )
+        )
+        python = venv(tmp_path / "venv")
+        pip(python, "install", "--index-url", url[1], "--require-hashes", "-r", str(requirements))
+        installed = pip_installed(python)
+        assert (installed["big-single"], installed["big-parts"]) == ("1.0", "1.0")
+        _stop(process)
+    finally:
+        if process.poll() is None:
+            process.kill()
