@@ -115,14 +115,25 @@ class _SlowInspection:
         return distfile.Inspection(found.sha256, None, None, problem, over_time=True)
 
 
-def test_a_file_the_deadline_cut_short_is_read_by_the_next_invocation(
-    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
-) -> None:
+NOW = 50.0  # what the deadlines' clock says
+WHEEL = "my_pkg-1.0-py3-none-any.whl"
+
+
+@pytest.fixture
+def slow(s3: Any, monkeypatch: pytest.MonkeyPatch) -> _SlowInspection:
+    """my-pkg 1.0 in the bucket, with an archive that takes 5 s to read."""
     name, data = wheel_bytes("my-pkg", "1.0")
+    assert name == WHEEL
     put(s3, f"my-pkg/{name}", data)
-    slow = _SlowInspection(needs=5.0)
-    monkeypatch.setattr(distfile, "inspect", slow)
-    now = 50.0
+    inspection = _SlowInspection(needs=5.0)
+    monkeypatch.setattr(distfile, "inspect", inspection)
+    return inspection
+
+
+def test_a_file_the_deadline_cut_short_is_read_by_the_next_invocation(
+    s3: Any, storage: Storage, slow: _SlowInspection
+) -> None:
+    name, now = WHEEL, NOW
     # 20 s for the invocation, but only 2 s left when this file comes up.
     late = indexer.Deadline(at=now + 2.0, budget=20.0, clock=lambda: now)
     with pytest.raises(indexer.OutOfTime):
@@ -137,15 +148,11 @@ def test_a_file_the_deadline_cut_short_is_read_by_the_next_invocation(
 
 
 def test_a_file_no_invocation_of_this_timeout_can_read_is_read_by_a_longer_one(
-    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    s3: Any, storage: Storage, slow: _SlowInspection, caplog: pytest.LogCaptureFixture
 ) -> None:
     """With a 3 s timeout a file whose archive needs 5 s is listed with its hash and
     the reason; raising the timeout (or `serverless-pypi reindex`) reads it again."""
-    name, data = wheel_bytes("my-pkg", "1.0")
-    put(s3, f"my-pkg/{name}", data)
-    slow = _SlowInspection(needs=5.0)
-    monkeypatch.setattr(distfile, "inspect", slow)
-    now = 50.0
+    name, now = WHEEL, NOW
     short = indexer.Deadline(at=now + 2.0, budget=2.0, clock=lambda: now)
     assert indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=short).files == 1
     entry = files(s3, "my-pkg")[name]
