@@ -9,10 +9,10 @@ STAMP := $(VENV)/.installed
 export TF_CLI_CONFIG_FILE := $(shell scripts/terraform-cli-config.sh)
 export TF_IN_AUTOMATION := 1
 
-.PHONY: test lint fmt unit package package-check serve bench e2e clean venv docs
+.PHONY: test lint fmt unit package package-check serve bench bench-full e2e clean venv docs
 .PHONY: tf-fmt tf-init tf-validate tf-test
 
-test: lint package-check tf-validate tf-test unit ## everything CI runs
+test: lint package-check tf-validate tf-test unit e2e ## everything CI runs
 
 venv: $(STAMP)
 
@@ -34,14 +34,17 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix $(PY_PATHS)
 	timeout 60 terraform fmt -recursive
 
-unit: $(STAMP) ## every pytest test: unit tests on moto, the applied module, pip/uv end to end
-	$(BIN)/pytest -q tests
+unit: $(STAMP) ## tests/unit: handlers and pure functions, in-process on moto (about a minute)
+	$(BIN)/pytest -q tests/unit
 
-e2e: $(STAMP) ## only the slow tests: terraform apply on moto, pip/uv/aws CLI end to end
-	$(BIN)/pytest -q -m slow tests
+e2e: $(STAMP) ## tests/e2e: terraform apply on moto, pip/uv/twine/aws CLI end to end (minutes)
+	$(BIN)/pytest -q tests/e2e
 
-bench: $(STAMP) ## the benchmark: a Markdown table, numbers in bench/results.json
+bench: $(STAMP) ## the benchmark at smaller sizes (under a minute): bench/results-quick.json
 	$(BIN)/python bench/run.py
+
+bench-full: $(STAMP) ## the benchmark at full sizes (a few minutes): bench/results.json
+	$(BIN)/python bench/run.py --full
 
 package: $(STAMP) ## rebuild package/serverless-pypi.zip from src/
 	$(BIN)/python scripts/build_lambda.py

@@ -21,7 +21,15 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
-data "aws_caller_identity" "current" {}
+data "aws_caller_identity" "current" {
+  lifecycle {
+    # Terraform 1.7 (the minimum) cannot compare two variables in a validation.
+    precondition {
+      condition     = var.users_ssm_path == null || var.ssm_users_path == null
+      error_message = "Set users_ssm_path or its older name ssm_users_path, not both."
+    }
+  }
+}
 
 locals {
   partition  = data.aws_partition.current.partition
@@ -56,7 +64,7 @@ locals {
   authorizer_role_name     = coalesce(var.iam_authorizer_role_name, local.authorizer_function_name)
   authorizer_log_group     = "/aws/lambda/${local.authorizer_function_name}"
   authorizer_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.authorizer_log_group}"
-  users_path               = coalesce(var.ssm_users_path, "/${var.name}/users/")
+  users_path               = coalesce(var.users_ssm_path, var.ssm_users_path, "/${var.name}/users/")
   # Every parameter under the path: a hierarchical parameter's ARN is
   # `parameter` followed by its name, leading slash included.
   users_parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_path}*"
@@ -78,7 +86,7 @@ locals {
   # derived data under `.serverless-pypi/`, and the PEP 503 root page
   # `index.html`. These three values are the Terraform side of
   # src/serverless_pypi/layout.py (DERIVED_PREFIX, ROOT_HTML, NOTIFY_SUFFIXES);
-  # tests/test_terraform_layout.py checks that the two agree.
+  # tests/e2e/test_terraform_layout.py checks that the two agree.
   derived_prefix = ".serverless-pypi/"
   root_index     = "index.html"
   # The suffixes the reindexer acts on, one notification each; nothing the
@@ -122,7 +130,7 @@ locals {
   }
 
   # The routes on the caller's HTTP API (layout.ROUTE_KEYS in Python, checked
-  # by tests/test_terraform_layout.py). `/simple/` reaches the `/simple` route
+  # by tests/e2e/test_terraform_layout.py). `/simple/` reaches the `/simple` route
   # (rawPath keeps the slash), and `/` redirects to `/simple/`.
   route_keys = [for pair in setproduct(["GET", "HEAD"], ["/", "/simple", "/simple/{proxy+}"]) : "${pair[0]} ${pair[1]}"]
   # With index_at_api_root: the older module's route keys (layout.ROOT_ROUTE_KEYS),

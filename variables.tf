@@ -493,24 +493,40 @@ variable "api_upload_route" {
 
 variable "api_basic_auth" {
   type        = bool
-  description = "Whether to put the module's own HTTP Basic authorizer on every route: a Lambda function (with its own role) that checks credentials against the users under `ssm_users_path`. Excludes `api_authorization_type`."
+  description = "Whether to put the module's own HTTP Basic authorizer on every route: a Lambda function (with its own role) that checks credentials against the users under `users_ssm_path`. Excludes `api_authorization_type`."
   default     = false
   nullable    = false
 }
 
+variable "users_ssm_path" {
+  type        = string
+  description = "SSM Parameter Store path that holds one parameter per user (`<path><user>`), which `serverless-pypi user add` writes and only the authorizer function may read; the output of the same name. Defaults to `/<name>/users/`."
+  default     = null
+
+  validation {
+    condition     = var.users_ssm_path == null || try(can(regex("^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$", var.users_ssm_path)) && length(var.users_ssm_path) <= 900, false)
+    error_message = "The users_ssm_path must start and end with /, hold only letters, digits and _.-/ (no empty level, so not / alone), and be at most 900 characters, e.g. \"/serverless-pypi/users/\"."
+  }
+
+  validation {
+    condition     = var.users_ssm_path == null || try(length(split("/", var.users_ssm_path)) - 2 <= 14, false)
+    error_message = "The users_ssm_path may have at most 14 levels: SSM allows 15 in a parameter's name, and the user's name is the last."
+  }
+}
+
 variable "ssm_users_path" {
   type        = string
-  description = "SSM Parameter Store path that holds one parameter per user (`<path><user>`), which `serverless-pypi user add` writes and only the authorizer function may read. Defaults to `/<name>/users/`."
+  description = "Deprecated alias of `users_ssm_path` (its earlier name), kept so that configurations that set it keep working; set one or the other."
   default     = null
 
   validation {
     condition     = var.ssm_users_path == null || try(can(regex("^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$", var.ssm_users_path)) && length(var.ssm_users_path) <= 900, false)
-    error_message = "The ssm_users_path must start and end with /, hold only letters, digits and _.-/ (no empty level, so not / alone), and be at most 900 characters, e.g. \"/serverless-pypi/users/\"."
+    error_message = "The ssm_users_path (an alias of users_ssm_path) must start and end with /, hold only letters, digits and _.-/ (no empty level, so not / alone), and be at most 900 characters, e.g. \"/serverless-pypi/users/\"."
   }
 
   validation {
     condition     = var.ssm_users_path == null || try(length(split("/", var.ssm_users_path)) - 2 <= 14, false)
-    error_message = "The ssm_users_path may have at most 14 levels: SSM allows 15 in a parameter's name, and the user's name is the last."
+    error_message = "The ssm_users_path (an alias of users_ssm_path) may have at most 14 levels: SSM allows 15 in a parameter's name, and the user's name is the last."
   }
 }
 

@@ -16,6 +16,9 @@ import boto3
 from timing import median_ms
 
 from serverless_pypi import authorizer
+from serverless_pypi.config import AuthSettings
+from serverless_pypi.layout import ROUTE_KEYS
+from serverless_pypi.local.events import authorizer_event, build_event
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.users import UserStore
 
@@ -37,13 +40,10 @@ print(json.dumps({"import_ms": (imported - started) * 1000,
 
 
 def _event(user: str, secret: str) -> dict[str, Any]:
+    """The REQUEST event API Gateway sends the authorizer for a page."""
     header = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
-    return {
-        "version": "2.0",
-        "type": "REQUEST",
-        "routeKey": "GET /simple/{proxy+}",
-        "headers": {"authorization": header},
-    }
+    request = build_event("GET", "/simple/x/", [("Authorization", header)], route_keys=ROUTE_KEYS)
+    return authorizer_event(request, [header, request["routeKey"]])
 
 
 def bench_authorizer(moto_url: str, runs: int) -> dict[str, Any]:
@@ -70,9 +70,9 @@ def bench_authorizer(moto_url: str, runs: int) -> dict[str, Any]:
         cold.append(json.loads(out.stdout))
     reader = SsmReader("us-east-1", moto_url)
     one_ssm = median_ms(lambda: reader.get(PATH + "reader"), 25)
-    settings = authorizer.AuthSettings(PATH, 0)
+    settings = AuthSettings(PATH, 0)
     uncached = authorizer.Authorizer(settings, reader)
-    cached = authorizer.Authorizer(authorizer.AuthSettings(PATH, 3600), reader)
+    cached = authorizer.Authorizer(AuthSettings(PATH, 3600), reader)
     token_event = _event("reader", token)
     password_event = _event("pat", "correct horse battery staple")
     return {

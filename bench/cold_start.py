@@ -13,7 +13,7 @@ from typing import Any
 
 from bucket import BUCKET, fresh_bucket, seed_project
 from pages import api_event
-from tests.unit.test_api import PIP_ACCEPT
+from tests.clients import PIP_ACCEPT
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 

@@ -19,8 +19,7 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from tests.builders import metadata_text
-from tests.unit.test_archives import gzip_chunks, huge_header, stream, zeros_first
+from tests.builders import gzip_chunks, huge_header, metadata_text, stream, zeros_first
 from timing import median_ms
 
 from serverless_pypi import archives, metadata

@@ -12,13 +12,13 @@ from typing import Any
 
 import boto3
 from bucket import BUCKET, PROJECT, REGION, RequestCounter, counted, fresh_bucket, seed_project
-from tests.unit.test_api import PIP_ACCEPT
+from tests.clients import PIP_ACCEPT
 from timing import median_ms, repeats
 
 from serverless_pypi import api, layout, payload, simple
 from serverless_pypi import manifest as manifests
-from serverless_pypi.apigw_events import build_event
 from serverless_pypi.config import Settings
+from serverless_pypi.local.events import build_event
 from serverless_pypi.s3http import S3Reader
 
 LAMBDA_LIMIT = 6 * 1024 * 1024  # Lambda's own limit on a response (the api keeps under it)

@@ -13,17 +13,16 @@ from typing import Any
 from tests.builders import wheel_bytes
 
 from serverless_pypi.api import App
-from serverless_pypi.apigw_events import build_event
-from serverless_pypi.config import Settings
+from serverless_pypi.config import ReindexSettings, Settings, UploadSettings
 from serverless_pypi.local import EmbeddedS3
+from serverless_pypi.local.events import build_event, multipart_form
 from serverless_pypi.reindex import Reindexer
-from serverless_pypi.upload import Uploader, UploadSettings
+from serverless_pypi.upload import Uploader
 
 BUCKET = "bench-publish"
-BOUNDARY = "bench"
 
 
-def _form(name: str, data: bytes, version: str) -> bytes:
+def _form(name: str, data: bytes, version: str) -> tuple[bytes, str]:
     fields = {
         ":action": "file_upload",
         "protocol_version": "1",
@@ -32,14 +31,7 @@ def _form(name: str, data: bytes, version: str) -> bytes:
         "filetype": "bdist_wheel",
         "sha256_digest": hashlib.sha256(data).hexdigest(),
     }
-    parts = [
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'
-        for key, value in fields.items()
-    ]
-    head = (
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="content"; filename="{name}"\r\n\r\n'
-    )
-    return "".join(parts).encode() + head.encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return multipart_form(fields, {"content": (name, data)})
 
 
 def bench_publish(runs: int) -> dict[str, Any]:
@@ -48,18 +40,17 @@ def bench_publish(runs: int) -> dict[str, Any]:
     embedded.start(BUCKET)
     try:
         storage = embedded.storage(BUCKET)
-        settings = Settings(bucket=BUCKET)
         uploader = Uploader(UploadSettings(BUCKET), storage)
-        reindexer = Reindexer(settings, storage)
-        app = App(settings, embedded.reader(BUCKET))
+        reindexer = Reindexer(ReindexSettings(BUCKET), storage)
+        app = App(Settings(bucket=BUCKET), embedded.reader(BUCKET))
         page = build_event("GET", "/simple/bench-pub/", [], b"", "127.0.0.1")
         rights = {"lambda": {"user": "bench", "rights": "read,upload"}}
         samples = []
         for run in range(runs):
             version = f"1.{run}"
             name, data = wheel_bytes("bench-pub", version)
-            headers = [("Content-Type", f"multipart/form-data; boundary={BOUNDARY}")]
-            event = build_event("POST", "/legacy/", headers, _form(name, data, version), "::1")
+            body, content_type = _form(name, data, version)
+            event = build_event("POST", "/legacy/", [("Content-Type", content_type)], body, "::1")
             event["requestContext"]["authorizer"] = rights
             answer = uploader(event)
             assert answer["statusCode"] == 200, answer

@@ -10,8 +10,9 @@ def ratio(a: float | None, b: float | None) -> str:
 
 
 def report(results: dict[str, Any]) -> str:
+    run = " (quick run: smaller sizes)" if results.get("run") == "quick" else ""
     lines = [
-        f"# serverless-pypi benchmark ({results['when']}, {results['machine']})",
+        f"# serverless-pypi benchmark{run} ({results['when']}, {results['machine']})",
         "",
         *_pages(results["pages"]),
         *_page_content(results.get("page_content")),

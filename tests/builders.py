@@ -1,7 +1,9 @@
-"""Real distributions for the tests: wheels (PEP 427) and sdists (PEP 517/643).
+"""Real distributions for the tests and the bench: wheels (PEP 427) and sdists
+(PEP 517/643), and hostile archives written as streams.
 
 The sdists carry an in-tree build backend with no requirements, so pip and
-uv can build them with no index and no network.
+uv can build them with no index and no network. The hostile archives are
+written chunk by chunk (never a committed blob, never a whole bomb in memory).
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ import base64
 import hashlib
 import io
 import re
+import struct
 import tarfile
 import textwrap
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 _EPOCH = (2020, 1, 1, 0, 0, 0)
@@ -183,3 +188,135 @@ def write(directory: Path, built: tuple[str, bytes]) -> Path:
     path = directory / built[0]
     path.write_bytes(built[1])
     return path
+
+
+# -- hostile archives, as streams ------------------------------------------------
+
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Zeros:
+    """``size`` zero bytes, compressed without ever being held in memory."""
+
+    size: int
+
+
+def _zero_unit() -> bytes:
+    """Raw deflate of one MiB of zeros that stands alone: repeatable anywhere after a full flush."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    compressor.compress(bytes(MiB))
+    compressor.flush(zlib.Z_FULL_FLUSH)
+    return compressor.compress(bytes(MiB)) + compressor.flush(zlib.Z_FULL_FLUSH)
+
+
+ZERO_UNIT = _zero_unit()
+_ZERO_MIB = bytes(MiB)
+
+
+def gzip_chunks(parts: Iterable[bytes | Zeros]) -> Iterator[bytes]:
+    """A gzip stream (about 1 KiB per MiB of zeros), as it is written."""
+    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    crc = size = 0
+    for part in parts:
+        data = part
+        if isinstance(part, Zeros):
+            yield compressor.flush(zlib.Z_FULL_FLUSH)
+            whole, rest = divmod(part.size, MiB)
+            for _ in range(whole):
+                crc = zlib.crc32(_ZERO_MIB, crc)
+                yield ZERO_UNIT
+            size += whole * MiB
+            data = bytes(rest)
+        assert isinstance(data, bytes)
+        crc = zlib.crc32(data, crc)
+        size += len(data)
+        yield compressor.compress(data)
+    yield compressor.flush()
+    yield struct.pack("<II", crc, size & 0xFFFFFFFF)
+
+
+class ChunkStream(io.RawIOBase):
+    """A forward-only stream over chunks, like a network body; ``on_read`` sees every read."""
+
+    def __init__(self, chunks: Iterable[bytes], on_read: Callable[[], None] = lambda: None) -> None:
+        self._chunks = iter(chunks)
+        self._left = b""
+        self._on_read = on_read
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        self._on_read()
+        while not self._left:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._left = chunk
+        size = min(len(buffer), len(self._left))
+        buffer[:size] = self._left[:size]
+        self._left = self._left[size:]
+        self.consumed += size
+        return size
+
+
+def stream(
+    chunks: Iterable[bytes], on_read: Callable[[], None] = lambda: None
+) -> io.BufferedReader:
+    return io.BufferedReader(ChunkStream(chunks, on_read))
+
+
+def tar_header(
+    name: str,
+    size: int,
+    typeflag: bytes = b"0",
+    *,
+    prefix: str = "",
+    base256: bool = False,
+) -> bytes:
+    """A ustar header block, with the ustar prefix field or a GNU base-256 size if asked."""
+    block = bytearray(512)
+    raw = name.encode()
+    block[0 : len(raw)] = raw
+    block[100:108] = b"0000644\0"
+    block[108:124] = b"0000000\0" * 2
+    block[124:136] = b"\x80" + size.to_bytes(11, "big") if base256 else b"%011o\0" % size
+    block[136:148] = b"00000000000\0"
+    block[148:156] = b" " * 8
+    block[156:157] = typeflag
+    block[257:265] = b"ustar\x0000"
+    block[345 : 345 + len(prefix)] = prefix.encode()
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def pad(size: int) -> bytes:
+    return bytes(-size % 512)
+
+
+def tar_member(name: str, data: bytes, typeflag: bytes = b"0") -> bytes:
+    return tar_header(name, len(data), typeflag) + data + pad(len(data))
+
+
+END = bytes(1024)
+PKG_INFO = metadata_text("evil", "1.0").encode()
+PKG_INFO_MEMBER = tar_member("evil-1.0/PKG-INFO", PKG_INFO)
+
+
+def huge_header(typeflag: bytes, size: int) -> Iterator[bytes | Zeros]:
+    """A long-name or pax header of ``size`` bytes, then a PKG-INFO nobody should reach."""
+    yield tar_header("././@LongLink", size, typeflag)
+    yield Zeros(size)
+    yield pad(size)
+    yield PKG_INFO_MEMBER + END
+
+
+def zeros_first(size: int) -> Iterator[bytes | Zeros]:
+    """A normal member of ``size`` zeros before the PKG-INFO: a time bomb for a stream reader."""
+    yield tar_header("evil-1.0/zeros.bin", size)
+    yield Zeros(size)
+    yield pad(size)
+    yield PKG_INFO_MEMBER + END

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+# The Accept header pip sends for an index page (pip 22.2 and later: PEP 691 JSON first).
+PIP_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
+    "text/html; q=0.01"
+)
 
 
 def isolated_env(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -120,3 +130,15 @@ def start_serve(*options: str, env: dict[str, str] | None = None) -> tuple[Any, 
         if line.startswith("Ctrl-C"):
             break
     return process, "".join(lines)
+
+
+@contextlib.contextmanager
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """``server`` answering in a thread while the block runs; its origin."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -14,8 +14,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from serverless_pypi import api, layout, reindex
-from serverless_pypi.apigw_events import build_event, routes_prefix
 from serverless_pypi.config import Settings
+from serverless_pypi.local.events import build_event, routes_prefix
 from serverless_pypi.s3http import S3Reader
 from serverless_pypi.storage import Storage, make_client
 
@@ -25,7 +25,7 @@ pytest_plugins = ["tests.e2e.stack"]
 BUCKET = "test-pypi-bucket"
 EVENTS = Path(__file__).parent / "events"
 # The routes the module creates (main.tf's route_keys, tied to layout.ROUTE_KEYS by
-# tests/test_terraform_layout.py); the e2e tests read them back from AWS.
+# tests/e2e/test_terraform_layout.py); the e2e tests read them back from AWS.
 ROUTE_KEYS = list(layout.ROUTE_KEYS)
 
 # Never reach a real AWS endpoint: fake credentials, a fixed region.

@@ -402,6 +402,21 @@ run "basic_auth" {
   }
 }
 
+# The users' path under its older input name (a documented alias).
+run "users_path_by_its_older_name" {
+  command = plan
+
+  variables {
+    api_basic_auth = true
+    ssm_users_path = "/older/users/"
+  }
+
+  assert {
+    condition     = aws_lambda_function.authorizer[0].environment[0].variables.USERS_PATH == "/older/users/" && output.users_ssm_path == "/older/users/"
+    error_message = "ssm_users_path sets the users' path as users_ssm_path does."
+  }
+}
+
 # The names follow `name`.
 run "basic_auth_named" {
   command = plan
@@ -439,7 +454,7 @@ run "basic_auth_overrides" {
     lambda_authorizer_memory_size          = 1024
     lambda_authorizer_timeout              = 10
     log_group_authorizer_retention_in_days = 7
-    ssm_users_path                         = "/platform/pypi.users-1/"
+    users_ssm_path                         = "/platform/pypi.users-1/"
     ssm_kms_key_arn                        = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
     authorizer_user_cache_seconds          = 0
     authorizer_result_ttl_in_seconds       = 0

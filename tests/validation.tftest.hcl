@@ -410,74 +410,95 @@ run "invalid_api_stage_name" {
   expect_failures = [var.api_stage_name]
 }
 
-run "invalid_ssm_users_path_without_trailing_slash" {
+run "users_ssm_path_and_its_alias_both_set" {
   command = plan
 
   variables {
-    ssm_users_path = "/serverless-pypi/users" # the user's name would be glued to "users"
+    users_ssm_path = "/a/users/"
+    ssm_users_path = "/b/users/"
+  }
+
+  expect_failures = [data.aws_caller_identity.current]
+}
+
+run "invalid_ssm_users_path_alias" {
+  command = plan
+
+  variables {
+    ssm_users_path = "/serverless-pypi/users" # the alias is checked as the input is
   }
 
   expect_failures = [var.ssm_users_path]
 }
 
-run "invalid_ssm_users_path_relative" {
+run "invalid_users_ssm_path_without_trailing_slash" {
   command = plan
 
   variables {
-    ssm_users_path = "serverless-pypi/users/" # no leading slash
+    users_ssm_path = "/serverless-pypi/users" # the user's name would be glued to "users"
   }
 
-  expect_failures = [var.ssm_users_path]
+  expect_failures = [var.users_ssm_path]
 }
 
-run "invalid_ssm_users_path_root" {
+run "invalid_users_ssm_path_relative" {
   command = plan
 
   variables {
-    ssm_users_path = "/" # every parameter of the account
+    users_ssm_path = "serverless-pypi/users/" # no leading slash
   }
 
-  expect_failures = [var.ssm_users_path]
+  expect_failures = [var.users_ssm_path]
 }
 
-run "invalid_ssm_users_path_empty_level" {
+run "invalid_users_ssm_path_root" {
   command = plan
 
   variables {
-    ssm_users_path = "/serverless-pypi//users/" # an empty level
+    users_ssm_path = "/" # every parameter of the account
   }
 
-  expect_failures = [var.ssm_users_path]
+  expect_failures = [var.users_ssm_path]
 }
 
-run "invalid_ssm_users_path_characters" {
+run "invalid_users_ssm_path_empty_level" {
   command = plan
 
   variables {
-    ssm_users_path = "/serverless pypi/users*/" # a space and a wildcard
+    users_ssm_path = "/serverless-pypi//users/" # an empty level
   }
 
-  expect_failures = [var.ssm_users_path]
+  expect_failures = [var.users_ssm_path]
 }
 
-run "invalid_ssm_users_path_length" {
+run "invalid_users_ssm_path_characters" {
   command = plan
 
   variables {
-    ssm_users_path = "/${join("", [for i in range(899) : "u"])}/" # 901 characters
+    users_ssm_path = "/serverless pypi/users*/" # a space and a wildcard
   }
 
-  expect_failures = [var.ssm_users_path]
+  expect_failures = [var.users_ssm_path]
 }
 
-run "invalid_ssm_users_path_levels" {
+run "invalid_users_ssm_path_length" {
   command = plan
 
   variables {
-    ssm_users_path = "/${join("/", [for i in range(15) : "u"])}/" # 15 levels, none left for the user
+    users_ssm_path = "/${join("", [for i in range(899) : "u"])}/" # 901 characters
   }
 
-  expect_failures = [var.ssm_users_path]
+  expect_failures = [var.users_ssm_path]
+}
+
+run "invalid_users_ssm_path_levels" {
+  command = plan
+
+  variables {
+    users_ssm_path = "/${join("/", [for i in range(15) : "u"])}/" # 15 levels, none left for the user
+  }
+
+  expect_failures = [var.users_ssm_path]
 }
 
 run "invalid_ssm_kms_key_arn" {
@@ -619,7 +640,7 @@ run "lower_limits" {
     lambda_upload_function_name                   = "u"
     iam_upload_role_name                          = "w"
     log_group_upload_retention_in_days            = 0
-    ssm_users_path                                = "/u/"
+    users_ssm_path                                = "/u/"
     authorizer_user_cache_seconds                 = 0
     authorizer_result_ttl_in_seconds              = 0
     lambda_api_fallback_index_url                 = "http://localhost:8080"
@@ -656,7 +677,7 @@ run "upper_limits" {
     lambda_upload_timeout                  = 30
     iam_upload_role_name                   = join("", [for i in range(64) : "w"])
     log_group_upload_retention_in_days     = 3653
-    ssm_users_path                         = "/${join("", [for i in range(13) : "u/"])}${join("", [for i in range(872) : "x"])}/" # 900 characters, 14 levels
+    users_ssm_path                         = "/${join("", [for i in range(13) : "u/"])}${join("", [for i in range(872) : "x"])}/" # 900 characters, 14 levels
     authorizer_user_cache_seconds          = 3600
     authorizer_result_ttl_in_seconds       = 3600
     s3_presigned_url_ttl                   = 604800

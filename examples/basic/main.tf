@@ -2,7 +2,7 @@
 # and the index on it, behind the module's HTTP Basic authorizer.
 #
 #   terraform apply -var s3_bucket_name=my-pypi-bucket
-#   serverless-pypi user --path "$(terraform output -raw users_ssm_path)" add alice --upload
+#   serverless-pypi user add alice --upload --path "$(terraform output -raw users_ssm_path)"
 #   twine upload --repository-url "$(terraform output -raw upload_url)" dist/*
 #   pip install --index-url "$(terraform output -raw index_url)" my-pkg
 #
@@ -49,6 +49,6 @@ module "pypi" {
   lambda_api_fallback_index_url = "https://pypi.org/simple/"
 
   # HTTP Basic on every route; add users with
-  # `serverless-pypi user --path <users_ssm_path> add <name>`.
+  # `serverless-pypi user add <name> --path <users_ssm_path>`.
   api_basic_auth = true
 }

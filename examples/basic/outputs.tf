@@ -39,7 +39,7 @@ output "dead_letter_queue_arn" {
 }
 
 output "users_ssm_path" {
-  description = "SSM path of the index's users: `serverless-pypi user --path <users_ssm_path> add <name>`."
+  description = "SSM path of the index's users: `serverless-pypi user add <name> --path <users_ssm_path>`."
   value       = module.pypi.users_ssm_path
 }
 

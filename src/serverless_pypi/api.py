@@ -15,7 +15,6 @@ Redirect locations are relative, so the index works under any stage or base path
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import re
 import time
@@ -24,7 +23,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from . import manifest as manifests
-from . import negotiate, simple
+from . import negotiate, rootindex, simple
 from .apigw import BadRequest, Request, Response
 from .config import ConfigError, Settings, log_level
 from .layout import ROOT_JSON, manifest_key, metadata_key
@@ -244,7 +243,18 @@ def _root_page(request: Request, settings: Settings, storage: Reader) -> Respons
     projects: list[str] = []
     etag = None
     if isinstance(fetched, Blob):
-        projects = [item["name"] for item in json.loads(fetched.body)["projects"]]
+        index = rootindex.decode(fetched.body)
+        if index is None:
+            # Not an empty list: that would be a cacheable page saying that the index
+            # has no projects. The next reindex rewrites it, a rebuild with every project.
+            logger.error("malformed root index %s: run serverless-pypi reindex", fetched.etag)
+            return Response.text(
+                503,
+                "The list of projects is unreadable; project pages still work. "
+                "If this lasts, run: serverless-pypi reindex --bucket <bucket>",
+                **{"Cache-Control": _NO_STORE},
+            )
+        projects = rootindex.names(index)
         etag = _page_etag(fetched.etag, media)
     render = simple.root_json if media == negotiate.JSON_V1 else simple.root_html
     return Response(200, render(projects).encode(), _page_headers(media, settings, etag))

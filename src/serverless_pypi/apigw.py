@@ -26,55 +26,115 @@ class BadRequest(Exception):
     """The event cannot be a request that a client sent: answer 400."""
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    method: str
-    path: str  # the raw (percent-encoded) path, relative to the API's routes
-    headers: Mapping[str, str]  # lower-case names
-    query: str = ""
-    leaf: str = ""  # the raw path's last segment ("" when it ends with a slash)
+class Headers:
+    """An event's headers, looked up by name in any case (API Gateway sends them
+    lower-cased; a local caller may not). A value longer than the index ever
+    needs reads as missing."""
 
-    def header(self, name: str) -> str | None:
-        value = self.headers.get(name)
+    __slots__ = ("_values",)
+
+    def __init__(self, raw: Any) -> None:
+        values: dict[str, str] = {}
+        if isinstance(raw, Mapping):
+            for name, value in raw.items():
+                if isinstance(name, str) and isinstance(value, str):
+                    values[name.lower()] = value
+        self._values = values
+
+    def get(self, name: str) -> str | None:
+        value = self._values.get(name.lower())
         if value is None or len(value) > _MAX_HEADER_VALUE:
             return None
         return value
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._values.items())
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request, read once from a payload 2.0 event (powertools'
+    ``APIGatewayProxyEventV2``, without the dependency)."""
+
+    method: str
+    path: str  # the raw (percent-encoded) path, relative to the API's routes
+    headers: Headers
+    query: str = ""
+    leaf: str = ""  # the raw path's last segment ("" when it ends with a slash)
+    body: bytes = b""  # decoded from base64 when API Gateway sent it so
+    authorizer: Mapping[str, Any] = field(default_factory=dict)  # a Lambda authorizer's context
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    @property
+    def user(self) -> str | None:
+        """The user a Lambda authorizer let in (``context.user``), if any."""
+        user = self.authorizer.get("user")
+        return user if isinstance(user, str) else None
+
+    @property
+    def rights(self) -> frozenset[str]:
+        """The rights a Lambda authorizer granted (``context.rights``, comma-separated)."""
+        rights = self.authorizer.get("rights")
+        return frozenset(rights.split(",")) if isinstance(rights, str) and rights else frozenset()
 
     @classmethod
     def from_event(cls, event: Any) -> Request:
         """Read the fields the index uses from a payload 2.0 event."""
         if not isinstance(event, Mapping):
             raise BadRequest("event is not an object")
-        context = event.get("requestContext")
-        http = context.get("http") if isinstance(context, Mapping) else None
-        method = http.get("method") if isinstance(http, Mapping) else None
+        context = _mapping(event.get("requestContext"))
+        method = _mapping(context.get("http")).get("method")
         raw_path = event.get("rawPath")
         if not isinstance(method, str) or not isinstance(raw_path, str):
             raise BadRequest("event has no method or path")
-        stage = context.get("stage") if isinstance(context, Mapping) else None
+        stage = context.get("stage")
         raw_headers = event.get("headers") or {}
         if not isinstance(raw_headers, Mapping):
             raise BadRequest("event headers are not an object")
-        headers = {
-            str(name).lower(): value
-            for name, value in raw_headers.items()
-            if isinstance(value, str)
-        }
-        body = event.get("body")
-        if isinstance(body, str) and event.get("isBase64Encoded"):
-            try:
-                base64.b64decode(body, validate=True)
-            except (binascii.Error, ValueError) as error:
-                raise BadRequest("body is not valid base64") from error
         query = event.get("rawQueryString")
         path = _route_path(raw_path, event.get("routeKey"), event.get("pathParameters"))
         return cls(
             method=method.upper(),
             path=path or _strip_stage(raw_path, stage if isinstance(stage, str) else None),
-            headers=headers,
+            headers=Headers(raw_headers),
             query=query if isinstance(query, str) else "",
             leaf=raw_path.rpartition("/")[2],
+            body=_body(event),
+            authorizer=_mapping(_mapping(context.get("authorizer")).get("lambda")),
         )
+
+
+def _body(event: Mapping[str, Any]) -> bytes:
+    body = event.get("body")
+    if not isinstance(body, str) or not body:
+        return b""
+    if not event.get("isBase64Encoded"):
+        return body.encode()
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise BadRequest("body is not valid base64") from error
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerRequest:
+    """What a REQUEST authorizer (payload 2.0) is asked about: the route key and the
+    request's headers (powertools' ``APIGatewayAuthorizerEventV2``)."""
+
+    route_key: str | None
+    headers: Headers
+
+    @classmethod
+    def from_event(cls, event: Any) -> AuthorizerRequest:
+        event = _mapping(event)
+        route = event.get("routeKey")
+        return cls(route if isinstance(route, str) else None, Headers(event.get("headers")))
 
 
 _GREEDY = re.compile(r"\{([A-Za-z0-9_]+)\+\}$")

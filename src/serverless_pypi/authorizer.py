@@ -16,41 +16,22 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from . import auth
-from .config import ConfigError, log_level
+from .apigw import AuthorizerRequest
+from .config import AuthSettings, ConfigError, log_level
 from .logs import get_logger
 from .objects import StorageError
 
 logger = get_logger(__name__)
 
-DEFAULT_USERS_PATH = "/serverless-pypi/users/"
-
 
 class ParameterReader(Protocol):
     def get(self, name: str) -> str | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class AuthSettings:
-    users_path: str = DEFAULT_USERS_PATH
-    cache_seconds: int = 60
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
-        env = os.environ if env is None else env
-        path = env.get("USERS_PATH", "").strip()
-        if not path.startswith("/") or not path.endswith("/"):
-            raise ConfigError(f"USERS_PATH must start and end with '/', not {path!r}")
-        raw = env.get("USER_CACHE_SECONDS", "60").strip() or "60"
-        if not raw.isdigit() or int(raw) > 3600:
-            raise ConfigError(f"USER_CACHE_SECONDS must be 0 to 3600, not {raw!r}")
-        return cls(path, int(raw))
 
 
 @dataclass(slots=True)
@@ -82,11 +63,9 @@ class Authorizer:
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
-        headers = event.get("headers") if isinstance(event, Mapping) else None
-        header = _header(headers, "authorization")
-        route = event.get("routeKey") if isinstance(event, Mapping) else None
-        route_key = route if isinstance(route, str) else None
-        credentials = auth.parse_basic(header)
+        request = AuthorizerRequest.from_event(event)
+        route_key = request.route_key
+        credentials = auth.parse_basic(request.headers.get("authorization"))
         user: auth.User | None = None
         allowed = False
         if credentials is not None:
@@ -135,15 +114,6 @@ class Authorizer:
         verdict = auth.allows(user, credentials, route_key)
         self.cache.verdicts[key] = (self.cache.clock(), verdict)
         return verdict
-
-
-def _header(headers: Any, name: str) -> str | None:
-    if not isinstance(headers, Mapping):
-        return None
-    for key, value in headers.items():
-        if isinstance(key, str) and key.lower() == name and isinstance(value, str):
-            return value
-    return None
 
 
 @functools.cache

@@ -1,9 +1,19 @@
-"""Settings from the Lambda environment, validated once per container."""
+"""Every function's settings, from its Lambda environment, validated once per
+container (``from_env``); ``serve`` and the tests build them directly.
+
+- ``Settings``: the api's (the simple API);
+- ``ReindexSettings``: the reindexer's;
+- ``UploadSettings``: the upload function's;
+- ``AuthSettings``: the authorizer's.
+
+main.tf's ``environment`` blocks set the variables read here; a test ties the two.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -13,6 +23,14 @@ LINK_MODES = ("redirect", "presigned")
 # serves it (/ the root page, /<project>/ the project pages).
 INDEX_PATHS = ("/simple/", "/")
 MAX_PRESIGN_TTL = 604_800  # SigV4 presigned URLs live at most 7 days
+# Where the users are in SSM Parameter Store: the module's users_ssm_path, whose
+# default is "/<name>/users/" (name defaults to "serverless-pypi"). The rule is
+# variables.tf's validation of it (tests/unit/test_config.py ties them).
+DEFAULT_USERS_PATH = "/serverless-pypi/users/"
+USERS_PATH_PATTERN = r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$"
+MAX_USERS_PATH = 900
+MAX_USERS_PATH_LEVELS = 14  # SSM allows 15 levels in a name; the user's name is the last
+UPLOAD_RIGHTS = ("required", "authorizer")
 
 
 class ConfigError(ValueError):
@@ -76,14 +94,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         bucket = required_bucket(env)
-        link_mode = env.get("LINK_MODE", "redirect").strip() or "redirect"
-        if link_mode not in LINK_MODES:
-            choices = ", ".join(LINK_MODES)
-            raise ConfigError(f"LINK_MODE must be one of {choices}, not {link_mode!r}")
-        index_path = env.get("INDEX_PATH", "/simple/").strip() or "/simple/"
-        if index_path not in INDEX_PATHS:
-            choices = ", ".join(INDEX_PATHS)
-            raise ConfigError(f"INDEX_PATH must be one of {choices}, not {index_path!r}")
+        link_mode = _choice(env, "LINK_MODE", LINK_MODES)
+        index_path = _choice(env, "INDEX_PATH", INDEX_PATHS)
         return cls(
             index_path=index_path,
             bucket=bucket,
@@ -94,6 +106,60 @@ class Settings:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class ReindexSettings:
+    bucket: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReindexSettings:
+        return cls(required_bucket(os.environ if env is None else env))
+
+
+@dataclass(frozen=True, slots=True)
+class UploadSettings:
+    bucket: str
+    # Whether the function checks the "upload" right in the authorizer's context
+    # (the module's own authorizer), or leaves the decision to a caller's authorizer.
+    require_upload_right: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> UploadSettings:
+        env = os.environ if env is None else env
+        right = _choice(env, "UPLOAD_RIGHT", UPLOAD_RIGHTS)
+        return cls(required_bucket(env), right == "required")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    users_path: str = DEFAULT_USERS_PATH
+    cache_seconds: int = 60  # how long a warm authorizer keeps a user record
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
+        env = os.environ if env is None else env
+        return cls(
+            users_path(env.get("USERS_PATH", "")),
+            _integer(env, "USER_CACHE_SECONDS", 60, 0, 3600),
+        )
+
+
+def users_path(raw: str | None) -> str:
+    """A users path, checked as variables.tf checks users_ssm_path; the default
+    when none is given."""
+    path = (raw or "").strip() or DEFAULT_USERS_PATH
+    if (
+        not re.match(USERS_PATH_PATTERN, path)
+        or len(path) > MAX_USERS_PATH
+        or path.count("/") - 1 > MAX_USERS_PATH_LEVELS
+    ):
+        raise ConfigError(
+            f"the users path must start and end with '/', hold only letters, digits and "
+            f"'_.-/' with no empty level, at most {MAX_USERS_PATH_LEVELS} levels and "
+            f"{MAX_USERS_PATH} characters, not {path!r}"
+        )
+    return path
+
+
 def required_bucket(env: Mapping[str, str]) -> str:
     """``S3_BUCKET``, which every handler needs."""
     bucket = env.get("S3_BUCKET", "").strip()
@@ -102,14 +168,23 @@ def required_bucket(env: Mapping[str, str]) -> str:
     return bucket
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset or empty)."""
+    value = env.get(name, "").strip() or choices[0]
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number of seconds from ``low`` to ``high`` (``default`` when unset):
+    ASCII digits only, so that "٣" or "1_000" is an error, not a number."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number of seconds, not {raw!r}") from None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise ConfigError(f"{name} must be a whole number of seconds, not {raw!r}")
+    value = int(raw)
     if not low <= value <= high:
         raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
     return value

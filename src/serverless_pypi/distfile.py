@@ -63,7 +63,7 @@ def inspect(
     if obj.size <= SMALL_FILE:
         data = storage.get_range(obj.key, 0, max(obj.size - 1, 0), obj.etag) if obj.size else b""
         digest = hashlib.sha256(data).hexdigest()
-        return _finish(digest, _attempt(lambda: _extract_from_bytes(data, dist, Budget(limits))))
+        return _finish(digest, _extract(io.BytesIO(data), dist, limits))
 
     def fetch(start: int, end: int) -> bytes:
         return storage.get_range(obj.key, start, end, obj.etag)
@@ -73,12 +73,12 @@ def inspect(
         return Inspection(None, None, None, TOO_LARGE_TO_HASH)
     if known is not None and dist.filename.endswith((".whl", ".zip")):
         source = io.BufferedReader(RangeFile(fetch, obj.size))
-        return _finish(known, _attempt(lambda: _extract_from_zip(source, dist, Budget(limits))))
+        return _finish(known, _extract(source, dist, limits))
     with storage.open(obj.key, obj.etag) as stream:
         hashing = HashingReader(stream)
         if dist.filename.endswith(".tar.gz"):
             reader = io.BufferedReader(hashing)
-            extracted = _attempt(lambda: core.from_sdist_tar(reader, Budget(limits)))
+            extracted = _extract(reader, dist, limits)
             if known is not None:
                 return _finish(known, extracted)
             hashing.drain()  # also after a failed extraction: the hash needs every byte
@@ -86,9 +86,7 @@ def inspect(
         hashing.drain(keep_tail=_TAIL)
     tail_start = obj.size - len(hashing.tail)
     source = io.BufferedReader(RangeFile(fetch, obj.size, tail=(tail_start, hashing.tail)))
-    return _finish(
-        hashing.hexdigest(), _attempt(lambda: _extract_from_zip(source, dist, Budget(limits)))
-    )
+    return _finish(hashing.hexdigest(), _extract(source, dist, limits))
 
 
 def _s3_sha256(storage: Storage, obj: ObjectInfo) -> str | None:
@@ -128,16 +126,18 @@ def full_object_sha256(head: Mapping[str, Any]) -> str | None:
 Extraction = tuple[bytes | None, str | None, bool]
 
 
-def _attempt(extract: Callable[[], bytes]) -> Extraction:
-    """Run an extraction; a broken or hostile archive is a problem to report, S3 trouble is not."""
+def _extract(source: IO[bytes], dist: Distribution, limits: Limits) -> Extraction:
+    """Extract the metadata of ``dist`` from ``source`` within ``limits``; a broken or
+    hostile archive is a problem to report, S3 trouble is not."""
     try:
-        return extract(), None, False
+        found = core.from_distribution(source, dist.filename, dist.project, Budget(limits))
     except (PreconditionFailed, ObjectMissing, StorageError, ClientError, BotoCoreError):
         raise  # a streamed body can still fail with botocore's own errors
     except core.MetadataError as error:
         return None, str(error) or type(error).__name__, isinstance(error, OverTime)
     except Exception as error:  # noqa: BLE001 - a safety net: the file is still indexed
         return None, f"unreadable archive ({type(error).__name__})", False
+    return found, None, False
 
 
 def _finish(digest: str, extracted: Extraction) -> Inspection:
@@ -150,18 +150,6 @@ def _finish(digest: str, extracted: Extraction) -> Inspection:
     except core.MetadataError as error:
         return Inspection(digest, None, None, str(error)[:_MAX_PROBLEM])
     return Inspection(digest, data, parsed, None)
-
-
-def _extract_from_bytes(data: bytes, dist: Distribution, budget: Budget) -> bytes:
-    if dist.filename.endswith(".tar.gz"):
-        return core.from_sdist_tar(io.BytesIO(data), budget)
-    return _extract_from_zip(io.BytesIO(data), dist, budget)
-
-
-def _extract_from_zip(source: IO[bytes], dist: Distribution, budget: Budget) -> bytes:
-    if dist.kind == "wheel":
-        return core.from_wheel(source, dist.project, budget)
-    return core.from_sdist_zip(source, budget)
 
 
 class HashingReader(io.RawIOBase):

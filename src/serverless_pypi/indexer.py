@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -19,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from . import distfile, simple
+from . import distfile, rootindex, simple
 from . import manifest as manifests
 from .archives import Limits
 from .layout import (
@@ -33,7 +32,7 @@ from .layout import (
 )
 from .logs import get_logger, printable
 from .manifest import Entry, Manifest
-from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, parse_filename, version_key
+from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, parse_filename
 from .objects import Blob, ObjectInfo, ObjectMissing, PreconditionFailed
 from .payload import fits_gzipped
 from .storage import Storage
@@ -407,11 +406,8 @@ def _read_files(
 def _manifest(
     project: str, plan: _Plan, entries: Mapping[str, Entry], pending: int = 0
 ) -> Manifest:
-    files = sorted(
-        entries.values(), key=lambda entry: (version_key(entry["version"]), entry["filename"])
-    )
     return manifests.new(
-        project, sorted(plan.folders), files, skipped=len(plan.skipped), pending=pending
+        project, sorted(plan.folders), entries.values(), skipped=len(plan.skipped), pending=pending
     )
 
 
@@ -521,10 +517,11 @@ def _marked(storage: Storage, entry: Entry, marker: ObjectInfo | None) -> Entry:
 
 # -- the root index ---------------------------------------------------------
 #
-# index.json (the api's source) is written first; index.html, the PEP 503 page
-# the older module's layout keeps at the bucket root, records in its metadata
-# the ETag of the index.json it was rendered from. Every writer checks both
-# after writing, so whoever writes last leaves them in step.
+# index.json (the api's source, see ``rootindex.py``) is written first;
+# index.html, the PEP 503 page the older module's layout keeps at the bucket
+# root, records in its metadata the ETag of the index.json it was rendered
+# from. Every writer checks both after writing, so whoever writes last leaves
+# them in step.
 
 _SOURCE = "source"  # index.html metadata: the ETag of the index.json it shows
 
@@ -539,12 +536,11 @@ def _has_files(storage: Storage, project: str) -> bool:
 def _root_names(blob: Blob | None) -> set[str] | None:
     if blob is None:
         return None
-    try:
-        page = json.loads(blob.body)
-        return {str(item["name"]) for item in page["projects"]}
-    except (ValueError, KeyError, TypeError):
+    index = rootindex.decode(blob.body)
+    if index is None:
         logger.warning("unreadable root index: rewriting it")
         return None
+    return set(rootindex.names(index))
 
 
 def _html_source(storage: Storage) -> tuple[str | None, str | None]:
@@ -587,7 +583,7 @@ def update_root(
             if names != updated or current is None or force:
                 etag = storage.put(
                     ROOT_JSON,
-                    simple.root_json(ordered).encode(),
+                    rootindex.encode(ordered),
                     "application/json",
                     if_match=current.etag if current else None,
                     if_absent=current is None,

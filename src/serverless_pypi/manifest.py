@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal, NotRequired, TypedDict, cast
 from urllib.parse import quote
+
+from .names import VersionKey, version_key
 
 SCHEMA = 1
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -101,14 +103,24 @@ FileView = TypedDict(
 
 
 def new(
-    name: str, folders: list[str], files: list[Entry], *, skipped: int = 0, pending: int = 0
+    name: str, folders: list[str], files: Iterable[Entry], *, skipped: int = 0, pending: int = 0
 ) -> Manifest:
-    manifest: Manifest = {"schema": SCHEMA, "name": name, "folders": folders, "files": files}
+    """The manifest of ``files``, which it keeps sorted by version, then filename."""
+    manifest: Manifest = {
+        "schema": SCHEMA,
+        "name": name,
+        "folders": folders,
+        "files": sorted(files, key=_order),
+    }
     if skipped:
         manifest["skipped"] = skipped
     if pending:
         manifest["pending"] = pending
     return manifest
+
+
+def _order(entry: Entry) -> tuple[VersionKey, str]:
+    return version_key(entry["version"]), entry["filename"]
 
 
 def encode(manifest: Manifest) -> bytes:

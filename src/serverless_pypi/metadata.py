@@ -6,20 +6,23 @@ import re
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
+from pathlib import Path
 from typing import IO
 
 from .archives import Budget, MetadataError, read_tar_gz, read_zip_member, zip_entries
-from .names import normalize
+from .names import SDIST_SUFFIXES, WHEEL_SUFFIX, normalize
 
 __all__ = [
     "MAX_FIELD_LENGTH",
     "MAX_METADATA_BYTES",
     "CoreMetadata",
     "MetadataError",
+    "from_distribution",
     "from_sdist_tar",
     "from_sdist_zip",
     "from_wheel",
     "parse",
+    "project_of",
 ]
 
 # A METADATA bigger than this is broken or hostile; the file is indexed without it.
@@ -74,6 +77,48 @@ def from_sdist_tar(stream: IO[bytes], budget: Budget | None = None) -> bytes:
     if found is None:
         raise MetadataError("no PKG-INFO in the sdist")
     return found
+
+
+def from_distribution(
+    file: IO[bytes], filename: str, project: str, budget: Budget | None = None
+) -> bytes:
+    """The core metadata file of the distribution ``filename``, picked by its suffix.
+
+    A wheel (``.whl``) gives its ``.dist-info/METADATA`` (``from_wheel``, which
+    uses the normalized ``project`` to choose among vendored dist-infos); a
+    ``.tar.gz`` sdist its ``PKG-INFO`` (``from_sdist_tar``: ``file`` is read
+    forward only); a ``.zip`` sdist its ``PKG-INFO`` (``from_sdist_zip``). A
+    wheel or a zip must be seekable. Raises MetadataError when there is no
+    single metadata file, the archive is broken or ``budget`` runs out, and for
+    any other suffix.
+    """
+    if filename.endswith(WHEEL_SUFFIX):
+        return from_wheel(file, project, budget)
+    if filename.endswith(".tar.gz"):
+        return from_sdist_tar(file, budget)
+    if filename.endswith(".zip"):
+        return from_sdist_zip(file, budget)
+    raise MetadataError("not a wheel or an sdist (.whl, .tar.gz or .zip)")
+
+
+def project_of(path: Path) -> str | None:
+    """The normalized project a distribution file on disk belongs to, None when
+    it cannot tell: a wheel's from its filename, an sdist's from its
+    ``PKG-INFO``, or from its filename (``legacy-name-1.0.tar.gz``) when that
+    cannot be read."""
+    name = path.name
+    if name.endswith(WHEEL_SUFFIX):
+        return normalize(name.split("-", 1)[0])
+    if name.endswith(SDIST_SUFFIXES):
+        try:
+            with path.open("rb") as stream:
+                # An sdist: no project is needed to pick its metadata.
+                return normalize(parse(from_distribution(stream, name, "")).name)
+        except Exception:  # noqa: BLE001 - an unreadable archive falls back to its name
+            pass
+    stem = name.removesuffix(".tar.gz").removesuffix(".zip")
+    project, _, version = stem.rpartition("-")
+    return normalize(project) if project and version[:1].isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import events, indexer
-from .config import Settings, log_level
+from .config import ReindexSettings, log_level
 from .storage import Storage, make_client
 
 
@@ -18,12 +18,12 @@ class Reindexer:
     reads the environment): Lambda, ``serverless-pypi serve`` and the tests
     build one."""
 
-    settings: Settings
+    settings: ReindexSettings
     storage: Storage
 
     @classmethod
     def from_env(cls) -> Reindexer:
-        settings = Settings.from_env()
+        settings = ReindexSettings.from_env()
         return cls(settings, Storage(make_client(), settings.bucket))
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:

@@ -12,22 +12,18 @@ exists", which ``twine upload --skip-existing`` and ``uv publish`` take for
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import hashlib
 import io
 import logging
-import os
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from . import metadata, multipart
-from .apigw import Response
+from .apigw import BadRequest, Request, Response
 from .archives import Budget, Limits
-from .config import ConfigError, log_level, required_bucket
+from .config import ConfigError, UploadSettings, log_level
 from .logs import get_logger
 from .names import (
     MAX_VERSION,
@@ -61,21 +57,6 @@ WRITE_SECONDS = 2.0
 MIN_INSPECTION = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class UploadSettings:
-    bucket: str
-    require_upload_right: bool = True
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> UploadSettings:
-        env = os.environ if env is None else env
-        bucket = required_bucket(env)
-        right = env.get("UPLOAD_RIGHT", "required").strip() or "required"
-        if right not in ("required", "authorizer"):
-            raise ConfigError(f"UPLOAD_RIGHT must be required or authorizer, not {right!r}")
-        return cls(bucket, right == "required")
-
-
 class Rejected(Exception):
     """The upload is refused; the status and message say why."""
 
@@ -98,18 +79,18 @@ class Uploader:
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
-        user = _user(event)
+        key = "-"
+        user = None
         try:
-            key = self.accept(event, context)
+            request = _request(event)
+            user = request.user
+            key = self.accept(request, context)
             response = Response.text(200, f"OK: {key}")
         except Rejected as error:
-            key = "-"
             response = Response.text(error.status, str(error))
         except multipart.FormError as error:
-            key = "-"
             response = Response.text(400, f"Bad form: {error}")
         except StorageError as error:
-            key = "-"
             logger.error("storage error: %s", error)
             response = Response.text(502, "The index storage did not answer; try again.")
         logger.info(
@@ -134,11 +115,13 @@ class Uploader:
             if folder != project and self.storage.head(f"{folder}/{filename}") is not None:
                 raise Rejected(409, f"File already exists: {filename} (in {folder}/)")
 
-    def accept(self, event: Any, context: Any = None) -> str:
+    def accept(self, request: Request, context: Any = None) -> str:
         """Check the upload and write it; the key it was written to."""
-        if self.settings.require_upload_right and "upload" not in _rights(event):
+        if self.settings.require_upload_right and "upload" not in request.rights:
             raise Rejected(403, "This user may not upload.")
-        form = multipart.parse(*_body(event)) if isinstance(event, Mapping) else {}
+        if len(request.body) > MAX_FILE + MAX_FIELDS:
+            raise Rejected(413, f"The file is larger than {MAX_FILE} bytes; {LARGE_FILES}.")
+        form = multipart.parse(request.body, request.header("content-type"))
         fields = _fields(form)
         content = form.get("content") or []
         if len(content) != 1 or not content[0].filename:
@@ -162,24 +145,11 @@ class Uploader:
         return key
 
 
-def _body(event: Mapping[str, Any]) -> tuple[bytes, str | None]:
-    raw = event.get("body") or ""
-    if not isinstance(raw, str):
-        raise Rejected(400, "The request has no body.")
-    if len(raw) > 4 * -(-(MAX_FILE + MAX_FIELDS) // 3):
-        raise Rejected(413, f"The file is larger than {MAX_FILE} bytes; {LARGE_FILES}.")
+def _request(event: Any) -> Request:
     try:
-        body = (
-            base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode()
-        )
-    except (binascii.Error, ValueError):
-        raise Rejected(400, "The body is not valid base64.") from None
-    headers = event.get("headers") or {}
-    content_type = next(
-        (str(value) for name, value in headers.items() if str(name).lower() == "content-type"),
-        None,
-    )
-    return body, content_type
+        return Request.from_event(event)
+    except BadRequest as error:
+        raise Rejected(400, f"Bad request: {error}.") from None
 
 
 def _fields(form: dict[str, list[multipart.Part]]) -> dict[str, str]:
@@ -253,12 +223,7 @@ def _limits(context: Any) -> Limits:
 
 def _check_metadata(filename: str, data: bytes, project: str, version: str, limits: Limits) -> None:
     try:
-        if filename.endswith(".whl"):
-            found = metadata.from_wheel(io.BytesIO(data), project, Budget(limits))
-        elif filename.endswith(".tar.gz"):
-            found = metadata.from_sdist_tar(io.BytesIO(data), Budget(limits))
-        else:
-            found = metadata.from_sdist_zip(io.BytesIO(data), Budget(limits))
+        found = metadata.from_distribution(io.BytesIO(data), filename, project, Budget(limits))
         parsed = metadata.parse(found)
     except metadata.MetadataError as error:
         raise Rejected(400, f"{filename} has no readable core metadata: {error}") from None
@@ -266,24 +231,6 @@ def _check_metadata(filename: str, data: bytes, project: str, version: str, limi
         raise Rejected(
             400, f"{filename}'s metadata names {parsed.name} {parsed.version}, not {project}."
         )
-
-
-def _context(event: Any) -> Mapping[str, Any]:
-    """What the authorizer put in ``requestContext.authorizer.lambda`` ({} without one)."""
-    context = event.get("requestContext") if isinstance(event, Mapping) else None
-    authorizer = context.get("authorizer") if isinstance(context, Mapping) else None
-    found = authorizer.get("lambda") if isinstance(authorizer, Mapping) else None
-    return found if isinstance(found, Mapping) else {}
-
-
-def _rights(event: Any) -> set[str]:
-    rights = _context(event).get("rights")
-    return set(rights.split(",")) if isinstance(rights, str) else set()
-
-
-def _user(event: Any) -> str | None:
-    user = _context(event).get("user")
-    return user if isinstance(user, str) else None
 
 
 @functools.cache

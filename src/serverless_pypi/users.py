@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import auth
-
-DEFAULT_PATH = "/serverless-pypi/users/"
+from .config import ConfigError, users_path
 
 
 class UserError(Exception):
@@ -29,11 +28,12 @@ class Listed:
 
 
 class UserStore:
-    def __init__(self, client: Any, path: str = DEFAULT_PATH, kms_key_id: str | None = None):
-        if not path.startswith("/") or not path.endswith("/"):
-            raise UserError(f"the users path must start and end with '/', not {path!r}")
+    def __init__(self, client: Any, path: str | None = None, kms_key_id: str | None = None):
+        try:
+            self.path = users_path(path)
+        except ConfigError as error:
+            raise UserError(str(error)) from None
         self.client = client
-        self.path = path
         self.kms_key_id = kms_key_id
 
     def _name(self, user: str) -> str:

@@ -11,17 +11,16 @@ here: the code, handler and settings are exactly the deployed ones.
 
 With ROUTES (the deployed route keys, as JSON) and BASE (an API mapping's base
 path, like ``/pypi``), the server stands in for API Gateway behind a custom
-domain: a request outside BASE or matching no route is API Gateway's own 404,
-and the handler sees the route key and path parameters of the route that
-matched, with BASE left in ``rawPath`` (``serverless_pypi.apigw_events`` routes it).
-With AUTHORIZER (the deployed authorizer's handler string) and TTL (its result
-cache, seconds), a request that a route takes first goes through API Gateway's
-part of a Lambda authorizer (``serverless_pypi.authgate``): 401 without an
+domain (``serverless_pypi.local.stand_in``, the deployed package's own): a
+request outside BASE or matching no route is API Gateway's own 404, and the
+handler sees the route key and path parameters of the route that matched, with
+BASE left in ``rawPath``. With AUTHORIZER (the deployed authorizer's handler
+string) and TTL (its result cache, seconds), a request that a route takes first
+goes through API Gateway's part of a Lambda authorizer: 401 without an
 ``Authorization`` header, the authorizer's verdict cached per header and route
 key, 403 when it refuses. With UPLOAD_HANDLER and UPLOAD_ROUTES (the upload
-integration's handler and route keys), those routes go to it
-(``serverless_pypi.local.routes``, as API Gateway dispatches them). serve prints
-the server's URL on its first line.
+integration's handler and route keys), those routes go to it. serve prints the
+server's URL on its first line.
 """
 
 from __future__ import annotations
@@ -30,11 +29,8 @@ import contextlib
 import importlib
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def load(package_dir: str, handler: str) -> Any:
@@ -47,14 +43,6 @@ def load(package_dir: str, handler: str) -> Any:
     return getattr(module, function)
 
 
-def gateway(handler: Handler) -> Handler:
-    """API Gateway's own 404 for a request that no route takes (the server routes
-    each event with the deployed route keys; none matched: ``$default``)."""
-    from serverless_pypi.local import routes  # the deployed package's own
-
-    return routes(handler, None, frozenset())
-
-
 def main() -> int:
     command, package_dir, handler_name = sys.argv[1:4]
     handler = load(package_dir, handler_name)
@@ -62,26 +50,23 @@ def main() -> int:
         result = handler(json.load(sys.stdin), None)
         print(json.dumps(result))
         return 0
-    from serverless_pypi.server import make_server  # the deployed package's own
+    from serverless_pypi.local import stand_in  # the deployed package's own
+    from serverless_pypi.local.server import make_server
 
     if len(sys.argv) > 4:
-        from serverless_pypi.authgate import Gateway  # the deployed package's own
-        from serverless_pypi.local import MAX_REQUEST, routes
-
         route_keys, base = json.loads(sys.argv[4]), sys.argv[5]
-        guard = None
-        if len(sys.argv) > 6:
-            authorizer, ttl = load(package_dir, sys.argv[6]), int(sys.argv[7])
-            guard = lambda inner: Gateway(inner, authorizer, ttl)  # noqa: E731
+        authorizer = load(package_dir, sys.argv[6]) if len(sys.argv) > 6 else None
+        ttl = int(sys.argv[7]) if len(sys.argv) > 7 else 0
         upload = load(package_dir, sys.argv[8]) if len(sys.argv) > 8 else None
         upload_keys = json.loads(sys.argv[9]) if len(sys.argv) > 9 else []
-        server = make_server(
-            "127.0.0.1",
-            0,
-            routes(handler, upload, frozenset(upload_keys), guard),
-            route_keys=[*route_keys, *upload_keys],
+        server = stand_in(
+            handler,
+            upload=upload,
+            authorizer=authorizer,
+            ttl=ttl,
+            route_keys=route_keys,
+            upload_route_keys=upload_keys,
             base=base,
-            max_body=MAX_REQUEST,
         )
     else:
         server = make_server("127.0.0.1", 0, handler)

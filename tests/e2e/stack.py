@@ -4,9 +4,8 @@
 against a moto server on 127.0.0.1, in a copy of the module under a temporary
 directory; the repository is never written to. At the end of the session the bucket
 is emptied (every object version) and the stack destroyed; a failed destroy fails
-the run (an error in the fixture's teardown).
+the run (an error in the fixture's teardown). A test under tests/e2e (``make e2e``):
 
-    @pytest.mark.slow
     def test_something(stack: Stack) -> None:
         s3 = stack.client("s3")
         s3.put_object(Bucket=stack.bucket, Key="my-pkg/my_pkg-1.0.tar.gz", Body=b"...")

@@ -6,74 +6,31 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from serverless_pypi import authorizer, indexer
-from serverless_pypi.authgate import Gateway
-from serverless_pypi.s3http import Credentials
-from serverless_pypi.server import make_server
-from serverless_pypi.ssm import SsmReader
+from serverless_pypi import indexer
 from serverless_pypi.storage import Storage
-from serverless_pypi.users import UserStore
 from tests.builders import wheel_bytes
 from tests.clients import isolated_env, venv
-from tests.conftest import BUCKET, Get
-
-pytestmark = pytest.mark.slow
+from tests.conftest import BUCKET
+from tests.e2e.conftest import PrivateIndex
 
 PATH = "/serverless-pypi/users/"
 UV = str(Path(sys.executable).parent / "uv")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Private:
-    url: str  # http://127.0.0.1:<port>/simple/
-    reader: str  # the reader's token
-    uploader: str
-    gateway: Gateway
-    store: UserStore
-    clock: Clock
-
-    def with_user(self, user: str, secret: str) -> str:
-        return self.url.replace("http://", f"http://{user}:{secret}@")
-
-
 @pytest.fixture
-def private(s3: Any, storage: Storage, get: Get, moto_url: str) -> Iterator[Private]:
+def private(private_index: PrivateIndex, s3: Any, storage: Storage) -> PrivateIndex:
+    """The private index with one project in it."""
     _, wheel = wheel_bytes("secret-pkg", "1.0")
     s3.put_object(Bucket=BUCKET, Key="secret-pkg/secret_pkg-1.0-py3-none-any.whl", Body=wheel)
     indexer.rebuild(storage)
-    store = UserStore(boto3.client("ssm", region_name="us-east-1"), PATH)
-    reader = store.add("dev", frozenset({"read"}))
-    uploader = store.add("ci", frozenset({"read", "upload"}))
-    parameters = SsmReader("us-east-1", moto_url, credentials=lambda: Credentials("t", "t"))
-    decide = authorizer.Authorizer(authorizer.AuthSettings(PATH, 0), parameters)
-    clock = Clock()
-    gateway = Gateway(get.app, decide, ttl=300, clock=clock)
-    server = make_server("127.0.0.1", 0, gateway)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    yield Private(url, reader, uploader, gateway, store, clock)
-    server.shutdown()
-    server.server_close()
+    return private_index
 
 
 def _status(url: str, header: str | None = None) -> int:
@@ -99,7 +56,7 @@ def _pip(python: Path, *args: str, env: dict[str, str] | None = None) -> Any:
     )
 
 
-def test_no_credentials_401_wrong_ones_403(private: Private) -> None:
+def test_no_credentials_401_wrong_ones_403(private: PrivateIndex) -> None:
     assert _status(private.url + "secret-pkg/") == 401
     assert _status(private.url + "secret-pkg/", _basic("dev", "wrong")) == 403
     assert _status(private.url + "secret-pkg/", _basic("nobody", private.reader)) == 403
@@ -114,7 +71,7 @@ def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv(tmp_path_factory.mktemp("venv"))
 
 
-def test_pip_with_credentials_in_the_url(private: Private, python: Path) -> None:
+def test_pip_with_credentials_in_the_url(private: PrivateIndex, python: Path) -> None:
     # Without credentials pip sees a 401 on the page (and no netrc or keyring has any).
     refused = _pip(python, "install", "--no-deps", "--index-url", private.url, "secret-pkg")
     assert refused.returncode != 0 and "No matching distribution" in refused.stderr
@@ -124,7 +81,7 @@ def test_pip_with_credentials_in_the_url(private: Private, python: Path) -> None
     assert private.reader not in result.stdout + result.stderr
 
 
-def test_pip_with_a_netrc_file(private: Private, python: Path, tmp_path: Path) -> None:
+def test_pip_with_a_netrc_file(private: PrivateIndex, python: Path, tmp_path: Path) -> None:
     netrc = tmp_path / "netrc"
     netrc.write_text(f"machine 127.0.0.1\nlogin dev\npassword {private.reader}\n")
     netrc.chmod(0o600)
@@ -145,7 +102,7 @@ def test_pip_with_a_netrc_file(private: Private, python: Path, tmp_path: Path) -
 
 
 def test_uv_with_index_credentials_in_the_environment(
-    private: Private, python: Path, tmp_path: Path
+    private: PrivateIndex, python: Path, tmp_path: Path
 ) -> None:
     env = isolated_env(
         {
@@ -173,7 +130,7 @@ def test_uv_with_index_credentials_in_the_environment(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_a_removed_user_is_refused_once_the_cache_ttl_has_passed(private: Private) -> None:
+def test_a_removed_user_is_refused_once_the_cache_ttl_has_passed(private: PrivateIndex) -> None:
     header = _basic("dev", private.reader)
     assert _status(private.url + "secret-pkg/", header) == 200
     private.store.remove("dev")

@@ -19,7 +19,6 @@ import json
 import re
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -34,14 +33,12 @@ from typing import Any
 import pytest
 
 from tests.builders import sdist_bytes, wheel_bytes, write
-from tests.clients import isolated_env, uv_pip
+from tests.clients import isolated_env, serving, uv_pip
 from tests.clients import pip as _pip
 from tests.clients import pip_installed as _installed
 from tests.clients import venv as _venv
 from tests.conftest import ROUTE_KEYS
 from tests.e2e.stack import Stack
-
-pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "package" / "serverless-pypi.zip"
@@ -205,12 +202,8 @@ def fallback_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         (folder / "index.html").write_text(f'<a href="{name}#sha256={digest}">{name}</a>\n')
     handler = partial(SimpleHTTPRequestHandler, directory=str(root))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as origin:
+        yield f"{origin}/simple/"
 
 
 # -- reading the deployment back --------------------------------------------------

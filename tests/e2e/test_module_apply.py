@@ -15,12 +15,8 @@ import zipfile
 from types import ModuleType
 from typing import Any
 
-import pytest
-
 from serverless_pypi import layout
 from tests.e2e.stack import ACCOUNT_ID, ROOT, Stack
-
-pytestmark = pytest.mark.slow
 
 NAME = "serverless-pypi"
 API_FUNCTION = f"{NAME}-api"

@@ -20,8 +20,6 @@ import pytest
 from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
 from tests.e2e.stack import ACCOUNT_ID, REGION, Stack
 
-pytestmark = pytest.mark.slow
-
 Context = Mapping[str, str]
 
 

@@ -6,88 +6,23 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 
-from serverless_pypi import auth, authorizer, layout
-from serverless_pypi.authgate import Gateway
-from serverless_pypi.local import routes
-from serverless_pypi.reindex import Reindexer
-from serverless_pypi.s3http import Credentials
-from serverless_pypi.server import make_server
-from serverless_pypi.ssm import SsmReader
-from serverless_pypi.storage import Storage
-from serverless_pypi.upload import MAX_FILE, Uploader, UploadSettings
-from serverless_pypi.users import UserStore
+from serverless_pypi.local.events import multipart_form
+from serverless_pypi.upload import MAX_FILE
 from tests.builders import sdist_bytes, wheel_bytes, write
 from tests.clients import isolated_env, pip, pip_installed, venv
-from tests.conftest import BUCKET, Get, s3_event
+from tests.conftest import BUCKET
+from tests.e2e.conftest import PrivateIndex
 
-pytestmark = pytest.mark.slow
-
-PATH = "/serverless-pypi/users/"
 BIN = Path(sys.executable).parent
 
 
-@dataclass
-class Index:
-    origin: str  # http://127.0.0.1:<port>
-    reader: str
-    uploader: str
-    s3: Any
-
-    @property
-    def legacy(self) -> str:
-        return self.origin + "/legacy/"
-
-    def simple(self, user: str, token: str) -> str:
-        return self.origin.replace("http://", f"http://{user}:{token}@") + "/simple/"
-
-    def reindex(self, *keys: str) -> None:
-        """What the bucket notification does after a 200 (moto delivers no Lambda)."""
-        storage = Storage(self.s3, BUCKET)
-        reindexer = Reindexer(_settings(), storage)
-        reindexer(s3_event(*[("ObjectCreated:Put", key) for key in keys]), None)
-
-
-def _settings() -> Any:
-    from serverless_pypi.config import Settings
-
-    return Settings(bucket=BUCKET)
-
-
 @pytest.fixture
-def index(s3: Any, storage: Storage, get: Get, moto_url: str) -> Iterator[Index]:
-    store = UserStore(boto3.client("ssm", region_name="us-east-1"), PATH)
-    reader = store.add("dev", frozenset({"read"}))
-    uploader = store.add("ci", frozenset({"read", "upload"}))
-    parameters = SsmReader("us-east-1", moto_url, credentials=lambda: Credentials("t", "t"))
-    decide = authorizer.Authorizer(authorizer.AuthSettings(PATH, 60), parameters)
-    upload_routes = frozenset(auth.UPLOAD_ROUTES)
-    handler = routes(
-        get.app,
-        Uploader(UploadSettings(BUCKET), storage),
-        upload_routes,
-        lambda inner: Gateway(inner, decide, ttl=300),
-    )
-    server = make_server(
-        "127.0.0.1",
-        0,
-        handler,
-        route_keys=[*layout.ROUTE_KEYS, *sorted(upload_routes)],
-        max_body=10 * 1024 * 1024,
-    )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Index(f"http://127.0.0.1:{server.server_address[1]}", reader, uploader, s3)
-    server.shutdown()
-    server.server_close()
+def index(private_index: PrivateIndex) -> PrivateIndex:
+    return private_index
 
 
 @pytest.fixture
@@ -99,7 +34,9 @@ def dist(tmp_path: Path) -> Path:
     return out
 
 
-def twine(index: Index, user: str, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+def twine(
+    index: PrivateIndex, user: str, token: str, *args: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             str(BIN / "twine"),
@@ -121,7 +58,7 @@ def twine(index: Index, user: str, token: str, *args: str) -> subprocess.Complet
     )
 
 
-def test_twine_uploads_then_pip_installs(index: Index, dist: Path, tmp_path: Path) -> None:
+def test_twine_uploads_then_pip_installs(index: PrivateIndex, dist: Path, tmp_path: Path) -> None:
     files = sorted(str(path) for path in dist.iterdir())
     result = twine(index, "ci", index.uploader, *files)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -136,7 +73,7 @@ def test_twine_uploads_then_pip_installs(index: Index, dist: Path, tmp_path: Pat
     )
     index.reindex(*keys)
     python = venv(tmp_path / "venv")
-    pip(python, "install", "--index-url", index.simple("dev", index.reader), "pub-pkg")
+    pip(python, "install", "--index-url", index.with_user("dev", index.reader), "pub-pkg")
     assert pip_installed(python)["pub-pkg"] == "1.0"
     # Again: refused as existing (409, "File already exists").
     again = twine(index, "ci", index.uploader, *files)
@@ -167,7 +104,7 @@ def test_twine_uploads_then_pip_installs(index: Index, dist: Path, tmp_path: Pat
     assert skip_upload(answer, True, PackageFile.from_filename(wheel, None))
 
 
-def test_uv_publish(index: Index, dist: Path) -> None:
+def test_uv_publish(index: PrivateIndex, dist: Path) -> None:
     env = isolated_env({"UV_PUBLISH_USERNAME": "ci", "UV_PUBLISH_PASSWORD": index.uploader})
     command = [str(BIN / "uv"), "publish", "--publish-url", index.legacy, str(dist / "*")]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
@@ -177,7 +114,7 @@ def test_uv_publish(index: Index, dist: Path) -> None:
     # same files (same hash) on the index and skips them, as a retried CI job needs.
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert again.returncode != 0 and "File already exists" in again.stderr
-    check = ["--check-url", index.simple("ci", index.uploader)]
+    check = ["--check-url", index.with_user("ci", index.uploader)]
     skipped = subprocess.run(
         [*command[:-1], *check, command[-1]], env=env, capture_output=True, text=True, timeout=120
     )
@@ -185,7 +122,7 @@ def test_uv_publish(index: Index, dist: Path) -> None:
     assert "already exists" in (skipped.stdout + skipped.stderr).lower()
 
 
-def test_a_reader_cannot_upload_even_right_after_a_read(index: Index, dist: Path) -> None:
+def test_a_reader_cannot_upload_even_right_after_a_read(index: PrivateIndex, dist: Path) -> None:
     import base64
     import urllib.request
 
@@ -205,7 +142,9 @@ def test_a_reader_cannot_upload_even_right_after_a_read(index: Index, dist: Path
         ("oversize", "serverless-pypi upload"),
     ],
 )
-def test_refused_uploads_say_why(index: Index, tmp_path: Path, change: str, reason: str) -> None:
+def test_refused_uploads_say_why(
+    index: PrivateIndex, tmp_path: Path, change: str, reason: str
+) -> None:
     import base64
     import hashlib
     import urllib.error
@@ -222,7 +161,6 @@ def test_refused_uploads_say_why(index: Index, tmp_path: Path, change: str, reas
     digest = hashlib.sha256(data).hexdigest()
     if change == "digest":
         digest = "0" * 64
-    boundary = "----test"
     fields = {
         ":action": "file_upload",
         "protocol_version": "1",
@@ -231,15 +169,7 @@ def test_refused_uploads_say_why(index: Index, tmp_path: Path, change: str, reas
         "filetype": "bdist_wheel",
         "sha256_digest": digest,
     }
-    body = (
-        b"".join(_field(boundary, key, value) for key, value in fields.items())
-        + (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="content"; filename="{name}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + data
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
+    body, content_type = multipart_form(fields, {"content": (name, data)})
     header = "Basic " + base64.b64encode(f"ci:{index.uploader}".encode()).decode()
     request = urllib.request.Request(
         index.legacy,
@@ -247,15 +177,10 @@ def test_refused_uploads_say_why(index: Index, tmp_path: Path, change: str, reas
         method="POST",
         headers={
             "Authorization": header,
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Type": content_type,
         },
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=30)
     assert refused.value.code == (413 if change == "oversize" else 400)
     assert reason in refused.value.read().decode()
-
-
-def _field(boundary: str, name: str, value: str) -> bytes:
-    disposition = f'Content-Disposition: form-data; name="{name}"'
-    return f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode()

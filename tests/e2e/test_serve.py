@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.builders import sdist_bytes, wheel_bytes, write
 from tests.clients import (
     isolated_env,
@@ -24,8 +22,6 @@ from tests.clients import (
     start_serve,
     venv,
 )
-
-pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
 MIB = 1024 * 1024

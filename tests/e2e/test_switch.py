@@ -28,8 +28,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.builders import wheel_bytes
 from tests.clients import pip, venv
 from tests.e2e.stack import (
@@ -43,8 +41,6 @@ from tests.e2e.stack import (
     provider_override,
     terraform_env,
 )
-
-pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = Path(__file__).with_name("older")

@@ -39,8 +39,6 @@ from tests.e2e.stack import (
     terraform_env,
 )
 
-pytestmark = pytest.mark.slow
-
 LOCALS = (
     "notify_suffixes",
     "route_keys",

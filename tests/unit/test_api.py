@@ -16,15 +16,12 @@ import botocore.auth
 import pytest
 from botocore.config import Config
 
-from serverless_pypi import api, reindex, s3http
+from serverless_pypi import api, reindex, s3http, sigv4
 from serverless_pypi.negotiate import HTML_V1, JSON_V1
 from tests.builders import sdist_bytes, wheel_bytes
+from tests.clients import PIP_ACCEPT
 from tests.conftest import BUCKET, Get, Reply, http_event, s3_event
 
-PIP_ACCEPT = (
-    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, "
-    "text/html; q=0.01"
-)
 WHEEL = "my_pkg-1.0-py3-none-any.whl"
 SDIST = "my_pkg-1.0.tar.gz"
 OTHER = "other_pkg-2.0-py3-none-any.whl"
@@ -299,7 +296,7 @@ def test_head_of_a_file_is_presigned_for_head(
     get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fixed = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
-    monkeypatch.setattr(s3http, "_now", lambda: fixed)
+    monkeypatch.setattr(sigv4, "now", lambda: fixed)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: fixed.replace(tzinfo=None))
     client = boto3.client("s3", config=Config(signature_version="s3v4"))
 

@@ -1,7 +1,7 @@
 """Reading archives within a budget: hostile shapes are refused early, normal ones read as before.
 
-Every hostile file is written here chunk by chunk (never a committed blob,
-never a whole bomb in memory).
+Every hostile file is written chunk by chunk by tests/builders.py (never a
+committed blob, never a whole bomb in memory).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ import tarfile
 import textwrap
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,11 +26,27 @@ from hypothesis import strategies as st
 
 from serverless_pypi import archives, metadata
 from serverless_pypi.archives import Budget, Limits, MetadataError, OverBudget
-from tests.builders import metadata_text, sdist_bytes, wheel_bytes
+from tests.builders import (
+    END,
+    PKG_INFO,
+    PKG_INFO_MEMBER,
+    ZERO_UNIT,
+    ChunkStream,
+    MiB,
+    Zeros,
+    gzip_chunks,
+    huge_header,
+    metadata_text,
+    pad,
+    sdist_bytes,
+    stream,
+    tar_header,
+    tar_member,
+    wheel_bytes,
+    zeros_first,
+)
 
-MiB = 1 << 20
 ROOT = Path(__file__).resolve().parents[2]
-PKG_INFO = metadata_text("evil", "1.0").encode()
 
 
 def is_pkg_info(name: str) -> bool:
@@ -39,112 +54,6 @@ def is_pkg_info(name: str) -> bool:
 
 
 # -- writers ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Zeros:
-    """``size`` zero bytes, compressed without ever being held in memory."""
-
-    size: int
-
-
-def _zero_unit() -> bytes:
-    """Raw deflate of one MiB of zeros that stands alone: repeatable anywhere after a full flush."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    compressor.compress(bytes(MiB))
-    compressor.flush(zlib.Z_FULL_FLUSH)
-    return compressor.compress(bytes(MiB)) + compressor.flush(zlib.Z_FULL_FLUSH)
-
-
-_ZERO_UNIT = _zero_unit()
-_ZERO_MIB = bytes(MiB)
-
-
-def gzip_chunks(parts: Iterable[bytes | Zeros]) -> Iterator[bytes]:
-    """A gzip stream (about 1 KiB per MiB of zeros), as it is written."""
-    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
-    crc = size = 0
-    for part in parts:
-        data = part
-        if isinstance(part, Zeros):
-            yield compressor.flush(zlib.Z_FULL_FLUSH)
-            whole, rest = divmod(part.size, MiB)
-            for _ in range(whole):
-                crc = zlib.crc32(_ZERO_MIB, crc)
-                yield _ZERO_UNIT
-            size += whole * MiB
-            data = bytes(rest)
-        assert isinstance(data, bytes)
-        crc = zlib.crc32(data, crc)
-        size += len(data)
-        yield compressor.compress(data)
-    yield compressor.flush()
-    yield struct.pack("<II", crc, size & 0xFFFFFFFF)
-
-
-class ChunkStream(io.RawIOBase):
-    """A forward-only stream over chunks, like a network body; ``on_read`` sees every read."""
-
-    def __init__(self, chunks: Iterable[bytes], on_read: Callable[[], None] = lambda: None) -> None:
-        self._chunks = iter(chunks)
-        self._left = b""
-        self._on_read = on_read
-        self.consumed = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        self._on_read()
-        while not self._left:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._left = chunk
-        size = min(len(buffer), len(self._left))
-        buffer[:size] = self._left[:size]
-        self._left = self._left[size:]
-        self.consumed += size
-        return size
-
-
-def stream(
-    chunks: Iterable[bytes], on_read: Callable[[], None] = lambda: None
-) -> io.BufferedReader:
-    return io.BufferedReader(ChunkStream(chunks, on_read))
-
-
-def tar_header(
-    name: str,
-    size: int,
-    typeflag: bytes = b"0",
-    *,
-    prefix: str = "",
-    base256: bool = False,
-) -> bytes:
-    """A ustar header block, with the ustar prefix field or a GNU base-256 size if asked."""
-    block = bytearray(512)
-    raw = name.encode()
-    block[0 : len(raw)] = raw
-    block[100:108] = b"0000644\0"
-    block[108:124] = b"0000000\0" * 2
-    block[124:136] = b"\x80" + size.to_bytes(11, "big") if base256 else b"%011o\0" % size
-    block[136:148] = b"00000000000\0"
-    block[148:156] = b" " * 8
-    block[156:157] = typeflag
-    block[257:265] = b"ustar\x0000"
-    block[345 : 345 + len(prefix)] = prefix.encode()
-    block[148:156] = b"%06o\0 " % sum(block)
-    return bytes(block)
-
-
-def pad(size: int) -> bytes:
-    return bytes(-size % 512)
-
-
-def tar_member(name: str, data: bytes, typeflag: bytes = b"0") -> bytes:
-    return tar_header(name, len(data), typeflag) + data + pad(len(data))
 
 
 def pax_body(**records: str) -> bytes:
@@ -157,26 +66,6 @@ def pax_body(**records: str) -> bytes:
             length = len(str(length)) + len(record)
         body += str(length).encode() + record
     return body
-
-
-END = bytes(1024)
-PKG_INFO_MEMBER = tar_member("evil-1.0/PKG-INFO", PKG_INFO)
-
-
-def huge_header(typeflag: bytes, size: int) -> Iterator[bytes | Zeros]:
-    """A long-name or pax header of ``size`` bytes, then a PKG-INFO nobody should reach."""
-    yield tar_header("././@LongLink", size, typeflag)
-    yield Zeros(size)
-    yield pad(size)
-    yield PKG_INFO_MEMBER + END
-
-
-def zeros_first(size: int) -> Iterator[bytes | Zeros]:
-    """A normal member of ``size`` zeros before the PKG-INFO: a time bomb for a stream reader."""
-    yield tar_header("evil-1.0/zeros.bin", size)
-    yield Zeros(size)
-    yield pad(size)
-    yield PKG_INFO_MEMBER + END
 
 
 def gz(tar: bytes) -> bytes:
@@ -193,7 +82,7 @@ def read_tar(data: bytes, limits: Limits | None = None) -> bytes | None:
 
 
 def test_the_zero_unit_stands_alone() -> None:
-    assert zlib.decompressobj(-15).decompress(_ZERO_UNIT * 3) == bytes(3 * MiB)
+    assert zlib.decompressobj(-15).decompress(ZERO_UNIT * 3) == bytes(3 * MiB)
     written = b"".join(gzip_chunks(zeros_first(3 * MiB + 7)))
     tar = b"".join(
         part if isinstance(part, bytes) else bytes(part.size) for part in zeros_first(3 * MiB + 7)
@@ -754,7 +643,7 @@ _CHILD = textwrap.dedent(
     """
     import io, json, resource, sys, time
     from serverless_pypi import archives, metadata
-    from tests.unit import test_archives as t
+    from tests import builders as t
 
     def vm_size():
         for line in open("/proc/self/status"):

@@ -15,7 +15,10 @@ import botocore.credentials
 import pytest
 
 from serverless_pypi import auth, authorizer, cli
-from serverless_pypi.authgate import Gateway
+from serverless_pypi.config import AuthSettings
+from serverless_pypi.layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
+from serverless_pypi.local.events import authorizer_event, build_event
+from serverless_pypi.local.gateway import Authorized
 from serverless_pypi.s3http import Credentials
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.users import UserError, UserStore
@@ -52,8 +55,13 @@ def parameters(moto_url: str) -> SsmReader:
 
 
 def event(header: str | None, route: str = "GET /simple/{proxy+}") -> dict[str, Any]:
-    headers = {"host": "x"} if header is None else {"host": "x", "authorization": header}
-    return {"version": "2.0", "type": "REQUEST", "routeKey": route, "headers": headers}
+    """The REQUEST event API Gateway sends the authorizer for a request on ``route``."""
+    method, _, path = route.partition(" ")
+    headers = [("Host", "x")] + ([] if header is None else [("Authorization", header)])
+    target = path.replace("{proxy+}", "my-pkg/")
+    request = build_event(method, target, headers, route_keys=[*ROUTE_KEYS, *UPLOAD_ROUTE_KEYS])
+    assert request["routeKey"] == route
+    return authorizer_event(request, [header or "", route])
 
 
 # -- pure ---------------------------------------------------------------------
@@ -193,6 +201,9 @@ def test_the_ssm_reader_signs_as_botocore_does(monkeypatch: pytest.MonkeyPatch) 
                 def read(self) -> bytes:
                     return b'{"Parameter": {"Value": "v"}}'
 
+                def getheaders(self) -> list[tuple[str, str]]:
+                    return [("Content-Type", "application/x-amz-json-1.1")]
+
             return Answer()
 
     reader.connections._local.connection = Connection()
@@ -220,7 +231,7 @@ def test_the_ssm_reader_on_moto(store: UserStore, parameters: SsmReader) -> None
 
 @pytest.fixture
 def decide(store: UserStore, parameters: SsmReader) -> authorizer.Authorizer:
-    return authorizer.Authorizer(authorizer.AuthSettings(PATH, 60), parameters)
+    return authorizer.Authorizer(AuthSettings(PATH, 60), parameters)
 
 
 def test_the_authorizer_allows_with_rights_in_its_context(
@@ -308,7 +319,7 @@ def test_the_gateway_answers_401_403_and_caches_per_header_and_route(
 ) -> None:
     reader = store.add("reader", frozenset({"read"}))
     clock = Clock()
-    decide = authorizer.Authorizer(authorizer.AuthSettings(PATH, 60), parameters)
+    decide = authorizer.Authorizer(AuthSettings(PATH, 60), parameters)
     decide.cache.clock = clock
     seen: list[dict[str, Any]] = []
 
@@ -316,7 +327,7 @@ def test_the_gateway_answers_401_403_and_caches_per_header_and_route(
         seen.append(request)
         return {"statusCode": 200, "headers": {}, "body": "ok"}
 
-    gateway = Gateway(app, decide, ttl=300, clock=clock)
+    gateway = Authorized(app, decide, ttl=300, clock=clock)
     assert gateway(event(None), None)["statusCode"] == 401
     assert gateway(event(""), None)["statusCode"] == 401
     assert gateway.authorizer_calls == 0

@@ -6,20 +6,20 @@ import gzip
 import io
 import re
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from serverless_pypi import cli, indexer, local
-from serverless_pypi.apigw_events import build_event
+from serverless_pypi import cli, indexer
+from serverless_pypi.cli.common import ProgressBar
 from serverless_pypi.indexer import ProjectResult
-from serverless_pypi.server import make_server
+from serverless_pypi.local.events import build_event
+from serverless_pypi.local.server import make_server
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes, write
-from tests.clients import open_url
+from tests.clients import open_url, serving
 from tests.conftest import BUCKET, Get
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,11 +61,8 @@ def served(s3: Any, storage: Storage, get: Get) -> Iterator[str]:
         s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{name}", Body=wheel)
     indexer.rebuild(storage)
     server = make_server("127.0.0.1", 0, get.app)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(server) as origin:
+        yield origin
 
 
 def test_the_local_server_runs_the_handler(served: str) -> None:
@@ -134,7 +131,7 @@ def test_progress_bar_draws_only_on_a_terminal() -> None:
     terminal, pipe = Terminal(), io.StringIO()
     result = ProjectResult("my-pkg", 1, True)
     for stream in (terminal, pipe):
-        bar = cli.ProgressBar(stream)
+        bar = ProgressBar(stream)
         bar(1, 2, result)
         bar(2, 2, result)
     assert "[###############...............] 1/2 projects" in terminal.getvalue()
@@ -179,14 +176,6 @@ def test_serve_on_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
         port = taken.getsockname()[1]
         assert cli.main(["serve", "--port", str(port)]) == 1
     assert f"port {port} on 127.0.0.1 is busy" in capsys.readouterr().err
-
-
-def test_project_of_reads_sdist_metadata(tmp_path: Path) -> None:
-    assert local.project_of(write(tmp_path, sdist_bytes("Fancy.Name", "2.0"))) == "fancy-name"
-    assert local.project_of(write(tmp_path, wheel_bytes("Fancy.Name", "2.0"))) == "fancy-name"
-    broken = tmp_path / "legacy-name-1.0.tar.gz"
-    broken.write_bytes(b"not gzip")
-    assert local.project_of(broken) == "legacy-name"
 
 
 def test_upload_puts_files_in_their_normalized_folder_once(

@@ -16,9 +16,8 @@ from serverless_pypi.archives import Limits
 from serverless_pypi.names import parse_filename
 from serverless_pypi.objects import ObjectInfo
 from serverless_pypi.storage import Storage
-from tests.builders import sdist_bytes, wheel_bytes
+from tests.builders import PKG_INFO_MEMBER, Zeros, gzip_chunks, sdist_bytes, tar_header, wheel_bytes
 from tests.conftest import BUCKET
-from tests.unit.test_archives import PKG_INFO_MEMBER, Zeros, gzip_chunks, tar_header
 
 
 class CountingStorage(Storage):

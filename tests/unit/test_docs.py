@@ -1,25 +1,35 @@
-"""README.md stays in sync with the module.
+"""The docs stay in step with what they describe.
 
-- The usage block (between ``<!-- BEGIN_USAGE -->`` and ``<!-- END_USAGE -->``) shows
-  examples/basic's module block verbatim, with a registry source and a version pin.
-- The inputs and outputs tables (between ``<!-- BEGIN_TF_DOCS -->`` and
-  ``<!-- END_TF_DOCS -->``) list exactly the variables of variables.tf (name, type,
-  default, required, description) and the outputs of outputs.tf (name, description).
+Generated (``make docs``, scripts/doc_tables.py; this only checks):
+- docs/reference.md's inputs and outputs tables list exactly the variables of
+  variables.tf and compat.tf (name, type, default, required, description) and the
+  outputs of outputs.tf and compat.tf.
 
-`make docs` (scripts/readme_tables.py) rewrites the tables; this only checks.
+Hand-kept, checked here:
+- the README's usage block shows examples/basic's module block verbatim, with a
+  registry source and a version pin;
+- the README's "Where the code is" map names every module of the package;
+- the handlers' environment table names what main.tf sets and config.py reads;
+- the command table names every command, and every `serverless-pypi` line parses;
+- every relative link resolves, anchors included, and every repository path named in
+  the docs or in a comment exists.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from readme_tables import (
+from doc_tables import (
     EXAMPLE,
     README,
+    REFERENCE,
     REGISTRY_SOURCE,
     ROOT,
     TF_DOCS,
@@ -35,7 +45,13 @@ from readme_tables import (
     uncode,
 )
 
-# -- the tests ---------------------------------------------------------------------
+from serverless_pypi.cli import parser
+
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+PAGES = [README, *DOCS, EXAMPLE.parent / "README.md"]
+PACKAGE = ROOT / "src" / "serverless_pypi"
+
+# -- generated ---------------------------------------------------------------------
 
 
 def test_parser_reads_every_block() -> None:
@@ -49,12 +65,13 @@ def test_parser_reads_every_block() -> None:
     }
 
 
-def test_markers_follow_the_intro() -> None:
+def test_the_usage_follows_the_intro_and_the_tables_are_in_the_reference() -> None:
     text = README.read_text()
     intro_end = text.index("\n\n", text.index("\n\n") + 2)  # title, then the intro paragraph
-    for begin, end in (USAGE, TF_DOCS):
-        section(text, (begin, end))
-        assert text.index(begin) > intro_end
+    section(text, USAGE)
+    assert text.index(USAGE[0]) > intro_end
+    section(REFERENCE.read_text(), TF_DOCS)
+    assert TF_DOCS[0] not in text
 
 
 def test_usage_shows_the_example_with_a_registry_source() -> None:
@@ -71,7 +88,7 @@ def test_usage_shows_the_example_with_a_registry_source() -> None:
 
 
 def test_inputs_table_lists_every_variable() -> None:
-    rows = table(section(README.read_text(), TF_DOCS), "Inputs")
+    rows = table(section(REFERENCE.read_text(), TF_DOCS), "Inputs")
     shown = {
         uncode(name): (description, uncode(kind), uncode(default), required)
         for name, description, kind, default, required in rows
@@ -86,15 +103,15 @@ def test_inputs_table_lists_every_variable() -> None:
         for variable in module_variables()
     }
     assert len(rows) == len(shown), "a variable is listed twice"
-    assert shown == expected, "README is out of date: run `make docs`"
+    assert shown == expected, "docs/reference.md is out of date: run `make docs`"
 
 
 def test_outputs_table_lists_every_output() -> None:
-    rows = table(section(README.read_text(), TF_DOCS), "Outputs")
+    rows = table(section(REFERENCE.read_text(), TF_DOCS), "Outputs")
     shown = {uncode(name): description for name, description in rows}
     expected = {output.name: output.description for output in module_outputs()}
     assert len(rows) == len(shown), "an output is listed twice"
-    assert shown == expected, "README is out of date: run `make docs`"
+    assert shown == expected, "docs/reference.md is out of date: run `make docs`"
 
 
 def test_the_example_readme_lists_its_inputs_and_outputs() -> None:
@@ -104,3 +121,136 @@ def test_the_example_readme_lists_its_inputs_and_outputs() -> None:
     outputs = {uncode(row[0]): row[1] for row in table(text, "Outputs")}
     assert inputs == {v.name: v.description for v in read_variables(example / "main.tf")}
     assert outputs == {o.name: o.description for o in read_outputs(example / "outputs.tf")}
+
+
+# -- hand-kept ---------------------------------------------------------------------
+
+
+def test_the_code_map_names_every_module() -> None:
+    text = README.read_text()
+    start = text.index("**Where the code is.**")
+    first = text.index("\n|", start)
+    lines = []
+    for line in text[first + 1 :].splitlines():
+        if not line.startswith("|"):
+            break
+        lines.append(line)
+    named = [
+        name for line in lines[2:] for name in re.findall(r"`([\w/]+\.py)`", line.split("|")[1])
+    ]
+    modules = sorted(
+        path.relative_to(PACKAGE).as_posix()
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "__main__.py"
+        and not (path.name == "__init__.py" and path.parent == PACKAGE)
+    )
+    assert len(named) == len(set(named)), "a module is named twice"
+    assert sorted(named) == modules
+
+
+def _main_tf_environments() -> dict[str, set[str]]:
+    text = (ROOT / "main.tf").read_text()
+    found = {}
+    for function in ("api", "reindex", "authorizer", "upload"):
+        start = text.index(f"  {function}_environment = ")
+        end = text.index("\n  }", start) if function != "api" else text.index("\n  )", start)
+        found[function] = set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", text[start:end]))
+    return found
+
+
+def test_the_handlers_environment_table_is_what_main_tf_sets_and_config_reads() -> None:
+    rows = table(REFERENCE.read_text(), "Configuration of the handlers")
+    shown: dict[str, set[str]] = {}
+    for name, functions, _default, _meaning in rows:
+        for function in functions.split(", "):
+            shown.setdefault(function, set()).add(uncode(name))
+    assert shown == _main_tf_environments()
+    read = (PACKAGE / "config.py").read_text()
+    for name in {uncode(row[0]) for row in rows}:
+        assert f'"{name}"' in read, f"config.py does not read {name}"
+
+
+def _commands() -> set[str]:
+    found: set[str] = set()
+    for action in parser()._subparsers._group_actions:  # type: ignore[union-attr]
+        for name, sub in action.choices.items():  # type: ignore[union-attr]
+            nested = [a for a in sub._actions if a.__class__.__name__ == "_SubParsersAction"]
+            if nested:
+                found.update(f"{name} {child}" for child in nested[0].choices)
+            else:
+                found.add(name)
+    return found
+
+
+def test_the_command_table_names_every_command() -> None:
+    rows = table(REFERENCE.read_text(), "Command line")
+    assert {uncode(row[0]) for row in rows} == _commands()
+
+
+def _command_lines() -> list[tuple[str, str, bool]]:
+    """(page, text, whole) of every `serverless-pypi ...`: a whole command in a shell
+    block or a comment of a .tf file, or a mention in an inline span."""
+    found = []
+    for page in [*PAGES, *ROOT.glob("examples/*/*.tf")]:
+        text = page.read_text()
+        blocks = re.findall(r"```(?:sh|bash|yaml)\n(.*?)```", text, re.DOTALL)
+        if page.suffix == ".tf":
+            blocks = ["\n".join(line.lstrip("# ") for line in text.splitlines())]
+        for block in blocks:
+            for line in block.splitlines():
+                line = line.split(" #")[0].strip().removeprefix("- run: ")
+                if line.startswith("serverless-pypi "):
+                    found.append((page.name, line, True))
+        for span in re.findall(r"`(serverless-pypi [^`]+)`", text):
+            found.append((page.name, span, False))
+    return found
+
+
+@pytest.mark.parametrize(("page", "line", "whole"), _command_lines())
+def test_every_command_line_in_the_docs_parses(page: str, line: str, whole: bool) -> None:
+    """A whole command parses as it is; a mention names a command that exists, with
+    options it has."""
+    if re.search(r"[\[|]|\.\.\.", line):
+        pytest.skip("a synopsis, not a command")  # e.g. `user add|list|remove|rotate`
+    text = re.sub(r'"?\$\([^)]*\)"?', "VALUE", line)
+    words = shlex.split(text)[1:]
+    if not whole:
+        command = " ".join(w for w in words[:2] if not w.startswith("-") and w.isidentifier())
+        assert command in _commands() or command.split(" ")[0] in _commands(), line
+        return
+    try:
+        parser().parse_args(words)
+    except SystemExit as error:
+        raise AssertionError(f"{page}: `{line}` does not parse") from error
+
+
+def _anchor(heading: str) -> str:
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_relative_link_resolves(page: Path) -> None:
+    text = page.read_text()
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+://", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        assert linked.exists(), f"{page.name}: {target} does not exist"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.MULTILINE)
+            assert anchor in {_anchor(h) for h in headings}, f"{page.name}: no #{anchor}"
+
+
+def test_every_repository_path_named_exists() -> None:
+    """Paths in the docs and in comments (they went stale when tests moved)."""
+    sources = [*PAGES, *ROOT.glob("*.tf"), *ROOT.glob("tests/**/*.py"), *PACKAGE.rglob("*.py")]
+    pattern = re.compile(r"\b((?:tests|src|scripts|bench|docs|examples)/[\w./-]*\w)")
+    missing = set()
+    for source in sources:
+        for path in pattern.findall(source.read_text()):
+            if "*" in path or "<" in path:
+                continue
+            if not (ROOT / path).exists():
+                missing.add(f"{source.relative_to(ROOT)}: {path}")
+    assert not missing, sorted(missing)

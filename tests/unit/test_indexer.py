@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi import indexer
+from serverless_pypi import indexer, rootindex
 from serverless_pypi import manifest as manifests
 from serverless_pypi.layout import (
     METADATA_PREFIX,
@@ -44,7 +44,9 @@ def files(s3: Any, project: str) -> dict[str, dict[str, Any]]:
 
 
 def root(s3: Any) -> list[str]:
-    return [item["name"] for item in json.loads(read(s3, ROOT_JSON))["projects"]]
+    index = rootindex.decode(read(s3, ROOT_JSON))
+    assert index is not None
+    return rootindex.names(index)
 
 
 def reindex(storage: Storage, project: str, *folders: str) -> indexer.ProjectResult:
@@ -358,6 +360,49 @@ def test_manifests_are_stored_gzipped(s3: Any, storage: Storage) -> None:
     plain = manifests.new("x", ["x"], [])
     assert manifests.decode(json.dumps(plain).encode()) == plain  # stored plain, still read
     assert manifests.decode(json.dumps({"plain": True}).encode()) is None
+
+
+def test_manifests_keep_files_sorted_by_version_then_filename() -> None:
+    def entry(filename: str, version: str) -> manifests.Entry:
+        return {
+            "filename": filename,
+            "key": f"x/{filename}",
+            "version": version,
+            "size": 1,
+            "etag": '"e"',
+        }
+
+    shuffled = [
+        entry("x-1.10.tar.gz", "1.10"),
+        entry("x-1.10-py3-none-any.whl", "1.10"),
+        entry("x-1.9.tar.gz", "1.9"),
+        entry("x-1.0rc1.tar.gz", "1.0rc1"),
+        entry("x-banana.tar.gz", "banana"),  # not PEP 440: before every valid version
+    ]
+    made = manifests.new("x", ["x"], iter(shuffled))
+    assert [file["filename"] for file in made["files"]] == [
+        "x-banana.tar.gz",
+        "x-1.0rc1.tar.gz",
+        "x-1.9.tar.gz",
+        "x-1.10-py3-none-any.whl",
+        "x-1.10.tar.gz",
+    ]
+
+
+def test_a_malformed_root_index_is_rewritten(
+    s3: Any, storage: Storage, caplog: pytest.LogCaptureFixture
+) -> None:
+    for project in ("alpha", "beta"):
+        name, data = wheel_bytes(project, "1.0")
+        put(s3, f"{project}/{name}", data)
+        reindex(storage, project)
+    put(s3, ROOT_JSON, b'{"meta":{"api-version":"1.1"},"projects":[{"name":7}]}')
+    with caplog.at_level(logging.WARNING, logger="serverless_pypi.indexer"):
+        indexer.update_root(storage, {"beta": True})
+    assert "unreadable root index: rewriting it" in caplog.text
+    assert root(s3) == ["beta"]  # what the event named; the others come back with a rebuild
+    indexer.rebuild(storage)
+    assert root(s3) == ["alpha", "beta"]
 
 
 def test_pages_too_large_for_lambda_announce_metadata_without_hashes(

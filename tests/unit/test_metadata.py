@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from serverless_pypi import metadata as core
-from tests.builders import metadata_text, sdist_bytes, wheel_bytes
+from tests.builders import metadata_text, sdist_bytes, wheel_bytes, write
 
 
 def _zip(data: bytes) -> io.BytesIO:
@@ -143,3 +143,54 @@ def test_oversized_name_or_version_is_an_error(field: str) -> None:
     text = _with().decode().replace(f"{field}: ", f"{field}: " + "a" * core.MAX_FIELD_LENGTH)
     with pytest.raises(core.MetadataError, match="over 1024 characters"):
         core.parse(text.encode())
+
+
+@pytest.mark.parametrize(
+    ("built", "project"),
+    [
+        (wheel_bytes("My.Pkg", "1.0"), "my-pkg"),
+        (sdist_bytes("My.Pkg", "1.0"), ""),
+        (sdist_bytes("My.Pkg", "1.0", fmt="zip"), ""),
+    ],
+    ids=["wheel", "tar.gz", "zip"],
+)
+def test_the_extractor_is_picked_by_suffix(built: tuple[str, bytes], project: str) -> None:
+    filename, data = built
+    found = core.from_distribution(io.BytesIO(data), filename, project)
+    assert core.parse(found).name == "My.Pkg"
+
+
+def test_the_suffix_not_the_content_picks_the_extractor() -> None:
+    _, data = wheel_bytes("my-pkg", "1.0")
+    with pytest.raises(core.MetadataError):
+        core.from_distribution(io.BytesIO(data), "my_pkg-1.0.tar.gz", "my-pkg")
+    with pytest.raises(core.MetadataError, match="not a wheel or an sdist"):
+        core.from_distribution(io.BytesIO(data), "my_pkg-1.0.egg", "my-pkg")
+
+
+def test_project_of_reads_sdist_metadata(tmp_path: Path) -> None:
+    assert core.project_of(write(tmp_path, sdist_bytes("Fancy.Name", "2.0"))) == "fancy-name"
+    assert core.project_of(write(tmp_path, wheel_bytes("Fancy.Name", "2.0"))) == "fancy-name"
+    broken = tmp_path / "legacy-name-1.0.tar.gz"
+    broken.write_bytes(b"not gzip")
+    assert core.project_of(broken) == "legacy-name"
+
+
+@pytest.mark.parametrize(
+    ("built", "project"),
+    [
+        # The metadata wins over a filename that names another project.
+        (("renamed-9.0.tar.gz", sdist_bytes("Real.Name", "1.0")[1]), "real-name"),
+        (("renamed-9.0.zip", sdist_bytes("Real.Name", "1.0", fmt="zip")[1]), "real-name"),
+        # A wheel is never opened: its filename says.
+        (("Odd.Name-1.0-py3-none-any.whl", b"not a zip"), "odd-name"),
+        # Unreadable sdists fall back to the filename, when it has a version.
+        (("legacy-name-1.0.zip", b"not a zip"), "legacy-name"),
+        (("no-version.tar.gz", b"not gzip"), None),
+        (("readme.txt", b"text"), None),
+    ],
+)
+def test_project_of_falls_back_to_the_filename(
+    tmp_path: Path, built: tuple[str, bytes], project: str | None
+) -> None:
+    assert core.project_of(write(tmp_path, built)) == project

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,8 +14,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 
-from serverless_pypi import s3http
+from serverless_pypi import s3http, sigv4
 from serverless_pypi.objects import NOT_MODIFIED, Blob, StorageError
+from serverless_pypi.sigv4 import Credentials
 from tests.conftest import BUCKET
 
 WHEN = datetime(2026, 11, 25, 10, 11, 12, tzinfo=UTC)
@@ -25,8 +27,8 @@ KEYS = [
     ".serverless-pypi/metadata/x/y.whl.metadata",
 ]
 CREDENTIALS = [
-    s3http.Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
-    s3http.Credentials("ASIAEXAMPLE", "secret/with+chars", "FwoGZXIvYXdz" + "x" * 600 + "=="),
+    Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+    Credentials("ASIAEXAMPLE", "secret/with+chars", "FwoGZXIvYXdz" + "x" * 600 + "=="),
 ]
 
 
@@ -35,7 +37,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: WHEN.replace(tzinfo=None))
 
 
-def _botocore_client(credentials: s3http.Credentials, region: str, **options: Any) -> Any:
+def _botocore_client(credentials: Credentials, region: str, **options: Any) -> Any:
     return boto3.client(
         "s3",
         region_name=region,
@@ -63,11 +65,14 @@ def _parts(url: str) -> tuple[str, str, str, dict[str, list[str]]]:
         ("my-index", "us-east-1", None, "virtual"),
         ("my.dotted.index", "eu-central-1", None, "path"),
         ("my-index", "us-east-1", "http://127.0.0.1:5000", "path"),
+        ("my-index", "cn-north-1", None, "virtual"),
+        ("my-index", "us-gov-west-1", None, "virtual"),
+        ("my.dotted.index", "us-iso-east-1", None, "path"),
     ],
 )
 def test_presigned_urls_are_botocores(
     key: str,
-    credentials: s3http.Credentials,
+    credentials: Credentials,
     method: str,
     bucket: str,
     region: str,
@@ -84,25 +89,64 @@ def test_presigned_urls_are_botocores(
     expected = client.generate_presigned_url(
         operation, Params={"Bucket": bucket, "Key": key}, ExpiresIn=900
     )
-    ours = s3http.Signer(region).presign(
-        s3http.Endpoint.for_bucket(bucket, region, endpoint), key, method, 900, credentials, WHEN
-    )
-    assert _parts(ours) == _parts(expected)
+    reader = s3http.S3Reader(bucket, region, endpoint, lambda: credentials, lambda: WHEN)
+    assert _parts(reader.presign(key, method, 900)) == _parts(expected)
+
+
+class _Recorded:
+    """A connection that records what it is asked and answers 200 with an empty body."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, str]]] = []
+
+    def request(self, method: str, target: str, body: bytes | None, headers: Any) -> None:
+        self.sent.append((method, target, headers))
+
+    def getresponse(self) -> Any:
+        return SimpleNamespace(status=200, read=lambda: b"", getheaders=list)
+
+
+def _sent_by(reader: s3http.S3Reader) -> _Recorded:
+    connection = _Recorded()
+    reader.connections._local.connection = connection
+    return connection
+
+
+def _botocore_authorization(credentials: Credentials, url: str) -> dict[str, str]:
+    request = AWSRequest(method="GET", url=url)
+    # Like ours, an unsigned payload (botocore hashes the empty body unless told).
+    request.context["client_config"] = Config(s3={"payload_signing_enabled": False})
+    boto = BotoCredentials(credentials.access_key, credentials.secret_key, credentials.token)
+    botocore.auth.S3SigV4Auth(boto, "s3", "eu-west-1").add_auth(request)
+    return dict(request.headers)
 
 
 @pytest.mark.usefixtures("frozen")
 @pytest.mark.parametrize("key", KEYS)
 @pytest.mark.parametrize("credentials", CREDENTIALS)
-def test_request_signatures_are_botocores(key: str, credentials: s3http.Credentials) -> None:
-    endpoint = s3http.Endpoint.for_bucket("my-index", "eu-west-1")
-    ours = s3http.Signer("eu-west-1").headers(endpoint, key, "GET", credentials, WHEN)
-    request = AWSRequest(method="GET", url=f"https://{endpoint.host}{endpoint.path(key)}")
-    # Like ours, an unsigned payload (botocore hashes the empty body unless told).
-    request.context["client_config"] = Config(s3={"payload_signing_enabled": False})
-    boto = BotoCredentials(credentials.access_key, credentials.secret_key, credentials.token)
-    botocore.auth.S3SigV4Auth(boto, "s3", "eu-west-1").add_auth(request)
-    assert ours["authorization"] == request.headers["Authorization"]
-    assert ours["x-amz-date"] == request.headers["X-Amz-Date"]
+def test_request_signatures_are_botocores(key: str, credentials: Credentials) -> None:
+    reader = s3http.S3Reader("my-index", "eu-west-1", None, lambda: credentials, lambda: WHEN)
+    connection = _sent_by(reader)
+    reader.get(key)
+    [(method, target, ours)] = connection.sent
+    assert (method, target) == ("GET", reader.endpoint.path(key))
+    expected = _botocore_authorization(credentials, f"https://{reader.endpoint.host}{target}")
+    assert ours["authorization"] == expected["Authorization"]
+    assert ours["x-amz-date"] == expected["X-Amz-Date"]
+
+
+@pytest.mark.usefixtures("frozen")
+@pytest.mark.parametrize("credentials", CREDENTIALS)
+@pytest.mark.parametrize("prefix", ["my-pkg/", "odd folder/ä", ""])
+def test_listing_signatures_are_botocores(prefix: str, credentials: Credentials) -> None:
+    reader = s3http.S3Reader("my-index", "eu-west-1", None, lambda: credentials, lambda: WHEN)
+    connection = _sent_by(reader)
+    reader.folders(prefix)
+    reader.has_objects(prefix)
+    assert len(connection.sent) == 2
+    for _, target, ours in connection.sent:
+        expected = _botocore_authorization(credentials, f"https://{reader.endpoint.host}{target}")
+        assert ours["authorization"] == expected["Authorization"]
 
 
 def test_reading_objects_from_s3(s3: Any, moto_url: str) -> None:
@@ -123,14 +167,25 @@ def test_a_missing_bucket_is_an_error_not_an_empty_index(s3: Any, moto_url: str)
         reader.get("anything")
 
 
-def test_an_unreachable_endpoint_is_an_error_after_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(s3http, "_backoff", lambda attempt: None)
+def test_an_unreachable_endpoint_is_an_error_after_retries() -> None:
     reader = s3http.S3Reader(BUCKET, "us-east-1", "http://127.0.0.1:9")
-    with pytest.raises(StorageError, match="could not be reached"):
+    waits: list[float] = []
+    reader.backoff = sigv4.Backoff(attempts=3, sleep=waits.append)
+    with pytest.raises(StorageError, match="S3 could not be reached"):
         reader.get("x")
+    assert reader.requests == 3
+    assert len(waits) == 2
 
 
-def test_credentials_come_from_the_environment() -> None:
-    env = {"AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_SESSION_TOKEN": "c"}
-    assert s3http.environment_credentials(env) == s3http.Credentials("a", "b", "c")
-    assert s3http.environment_credentials({"AWS_ACCESS_KEY_ID": "a"}) is None
+def test_the_reader_reads_its_region_and_endpoint_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_REGION", "cn-northwest-1")
+    assert s3http.S3Reader.from_env("my-index").endpoint == s3http.Endpoint(
+        "https", "my-index.s3.cn-northwest-1.amazonaws.com.cn", ""
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://localhost:5000/base/")
+    reader = s3http.S3Reader.from_env("my-index")
+    assert reader.endpoint == s3http.Endpoint("http", "localhost:5000", "/base/my-index")
+    assert reader.signer.region == "cn-northwest-1"

@@ -12,7 +12,7 @@ import pytest
 
 from serverless_pypi import distfile, indexer, reindex
 from serverless_pypi.archives import Limits
-from serverless_pypi.config import Settings
+from serverless_pypi.config import ReindexSettings
 from serverless_pypi.objects import ObjectInfo
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
@@ -50,7 +50,7 @@ def test_every_accepted_timeout_indexes_small_files_with_hash_and_metadata(
     ):
         keys.append(f"my-pkg/{build[0]}")
         put(s3, keys[-1], build[1])
-    handler = reindex.Reindexer(Settings(BUCKET), storage)
+    handler = reindex.Reindexer(ReindexSettings(BUCKET), storage)
     event = s3_event(*[("ObjectCreated:Put", key) for key in keys])
     assert handler(event, LambdaContext(timeout))["files"] == 4
     entries = files(s3, "my-pkg")

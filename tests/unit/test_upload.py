@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from serverless_pypi import multipart
-from serverless_pypi.apigw_events import build_event
+from serverless_pypi.config import UploadSettings
+from serverless_pypi.local.events import build_event, multipart_form
 from serverless_pypi.storage import Storage
-from serverless_pypi.upload import MAX_FIELDS, MAX_FILE, Uploader, UploadSettings
+from serverless_pypi.upload import MAX_FIELDS, MAX_FILE, Uploader
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
 
@@ -24,17 +25,8 @@ LAMBDA_REQUEST_LIMIT = 6_291_456  # bytes of a synchronous invocation's event JS
 
 
 def form(fields: dict[str, str], filename: str | None, data: bytes) -> bytes:
-    parts = [
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-        for name, value in fields.items()
-    ]
-    if filename is not None:
-        head = (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="content"; '
-            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
-        )
-        parts.append(head.encode() + data + b"\r\n")
-    return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
+    files = {"content": (filename, data)} if filename is not None else {}
+    return multipart_form(fields, files, BOUNDARY)[0]
 
 
 def event(body: bytes, rights: str | None = "read,upload") -> dict[str, Any]:

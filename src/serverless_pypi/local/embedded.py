@@ -1,8 +1,10 @@
-"""Running the index on this machine: an embedded S3 wired like the module, and
-seeding it with distributions from a folder.
+"""An embedded S3 (moto's server on loopback) wired like the module: bucket ->
+SNS -> reindex, and SSM for the users.
 
 Nothing here reads or changes the process environment: the embedded S3 hands
-out clients, a reader and the settings that point at it.
+out clients, readers and the settings that point at it. Any process of this
+machine can reach it (no credentials are checked): see the README's security
+notes on ``serve --auth``.
 """
 
 from __future__ import annotations
@@ -10,17 +12,14 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from . import metadata
-from .layout import NOTIFY_SUFFIXES
-from .logs import get_logger
-from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize
-from .objects import PreconditionFailed
-from .s3http import Credentials, S3Reader
-from .ssm import SsmReader
-from .storage import CLIENT_CONFIG, MAX_SINGLE_PUT, Storage
+from ..layout import NOTIFY_SUFFIXES
+from ..logs import get_logger
+from ..s3http import S3Reader
+from ..sigv4 import Credentials
+from ..ssm import SsmReader
+from ..storage import CLIENT_CONFIG, Storage
 
 logger = get_logger(__name__)
 
@@ -30,91 +29,6 @@ _KEYS = Credentials("embedded", "embedded")
 
 class MissingMoto(RuntimeError):
     """The embedded S3 needs moto's server, which is an optional extra."""
-
-
-def project_of(path: Path) -> str | None:
-    """The project a distribution file belongs to, from its metadata or its name."""
-    name = path.name
-    try:
-        if name.endswith(".whl"):
-            return normalize(name.split("-", 1)[0])
-        if name.endswith(".tar.gz"):
-            with path.open("rb") as stream:
-                return normalize(metadata.parse(metadata.from_sdist_tar(stream)).name)
-        if name.endswith(".zip"):
-            with path.open("rb") as stream:
-                return normalize(metadata.parse(metadata.from_sdist_zip(stream)).name)
-    except Exception:  # noqa: BLE001 - an unreadable archive falls back to its name
-        pass
-    stem = name.removesuffix(".tar.gz").removesuffix(".zip")
-    project, _, version = stem.rpartition("-")
-    return normalize(project) if project and version[:1].isdigit() else None
-
-
-def upload_dist(storage: Storage, directory: Path) -> list[str]:
-    """Put every distribution of ``directory`` in its project's folder, each in one
-    PUT with its SHA-256 checksum (as ``serverless-pypi upload`` does) and never
-    over a file that is there; return the keys written."""
-    keys = []
-    for path in sorted(directory.iterdir()):
-        if not path.is_file() or not path.name.endswith(DISTRIBUTION_SUFFIXES):
-            continue
-        project = project_of(path)
-        if project is None or not is_valid_name(project):
-            logger.warning("skipped %s: cannot tell which project it belongs to", path.name)
-            continue
-        if path.stat().st_size > MAX_SINGLE_PUT:
-            logger.warning("skipped %s: larger than one PUT takes (5 GiB)", path.name)
-            continue
-        key = f"{project}/{path.name}"
-        try:
-            storage.put_file(path, key)
-        except PreconditionFailed:
-            logger.warning("skipped %s: %s exists and is not replaced", path.name, key)
-            continue
-        keys.append(key)
-    return keys
-
-
-# What API Gateway answers for a request that no route takes.
-NO_ROUTE = {
-    "statusCode": 404,
-    "headers": {"content-type": "application/json"},
-    "body": '{"message":"Not Found"}',
-    "isBase64Encoded": False,
-}
-# The largest request an HTTP API takes (10 MB); the upload route checks its own limit.
-MAX_REQUEST = 10 * 1024 * 1024
-
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def routes(
-    api: Handler,
-    upload: Handler | None,
-    upload_routes: frozenset[str],
-    guard: Callable[[Handler], Handler] | None = None,
-) -> Handler:
-    """The module's routes on one local server, as API Gateway dispatches them: its
-    404 for a request no route takes (the upload routes exist only with an upload
-    handler: never anonymous), then the authorizer (``guard``), then the upload
-    handler or the api."""
-
-    def dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if upload is not None and event.get("routeKey") in upload_routes:
-            return upload(event, context)
-        return api(event, context)
-
-    guarded = guard(dispatch) if guard is not None else dispatch
-
-    def route(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        key = event.get("routeKey")
-        if key == "$default" or (upload is None and key in upload_routes):
-            return dict(NO_ROUTE)
-        return guarded(event, context)
-
-    return route
 
 
 class EmbeddedS3:

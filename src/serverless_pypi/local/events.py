@@ -1,5 +1,6 @@
-"""The events API Gateway sends: the route an HTTP API picks for a request, and the
-payload 2.0 event it hands to Lambda for it.
+"""The events API Gateway sends: the route an HTTP API picks for a request, the
+payload 2.0 event it hands to Lambda for it, and the REQUEST event it hands to a
+Lambda authorizer; and the multipart form that twine and ``uv publish`` send.
 
 ``apigw.py`` reads such events in the function; this module writes them, for what
 stands in for API Gateway: the local server (``serverless-pypi serve``), the tests
@@ -9,10 +10,11 @@ and the benchmark. The functions in Lambda never import it.
 from __future__ import annotations
 
 import base64
+import copy
 import os
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -120,6 +122,38 @@ def build_event(
         event["body"] = base64.b64encode(body).decode("ascii")
         event["isBase64Encoded"] = True
     return event
+
+
+def authorizer_event(event: dict[str, Any], identity: list[str]) -> dict[str, Any]:
+    """The REQUEST event (payload 2.0) API Gateway sends a Lambda authorizer for the
+    request ``event``, with the values of its identity sources."""
+    route_key = str(event.get("routeKey", DEFAULT))
+    return {
+        **copy.deepcopy(event),
+        "type": "REQUEST",
+        "routeArn": f"arn:aws:execute-api:local:000000000000:local/{DEFAULT}/{route_key}",
+        "identitySource": identity,
+    }
+
+
+def multipart_form(
+    fields: Mapping[str, str], files: Mapping[str, tuple[str, bytes]] = {}, boundary: str = ""
+) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body as twine sends it (the legacy upload API), and
+    its Content-Type: text ``fields``, then ``files`` (field name -> filename, bytes)."""
+    boundary = boundary or base64.b32encode(os.urandom(15)).decode("ascii")
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+        for name, value in fields.items()
+    ]
+    for name, (filename, data) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        )
+        parts.append(head.encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
 
 
 def _route(

@@ -1,10 +1,10 @@
-"""The events that stand in for API Gateway's, anchored to one AWS captured."""
+"""What stands in for API Gateway (``serverless_pypi.local``): its events, anchored
+to one AWS captured, and its routing."""
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi.apigw_events import build_event, match
-from serverless_pypi.server import make_server
+from serverless_pypi.layout import ROOT_ROUTE_KEYS
+from serverless_pypi.local import stand_in
+from serverless_pypi.local.events import build_event, match
+from tests.clients import serving
 from tests.conftest import EVENTS, ROUTE_KEYS, http_event
-from tests.e2e.lambda_runner import gateway
 
 CAPTURED = json.loads((EVENTS / "http-api-get.json").read_text())
 AWS_TIME = re.compile(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\Z")
@@ -107,22 +108,19 @@ def test_the_route_follows_the_stage_or_base_path(
 
 @pytest.fixture
 def routed_server() -> Iterator[str]:
-    """The local server as tests/e2e/lambda_runner.py serves a deployed handler behind
+    """The stand-in as tests/e2e/lambda_runner.py serves a deployed handler behind
     a custom domain's base path: the handler answers with the route it saw."""
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         seen = {"routeKey": event["routeKey"], "proxy": event.get("pathParameters")}
         return {"statusCode": 200, "body": json.dumps(seen), "isBase64Encoded": False}
 
-    server = make_server("127.0.0.1", 0, gateway(handler), route_keys=ROUTE_KEYS, base="/pypi")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    server = stand_in(handler, route_keys=ROUTE_KEYS, base="/pypi")
+    with serving(server) as origin:
+        yield origin
 
 
-def test_the_runner_answers_404_for_what_no_route_takes(routed_server: str) -> None:
+def test_the_stand_in_answers_404_for_what_no_route_takes(routed_server: str) -> None:
     with urllib.request.urlopen(f"{routed_server}/pypi/simple/my-pkg/", timeout=10) as answer:
         assert json.load(answer) == {
             "routeKey": "GET /simple/{proxy+}",
@@ -136,9 +134,6 @@ def test_the_runner_answers_404_for_what_no_route_takes(routed_server: str) -> N
 
 
 def test_the_older_modules_greedy_variable_matches_too() -> None:
-    from serverless_pypi.apigw_events import match
-    from serverless_pypi.layout import ROOT_ROUTE_KEYS
-
     assert match(ROOT_ROUTE_KEYS, "GET", "/my-pkg/") == ("GET /{package+}", {"package": "my-pkg/"})
     assert match(ROOT_ROUTE_KEYS, "GET", "/") == ("GET /", {})
     assert match(ROOT_ROUTE_KEYS, "POST", "/") is None

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""The README's inputs and outputs tables, from variables.tf and outputs.tf.
+"""The generated parts of the docs: docs/reference.md's inputs and outputs tables,
+from variables.tf, outputs.tf and compat.tf.
 
-    python scripts/readme_tables.py      # `make docs`: rewrite the tables in README.md
+    python scripts/doc_tables.py      # `make docs`: rewrite the tables
 
-tests/unit/test_docs.py checks, with the same parser and renderer, that the README is in
-step. The .tf files are read with a small line-based parser (terraform fmt layout:
-top-level attributes of a block indented by two spaces), not with terraform.
+tests/unit/test_docs.py checks, with the same parser and renderer, that the docs are in
+step (and the hand-kept parts against what they describe). The .tf files are read with
+a small line-based parser (terraform fmt layout: top-level attributes of a block
+indented by two spaces), not with terraform.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+REFERENCE = ROOT / "docs" / "reference.md"
 EXAMPLE = ROOT / "examples" / "basic" / "main.tf"
 USAGE = ("<!-- BEGIN_USAGE -->", "<!-- END_USAGE -->")
 TF_DOCS = ("<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->")
@@ -127,8 +130,8 @@ def read_outputs(path: Path = ROOT / "outputs.tf") -> list[Output]:
 
 def section(text: str, markers: tuple[str, str]) -> str:
     begin, end = markers
-    assert text.count(begin) == 1, f"README.md needs one {begin}"
-    assert text.count(end) == 1, f"README.md needs one {end}"
+    assert text.count(begin) == 1, f"one {begin} is needed"
+    assert text.count(end) == 1, f"one {end} is needed"
     start, stop = text.index(begin) + len(begin), text.index(end)
     assert start < stop, f"{begin} must come before {end}"
     return text[start:stop]
@@ -143,7 +146,7 @@ def _code(value: str) -> str:
 
 
 def render_tables(variables: list[Variable], outputs: list[Output]) -> str:
-    """The README's inputs and outputs tables (the TF_DOCS section)."""
+    """The inputs and outputs tables (the TF_DOCS section of docs/reference.md)."""
     lines = [
         "",
         "## Inputs",
@@ -173,14 +176,16 @@ def uncode(cell: str) -> str:
 
 
 def table(text: str, heading: str) -> list[list[str]]:
-    """The rows (cells, header and rule excluded) of the table under ``## <heading>``."""
+    """The rows (cells, header and rule excluded) of the first table under ``## <heading>``
+    (before the next heading)."""
     match = re.search(rf"^#+ {heading}\s*$", text, re.MULTILINE)
-    assert match, f"README.md has no {heading} table"
-    rows = []
+    assert match, f"no {heading} heading"
+    rows: list[list[str]] = []
     for line in text[match.end() :].strip("\n").splitlines():
-        if not line.startswith("|"):
+        if line.startswith("|"):
+            rows.append(_cells(line))
+        elif rows or line.startswith("#"):
             break
-        rows.append(_cells(line))
     return rows[2:]
 
 
@@ -206,16 +211,16 @@ def module_outputs() -> list[Output]:
     return read_outputs() + read_outputs(COMPAT)
 
 
-def write_readme() -> None:
-    """Rewrite the README's TF_DOCS section from variables.tf, outputs.tf and compat.tf."""
-    text = README.read_text()
+def write_reference() -> None:
+    """Rewrite docs/reference.md's TF_DOCS section from variables.tf, outputs.tf and compat.tf."""
+    text = REFERENCE.read_text()
     section(text, TF_DOCS)
     start = text.index(TF_DOCS[0]) + len(TF_DOCS[0])
     stop = text.index(TF_DOCS[1])
     tables = render_tables(module_variables(), module_outputs())
-    README.write_text(text[:start] + tables + text[stop:])
+    REFERENCE.write_text(text[:start] + tables + text[stop:])
 
 
 if __name__ == "__main__":
-    write_readme()
+    write_reference()
     sys.exit(0)

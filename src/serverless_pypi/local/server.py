@@ -1,8 +1,8 @@
-"""A local HTTP server that runs the api handler as API Gateway would.
+"""A local HTTP server that hands each request to a handler as API Gateway would.
 
 Each request becomes an HTTP API payload 2.0 event, built the way AWS builds
-it (``apigw_events.build_event``), and goes through the same
-``serverless_pypi.api.handler`` that Lambda runs: what works here works deployed.
+it (``events.build_event``), and goes to the same handlers that Lambda runs
+(through ``gateway.routes``): what works here works deployed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .apigw_events import build_event
+from .events import build_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _MAX_BODY = 1024 * 1024
@@ -100,7 +100,7 @@ def make_server(
     """A threaded server on ``host:port`` (raises OSError when the port is busy).
 
     Every request goes to the ``$default`` route, unless ``route_keys`` (and a
-    custom domain's ``base`` path) say how to route it: see ``apigw_events.build_event``.
+    custom domain's ``base`` path) say how to route it: see ``events.build_event``.
     """
     server = ThreadingHTTPServer(
         (host, port), _request_handler(handler, route_keys, base, max_body)

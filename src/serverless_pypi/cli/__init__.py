@@ -1,0 +1,44 @@
+"""The ``serverless-pypi`` command: serve, reindex, upload, user.
+
+Each group of commands is a module of this package that adds its parsers
+(``add_parsers``); the commands that touch AWS use the standard AWS environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from . import files, serve, user
+from .common import EXIT_ERROR, EXIT_OK, CommandError
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    try:
+        return int(args.run(args))
+    except CommandError as error:
+        print(f"serverless-pypi: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+        return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="serverless-pypi", description="A private Python package index on S3."
+    )
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = top.add_subparsers(required=True, metavar="COMMAND")
+    for group in (serve, files, user):
+        group.add_parsers(commands)
+    return top

@@ -1,0 +1,195 @@
+"""``serverless-pypi serve``: the index on this machine, with the module's handlers
+behind the stand-in for API Gateway (``local.stand_in``); without --bucket, on an
+embedded S3 (``local.EmbeddedS3``)."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from ..config import (
+    AuthSettings,
+    ConfigError,
+    ReindexSettings,
+    Settings,
+    UploadSettings,
+    users_path,
+)
+from ..local import Deferred, EmbeddedS3, MissingMoto, stand_in
+from .common import EXIT_OK, CommandError, bucket_storage
+from .files import seed
+
+LOCAL_BUCKET = "serverless-pypi-local"
+
+
+def add_parsers(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the index on this machine",
+        description="Serve the index over HTTP, running the api handler as API Gateway would. "
+        "Without --bucket, an embedded S3 (moto, loopback only) holds the files.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (0: any)")
+    serve.add_argument("--bucket", help="an existing S3 bucket (uses the standard AWS environment)")
+    serve.add_argument("--dist", type=Path, help="upload the distributions in DIR first")
+    serve.add_argument("--fallback", help="fallback index URL, e.g. https://pypi.org/simple/")
+    serve.add_argument(
+        "--link-mode", choices=("redirect", "presigned"), default=None, help="file link style"
+    )
+    serve.add_argument(
+        "--auth",
+        action="store_true",
+        help="put the HTTP Basic authorizer in front, with the users of `serverless-pypi user`",
+    )
+    serve.add_argument("--users-path", default=None, help="SSM path of the users (with --auth)")
+    serve.add_argument(
+        "--auth-ttl", type=int, default=300, help="authorizer result cache, seconds (0-3600)"
+    )
+    serve.set_defaults(run=serve_command)
+
+
+@contextmanager
+def _listening(args: argparse.Namespace, **handlers: Any) -> Iterator[ThreadingHTTPServer]:
+    try:
+        server = stand_in(host=args.host, port=args.port, ttl=args.auth_ttl, **handlers)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise CommandError(
+                f"port {args.port} on {args.host} is busy: pick another with --port"
+            ) from None
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    try:
+        yield server
+    finally:
+        server.server_close()
+
+
+@contextmanager
+def _sigterm_as_ctrl_c() -> Iterator[None]:
+    """`kill`, systemd and container runtimes stop a server with SIGTERM: stop
+    cleanly, as on Ctrl-C (the embedded S3 and its threads shut down too)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _settings(args: argparse.Namespace, bucket: str) -> Settings:
+    try:
+        return Settings.from_options(
+            bucket=bucket, fallback_index_url=args.fallback, link_mode=args.link_mode
+        )
+    except ConfigError as error:
+        raise CommandError(str(error)) from None
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from ..api import App
+    from ..authorizer import Authorizer
+    from ..reindex import Reindexer
+    from ..s3http import S3Reader
+    from ..ssm import SsmReader
+    from ..upload import Uploader
+
+    if args.dist is not None and not args.dist.is_dir():
+        raise CommandError(f"--dist {args.dist}: not a directory")
+    if not 0 <= args.auth_ttl <= 3600:
+        raise CommandError("--auth-ttl must be 0 to 3600 seconds")
+    embedded: EmbeddedS3 | None = None
+    bucket = args.bucket or LOCAL_BUCKET
+    settings = _settings(args, bucket)
+    try:
+        args.users_path = users_path(args.users_path)
+    except ConfigError as error:
+        raise CommandError(f"--users-path: {error}") from None
+    api, upload, authorizer = Deferred(), Deferred(), Deferred()
+    guarded = {"upload": upload, "authorizer": authorizer} if args.auth else {}
+    try:
+        with _listening(args, api=api, **guarded) as server:
+            if args.bucket is None:
+                try:
+                    embedded = EmbeddedS3()
+                except MissingMoto as error:
+                    raise CommandError(str(error)) from None
+                embedded.start(bucket)
+                storage = embedded.storage(bucket)
+                reader = embedded.reader(bucket)
+            else:
+                storage = bucket_storage(bucket)
+                reader = S3Reader.from_env(bucket)
+            api.handler = App(settings, reader)
+            if args.auth:
+                upload.handler = Uploader(UploadSettings(bucket), storage)
+                parameters = embedded.parameters() if embedded else SsmReader.from_env()
+                authorizer.handler = Authorizer(AuthSettings(args.users_path), parameters)
+            token = _local_user(args, embedded)
+            if args.dist is not None:
+                keys = seed(storage, args.dist)
+                print(f"uploaded {len(keys)} distributions from {args.dist}")
+            if embedded is not None:
+                reindexer = Reindexer(ReindexSettings(bucket), storage)
+                embedded.deliver(reindexer)
+                embedded.start_delivery(reindexer)
+            _print_hints(args, server, bucket, embedded, token)
+            with _sigterm_as_ctrl_c():
+                # Said once SIGTERM is handled: whoever reads it may stop us right away.
+                print("Ctrl-C stops it.", flush=True)
+                try:
+                    server.serve_forever()
+                except KeyboardInterrupt:
+                    print("\nstopped", file=sys.stderr)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return EXIT_OK
+
+
+def _local_user(args: argparse.Namespace, embedded: EmbeddedS3 | None) -> str:
+    """With --auth on the embedded S3: a user "local" who may upload, so that the
+    printed pip and twine lines work on a machine without AWS credentials."""
+    if not args.auth or embedded is None:
+        return ""
+    from ..users import UserStore
+
+    store = UserStore(embedded.client("ssm"), args.users_path)
+    return store.add("local", frozenset({"read", "upload"}))
+
+
+def _print_hints(
+    args: argparse.Namespace,
+    server: ThreadingHTTPServer,
+    bucket: str,
+    embedded: EmbeddedS3 | None,
+    token: str,
+) -> None:
+    host, port = str(server.server_address[0]), server.server_address[1]
+    shown = f"[{host}]" if ":" in host else host
+    origin = f"http://{shown}:{port}"
+    where = f"s3://{bucket}" + (f" (embedded S3 at {embedded.url})" if embedded else "")
+    print(f"serving {where} at {origin}/simple/")
+    credentials = f"local:{token}@" if token else ("NAME:TOKEN@" if args.auth else "")
+    print(f"  pip install --index-url http://{credentials}{origin[7:]}/simple/ <package>")
+    if args.auth:
+        login = f"-u local -p {token}" if token else "-u NAME -p TOKEN"
+        print(f"  twine upload --repository-url {origin}/legacy/ {login} dist/*")
+        env = f"{embedded.environment} " if embedded else ""
+        print(f"  users: {env}serverless-pypi user add NAME [--upload] --path {args.users_path}")
+    if embedded is not None:
+        print(f"  upload: {embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/")

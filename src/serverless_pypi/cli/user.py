@@ -1,0 +1,98 @@
+"""``serverless-pypi user add|list|remove|rotate``: the users of an index, in SSM
+Parameter Store (``users.UserStore``), through the standard AWS environment."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..auth import Right
+from ..config import DEFAULT_USERS_PATH
+from .common import EXIT_OK, CommandError, require_credentials
+
+
+def add_parsers(commands: Any) -> None:
+    user = commands.add_parser(
+        "user",
+        help="add, list, remove or rotate the users of an index",
+        description="Users live in SSM Parameter Store (standard AWS environment; "
+        "AWS_ENDPOINT_URL points at another endpoint), one SecureString each, as a hash.",
+    )
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument(
+        "--path",
+        default=None,
+        help=f"SSM path of the users: the module's users_ssm_path (default {DEFAULT_USERS_PATH})",
+    )
+    actions = user.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser(
+        "add", parents=[where], help="create a user; prints the new token on the last line"
+    )
+    add.add_argument("name")
+    add.add_argument("--upload", action="store_true", help="may also upload (default: read)")
+    add.add_argument(
+        "--password", action="store_true", help="choose a password (asked for, or read from stdin)"
+    )
+    add.add_argument("--kms-key-id", help="KMS key of the SecureString (default: aws/ssm)")
+    add.set_defaults(run=user_command, action="add")
+    listing = actions.add_parser("list", parents=[where], help="names and rights, never secrets")
+    listing.set_defaults(run=user_command, action="list")
+    remove = actions.add_parser("remove", parents=[where], help="delete a user")
+    remove.add_argument("name")
+    remove.set_defaults(run=user_command, action="remove")
+    rotate = actions.add_parser(
+        "rotate", parents=[where], help="a new token (or password) for a user"
+    )
+    rotate.add_argument("name")
+    rotate.add_argument("--password", action="store_true", help="choose a password instead")
+    rotate.set_defaults(run=user_command, action="rotate")
+
+
+def read_password() -> str:
+    if not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        import getpass
+
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CommandError("the two passwords differ")
+    if len(password) < 12:
+        raise CommandError("a password needs at least 12 characters")
+    return password
+
+
+def user_command(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ..users import UserError, UserStore
+
+    require_credentials()
+    try:
+        store = UserStore(boto3.client("ssm"), args.path, getattr(args, "kms_key_id", None))
+        if args.action == "add":
+            rights: frozenset[Right] = frozenset({"read", "upload"} if args.upload else {"read"})
+            password = read_password() if args.password else None
+            token = store.add(args.name, rights, password)
+            print(f"added user {args.name} ({', '.join(sorted(rights))}) under {store.path}")
+            if token:
+                print(token)
+        elif args.action == "rotate":
+            token = store.rotate(args.name, read_password() if args.password else None)
+            print(f"new secret for user {args.name}")
+            if token:
+                print(token)
+        elif args.action == "remove":
+            store.remove(args.name)
+            print(f"removed user {args.name}")
+        else:
+            for listed in store.list():
+                rights_text = ",".join(sorted(listed.rights)) or "-"
+                print(f"{listed.name}\t{rights_text}\t{listed.kind}")
+    except UserError as error:
+        raise CommandError(str(error)) from None
+    except (ClientError, BotoCoreError) as error:
+        raise CommandError(f"SSM: {error}") from None
+    return EXIT_OK

@@ -1,0 +1,81 @@
+"""Every function's settings (config.py), read one way, tied to variables.tf."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from serverless_pypi import config
+from serverless_pypi.config import (
+    AuthSettings,
+    ConfigError,
+    ReindexSettings,
+    Settings,
+    UploadSettings,
+    users_path,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("raw", ["-1", "1.5", "1e3", "1_000", "\u0663", " 12 3", "9" * 30, "x"])
+def test_integers_are_read_one_way_for_every_function(raw: str) -> None:
+    for read in (
+        lambda: Settings.from_env({"S3_BUCKET": "b", "PAGE_MAX_AGE": raw}),
+        lambda: AuthSettings.from_env({"USER_CACHE_SECONDS": raw}),
+    ):
+        with pytest.raises(ConfigError, match="must be"):
+            read()
+
+
+def test_settings_from_the_environment() -> None:
+    assert Settings.from_env({"S3_BUCKET": "b", "PAGE_MAX_AGE": " 30 "}).page_max_age == 30
+    assert AuthSettings.from_env({}) == AuthSettings(config.DEFAULT_USERS_PATH, 60)
+    assert AuthSettings.from_env({"USERS_PATH": "/x/y/", "USER_CACHE_SECONDS": "0"}) == (
+        AuthSettings("/x/y/", 0)
+    )
+    assert ReindexSettings.from_env({"S3_BUCKET": "b"}) == ReindexSettings("b")
+    assert UploadSettings.from_env({"S3_BUCKET": "b", "UPLOAD_RIGHT": "authorizer"}) == (
+        UploadSettings("b", require_upload_right=False)
+    )
+    for env in ({}, {"S3_BUCKET": " "}):
+        with pytest.raises(ConfigError, match="S3_BUCKET"):
+            ReindexSettings.from_env(env)
+    with pytest.raises(ConfigError, match="UPLOAD_RIGHT must be one of required, authorizer"):
+        UploadSettings.from_env({"S3_BUCKET": "b", "UPLOAD_RIGHT": "anyone"})
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/serverless-pypi/users",
+        "serverless-pypi/users/",
+        "/",
+        "/serverless-pypi//users/",
+        "/serverless pypi/users*/",
+        "/" + "u" * 899 + "/",
+        "/" + "a/" * 15,
+    ],
+)
+def test_a_users_path_follows_the_rule_of_variables_tf(path: str) -> None:
+    with pytest.raises(ConfigError, match="the users path"):
+        users_path(path)
+
+
+def test_the_users_path_rule_and_default_are_the_module_s() -> None:
+    """variables.tf validates users_ssm_path with the same pattern, length and levels;
+    main.tf defaults it to /<name>/users/ with the name's default."""
+    variables = (ROOT / "variables.tf").read_text()
+    block = variables[variables.index('variable "users_ssm_path"') :]
+    block = block[: block.index("\nvariable ")]
+    assert f'regex("{config.USERS_PATH_PATTERN}"' in block
+    assert f"length(var.users_ssm_path) <= {config.MAX_USERS_PATH}" in block
+    assert f"- 2 <= {config.MAX_USERS_PATH_LEVELS}" in block
+    name = variables[variables.index('variable "name"') :]
+    default = re.search(r'default\s*=\s*"([^"]+)"', name)
+    assert default and f"/{default[1]}/users/" == config.DEFAULT_USERS_PATH
+    assert '"/${var.name}/users/"' in (ROOT / "main.tf").read_text()
+    assert users_path(None) == users_path("") == config.DEFAULT_USERS_PATH
+    assert users_path("/" + "a/" * 14) == "/" + "a/" * 14
