@@ -164,3 +164,12 @@ output "deployment_trigger" {
     }
   } : {})))
 }
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms the module created (errors and throttles of each function, dead-letter messages); empty without `alarm_topic_arn`."
+  value = sort(concat(
+    [for alarm in aws_cloudwatch_metric_alarm.errors : alarm.alarm_name],
+    [for alarm in aws_cloudwatch_metric_alarm.throttles : alarm.alarm_name],
+    aws_cloudwatch_metric_alarm.dead_letter[*].alarm_name,
+  ))
+}

@@ -571,3 +571,34 @@ variable "tags" {
   default     = {}
   nullable    = false
 }
+
+# Alarms (off by default).
+
+variable "alarm_topic_arn" {
+  type        = string
+  description = "ARN of an SNS topic of yours that gets the module's CloudWatch alarms (and their return to OK): dead-letter messages, reindex errors, api and upload 5xx and throttles, authorizer errors. Null (default) creates no alarm."
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-zA-Z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", var.alarm_topic_arn))
+    error_message = "The alarm_topic_arn must be an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<name>."
+  }
+}
+
+variable "create_alarms" {
+  type        = bool
+  description = "Whether to create the alarms. Null (default): when `alarm_topic_arn` is set. Set true when the topic is created in the same configuration (its ARN is known only after apply, too late for Terraform to count the alarms)."
+  default     = null
+}
+
+variable "alarm_period_seconds" {
+  type        = number
+  description = "The period each alarm looks at, in seconds: 60, or a multiple of 60 up to 86400 (one day). An alarm fires after one period with anything to report."
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.alarm_period_seconds >= 60 && var.alarm_period_seconds <= 86400 && var.alarm_period_seconds % 60 == 0
+    error_message = "The alarm_period_seconds must be 60 or a multiple of 60, up to 86400."
+  }
+}

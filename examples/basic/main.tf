@@ -51,4 +51,9 @@ module "pypi" {
   # HTTP Basic on every route; add users with
   # `serverless-pypi user add <name> --path <users_ssm_path>`.
   api_basic_auth = true
+
+  # CloudWatch alarms to an SNS topic of yours: dead-letter messages, reindex
+  # errors, api and upload 5xx and throttles, authorizer errors.
+  # alarm_topic_arn = aws_sns_topic.alerts.arn
+  # create_alarms   = true # when that topic is created in this configuration too
 }

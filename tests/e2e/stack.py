@@ -54,7 +54,34 @@ COMMAND_TIMEOUT = 120
 SERVER_TIMEOUT = 30
 
 # Every service the module and the example use (the provider's endpoint names).
-SERVICES = ("apigatewayv2", "cloudwatchlogs", "iam", "kms", "lambda", "s3", "sns", "sqs", "sts")
+SERVICES = (
+    "apigatewayv2",
+    "cloudwatch",
+    "cloudwatchlogs",
+    "iam",
+    "kms",
+    "lambda",
+    "s3",
+    "sns",
+    "sqs",
+    "sts",
+)
+# The module's alarms on (alarm_topic_arn), to a topic the test adds beside the
+# example: an override file sets the module's input (examples/basic shows it as
+# a comment), a file of its own declares the topic (overrides cannot add blocks).
+ALARM_TOPIC = "serverless-pypi-test-alarms"
+ALARMS_TOPIC_TF = f"""# Written by tests/e2e/stack.py: a topic for the module's alarms.
+resource "aws_sns_topic" "alarms" {{
+  name = "{ALARM_TOPIC}"
+}}
+"""
+ALARMS_OVERRIDE_TF = """# Written by tests/e2e/stack.py: the module's alarms on, to the test's topic
+# (created in the same configuration: create_alarms says so at plan time).
+module "pypi" {
+  alarm_topic_arn = aws_sns_topic.alarms.arn
+  create_alarms   = true
+}
+"""
 
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -335,6 +362,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = copy_module(base)
     with moto_server(base / "moto.log") as endpoint_url:
         (workdir / "moto_override.tf").write_text(provider_override(endpoint_url))
+        (workdir / "alarms_topic.tf").write_text(ALARMS_TOPIC_TF)
+        (workdir / "alarms_override.tf").write_text(ALARMS_OVERRIDE_TF)
         env = terraform_env({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint_url})
         stack = Stack(endpoint_url, REGION, workdir, base, env)
         bucket = f"serverless-pypi-test-{uuid.uuid4().hex[:12]}"

@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from serverless_pypi import layout
-from tests.e2e.stack import ACCOUNT_ID, ROOT, Stack
+from tests.e2e.stack import ACCOUNT_ID, ALARM_TOPIC, ROOT, Stack
 
 NAME = "serverless-pypi"
 API_FUNCTION = f"{NAME}-api"
@@ -454,6 +454,43 @@ def test_the_upload_role_adds_new_distributions_and_writes_its_logs_only(stack: 
             "Resource": f"{log_group}:*",
         },
     ]
+
+
+# -- alarms (alarm_topic_arn, which the stack sets) ----------------------------------
+
+
+def test_alarms_watch_every_function_and_the_dead_letter_queue(stack: Stack) -> None:
+    topic = f"arn:aws:sns:{stack.region}:{ACCOUNT_ID}:{ALARM_TOPIC}"
+    alarms = {
+        alarm["AlarmName"]: alarm
+        for alarm in stack.client("cloudwatch").describe_alarms(AlarmNamePrefix=NAME)[
+            "MetricAlarms"
+        ]
+    }
+    functions = (API_FUNCTION, REINDEX_FUNCTION, AUTHORIZER_FUNCTION, UPLOAD_FUNCTION)
+    expected = {
+        *(f"{function}-errors" for function in functions),
+        *(f"{function}-throttles" for function in functions if function != REINDEX_FUNCTION),
+        f"{REINDEX_FUNCTION}-dlq-messages",
+    }
+    assert set(alarms) == expected
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic]
+        assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    queue = alarms[f"{REINDEX_FUNCTION}-dlq-messages"]
+    assert queue["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert queue["Dimensions"] == [{"Name": "QueueName", "Value": f"{REINDEX_FUNCTION}-dlq"}]
+    errors = alarms[f"{API_FUNCTION}-errors"]["Metrics"]
+    assert [query["Expression"] for query in errors if query.get("ReturnData")] == [
+        "invocations + logged"
+    ]
+    logs = stack.client("logs")
+    for function in functions:
+        filters = logs.describe_metric_filters(logGroupName=f"/aws/lambda/{function}")
+        (found,) = filters["metricFilters"]
+        assert found["filterPattern"] == '"[ERROR]"'
+        transformation = found["metricTransformations"][0]
+        assert transformation["metricName"] == f"{function}-logged-errors"
 
 
 # -- Terraform's view --------------------------------------------------------------
