@@ -285,3 +285,12 @@ class Storage:
         finally:
             _pending.headers = {}
         return response["ETag"]
+
+    def delete(self, key: str) -> None:
+        """Delete an object (on a versioned bucket: add a delete marker; the older
+        versions stay). Deleting a key that is not there is not an error."""
+        try:
+            with _unreachable(key):
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            raise _translate(error, key) from error
