@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 # PEP 508 names, case-insensitively; PEP 503 normalization.
 # ASCII only: without re.ASCII, IGNORECASE lets the Kelvin sign (U+212A), the long
@@ -155,12 +156,19 @@ _VERSION = re.compile(
 )
 _PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
 
-VersionKey = tuple[object, ...]
+VersionKey = tuple[Any, ...]  # compares as PEP 440 orders versions
 
 
 def is_valid_version(version: str) -> bool:
     """Whether ``version`` is a PEP 440 version of at most MAX_VERSION characters."""
     return len(version) <= MAX_VERSION and _VERSION.fullmatch(version) is not None
+
+
+def is_prerelease(version: str) -> bool:
+    """Whether ``version`` is a pre-release or a development release (PEP 440); an
+    invalid version is neither."""
+    match = _VERSION.match(version.strip()) if len(version) <= MAX_VERSION else None
+    return match is not None and bool(match["pre_l"] or match["dev_l"])
 
 
 def version_key(version: str) -> VersionKey:

@@ -1,0 +1,221 @@
+"""``serverless-pypi status``: what an operator must know about an index, for a
+person (a table) or a scheduled job (``--json``, and the exit code).
+
+It reads one listing of the bucket, one of the manifests and each project's
+manifest (in parallel): one GET per project plus a request per thousand keys,
+never a read of a distribution. Needs attention (exit code 3): a file with a
+``problem``, drift between the bucket and the manifests, files still waiting
+to be read, messages in the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..layout import split_key
+from ..manifest import Manifest
+from ..names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, version_key
+from ..objects import ObjectInfo
+from .common import EXIT_OK, CommandError, TerminalBar, bucket_storage
+from .index import Index
+
+EXIT_ATTENTION = 3
+
+
+def add_parsers(commands: Any) -> None:
+    status = commands.add_parser(
+        "status",
+        help="projects, problems, drift, dead letters (exit 3: needs attention)",
+        description="A table of the index's projects, the files indexed without metadata "
+        "(and why), drift between the bucket and the index, and the dead-letter queue. "
+        "Exits 3 when anything needs attention, for a scheduled job.",
+    )
+    status.add_argument("projects", nargs="*", metavar="PROJECT", help="only these projects")
+    status.add_argument("--bucket", required=True, help="the index bucket")
+    status.add_argument(
+        "--dead-letter-queue", metavar="URL", help="also count the events waiting in this queue"
+    )
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.set_defaults(run=status_command)
+
+
+@dataclass(slots=True)
+class ProjectStatus:
+    name: str
+    files: int
+    versions: int
+    latest: str | None
+    last_upload: str | None
+    pending: int = 0
+    skipped: int = 0
+    problems: dict[str, str] = field(default_factory=dict)  # filename -> reason
+
+
+@dataclass(slots=True)
+class Report:
+    projects: list[ProjectStatus] = field(default_factory=list)
+    # Drift: distributions no manifest lists (by key), keys manifests list that are
+    # gone, folders with distributions and no manifest, names kept private without files.
+    unlisted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    unindexed: list[str] = field(default_factory=list)
+    private_without_files: list[str] = field(default_factory=list)
+    dead_letter_messages: int | None = None
+
+    @property
+    def attention(self) -> list[str]:
+        """Why the index needs attention (empty when it does not)."""
+        reasons = []
+        problems = sum(len(project.problems) for project in self.projects)
+        pending = sum(project.pending for project in self.projects)
+        for count, what in (
+            (problems, "files indexed with a problem"),
+            (pending, "files waiting to be read"),
+            (len(self.unlisted), "files no manifest lists"),
+            (len(self.missing), "indexed files that are gone"),
+            (len(self.unindexed), "projects not indexed"),
+            (self.dead_letter_messages or 0, "events in the dead-letter queue"),
+        ):
+            if count:
+                reasons.append(f"{count} {what}")
+        return reasons
+
+
+def project_status(manifest: Manifest) -> ProjectStatus:
+    """A project's line of the report, from its manifest (pure)."""
+    files = manifest["files"]
+    keys = sorted({version_key(entry["version"]) for entry in files})
+    latest = None
+    if keys:
+        latest = next(e["version"] for e in files if version_key(e["version"]) == keys[-1])
+    uploads = [entry["upload-time"] for entry in files if entry.get("upload-time")]
+    return ProjectStatus(
+        name=manifest["name"],
+        files=len(files),
+        versions=len(keys),
+        latest=latest,
+        last_upload=max(uploads) if uploads else None,
+        pending=int(manifest.get("pending", 0)),
+        skipped=int(manifest.get("skipped", 0)),
+        problems={e["filename"]: e["problem"] for e in files if e.get("problem")},
+    )
+
+
+def distributions(objects: Iterable[ObjectInfo]) -> dict[str, set[str]]:
+    """The distribution keys of a listing, by normalized project."""
+    found: dict[str, set[str]] = {}
+    for obj in objects:
+        place = split_key(obj.key)
+        if place is None or not obj.key.endswith(DISTRIBUTION_SUFFIXES):
+            continue
+        folder, _ = place
+        if is_valid_name(folder):
+            found.setdefault(normalize(folder), set()).add(obj.key)
+    return found
+
+
+def compare(listed: Mapping[str, set[str]], manifests: Mapping[str, Manifest | None]) -> Report:
+    """The report of ``manifests`` (project -> manifest, None when absent) against
+    the distributions the bucket holds (``listed``, by project) (pure)."""
+    report = Report()
+    for name in sorted(set(listed) | set(manifests)):
+        manifest = manifests.get(name)
+        keys = listed.get(name, set())
+        if manifest is None:
+            if keys:
+                report.unindexed.append(name)
+            continue
+        status = project_status(manifest)
+        report.projects.append(status)
+        indexed = {entry["key"] for entry in manifest["files"]}
+        report.unlisted += sorted(keys - indexed)
+        report.missing += sorted(indexed - keys)
+        if not manifest["files"] and not keys:
+            report.private_without_files.append(name)
+    return report
+
+
+def status_command(args: argparse.Namespace) -> int:
+    storage = bucket_storage(args.bucket)
+    index = Index(storage)
+    index.check()
+    bar = TerminalBar()
+    if args.projects:
+        for name in args.projects:
+            if not is_valid_name(name):
+                raise CommandError(f"{name!r} is not a project name")
+        names = sorted({normalize(name) for name in args.projects})
+        listed: dict[str, set[str]] = {}
+        for name in names:
+            objects = [o for f in storage.spelled_folders(name) for o in storage.list(f + "/")]
+            listed.update(distributions(objects))
+    else:
+        listed = distributions(storage.list("", start_after="/"))
+        names = sorted(set(index.project_names()) | set(listed))
+    read = dict(index.manifests(names, lambda d, t, p: bar.draw(d, t, f"{d}/{t} {p[:30]}")))
+    bar.finish()
+    report = compare({n: listed.get(n, set()) for n in names}, read)
+    if args.dead_letter_queue:
+        report.dead_letter_messages = _waiting(args.dead_letter_queue)
+    print(_as_json(report) if args.json else _as_text(report, args.bucket))
+    return EXIT_ATTENTION if report.attention else EXIT_OK
+
+
+def _waiting(queue_url: str) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        attributes = boto3.client("sqs").get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+    except (ClientError, BotoCoreError) as error:
+        raise CommandError(f"the dead-letter queue cannot be read: {error}") from None
+    return int(attributes.get("ApproximateNumberOfMessages", "0"))
+
+
+def _as_json(report: Report) -> str:
+    data = asdict(report)
+    data["attention"] = report.attention
+    return json.dumps(data, indent=2)
+
+
+def _as_text(report: Report, bucket: str) -> str:
+    rows = [("project", "files", "versions", "latest", "last upload", "problems")]
+    for project in report.projects:
+        rows.append(
+            (
+                project.name,
+                str(project.files),
+                str(project.versions),
+                project.latest or "-",
+                (project.last_upload or "-")[:19].replace("T", " "),
+                str(len(project.problems)) if project.problems else "-",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    for project in report.projects:
+        for filename, reason in sorted(project.problems.items()):
+            lines.append(f"problem: {project.name}/{filename}: {reason}")
+        if project.pending:
+            lines.append(f"pending: {project.name}: {project.pending} files still being read")
+    lines += [f"drift: not in any manifest: {key}" for key in report.unlisted]
+    lines += [f"drift: indexed but gone: {key}" for key in report.missing]
+    lines += [
+        f"drift: not indexed: {name} (run serverless-pypi reindex)" for name in report.unindexed
+    ]
+    lines += [f"private, no files: {name}" for name in report.private_without_files]
+    if report.dead_letter_messages is not None:
+        lines.append(f"dead-letter queue: {report.dead_letter_messages} events waiting")
+    attention = report.attention
+    summary = "needs attention: " + ", ".join(attention) if attention else "all well"
+    lines.append(f"s3://{bucket}: {len(report.projects)} projects; {summary}")
+    return "\n".join(lines)

@@ -1,0 +1,292 @@
+"""The day-two commands (status, yank, unyank, remove, prune) through their real CLI
+entry point, on moto; the retention policy and the report as pure functions."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from serverless_pypi import cli, indexer
+from serverless_pypi.cli.ops import Retention, doomed_versions
+from serverless_pypi.cli.status import EXIT_ATTENTION
+from serverless_pypi.layout import manifest_key
+from serverless_pypi.manifest import Entry
+from serverless_pypi.storage import Storage
+from tests.builders import sdist_bytes, wheel_bytes
+from tests.conftest import BUCKET
+from tests.unit.test_indexer import files, manifest, put
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main([*args, "--bucket", BUCKET])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def keys(s3: Any, prefix: str = "") -> set[str]:
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
+    return {item["Key"] for item in listed if not item["Key"].startswith(".serverless-pypi/")}
+
+
+@pytest.fixture
+def index(s3: Any, storage: Storage) -> Storage:
+    """my-pkg 1.0 (a wheel and an sdist) and 2.0 (a wheel), other-pkg 1.0 in Other.Pkg/."""
+    for build in (
+        wheel_bytes("my-pkg", "1.0"),
+        sdist_bytes("my-pkg", "1.0"),
+        wheel_bytes("my-pkg", "2.0"),
+    ):
+        put(s3, f"my-pkg/{build[0]}", build[1])
+    name, data = wheel_bytes("other-pkg", "1.0")
+    put(s3, f"Other.Pkg/{name}", data)
+    indexer.rebuild(storage)
+    return storage
+
+
+def reindex(storage: Storage) -> None:
+    """What the bucket notifications make the reindexer do (moto runs no Lambda)."""
+    indexer.rebuild(storage)
+
+
+# -- yank and unyank -------------------------------------------------------------------
+
+
+def test_yank_a_version_then_unyank_a_file(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "yank", "my-pkg==1.0.0", "--reason", "broken  build")
+    assert code == 0 and out.count("yanked my-pkg/") == 2 and "status --bucket" in out
+    reindex(index)
+    yanked = {name: entry.get("yanked") for name, entry in files(s3, "my-pkg").items()}
+    assert yanked == {
+        "my_pkg-1.0-py3-none-any.whl": "broken build",
+        "my_pkg-1.0.tar.gz": "broken build",
+        "my_pkg-2.0-py3-none-any.whl": None,
+    }
+    code, out, _ = run(capsys, "unyank", "my_pkg-1.0.tar.gz")
+    assert code == 0 and "unyanked my-pkg/my_pkg-1.0.tar.gz" in out
+    reindex(index)
+    assert "yanked" not in files(s3, "my-pkg")["my_pkg-1.0.tar.gz"]
+    assert files(s3, "my-pkg")["my_pkg-1.0-py3-none-any.whl"]["yanked"] == "broken build"
+
+
+def test_yank_finds_a_file_in_a_folder_spelled_otherwise(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "yank", "other_pkg-1.0-py3-none-any.whl")[0] == 0
+    assert "Other.Pkg/other_pkg-1.0-py3-none-any.whl.yanked" in keys(s3, "Other.Pkg/")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["yank", "my-pkg/other_pkg-1.0-py3-none-any.whl"], "is not a distribution of my-pkg"),
+        (["yank", "my-pkg==3.0"], "my-pkg has no version 3.0 (it has: 1.0, 2.0)"),
+        (["yank", "nope==1.0"], "no project nope"),
+        (["yank", "my_pkg-9.9-py3-none-any.whl"], "has my_pkg-9.9-py3-none-any.whl"),
+        (["yank", "my-pkg==not a version"], "is not PROJECT==VERSION"),
+        (["yank", "README.txt"], "is not a wheel or sdist filename"),
+        (["yank", "my-pkg==1.0", "--reason", "x" * 1025], "at most 1024"),
+        (["remove", "my-pkg==1.0", "my-pkg==3.0", "--yes"], "no version 3.0"),
+        (["prune", "my-pkg", "--keep", "0"], "--keep must be 1 or more"),
+        (["prune", "nope", "--keep", "1"], "no project nope"),
+    ],
+)
+def test_bad_input_is_one_line_and_changes_nothing(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    before = keys(s3)
+    code, out, err = run(capsys, *args)
+    assert code == 1 and message in err and len(err.strip().splitlines()) == 1, err
+    assert keys(s3) == before
+    assert not out
+
+
+def test_a_bucket_that_is_not_an_index_is_refused(
+    s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    put(s3, "my-pkg/my_pkg-1.0-py3-none-any.whl", wheel_bytes("my-pkg", "1.0")[1])
+    for args in (["status"], ["yank", "my-pkg==1.0"], ["prune", "my-pkg", "--keep", "1"]):
+        code, _, err = run(capsys, *args)
+        assert code == 1 and "is not a serverless-pypi index" in err and "reindex" in err
+    assert keys(s3) == {"my-pkg/my_pkg-1.0-py3-none-any.whl"}
+
+
+# -- remove ------------------------------------------------------------------------------
+
+
+def test_remove_deletes_a_version_and_its_markers_but_keeps_the_name(
+    s3: Any, index: Storage, get: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "yank", "my-pkg==1.0")
+    code, out, _ = run(capsys, "remove", "my-pkg==1.0", "--yes")
+    assert code == 0 and "removed my-pkg/my_pkg-1.0.tar.gz.yanked" in out
+    assert keys(s3, "my-pkg/") == {"my-pkg/my_pkg-2.0-py3-none-any.whl"}
+    assert s3.head_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))  # derived data untouched
+    reindex(index)
+    assert set(files(s3, "my-pkg")) == {"my_pkg-2.0-py3-none-any.whl"}
+    run(capsys, "remove", "my-pkg==2.0", "--yes")
+    reindex(index)
+    get.configure(fallback_index_url="https://pypi.org/simple/")
+    assert get("/simple/my-pkg/").status == 404  # private, never the fallback
+
+
+def test_remove_asks_first_and_needs_yes_off_a_terminal(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = keys(s3)
+    code, _, err = run(capsys, "remove", "my-pkg==2.0")
+    assert code == 1 and "--yes" in err
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    code, out, _ = run(capsys, "remove", "my-pkg==2.0")
+    assert code == 0 and "nothing removed" in out
+    assert keys(s3) == before
+
+
+# -- prune -------------------------------------------------------------------------------
+
+
+def _entries(*versions: str, days_ago: int = 30) -> list[Entry]:
+    when = (datetime.now(UTC) - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return [
+        {
+            "filename": f"p-{version}.tar.gz",
+            "key": f"p/p-{version}.tar.gz",
+            "version": version,
+            "size": 1,
+            "etag": '"e"',
+            "upload-time": when,
+        }
+        for version in versions
+    ]
+
+
+@pytest.mark.parametrize(
+    ("versions", "policy", "doomed"),
+    [
+        # The newest final release stays, even past --keep.
+        (["1.0", "1.1.dev1", "1.1.dev2", "1.1.dev3"], Retention(2), ["1.1.dev1"]),
+        (["1.0", "2.0", "3.0"], Retention(1), ["1.0", "2.0"]),
+        # Pre-releases only: final releases are never candidates.
+        (
+            ["1.0", "1.1a1", "1.1b1", "2.0", "2.1rc1"],
+            Retention(1, pre_releases_only=True),
+            ["1.1a1", "1.1b1"],
+        ),
+        # One version in two spellings is one version.
+        (["1.0", "1.0.0", "2.0"], Retention(1), ["1.0"]),
+        (["1.0.dev1"], Retention(1), []),
+    ],
+)
+def test_the_retention_policy(versions: list[str], policy: Retention, doomed: list[str]) -> None:
+    assert doomed_versions(_entries(*versions), policy, datetime.now(UTC)) == doomed
+
+
+def test_older_than_keeps_what_is_recent() -> None:
+    files = _entries("1.0.dev1", "1.0.dev2", days_ago=10) + _entries("1.0.dev3", days_ago=1)
+    policy = Retention(1, older_than=timedelta(days=5))
+    assert doomed_versions(
+        files + _entries("0.9.dev1", days_ago=10), policy, datetime.now(UTC)
+    ) == [
+        "0.9.dev1",
+        "1.0.dev1",
+        "1.0.dev2",
+    ]
+    policy = Retention(1, older_than=timedelta(days=30))
+    assert doomed_versions(files, policy, datetime.now(UTC)) == []
+
+
+def test_prune_dry_run_then_prune(
+    s3: Any, storage: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for n in range(1, 8):
+        name, data = wheel_bytes("ci-pkg", f"0.1.dev{n}")
+        put(s3, f"ci-pkg/{name}", data)
+    name, data = wheel_bytes("ci-pkg", "0.0.9")
+    put(s3, f"ci-pkg/{name}", data)
+    indexer.rebuild(storage)
+    before = keys(s3)
+    code, out, _ = run(capsys, "prune", "ci-pkg", "--keep", "3", "--dry-run")
+    assert code == 0 and "would remove ci-pkg 0.1.dev1 (1 files)" in out
+    assert "0.0.9" not in out and "dry run: 4 files would be removed" in out
+    assert keys(s3) == before
+    code, out, _ = run(capsys, "prune", "ci-pkg", "--keep", "3")
+    assert code == 0 and "removed 4 files" in out
+    left = sorted(key.split("-")[2] for key in keys(s3, "ci-pkg/"))
+    assert left == ["0.0.9", "0.1.dev5", "0.1.dev6", "0.1.dev7"]
+
+
+# -- status ------------------------------------------------------------------------------
+
+
+def test_status_is_all_well_for_a_fresh_index(
+    index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(capsys, "status")
+    assert code == 0, out
+    assert out.splitlines()[0].split() == [
+        "project",
+        "files",
+        "versions",
+        "latest",
+        "last",
+        "upload",
+        "problems",
+    ]
+    assert "my-pkg     3      2         2.0" in out
+    assert out.strip().endswith("2 projects; all well")
+
+
+def test_status_reports_a_planted_problem_and_drift(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    put(s3, "my-pkg/my_pkg-3.0-py3-none-any.whl", b"PK\x05\x06" + bytes(18))  # corrupt
+    indexer.rebuild(index)
+    put(s3, "my-pkg/my_pkg-4.0-py3-none-any.whl", wheel_bytes("my-pkg", "4.0")[1])  # no event
+    s3.delete_object(Bucket=BUCKET, Key="my-pkg/my_pkg-1.0.tar.gz")  # no event either
+    put(s3, "new-pkg/new_pkg-1.0-py3-none-any.whl", wheel_bytes("new-pkg", "1.0")[1])
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=manifest_key("claimed"),
+        Body=json.dumps(manifest(s3, "my-pkg") | {"name": "claimed", "files": []}),
+    )
+    code, out, _ = run(capsys, "status")
+    assert code == EXIT_ATTENTION, out
+    assert "problem: my-pkg/my_pkg-3.0-py3-none-any.whl: " in out
+    assert "drift: not in any manifest: my-pkg/my_pkg-4.0-py3-none-any.whl" in out
+    assert "drift: indexed but gone: my-pkg/my_pkg-1.0.tar.gz" in out
+    assert "drift: not indexed: new-pkg" in out
+    assert "private, no files: claimed" in out
+    code, out, _ = run(capsys, "status", "--json")
+    report = json.loads(out)
+    assert code == EXIT_ATTENTION
+    assert report["unlisted"] == ["my-pkg/my_pkg-4.0-py3-none-any.whl"]
+    assert report["missing"] == ["my-pkg/my_pkg-1.0.tar.gz"]
+    assert report["unindexed"] == ["new-pkg"]
+    assert report["private_without_files"] == ["claimed"]
+    assert set(report["attention"]) == {
+        "1 files indexed with a problem",
+        "1 files no manifest lists",
+        "1 indexed files that are gone",
+        "1 projects not indexed",
+    }
+    code, out, _ = run(capsys, "status", "other-pkg")
+    assert code == 0 and out.strip().endswith("1 projects; all well")
+
+
+def test_status_counts_the_dead_letter_queue(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import boto3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="reindex-dlq")["QueueUrl"]
+    code, out, _ = run(capsys, "status", "--dead-letter-queue", url)
+    assert code == 0 and "dead-letter queue: 0 events waiting" in out
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    code, out, _ = run(capsys, "status", "--dead-letter-queue", url)
+    assert code == EXIT_ATTENTION and "1 events in the dead-letter queue" in out
