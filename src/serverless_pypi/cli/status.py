@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from ..layout import split_key
 from ..manifest import Manifest
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, version_key
 from ..objects import ObjectInfo
+from ..storage import Storage
 from .common import EXIT_OK, CommandError, TerminalBar, bucket_storage
 from .index import Index
 
@@ -139,26 +140,39 @@ def compare(listed: Mapping[str, set[str]], manifests: Mapping[str, Manifest | N
     return report
 
 
-def status_command(args: argparse.Namespace) -> int:
-    storage = bucket_storage(args.bucket)
+def build_report(
+    storage: Storage,
+    projects: Iterable[str] = (),
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Report:
+    """The report of the bucket's index (of ``projects`` only, when given)."""
     index = Index(storage)
     index.check()
-    bar = TerminalBar()
-    if args.projects:
-        for name in args.projects:
-            if not is_valid_name(name):
-                raise CommandError(f"{name!r} is not a project name")
-        names = sorted({normalize(name) for name in args.projects})
+    if projects:
+        names = sorted({normalize(name) for name in projects})
         listed: dict[str, set[str]] = {}
         for name in names:
             objects = [o for f in storage.spelled_folders(name) for o in storage.list(f + "/")]
             listed.update(distributions(objects))
     else:
+        # Project names start with a letter or a digit: the derived area (".") and
+        # the root's index.html sort before "/" or have no slash.
         listed = distributions(storage.list("", start_after="/"))
         names = sorted(set(index.project_names()) | set(listed))
-    read = dict(index.manifests(names, lambda d, t, p: bar.draw(d, t, f"{d}/{t} {p[:30]}")))
+    read = dict(index.manifests(names, progress))
+    return compare({name: listed.get(name, set()) for name in names}, read)
+
+
+def status_command(args: argparse.Namespace) -> int:
+    for name in args.projects:
+        if not is_valid_name(name):
+            raise CommandError(f"{name!r} is not a project name")
+    storage = bucket_storage(args.bucket)
+    bar = TerminalBar()
+    report = build_report(
+        storage, args.projects, lambda d, t, p: bar.draw(d, t, f"{d}/{t} {p[:30]}")
+    )
     bar.finish()
-    report = compare({n: listed.get(n, set()) for n in names}, read)
     if args.dead_letter_queue:
         report.dead_letter_messages = _waiting(args.dead_letter_queue)
     print(_as_json(report) if args.json else _as_text(report, args.bucket))
