@@ -135,12 +135,14 @@ locals {
     Statement = concat(
       [
         {
-          # GetParameter only: one user's record at a time, by name; no
-          # listing of the path (GetParametersByPath), no writes.
+          # The users, read whole once per cache period (GetParametersByPath,
+          # which IAM authorizes against the path asked for, with or without
+          # its last slash): an unknown name then costs no SSM call. No reads by
+          # name, no writes.
           Sid      = "ReadUsers"
           Effect   = "Allow"
-          Action   = "ssm:GetParameter"
-          Resource = local.users_parameters_arn
+          Action   = "ssm:GetParametersByPath"
+          Resource = [local.users_path_arn, local.users_parameters_arn]
         },
         {
           # Its log group is Terraform's: no logs:CreateLogGroup.
@@ -191,9 +193,11 @@ resource "aws_iam_role_policy" "authorizer" {
   policy = local.authorizer_role_policy
 }
 
-# The upload function's own role: new files in project folders, by
-# conditional PutObject only, so that a file, once there, is never
-# overwritten; no reads, no listing, no deletes. The shared role and the
+# The upload function's own role: new distribution files one level deep
+# (`<project>/<file>.whl`, `.tar.gz`, `.zip`), by conditional PutObject only,
+# so that a file, once there, is never overwritten; the reads its checks need
+# (a listing of folder names, HEAD of a file in another spelling of its folder
+# and of a project's manifest); no deletes. The shared role and the
 # authorizer's gain nothing from the upload route.
 
 locals {
@@ -202,22 +206,49 @@ locals {
     Statement = concat(
       [
         {
-          # Keys with a slash (`<project>/<file>`), and only with
-          # If-None-Match (S3's condition key for conditional writes), with
-          # which S3 never replaces an existing key: it answers 412. So no
-          # s3:ListBucket or s3:GetObject either.
+          # Distribution files in a folder (`<project>/<file>.whl`), and only
+          # with If-None-Match (S3's condition key for conditional writes), with
+          # which S3 never replaces an existing key: it answers 412. No yank
+          # markers, nothing else.
           Sid       = "AddDistributions"
           Effect    = "Allow"
           Action    = "s3:PutObject"
-          Resource  = "${local.bucket_arn}/*/*"
+          Resource  = [for suffix in local.distribution_suffixes : "${local.bucket_arn}/*/*${suffix}"]
           Condition = { Null = { "s3:if-none-match" = "false" } }
         },
         {
-          # `*/*` matches the derived data too, which is the reindexer's alone.
+          # In an ARN, `*` matches "/" too: `*/*.whl` alone would take
+          # `a/b/c.whl`. One level deep only.
+          Sid      = "DenyDeeperKeys"
+          Effect   = "Deny"
+          Action   = "s3:PutObject"
+          Resource = "${local.bucket_arn}/*/*/*"
+        },
+        {
+          # `*/*.whl` matches the derived data too, which is the reindexer's alone.
           Sid      = "DenyWriteIndexData"
           Effect   = "Deny"
           Action   = "s3:PutObject"
           Resource = "${local.bucket_arn}/${local.derived_prefix}*"
+        },
+        {
+          # The folders spelled like the project (`My.Pkg/`), listed by name.
+          Sid      = "ListFolders"
+          Effect   = "Allow"
+          Action   = "s3:ListBucket"
+          Resource = local.bucket_arn
+        },
+        {
+          # HEAD (which S3 authorizes as GetObject) of a file in another
+          # spelling of its folder, and of a project's manifest: a name the
+          # bucket never held that the fallback index has must be claimed.
+          Sid    = "ReadDistributionsAndManifests"
+          Effect = "Allow"
+          Action = "s3:GetObject"
+          Resource = concat(
+            [for suffix in local.distribution_suffixes : "${local.bucket_arn}/*/*${suffix}"],
+            ["${local.bucket_arn}/${local.derived_prefix}projects/*.json"],
+          )
         },
         {
           # Its log group is Terraform's: no logs:CreateLogGroup.

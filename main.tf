@@ -68,6 +68,9 @@ locals {
   # Every parameter under the path: a hierarchical parameter's ARN is
   # `parameter` followed by its name, leading slash included.
   users_parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_path}*"
+  # The path itself, without its last slash: what GetParametersByPath is
+  # authorized against (users_parameters_arn covers it with the slash).
+  users_path_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${trimsuffix(local.users_path, "/")}"
 
   # The upload route (PyPI's legacy upload API, `api_upload_route`): only
   # behind an authorizer, the module's own or the caller's, never anonymous.
@@ -90,8 +93,10 @@ locals {
   derived_prefix = ".serverless-pypi/"
   root_index     = "index.html"
   # The suffixes the reindexer acts on, one notification each; nothing the
-  # reindexer writes ends with one of them.
-  notify_suffixes = [".whl", ".tar.gz", ".zip", ".yanked"]
+  # reindexer writes ends with one of them. Distributions are the only files
+  # the upload function may write.
+  distribution_suffixes = [".whl", ".tar.gz", ".zip"]
+  notify_suffixes       = concat(local.distribution_suffixes, [".yanked"])
 
   # The bundled Lambda code, built reproducibly by `make package`.
   package = "${path.module}/package/serverless-pypi.zip"
@@ -120,14 +125,18 @@ locals {
   }
 
   # What src/serverless_pypi/upload.py reads. UPLOAD_RIGHT: with the built-in
-  # authorizer the handler also checks the `upload` right the authorizer puts
-  # in its context ("required"); a caller's authorizer decides alone
-  # ("authorizer").
-  upload_environment = {
-    S3_BUCKET    = aws_s3_bucket.this.bucket
-    LOG_LEVEL    = var.log_level
-    UPLOAD_RIGHT = var.api_basic_auth ? "required" : "authorizer"
-  }
+  # authorizer the handler also checks the `upload` right (and its project
+  # patterns) the authorizer puts in its context ("required"); a caller's
+  # authorizer decides alone ("authorizer"). FALLBACK_INDEX_URL: the api's; a
+  # name new to the bucket that this index has is refused until claimed.
+  upload_environment = merge(
+    {
+      S3_BUCKET    = aws_s3_bucket.this.bucket
+      LOG_LEVEL    = var.log_level
+      UPLOAD_RIGHT = var.api_basic_auth ? "required" : "authorizer"
+    },
+    var.lambda_api_fallback_index_url == null ? {} : { FALLBACK_INDEX_URL = var.lambda_api_fallback_index_url },
+  )
 
   # The routes on the caller's HTTP API (layout.ROUTE_KEYS in Python, checked
   # by tests/e2e/test_terraform_layout.py). `/simple/` reaches the `/simple` route

@@ -283,7 +283,7 @@ variable "lambda_upload_timeout" {
 
 variable "lambda_api_fallback_index_url" {
   type        = string
-  description = "Index that projects the bucket has never held redirect to, e.g. `https://pypi.org/simple/`. Null (default) answers 404 for them instead."
+  description = "Index that projects the bucket has never held redirect to, e.g. `https://pypi.org/simple/`; the upload route refuses a name new to the bucket that this index has until `serverless-pypi claim` makes it the bucket's. Null (default) answers 404 for them instead."
   default     = null
 
   validation {
@@ -543,7 +543,7 @@ variable "ssm_kms_key_arn" {
 
 variable "authorizer_user_cache_seconds" {
   type        = number
-  description = "How long a warm authorizer function keeps a user's record (and its verdicts), in seconds (0 to 3600): a removed user or a changed password takes effect within this time (plus `authorizer_result_ttl_in_seconds`)."
+  description = "How often a warm authorizer function reads the list of users again (GetParametersByPath, one call per 10 users), in seconds (0 to 3600; 0 reads it at most once a second): a new or removed user or a changed secret takes effect within this time (plus `authorizer_result_ttl_in_seconds`). While SSM cannot be read, the last list read serves 15 minutes longer."
   default     = 60
   nullable    = false
 

@@ -321,8 +321,8 @@ run "basic_auth" {
       {
         Sid      = "ReadUsers"
         Effect   = "Allow"
-        Action   = "ssm:GetParameter"
-        Resource = "arn:aws:ssm:eu-west-1:123456789012:parameter/serverless-pypi/users/*"
+        Action   = "ssm:GetParametersByPath"
+        Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/serverless-pypi/users", "arn:aws:ssm:eu-west-1:123456789012:parameter/serverless-pypi/users/*"]
       },
       {
         Sid      = "WriteLogs"
@@ -331,7 +331,7 @@ run "basic_auth" {
         Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/serverless-pypi-authorizer:*"
       },
     ]
-    error_message = "The authorizer reads the users' parameters one by one and writes its own logs: no bucket, no listing, no KMS without a key."
+    error_message = "The authorizer reads the users' parameters by their path and writes its own logs: no bucket, no KMS without a key."
   }
   assert {
     condition     = !strcontains(aws_iam_role_policy.this.policy, "ssm:") && !strcontains(aws_iam_role_policy.this.policy, "authorizer")
@@ -439,7 +439,7 @@ run "basic_auth_named" {
     error_message = "The users' path is /<name>/users/."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement[0].Resource == "arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users/*"
+    condition     = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement[0].Resource == ["arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users", "arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users/*"]
     error_message = "The authorizer reads the parameters under /<name>/users/ only."
   }
 }
@@ -493,8 +493,8 @@ run "basic_auth_overrides" {
       {
         Sid      = "ReadUsers"
         Effect   = "Allow"
-        Action   = "ssm:GetParameter"
-        Resource = "arn:aws:ssm:eu-west-1:123456789012:parameter/platform/pypi.users-1/*"
+        Action   = "ssm:GetParametersByPath"
+        Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/platform/pypi.users-1", "arn:aws:ssm:eu-west-1:123456789012:parameter/platform/pypi.users-1/*"]
       },
       {
         Sid      = "WriteLogs"
@@ -981,8 +981,14 @@ run "upload_route" {
         Sid       = "AddDistributions"
         Effect    = "Allow"
         Action    = "s3:PutObject"
-        Resource  = "arn:aws:s3:::my-pypi-bucket/*/*"
+        Resource  = ["arn:aws:s3:::my-pypi-bucket/*/*.whl", "arn:aws:s3:::my-pypi-bucket/*/*.tar.gz", "arn:aws:s3:::my-pypi-bucket/*/*.zip"]
         Condition = { Null = { "s3:if-none-match" = "false" } }
+      },
+      {
+        Sid      = "DenyDeeperKeys"
+        Effect   = "Deny"
+        Action   = "s3:PutObject"
+        Resource = "arn:aws:s3:::my-pypi-bucket/*/*/*"
       },
       {
         Sid      = "DenyWriteIndexData"
@@ -991,18 +997,30 @@ run "upload_route" {
         Resource = "arn:aws:s3:::my-pypi-bucket/${local.derived_prefix}*"
       },
       {
+        Sid      = "ListFolders"
+        Effect   = "Allow"
+        Action   = "s3:ListBucket"
+        Resource = "arn:aws:s3:::my-pypi-bucket"
+      },
+      {
+        Sid      = "ReadDistributionsAndManifests"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = ["arn:aws:s3:::my-pypi-bucket/*/*.whl", "arn:aws:s3:::my-pypi-bucket/*/*.tar.gz", "arn:aws:s3:::my-pypi-bucket/*/*.zip", "arn:aws:s3:::my-pypi-bucket/${local.derived_prefix}projects/*.json"]
+      },
+      {
         Sid      = "WriteLogs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/serverless-pypi-upload:*"
       },
     ]
-    error_message = "The upload function puts files in project folders only with If-None-Match (never overwriting one), never under the derived prefix, and writes its own logs: no KMS without a key."
+    error_message = "The upload function puts distribution files one level deep only with If-None-Match (never overwriting one), never under the derived prefix, reads what its checks need, and writes its own logs: no KMS without a key."
   }
   assert {
     condition = toset([for action in flatten([for statement in jsondecode(aws_iam_role_policy.upload[0].policy).Statement : statement.Action]) : action
-    if startswith(action, "s3:")]) == toset(["s3:PutObject"])
-    error_message = "Nothing else in S3: no ListBucket, GetObject or DeleteObject."
+    if startswith(action, "s3:")]) == toset(["s3:PutObject", "s3:ListBucket", "s3:GetObject"])
+    error_message = "Nothing else in S3: no DeleteObject, no ACL, tagging or bucket settings."
   }
   assert {
     condition = [for statement in jsondecode(aws_iam_role_policy.this.policy).Statement : statement.Sid] == [
@@ -1065,17 +1083,17 @@ run "upload_route_overrides" {
     error_message = "The upload integration waits a second longer than the function may run."
   }
   assert {
-    condition = slice(jsondecode(aws_iam_role_policy.upload[0].policy).Statement, 3, length(jsondecode(aws_iam_role_policy.upload[0].policy).Statement)) == [{
+    condition = slice(jsondecode(aws_iam_role_policy.upload[0].policy).Statement, 6, length(jsondecode(aws_iam_role_policy.upload[0].policy).Statement)) == [{
       Sid       = "EncryptDistributions"
       Effect    = "Allow"
       Action    = "kms:GenerateDataKey"
       Resource  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
       Condition = { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }
     }]
-    error_message = "With a bucket key, the upload function gains one statement: data keys from it, through S3 only (no Decrypt: it reads nothing)."
+    error_message = "With a bucket key, the upload function gains one statement: data keys from it, through S3 only (no Decrypt: it reads no object's bytes, HEAD needs none)."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.upload[0].policy).Statement[2].Resource == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/pkgs-publish:*"
+    condition     = jsondecode(aws_iam_role_policy.upload[0].policy).Statement[5].Resource == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/pkgs-publish:*"
     error_message = "The upload function logs to its own, renamed, log group."
   }
   assert {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,15 @@ class Request:
         """The rights a Lambda authorizer granted (``context.rights``, comma-separated)."""
         rights = self.authorizer.get("rights")
         return frozenset(rights.split(",")) if isinstance(rights, str) and rights else frozenset()
+
+    @property
+    def projects(self) -> tuple[str, ...] | None:
+        """The upload right's project patterns (``context.projects``, comma-separated);
+        None when the authorizer sent none."""
+        projects = self.authorizer.get("projects")
+        if not isinstance(projects, str):
+            return None
+        return tuple(pattern for pattern in projects.split(",") if pattern)
 
     @classmethod
     def from_event(cls, event: Any) -> Request:
@@ -192,6 +202,9 @@ class Response:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    # "gzip": ``body`` is already one gzip member (a page the reindexer stored),
+    # sent as it is to a client that takes gzip and unpacked for one that does not.
+    encoding: str | None = None
 
     @classmethod
     def text(cls, status: int, message: str, **headers: str) -> Response:
@@ -209,15 +222,19 @@ class Response:
 
     def to_event(self, request: Request | None) -> dict[str, Any]:
         """The payload 2.0 result: gzip when the client takes it, no body for HEAD."""
-        body = self.body
         headers = dict(self.headers)
-        if (
+        size = payload.gunzipped_size(self.body) if self.encoding == "gzip" else len(self.body)
+        zipped = (
             request is not None
-            and len(body) >= _GZIP_MIN
+            and size >= _GZIP_MIN
             and self.status == 200
             and accepts_gzip(request.header("accept-encoding"))
-        ):
-            body = payload.gzipped(body)
+        )
+        if self.encoding == "gzip":
+            body = self.body if zipped else gzip.decompress(self.body)
+        else:
+            body = payload.gzipped(self.body) if zipped else self.body
+        if zipped:
             headers["Content-Encoding"] = "gzip"
         headers["Content-Length"] = str(len(body))
         if request is not None and request.method == "HEAD":
@@ -232,7 +249,7 @@ class Response:
         if payload.json_size(encoded) > payload.MAX_RESPONSE_PAYLOAD:
             too_large = Response.text(
                 406,
-                f"This page is {len(self.body)} bytes, more than Lambda can return; "
+                f"This page is {size} bytes, more than Lambda can return; "
                 "ask for it with Accept-Encoding: gzip.",
             )
             return too_large.to_event(request)

@@ -8,21 +8,31 @@ salted SHA-256 is then as strong as any slow hash) or a password the user chose
 
     {"v": 1, "rights": ["read", "upload"], "hash": "sha256$<salt>$<hex>"}
     {"v": 1, "rights": ["read"], "hash": "scrypt$16384$8$1$<salt>$<hex>"}
+    {"v": 2, "rights": ["read", "upload"], "projects": ["team-*"], "hash": "..."}
+
+The upload right covers the projects whose normalized names match one of the
+user's ``projects`` globs. A version 1 record's upload right covers every
+project; a record is written as version 2 only when it narrows that, so an
+authorizer from before project patterns refuses such a user instead of letting
+them upload anywhere.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fnmatch
 import hashlib
 import hmac
 import json
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from .layout import UPLOAD_ROUTE_KEYS
+from .names import normalize
 
 Right = Literal["read", "upload"]
 RIGHTS: tuple[Right, ...] = ("read", "upload")
@@ -36,6 +46,14 @@ MAX_SECRET = 1024
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", re.ASCII)
 # The routes that only the upload right opens.
 UPLOAD_ROUTES = frozenset(UPLOAD_ROUTE_KEYS)
+# Upload patterns: globs on normalized project names, with * and ? only (no
+# brackets, no comma: the authorizer's context joins them with commas).
+EVERY_PROJECT = "*"
+MAX_PATTERNS = 32
+_PATTERN = re.compile(r"[A-Za-z0-9*?][A-Za-z0-9._*?-]{0,99}", re.ASCII)
+# A stored hash that no secret matches, with the default scrypt parameters:
+# checking a secret against it costs what checking a password user's costs.
+DECOY_HASH = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${'00' * 16}${'00' * 32}"
 
 
 class AuthError(ValueError):
@@ -53,6 +71,13 @@ class User:
     name: str
     rights: frozenset[Right]
     hash: str
+    # The upload right's project patterns; ("*",) for every project, () without it.
+    projects: tuple[str, ...] = ()
+
+    @property
+    def password(self) -> bool:
+        """Whether the secret is a chosen password (scrypt), not a generated token."""
+        return self.hash.startswith("scrypt$")
 
 
 def valid_name(name: str) -> bool:
@@ -116,25 +141,64 @@ def verify(secret: str, stored: str) -> bool:
     return hmac.compare_digest(actual, digest)
 
 
-def record(rights: frozenset[Right], stored_hash: str) -> str:
-    """The JSON that a user's parameter holds."""
+def project_patterns(raw: Iterable[str]) -> tuple[str, ...]:
+    """Upload patterns as stored: each a glob on normalized names (``Team_*`` is
+    ``team-*``), without repeats; ``("*",)`` when one of them is ``*``."""
+    patterns: list[str] = []
+    for pattern in raw:
+        if not _PATTERN.fullmatch(pattern):
+            raise AuthError(
+                f"{pattern[:100]!r} is not a project pattern: letters, digits, '.', '_', '-' "
+                "and the wildcards '*' and '?', at most 100 characters"
+            )
+        normalized = normalize(pattern)
+        if normalized not in patterns:
+            patterns.append(normalized)
+    if not patterns or len(patterns) > MAX_PATTERNS:
+        raise AuthError(f"an upload right needs 1 to {MAX_PATTERNS} project patterns")
+    return (EVERY_PROJECT,) if EVERY_PROJECT in patterns else tuple(patterns)
+
+
+def may_upload(patterns: Iterable[str], project: str) -> bool:
+    """Whether the (normalized) ``project`` matches one of the upload ``patterns``."""
+    return any(fnmatch.fnmatchcase(project, pattern) for pattern in patterns)
+
+
+def record(
+    rights: frozenset[Right], stored_hash: str, projects: Iterable[str] = (EVERY_PROJECT,)
+) -> str:
+    """The JSON that a user's parameter holds: version 1 unless the upload right is
+    narrowed to some projects (see the module's docstring)."""
     ordered = [right for right in RIGHTS if right in rights]
-    return json.dumps({"v": 1, "rights": ordered, "hash": stored_hash}, separators=(",", ":"))
+    data: dict[str, object] = {"v": 1, "rights": ordered, "hash": stored_hash}
+    patterns = project_patterns(projects) if "upload" in rights else (EVERY_PROJECT,)
+    if patterns != (EVERY_PROJECT,):
+        data = {"v": 2, "rights": ordered, "projects": list(patterns), "hash": stored_hash}
+    return json.dumps(data, separators=(",", ":"))
 
 
 def parse_record(name: str, value: str) -> User:
-    """A user from their parameter's value."""
+    """A user from their parameter's value (a version 1 or 2 record)."""
     try:
         data = json.loads(value)
     except ValueError:
         raise AuthError(f"user {name}: the parameter is not JSON") from None
-    if not isinstance(data, dict) or data.get("v") != 1:
-        raise AuthError(f"user {name}: not a version 1 user record")
+    if not isinstance(data, dict) or data.get("v") not in (1, 2):
+        raise AuthError(f"user {name}: not a version 1 or 2 user record")
     rights, stored = data.get("rights"), data.get("hash")
     if not isinstance(rights, list) or not isinstance(stored, str):
         raise AuthError(f"user {name}: the record has no rights or hash")
     known = frozenset(right for right in RIGHTS if right in rights)
-    return User(name, known, stored)
+    projects: tuple[str, ...] = ()
+    if "upload" in known:
+        raw = data.get("projects") if data["v"] == 2 else [EVERY_PROJECT]
+        if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+            raise AuthError(f"user {name}: the record's projects are not a list of patterns")
+        try:
+            projects = project_patterns(raw)
+        except AuthError as error:
+            raise AuthError(f"user {name}: {error}") from None
+    return User(name, known, stored, projects)
 
 
 def required_right(route_key: str | None) -> Right:
@@ -142,13 +206,13 @@ def required_right(route_key: str | None) -> Right:
     return "upload" if route_key in UPLOAD_ROUTES else "read"
 
 
-def allows(user: User | None, credentials: Credentials, route_key: str | None) -> bool:
-    """Whether these credentials open this route: the user exists, the secret
-    matches, and the user holds the right the route needs."""
-    if user is None:
-        # Spend about the time a real check takes, so a missing user is not told apart.
-        verify(credentials.secret, "sha256$00$" + "0" * 64)
-        return False
-    if required_right(route_key) not in user.rights:
-        return False
-    return verify(credentials.secret, user.hash)
+def grants(user: User, route_key: str | None) -> bool:
+    """Whether ``user`` holds the right that ``route_key`` needs (their secret is
+    checked apart, and first: see ``authorizer``)."""
+    return required_right(route_key) in user.rights
+
+
+def decoy(secret: str) -> None:
+    """Check ``secret`` against DECOY_HASH: one default scrypt's worth of work,
+    for a check that must cost what a password user's costs."""
+    verify(secret, DECOY_HASH)

@@ -4,11 +4,28 @@ API Gateway calls it with the ``Authorization`` header and the route key (both
 identity sources, so its result cache is per header *and* route: a reader's
 cached "allow" never opens the upload route). It answers
 ``{"isAuthorized": bool, "context": {...}}``. No credentials at all never reach
-it (API Gateway answers 401 itself); wrong ones are a 403.
+it (API Gateway answers 401 itself); wrong ones are a 403. No log line and no
+answer ever holds a secret, a hash or the header.
 
-A warm function keeps user records and verdicts for ``USER_CACHE_SECONDS``, so a
-password's scrypt is paid once per user and secret, not per request. No log
-line and no answer ever holds a secret, a hash or the header.
+What a request can cost, whoever sends it (docs/security.md, "Access control in
+detail", says why each number is what it is):
+
+- SSM: the users are read whole (GetParametersByPath, 10 a call) at most once per
+  ``USER_CACHE_SECONDS`` (and at most once a second); a name that is not among
+  them is refused without any SSM call. When a read fails (after retries with
+  jittered backoff), the last list read stays in use for STALE_SECONDS more and
+  the read is tried again every RETRY_SECONDS. Without a list that recent (a
+  cold container, a long outage) the function fails: API Gateway answers 500,
+  which it does not cache and pip and uv retry, rather than a cached 403.
+- Memory: the list (at most MAX_USERS users), VERIFIED_SIZE remembered secrets
+  (digests), and one failure count per user; nothing per unknown name or per
+  wrong secret.
+- CPU: a failed check costs one scrypt whether the name is a user's or not, a
+  token's or a password's, on any route (the secret is checked before the
+  right), within budgets: DECOYS_PER_SECOND for names that are no user's, and
+  FAILURES_PER_USER per user and FAILURE_WINDOW. Beyond them a failure is cheap:
+  a token is still checked (it cannot be guessed), a password user is refused
+  unchecked until the window ends, unless that very secret was verified before.
 """
 
 from __future__ import annotations
@@ -16,44 +33,162 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from . import auth
 from .apigw import AuthorizerRequest
 from .config import AuthSettings, ConfigError, log_level
+from .limits import Clock, Failures, Lru, TokenBucket
 from .logs import get_logger
 from .objects import StorageError
 
 logger = get_logger(__name__)
 
+MAX_USERS = 1000  # 100 GetParametersByPath calls a read
+MIN_REFRESH_SECONDS = 1  # USER_CACHE_SECONDS=0 reads the users at most once a second
+STALE_SECONDS = 900  # how long the last list read outlives its cache period when SSM fails
+RETRY_SECONDS = 5  # between two failed reads of the list
+VERIFIED_SIZE = 1024  # secrets verified, remembered as 32-byte digests
+FAILURES_PER_USER = 10  # failed checks that cost a scrypt, per user and window
+FAILURE_WINDOW = 900
+DECOYS_PER_SECOND, DECOY_BURST = 1.0, 5.0  # scrypts a second (and saved up) for non-users
 
-class ParameterReader(Protocol):
-    def get(self, name: str) -> str | None: ...
+
+class UsersUnavailable(RuntimeError):
+    """No list of users recent enough to decide with."""
 
 
-@dataclass(slots=True)
-class _Cache:
-    """Users and verdicts of a warm function, each for ``seconds``."""
+class ParameterLister(Protocol):
+    def list(self, path: str, limit: int) -> tuple[dict[str, str], bool]: ...
 
-    seconds: int
-    clock: Callable[[], float] = time.monotonic
-    users: dict[str, tuple[float, auth.User | None]] = field(default_factory=dict)
-    verdicts: dict[tuple[str, str, str], tuple[float, bool]] = field(default_factory=dict)
 
-    def fresh(self, stamp: float) -> bool:
-        return self.clock() - stamp < self.seconds
+def users_of(values: Mapping[str, str]) -> dict[str, auth.User]:
+    """The users in parameter values by name; a record that cannot be used is logged."""
+    users = {}
+    for name, value in values.items():
+        if not auth.valid_name(name):
+            continue
+        try:
+            users[name] = auth.parse_record(name, value)
+        except auth.AuthError as error:
+            logger.error("%s", error)
+    return users
+
+
+class UserList:
+    """The users under the path, read whole when the last read is ``seconds`` old,
+    and kept STALE_SECONDS longer while reads fail."""
+
+    def __init__(
+        self, path: str, parameters: ParameterLister, seconds: int, clock: Clock = time.monotonic
+    ) -> None:
+        self.path, self.parameters, self.clock = path, parameters, clock
+        self.seconds = max(seconds, MIN_REFRESH_SECONDS)
+        self._read: tuple[float, dict[str, auth.User]] | None = None  # when, and what
+        self._retry_at = float("-inf")
+        self._reading = threading.Lock()
+
+    def current(self) -> Mapping[str, auth.User] | None:
+        """The users, read again first when due; None without a list recent enough."""
+        # One thread reads; the others keep using the list they have (or, with none,
+        # wait for that read).
+        if self._due() and self._reading.acquire(blocking=self._read is None):
+            try:
+                if self._due():
+                    self._refresh()
+            finally:
+                self._reading.release()
+        read = self._read
+        if read is None or self.clock() - read[0] >= self.seconds + STALE_SECONDS:
+            return None
+        return read[1]
+
+    def __len__(self) -> int:
+        """How many users the last read found."""
+        return len(self._read[1]) if self._read else 0
+
+    def _due(self) -> bool:
+        now, read = self.clock(), self._read
+        return now >= self._retry_at and (read is None or now - read[0] >= self.seconds)
+
+    def _refresh(self) -> None:
+        started = self.clock()
+        try:
+            values, complete = self.parameters.list(self.path, MAX_USERS)
+        except StorageError as error:
+            self._retry_at = started + RETRY_SECONDS
+            kept = f"{started - self._read[0]:.0f} s old" if self._read else "none"
+            logger.error("users could not be read: %s; the list kept: %s", error, kept)
+            return
+        if not complete:
+            logger.error("more than %d users under %s: the rest are refused", MAX_USERS, self.path)
+        self._read = (started, users_of(values))
+
+
+class Secrets:
+    """Checks secrets against the users' hashes, at a cost that tells no name,
+    kind of secret or right apart, within budgets (see the module's docstring)."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self.verified: Lru[bytes, bool] = Lru(VERIFIED_SIZE)
+        self.failures: Failures[str] = Failures(FAILURES_PER_USER, FAILURE_WINDOW, MAX_USERS, clock)
+        self.decoys = TokenBucket(DECOYS_PER_SECOND, DECOY_BURST, clock)
+        self._lock = threading.Lock()
+
+    def check(self, user: auth.User | None, secret: str) -> bool:
+        """Whether ``secret`` is ``user``'s (never when there is no such user)."""
+        if user is None:
+            with self._lock:
+                spend = self.decoys.take()
+            if spend:
+                auth.decoy(secret)
+            return False
+        key = _fingerprint(user, secret)
+        with self._lock:
+            if self.verified.get(key):
+                return True
+            within_budget = not self.failures.exhausted(user.name)
+        if user.password and not within_budget:
+            return False
+        verified = auth.verify(secret, user.hash)
+        if not verified and within_budget and not user.password:
+            auth.decoy(secret)
+        with self._lock:
+            if verified:
+                self.verified.put(key, True)
+            else:
+                self.failures.fail(user.name)
+        return verified
+
+
+def _fingerprint(user: auth.User, secret: str) -> bytes:
+    """What a verified secret is remembered by: a digest of the user, their stored
+    hash (a new secret or record is checked afresh) and the secret."""
+    return hashlib.sha256("\0".join((user.name, user.hash, secret)).encode()).digest()
+
+
+def context_of(user: auth.User) -> dict[str, str]:
+    """The context an allowed request carries to the functions: the user, their
+    rights, and the upload right's project patterns (the upload function checks
+    the project, which an authorizer cannot see: it is in the body)."""
+    context = {"user": user.name, "rights": ",".join(r for r in auth.RIGHTS if r in user.rights)}
+    if "upload" in user.rights:
+        context["projects"] = ",".join(user.projects)
+    return context
 
 
 class Authorizer:
     """Decides one request from its ``Authorization`` header and route key."""
 
-    def __init__(self, settings: AuthSettings, parameters: ParameterReader) -> None:
+    def __init__(
+        self, settings: AuthSettings, parameters: ParameterLister, clock: Clock = time.monotonic
+    ) -> None:
         self.settings = settings
-        self.parameters = parameters
-        self.cache = _Cache(settings.cache_seconds)
+        self.users = UserList(settings.users_path, parameters, settings.cache_seconds, clock)
+        self.secrets = Secrets(clock)
 
     @classmethod
     def from_env(cls) -> Authorizer:
@@ -66,11 +201,7 @@ class Authorizer:
         request = AuthorizerRequest.from_event(event)
         route_key = request.route_key
         credentials = auth.parse_basic(request.headers.get("authorization"))
-        user: auth.User | None = None
-        allowed = False
-        if credentials is not None:
-            user = self._user(credentials.user)
-            allowed = self._verdict(user, credentials, route_key)
+        user, allowed = self._decide(credentials, route_key) if credentials else (None, False)
         logger.info(
             "%s %s %s %.1fms",
             "allow" if allowed else "deny",
@@ -82,38 +213,18 @@ class Authorizer:
         )
         if not allowed or user is None:
             return {"isAuthorized": False}
-        rights = ",".join(right for right in auth.RIGHTS if right in user.rights)
-        return {"isAuthorized": True, "context": {"user": user.name, "rights": rights}}
+        return {"isAuthorized": True, "context": context_of(user)}
 
-    def _user(self, name: str) -> auth.User | None:
-        cached = self.cache.users.get(name)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1]
-        value = self.parameters.get(self.settings.users_path + name)
-        user = None
-        if value is not None:
-            try:
-                user = auth.parse_record(name, value)
-            except auth.AuthError as error:
-                logger.error("%s", error)
-        self.cache.users[name] = (self.cache.clock(), user)
-        return user
-
-    def _verdict(
-        self, user: auth.User | None, credentials: auth.Credentials, route_key: str | None
-    ) -> bool:
-        if user is None:
-            return auth.allows(None, credentials, route_key)
-        # Keyed by a digest of the secret and the stored hash: a rotated secret or a
-        # changed record is decided afresh.
-        secret = hashlib.sha256(credentials.secret.encode()).hexdigest()
-        key = (user.name + "\0" + user.hash, secret, auth.required_right(route_key))
-        cached = self.cache.verdicts.get(key)
-        if cached is not None and self.cache.fresh(cached[0]):
-            return cached[1]
-        verdict = auth.allows(user, credentials, route_key)
-        self.cache.verdicts[key] = (self.cache.clock(), verdict)
-        return verdict
+    def _decide(
+        self, credentials: auth.Credentials, route_key: str | None
+    ) -> tuple[auth.User | None, bool]:
+        """The user these credentials name, if any, and whether they open the route."""
+        users = self.users.current()
+        if users is None:
+            raise UsersUnavailable("no list of users read recently enough: see the errors above")
+        user = users.get(credentials.user)
+        verified = self.secrets.check(user, credentials.secret)
+        return user, verified and user is not None and auth.grants(user, route_key)
 
 
 @functools.cache
@@ -124,13 +235,16 @@ def default_authorizer() -> Authorizer:
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    """The Lambda entry point. Any failure denies (a 403), and says why in the log."""
+    """The Lambda entry point. A failure denies (a 403) and says why in the log,
+    except when the users cannot be read: then the invocation fails, and API
+    Gateway answers 500, which it does not cache (a 403 would be, for the TTL)."""
     try:
         return default_authorizer()(event, context)
+    except UsersUnavailable as error:
+        logger.error("%s", error)
+        raise
     except ConfigError as error:
         logger.error("configuration: %s", error)
-    except StorageError as error:
-        logger.error("users could not be read: %s", error)
     except Exception:
         logger.exception("unexpected error")
     return {"isAuthorized": False}

@@ -121,12 +121,16 @@ class UploadSettings:
     # Whether the function checks the "upload" right in the authorizer's context
     # (the module's own authorizer), or leaves the decision to a caller's authorizer.
     require_upload_right: bool = True
+    # The api's fallback index: a name that the bucket never held and that this
+    # index has is not uploaded until it is claimed (``serverless-pypi claim``).
+    fallback_index_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> UploadSettings:
         env = os.environ if env is None else env
         right = _choice(env, "UPLOAD_RIGHT", UPLOAD_RIGHTS)
-        return cls(required_bucket(env), right == "required")
+        fallback = _fallback(env.get("FALLBACK_INDEX_URL", ""))
+        return cls(required_bucket(env), right == "required", fallback)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,10 @@
-"""The authorizer's one AWS call, SSM GetParameter, on the standard library.
+"""The authorizer's AWS calls, SSM GetParametersByPath (and GetParameter), on the
+standard library.
 
 Like the api's S3 reader (``s3http``), and for the same reason: creating a boto3
 client costs more than the whole decision. Requests are signed by the same SigV4
 core (``sigv4``), for the ``ssm`` service and the JSON protocol, and retried by
-the same loop, throttling included.
+the same loop (full-jitter backoff), throttling included.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from .sigv4 import (
     retrying,
     service_host,
 )
+
+# GetParametersByPath answers at most 10 parameters a page.
+PAGE_SIZE = 10
 
 
 class SsmReader:
@@ -63,14 +67,7 @@ class SsmReader:
 
     def get(self, name: str) -> str | None:
         """The decrypted value of parameter ``name``; None when there is none."""
-        body = json.dumps({"Name": name, "WithDecryption": True}).encode()
-        status, _, answer = retrying(
-            lambda: self._post("AmazonSSM.GetParameter", body),
-            self.backoff,
-            "SSM",
-            retryable=_retryable,
-            reconnect=self.connections.drop,
-        )
+        status, answer = self._call("AmazonSSM.GetParameter", {"Name": name})
         if status == 200:
             value = json.loads(answer)["Parameter"]["Value"]
             return str(value)
@@ -78,6 +75,41 @@ class SsmReader:
         if status == 400 and kind == "ParameterNotFound":
             return None
         raise StorageError(f"SSM answered {status}: {kind}")
+
+    def list(self, path: str, limit: int) -> tuple[dict[str, str], bool]:
+        """The decrypted values of the parameters directly under ``path`` (``/a/b/``),
+        by the last part of their names, a page of PAGE_SIZE per request until there
+        are no more or ``limit`` are read; and whether that was all of them."""
+        found: dict[str, str] = {}
+        request: dict[str, object] = {"Path": path, "Recursive": False, "MaxResults": PAGE_SIZE}
+        # SSM may answer a page with fewer parameters, even none, and a NextToken:
+        # twice the pages ``limit`` takes, and no more.
+        for _ in range(2 * (limit // PAGE_SIZE + 1)):
+            if len(found) >= limit:
+                break
+            status, answer = self._call("AmazonSSM.GetParametersByPath", request)
+            if status != 200:
+                raise StorageError(f"SSM answered {status}: {_error_type(answer)}")
+            page = json.loads(answer)
+            for parameter in page.get("Parameters", []):
+                found[str(parameter["Name"]).rpartition("/")[2]] = str(parameter["Value"])
+            token = page.get("NextToken")
+            if not token:
+                return found, True
+            request["NextToken"] = token
+        return found, False
+
+    def _call(self, target: str, request: dict[str, object]) -> tuple[int, bytes]:
+        """One JSON request (decrypting), retried; the status and body of the answer."""
+        body = json.dumps({**request, "WithDecryption": True}).encode()
+        status, _, answer = retrying(
+            lambda: self._post(target, body),
+            self.backoff,
+            "SSM",
+            retryable=_retryable,
+            reconnect=self.connections.drop,
+        )
+        return status, answer
 
     def _post(self, target: str, body: bytes) -> Response:
         headers = {

@@ -1,29 +1,38 @@
 """Lambda handler for ``POST /legacy/``: PyPI's legacy upload API, as twine,
 ``uv publish``, Poetry, PDM and Hatch speak it.
 
-Every check comes before the one write: the form, the user's upload right, the
-filename against the ``name`` and ``version`` fields, the digests against the
-bytes, and the archive's own metadata (read within the inspection budget). The
-write is conditional (If-None-Match: *): a file, once there, is never replaced,
-not even by a racing upload; an existing filename is a 409 with "File already
-exists", which ``twine upload --skip-existing`` and ``uv publish`` take for
-"skip it". The S3 notification then indexes the file as for any other upload.
+Every check comes before the one write: the form, the user's upload right and
+its project patterns, the filename against the ``name`` and ``version`` fields,
+the digests against the bytes, the file's absence in every spelling of its
+folder, the name's owner (a name new to the bucket that the fallback index has
+must be claimed first), and the archive's own metadata (read within the
+inspection budget). The write is conditional (If-None-Match: *): a file, once
+there, is never replaced, not even by a racing upload; an existing filename is a
+409 with "File already exists", which ``twine upload --skip-existing`` and ``uv
+publish`` take for "skip it". The S3 notification then indexes the file as for
+any other upload.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import http.client
 import io
 import logging
 import time
+import urllib.error
+import urllib.request
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 from . import metadata, multipart
 from .apigw import BadRequest, Request, Response
 from .archives import Budget, Limits
+from .auth import EVERY_PROJECT, may_upload
 from .config import ConfigError, UploadSettings, log_level
+from .layout import manifest_key
 from .logs import get_logger
 from .names import (
     MAX_VERSION,
@@ -55,6 +64,10 @@ _FILETYPES = {"bdist_wheel": "wheel", "sdist": "sdist"}
 # the PUT of up to 4.4 MB; an inspection always gets at least MIN_INSPECTION.
 WRITE_SECONDS = 2.0
 MIN_INSPECTION = 0.5
+# Asking the fallback index about a name: each connection or read within this
+# many seconds, at most this many redirects.
+FALLBACK_TIMEOUT = 3.0
+FALLBACK_REDIRECTS = 2
 
 
 class Rejected(Exception):
@@ -102,19 +115,6 @@ class Uploader:
         )
         return response.to_event(None)
 
-    def _check_absent(self, project: str, filename: str) -> None:
-        """409 when the file is in a folder spelled otherwise (``My.Pkg/``): the
-        conditional PUT only guards the normalized folder's key."""
-        try:
-            folders = self.storage.spelled_folders(project)
-        except TooManyFolders:
-            raise Rejected(
-                400, f"The bucket holds too many folders spelled like {project} to check it."
-            ) from None
-        for folder in folders:
-            if folder != project and self.storage.head(f"{folder}/{filename}") is not None:
-                raise Rejected(409, f"File already exists: {filename} (in {folder}/)")
-
     def accept(self, request: Request, context: Any = None) -> str:
         """Check the upload and write it; the key it was written to."""
         if self.settings.require_upload_right and "upload" not in request.rights:
@@ -128,10 +128,15 @@ class Uploader:
             raise Rejected(400, "The form has no file in its 'content' field.")
         filename, data = content[0].filename, content[0].data
         project, dist_version = _check_names(fields, filename)
+        if self.settings.require_upload_right:
+            _check_project_right(request, project)
         _check_digests(fields, data)
+        folders = self._folders(project)
+        self._check_absent(folders, project, filename)
+        if not folders:
+            self._check_owner(project)
         _check_metadata(filename, data, project, dist_version, _limits(context))
         key = f"{project}/{filename}"
-        self._check_absent(project, filename)
         try:
             self.storage.put(
                 key,
@@ -143,6 +148,94 @@ class Uploader:
         except PreconditionFailed:
             raise Rejected(409, f"File already exists: {filename}") from None
         return key
+
+    def _folders(self, project: str) -> list[str]:
+        """The folders of the bucket spelled like ``project`` that hold anything."""
+        try:
+            return self.storage.spelled_folders(project)
+        except TooManyFolders:
+            raise Rejected(
+                400, f"The bucket holds too many folders spelled like {project} to check it."
+            ) from None
+
+    def _check_absent(self, folders: list[str], project: str, filename: str) -> None:
+        """409 when the file is in a folder spelled otherwise (``My.Pkg/``): the
+        conditional PUT only guards the normalized folder's key."""
+        for folder in folders:
+            if folder != project and self.storage.head(f"{folder}/{filename}") is not None:
+                raise Rejected(409, f"File already exists: {filename} (in {folder}/)")
+
+    def _check_owner(self, project: str) -> None:
+        """Refuse a name that the bucket has never held (no folder, no manifest) and
+        that the fallback index has: the upload would take that public name over for
+        everyone who installs from this index. ``serverless-pypi claim`` writes the
+        name's manifest first, on purpose. When the fallback index does not answer
+        (in time), it is refused too: a retry or a claim costs less than a takeover."""
+        fallback = self.settings.fallback_index_url
+        if fallback is None or self.storage.head(manifest_key(project)) is not None:
+            return
+        found = fallback_has(fallback, project)
+        logger.info("%s is new to the bucket; on the fallback index: %s", project, found)
+        claim = f"serverless-pypi claim {project} --bucket {self.settings.bucket}"
+        if found is None:
+            raise Rejected(
+                503,
+                f"{project} is new to this index and the fallback index ({fallback}) did not "
+                f"say whether it has a project of that name; try again, or claim the name "
+                f"for this index first: {claim}",
+            )
+        if found:
+            raise Rejected(
+                403,
+                f"{project} is a project of the fallback index ({fallback}) and has never been "
+                f"in this index: an upload would put this index's files in its place for "
+                f"everyone who installs from here. If this index is to own the name, claim it "
+                f"first: {claim}",
+            )
+
+
+class _FewRedirects(urllib.request.HTTPRedirectHandler):
+    max_redirections = FALLBACK_REDIRECTS
+
+
+def fallback_has(index_url: str, project: str, timeout: float = FALLBACK_TIMEOUT) -> bool | None:
+    """Whether the index at ``index_url`` has ``project`` (normalized): its PEP 503
+    page answers 200 (True) or 404 / 410 (False). None when that cannot be told:
+    any other answer, too many redirects, no answer within ``timeout``. HTTP(S) only."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        _FewRedirects(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
+        opener.add_handler(handler)
+    request = urllib.request.Request(
+        f"{index_url}{quote(project)}/",
+        headers={"Accept": "text/html", "User-Agent": "serverless-pypi-upload"},
+    )
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return True if response.status == 200 else None
+    except urllib.error.HTTPError as error:
+        return False if error.code in (404, 410) else None
+    except (OSError, ValueError, http.client.HTTPException):
+        return None
+
+
+def _check_project_right(request: Request, project: str) -> None:
+    """403 unless the upload right's patterns (in the authorizer's context) match
+    ``project``. None at all: an authorizer from before project patterns, whose
+    upload right covered every project."""
+    patterns = request.projects
+    if patterns is None:
+        patterns = (EVERY_PROJECT,)
+    if not may_upload(patterns, project):
+        covered = ", ".join(patterns) or "no project"
+        raise Rejected(
+            403, f"{request.user or 'This user'} may not upload to {project} (only to: {covered})."
+        )
 
 
 def _request(event: Any) -> Request:

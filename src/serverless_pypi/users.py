@@ -2,8 +2,9 @@
 
 One standard-tier SecureString parameter per user under the users path (the
 module's ``users_ssm_path``, ``/<name>/users/``), holding ``auth.record``: the
-user's rights and the hash of their secret. Used by ``serverless-pypi user``
-with the standard AWS environment; the authorizer only reads.
+user's rights (with the upload right's project patterns) and the hash of their
+secret. Used by ``serverless-pypi user`` with the standard AWS environment; the
+authorizer only reads.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Listed:
     name: str
     rights: frozenset[auth.Right]
     kind: str  # "token" or "password"
+    projects: tuple[str, ...] = ()  # the upload right's patterns
 
 
 class UserStore:
@@ -71,11 +73,23 @@ class UserStore:
         except auth.AuthError as error:
             raise UserError(str(error)) from None
 
-    def add(self, user: str, rights: frozenset[auth.Right], password: str | None = None) -> str:
-        """Create ``user``; return their new token (or "" when they chose a password)."""
+    def add(
+        self,
+        user: str,
+        rights: frozenset[auth.Right],
+        password: str | None = None,
+        projects: tuple[str, ...] = (auth.EVERY_PROJECT,),
+    ) -> str:
+        """Create ``user``, whose upload right (if any) covers the projects that match
+        ``projects``; return their new token (or "" when they chose a password)."""
+        if "upload" in rights:
+            try:
+                projects = auth.project_patterns(projects)
+            except auth.AuthError as error:
+                raise UserError(str(error)) from None
         secret = password if password is not None else auth.new_token()
         stored = auth.hash_secret(secret, slow=password is not None)
-        self._put(user, auth.record(rights, stored), overwrite=False)
+        self._put(user, auth.record(rights, stored, projects), overwrite=False)
         return "" if password is not None else secret
 
     def rotate(self, user: str, password: str | None = None) -> str:
@@ -84,7 +98,7 @@ class UserStore:
         current = self._get(user)
         secret = password if password is not None else auth.new_token()
         stored = auth.hash_secret(secret, slow=password is not None)
-        self._put(user, auth.record(current.rights, stored), overwrite=True)
+        self._put(user, auth.record(current.rights, stored, current.projects), overwrite=True)
         return "" if password is not None else secret
 
     def remove(self, user: str) -> None:
@@ -104,5 +118,5 @@ class UserStore:
                     user = auth.parse_record(name, parameter["Value"])
                 except auth.AuthError:
                     continue
-                kind = "password" if user.hash.startswith("scrypt$") else "token"
-                yield Listed(name, user.rights, kind)
+                kind = "password" if user.password else "token"
+                yield Listed(name, user.rights, kind, user.projects)

@@ -28,7 +28,7 @@ USERS_PATH = "/serverless-pypi/users/"
 
 @dataclass
 class Clock:
-    """The authorizer result cache's clock, moved on by the tests."""
+    """The clock of the authorizer's result cache and list of users, moved on by the tests."""
 
     now: float = 0.0
 
@@ -71,11 +71,11 @@ def private_index(s3: Any, storage: Storage, get: Get, moto_url: str) -> Iterato
     reader = store.add("dev", frozenset({"read"}))
     uploader = store.add("ci", frozenset({"read", "upload"}))
     parameters = SsmReader("us-east-1", moto_url, credentials=lambda: Credentials("t", "t"))
-    clock = Clock()
+    clock = Clock()  # API Gateway's result cache and the authorizer's list of users
     server = stand_in(
         get.app,
         upload=Uploader(UploadSettings(BUCKET), storage),
-        authorizer=Authorizer(AuthSettings(USERS_PATH, 0), parameters),
+        authorizer=Authorizer(AuthSettings(USERS_PATH, 0), parameters, clock),
         ttl=300,
         clock=clock,
     )

@@ -91,6 +91,7 @@ class Deployment:
     fallback_url: str = ""
     user: str = ""
     token: str = ""
+    uploader_token: str = ""  # the token of "e2e-ci", who may upload
 
     @property
     def authed_url(self) -> str:
@@ -298,15 +299,20 @@ def index(
     result = deployment.deliver(records=len(folders))
     assert sorted(result["projects"]) == ["chain-a", "chain-b", "chain-c"]
 
-    # A reader, made as the README says, under the deployed authorizer's users path.
+    # A reader and an uploader, made as the README says, under the deployed
+    # authorizer's users path, before it serves: it reads the users once per
+    # authorizer_user_cache_seconds.
     deployment.user, deployment.token = "e2e", _add_user(deployment, "e2e")
-    # The deployed FALLBACK_INDEX_URL points at pypi.org, out of reach here: the
-    # loopback index stands in for it. Everything else is the deployed setting; the
-    # authorizer runs in the same process with its own variables beside the api's.
+    deployment.uploader_token = _add_user(deployment, "e2e-ci", "--upload")
+    # The deployed FALLBACK_INDEX_URL (the api's and the upload function's) points at
+    # pypi.org, out of reach here: the loopback index stands in for it. Everything
+    # else is the deployed setting; the authorizer and the upload function run in
+    # the same process with their own variables beside the api's.
     env = {
-        **deployment.runner_env(deployment.api, FALLBACK_INDEX_URL=fallback_index),
+        **deployment.runner_env(deployment.api),
         **deployment.authorizer.environment,
         **deployment.upload.environment,
+        "FALLBACK_INDEX_URL": fallback_index,
     }
     # The clients go through a stand-in for API Gateway behind a custom domain
     # mapped at BASE_PATH, with the routes Terraform created.
@@ -583,7 +589,7 @@ def test_twine_publishes_through_the_deployed_upload_route(
 ) -> None:
     """A user with the upload right, made as the README says; twine through the
     deployed routes and authorizer; the notification indexes it; pip installs it."""
-    token = _add_user(index, "e2e-ci", "--upload")
+    token = index.uploader_token
     built = write(tmp_path, wheel_bytes("published", "1.0"))
     upload_url = index.index_url.removesuffix("simple/") + "legacy/"
     twine = [

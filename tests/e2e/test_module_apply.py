@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from serverless_pypi import layout
+from serverless_pypi.names import DISTRIBUTION_SUFFIXES
 from tests.e2e.stack import ACCOUNT_ID, ALARM_TOPIC, ROOT, Stack
 
 NAME = "serverless-pypi"
@@ -329,11 +330,13 @@ def test_functions_run_the_handlers_with_their_settings(stack: Stack) -> None:
         "USER_CACHE_SECONDS": "60",
         "LOG_LEVEL": "INFO",
     }
-    # Behind the module's authorizer the handler also checks the upload right.
+    # Behind the module's authorizer the handler also checks the upload right; it
+    # asks the api's fallback index whether a name new to the bucket is public.
     assert stack.function_environment(UPLOAD_FUNCTION) == {
         "S3_BUCKET": stack.bucket,
         "LOG_LEVEL": "INFO",
         "UPLOAD_RIGHT": "required",
+        "FALLBACK_INDEX_URL": "https://pypi.org/simple/",
     }
 
 
@@ -410,8 +413,11 @@ def test_the_authorizers_role_reads_the_users_and_writes_its_logs_only(stack: St
         {
             "Sid": "ReadUsers",
             "Effect": "Allow",
-            "Action": "ssm:GetParameter",
-            "Resource": f"arn:aws:ssm:{stack.region}:{ACCOUNT_ID}:parameter{USERS_PATH}*",
+            "Action": "ssm:GetParametersByPath",
+            "Resource": [
+                f"arn:aws:ssm:{stack.region}:{ACCOUNT_ID}:parameter{USERS_PATH.rstrip('/')}",
+                f"arn:aws:ssm:{stack.region}:{ACCOUNT_ID}:parameter{USERS_PATH}*",
+            ],
         },
         {
             "Sid": "WriteLogs",
@@ -438,14 +444,35 @@ def test_the_upload_role_adds_new_distributions_and_writes_its_logs_only(stack: 
             "Sid": "AddDistributions",
             "Effect": "Allow",
             "Action": "s3:PutObject",
-            "Resource": f"{bucket}/*/*",
+            "Resource": [f"{bucket}/*/*{suffix}" for suffix in DISTRIBUTION_SUFFIXES],
             "Condition": {"Null": {"s3:if-none-match": "false"}},
+        },
+        {
+            "Sid": "DenyDeeperKeys",
+            "Effect": "Deny",
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket}/*/*/*",
         },
         {
             "Sid": "DenyWriteIndexData",
             "Effect": "Deny",
             "Action": "s3:PutObject",
             "Resource": f"{bucket}/{layout.DERIVED_PREFIX}*",
+        },
+        {
+            "Sid": "ListFolders",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket,
+        },
+        {
+            "Sid": "ReadDistributionsAndManifests",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": [
+                *(f"{bucket}/*/*{suffix}" for suffix in DISTRIBUTION_SUFFIXES),
+                f"{bucket}/{layout.MANIFEST_PREFIX}*.json",
+            ],
         },
         {
             "Sid": "WriteLogs",

@@ -230,23 +230,28 @@ def test_logs_go_to_the_modules_own_log_groups(
         assert not allowed(role_policy, "logs:CreateLogGroup", own, context)
 
 
-def test_the_authorizer_reads_one_user_at_a_time_and_nothing_else(
+def test_the_authorizer_reads_the_users_by_their_path_and_nothing_else(
     stack: Stack, authorizer_policy: Mapping[str, Any]
 ) -> None:
     users = stack.outputs["users_ssm_path"]
     authorizer = {
         "lambda:SourceFunctionArn": _function_arn(stack.outputs["authorizer_function_name"])
     }
-    for user in ("alice", "ci-bot", "a.b_c-d"):
-        assert allowed(authorizer_policy, "ssm:GetParameter", _parameter(users + user), authorizer)
-    # Other parameters: the path itself, a sibling path sharing its prefix, other apps'.
-    for name in (users.rstrip("/"), users.rstrip("/") + "-admin/alice", "/other-app/db-password"):
-        assert not allowed(authorizer_policy, "ssm:GetParameter", _parameter(name), authorizer), (
-            name
-        )
-    # It cannot list, write or delete users.
+    # GetParametersByPath is authorized against the path asked for, with its last
+    # slash or without.
+    for path in (users, users.rstrip("/")):
+        assert allowed(
+            authorizer_policy, "ssm:GetParametersByPath", _parameter(path), authorizer
+        ), path
+    # Other paths: a sibling sharing its prefix, its parent, other apps'.
+    for path in (users.rstrip("/") + "-admin/", users.rsplit("/", 2)[0] + "/", "/other-app/"):
+        assert not allowed(
+            authorizer_policy, "ssm:GetParametersByPath", _parameter(path), authorizer
+        ), path
+    # No reads by name (a name per request is what an unknown name must not cost),
+    # no writes, no deletes.
     for action in (
-        "ssm:GetParametersByPath",
+        "ssm:GetParameter",
         "ssm:GetParameters",
         "ssm:DescribeParameters",
         "ssm:PutParameter",
@@ -306,13 +311,27 @@ def test_the_upload_function_adds_new_files_only(
 ) -> None:
     conditional = _upload_context(stack, **IF_NONE_MATCH)
     unconditional = _upload_context(stack)
-    for key in ["my-pkg/my_pkg-1.0.whl", *DISTRIBUTIONS]:
+    for key in ["my-pkg/my_pkg-1.0.whl", "my-pkg/my_pkg-1.0.zip", *DISTRIBUTIONS]:
         assert allowed(upload_policy, "s3:PutObject", _object(stack, key), conditional), key
         # Without If-None-Match the write could replace a file that is there.
         assert not allowed(upload_policy, "s3:PutObject", _object(stack, key), unconditional), key
         assert not allowed(
             upload_policy, "s3:PutObject", _object(stack, key), {"s3:if-match": '"etag"'}
         ), key
+
+
+def test_the_upload_function_writes_distributions_one_level_deep_only(
+    stack: Stack, upload_policy: Mapping[str, Any]
+) -> None:
+    """`*` in an ARN matches "/": keys deeper than a folder are denied explicitly;
+    nothing but wheels and sdists (no yank marker) is allowed."""
+    conditional = _upload_context(stack, **IF_NONE_MATCH)
+    for key in ["a/b/my_pkg-1.0.whl", "my-pkg/x/my_pkg-1.0.tar.gz", "a/b/c/d.zip"]:
+        assert denied_explicitly(
+            json.dumps(upload_policy), "s3:PutObject", _object(stack, key), conditional
+        ), key
+    for key in [MARKER, "my-pkg/index.html", "my-pkg/my_pkg-1.0.egg", "my-pkg/.whl.txt"]:
+        assert not allowed(upload_policy, "s3:PutObject", _object(stack, key), conditional), key
 
 
 def test_the_upload_function_cannot_touch_the_index_or_the_root(
@@ -329,18 +348,26 @@ def test_the_upload_function_cannot_touch_the_index_or_the_root(
         assert not allowed(upload_policy, "s3:PutObject", _object(stack, key), conditional), key
 
 
-def test_the_upload_function_reads_lists_and_deletes_nothing(
+def test_the_upload_function_reads_what_its_checks_need_and_deletes_nothing(
     stack: Stack, upload_policy: Mapping[str, Any]
 ) -> None:
+    """Its checks: the folders spelled like the project (a listing), a file in
+    another spelling of its folder and the project's manifest (HEAD, which S3
+    authorizes as GetObject)."""
     conditional = _upload_context(stack, **IF_NONE_MATCH)
+    bucket = f"arn:aws:s3:::{stack.bucket}"
+    assert allowed(upload_policy, "s3:ListBucket", bucket, conditional)
+    for key in [*DISTRIBUTIONS, manifest_key("my-pkg")]:
+        assert allowed(upload_policy, "s3:GetObject", _object(stack, key), conditional), key
+    for key in [MARKER, ROOT_JSON, *ROOT_OBJECTS, ".serverless-pypi/metadata/my-pkg/x.metadata"]:
+        assert not allowed(upload_policy, "s3:GetObject", _object(stack, key), conditional), key
     for key in [*DISTRIBUTIONS, MARKER, *DERIVED, *ROOT_OBJECTS]:
-        for action in ("s3:GetObject", *WRITES[1:]):
+        for action in WRITES[1:]:
             assert not allowed(upload_policy, action, _object(stack, key), conditional), (
                 action,
                 key,
             )
-    bucket = f"arn:aws:s3:::{stack.bucket}"
-    for action in ("s3:ListBucket", "s3:DeleteBucket", "s3:PutBucketPolicy"):
+    for action in ("s3:DeleteBucket", "s3:PutBucketPolicy"):
         assert not allowed(upload_policy, action, bucket, conditional), action
     # Nor the users, nor a key (the example's bucket uses SSE-S3).
     user = _parameter(stack.outputs["users_ssm_path"] + "alice")

@@ -115,16 +115,72 @@ def test_broken_or_costly_hashes_never_verify(stored: str) -> None:
 
 def test_rights_per_route() -> None:
     reader = auth.User("r", frozenset({"read"}), auth.hash_secret("t", slow=False))
-    uploader = auth.User("u", frozenset({"read", "upload"}), auth.hash_secret("t", slow=False))
+    uploader = auth.User("u", frozenset({"read", "upload"}), "", ("*",))
     for user, route, allowed in [
         (reader, "GET /simple/{proxy+}", True),
         (reader, "POST /legacy/", False),
         (uploader, "POST /legacy/", True),
         (uploader, "HEAD /simple", True),
     ]:
-        assert auth.allows(user, auth.Credentials(user.name, "t"), route) is allowed
-    assert not auth.allows(reader, auth.Credentials("r", "wrong"), "GET /simple")
-    assert not auth.allows(None, auth.Credentials("r", "t"), "GET /simple")
+        assert auth.grants(user, route) is allowed
+
+
+@pytest.mark.parametrize(
+    ("rights", "projects", "version", "parsed"),
+    [
+        ({"read"}, ("*",), 1, ()),
+        ({"read"}, ("team-*",), 1, ()),  # patterns without the upload right are not kept
+        ({"read", "upload"}, ("*",), 1, ("*",)),
+        ({"read", "upload"}, ("Team_*", "team-*", "lib.?"), 2, ("team-*", "lib-?")),
+        ({"read", "upload"}, ("team-*", "*"), 1, ("*",)),
+    ],
+)
+def test_records_narrow_the_upload_right_in_version_2_only(
+    rights: set[auth.Right], projects: tuple[str, ...], version: int, parsed: tuple[str, ...]
+) -> None:
+    stored = auth.record(frozenset(rights), "sha256$00$00", projects)
+    assert json.loads(stored)["v"] == version
+    assert auth.parse_record("u", stored).projects == parsed
+
+
+def test_version_1_records_written_before_upload_to_every_project() -> None:
+    before = '{"v":1,"rights":["read","upload"],"hash":"sha256$00$00"}'
+    user = auth.parse_record("ci", before)
+    assert user.projects == ("*",) and auth.may_upload(user.projects, "anything")
+
+
+@pytest.mark.parametrize(
+    ("patterns", "project", "allowed"),
+    [
+        (("team-*",), "team-a", True),
+        (("team-*",), "team", False),
+        (("team-*",), "other", False),
+        (("team-*", "lib-?"), "lib-x", True),
+        (("lib-?",), "lib-xy", False),
+        (("*",), "requests", True),
+        ((), "team-a", False),
+    ],
+)
+def test_upload_patterns_are_globs_on_normalized_names(
+    patterns: tuple[str, ...], project: str, allowed: bool
+) -> None:
+    assert auth.may_upload(patterns, project) is allowed
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        '{"v":2,"rights":["read","upload"],"hash":"x"}',  # no patterns
+        '{"v":2,"rights":["read","upload"],"projects":[],"hash":"x"}',
+        '{"v":2,"rights":["read","upload"],"projects":["a,b"],"hash":"x"}',
+        '{"v":2,"rights":["read","upload"],"projects":["[ab]*"],"hash":"x"}',
+        '{"v":2,"rights":["read","upload"],"projects":[7],"hash":"x"}',
+        '{"v":3,"rights":["read"],"hash":"x"}',
+    ],
+)
+def test_records_with_unusable_patterns_are_refused(record: str) -> None:
+    with pytest.raises(auth.AuthError):
+        auth.parse_record("u", record)
 
 
 # -- users in SSM -------------------------------------------------------------
@@ -152,7 +208,7 @@ def test_the_cli_manages_users(ssm: Any, capsys: pytest.CaptureFixture[str]) -> 
     capsys.readouterr()
     assert cli.main(["user", "list"]) == 0
     listing = capsys.readouterr().out
-    assert listing.splitlines() == ["ci\tread,upload\ttoken", "dev\tread\ttoken"]
+    assert listing.splitlines() == ["ci\tread,upload\ttoken\t*", "dev\tread\ttoken\t-"]
     assert token not in listing and "sha256" not in listing
     assert cli.main(["user", "rotate", "ci"]) == 0
     rotated = capsys.readouterr().out.splitlines()[-1]
@@ -220,10 +276,20 @@ def test_the_ssm_reader_signs_as_botocore_does(monkeypatch: pytest.MonkeyPatch) 
     assert sent["headers"]["authorization"] == request.headers["Authorization"]
 
 
-def test_the_ssm_reader_on_moto(store: UserStore, parameters: SsmReader) -> None:
+def test_the_ssm_reader_on_moto(store: UserStore, parameters: SsmReader, ssm: Any) -> None:
     store.add("alice", frozenset({"read"}))
     assert json.loads(parameters.get(PATH + "alice") or "")["v"] == 1
     assert parameters.get(PATH + "nobody") is None
+    for number in range(24):
+        store.add(f"user-{number}", frozenset({"read"}))
+    ssm.put_parameter(Name=PATH + "deeper/x", Value="not a user", Type="String")
+    before = parameters.requests
+    users, complete = parameters.list(PATH, 1000)
+    assert complete and parameters.requests - before == 3  # pages of ten
+    assert sorted(users) == sorted(["alice", *(f"user-{n}" for n in range(24))])
+    assert all(json.loads(value)["v"] == 1 for value in users.values())  # decrypted
+    some, complete = parameters.list(PATH, 15)
+    assert not complete and len(some) == 20  # two pages: 15 reached
 
 
 # -- the authorizer -----------------------------------------------------------
@@ -244,9 +310,11 @@ def test_the_authorizer_allows_with_rights_in_its_context(
         "context": {"user": "reader", "rights": "read"},
     }
     assert decide(event(basic("reader", reader), "POST /legacy/")) == {"isAuthorized": False}
-    assert decide(event(basic("ci", uploader), "POST /legacy/"))["context"]["rights"] == (
-        "read,upload"
-    )
+    assert decide(event(basic("ci", uploader), "POST /legacy/"))["context"] == {
+        "user": "ci",
+        "rights": "read,upload",
+        "projects": "*",
+    }
     for header in (basic("reader", uploader), basic("nobody", reader), "Bearer x", None):
         assert decide(event(header)) == {"isAuthorized": False}
 
@@ -270,16 +338,18 @@ def test_swapped_credentials_never_reach_the_log_or_ssm(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """`-u <token> -p <name>`: the token is not a user name, so it is refused before
-    any lookup (SSM records parameter names in CloudTrail)."""
+    anything else; and no name, a user's or not, is ever sent to SSM (which records
+    parameter names in CloudTrail): the users are read by their path."""
     token = store.add("ci", frozenset({"read"}))
     assert not auth.valid_name(token)
     assert auth.parse_basic(basic(token, "ci")) is None
-    before = parameters.requests
     with caplog.at_level(logging.INFO):
         assert decide(event(basic(token, "ci"))) == {"isAuthorized": False}
-        # A name that could be a user's but is not: looked up, never logged.
+        assert parameters.requests == 0
+        # A name that could be a user's but is not: refused from the list, never logged.
         assert decide(event(basic("nobody-here", token))) == {"isAuthorized": False}
-    assert parameters.requests - before == 1
+        assert decide(event(basic("nobody-else", token))) == {"isAuthorized": False}
+    assert parameters.requests == 1  # the list, one page
     assert token not in caplog.text and "nobody-here" not in caplog.text
     with pytest.raises(UserError, match="not a user name"):
         store.add(auth.new_token(), frozenset({"read"}))
@@ -319,8 +389,7 @@ def test_the_gateway_answers_401_403_and_caches_per_header_and_route(
 ) -> None:
     reader = store.add("reader", frozenset({"read"}))
     clock = Clock()
-    decide = authorizer.Authorizer(AuthSettings(PATH, 60), parameters)
-    decide.cache.clock = clock
+    decide = authorizer.Authorizer(AuthSettings(PATH, 60), parameters, clock)
     seen: list[dict[str, Any]] = []
 
     def app(request: dict[str, Any], context: Any) -> dict[str, Any]:

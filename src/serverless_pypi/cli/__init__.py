@@ -1,5 +1,5 @@
-"""The ``serverless-pypi`` command: serve, reindex, upload, user, and the day-two
-commands status, yank, unyank, remove and prune.
+"""The ``serverless-pypi`` command: serve, reindex, upload, user, claim and release,
+and the day-two commands status, yank, unyank, remove and prune.
 
 Each group of commands is a module of this package that adds its parsers
 (``add_parsers``); the commands that touch AWS use the standard AWS environment.
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from . import files, ops, serve, status, user
+from . import files, names, ops, serve, status, user
 from .common import EXIT_ERROR, EXIT_OK, CommandError
 
 __all__ = ["main"]
@@ -40,6 +40,6 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = top.add_subparsers(required=True, metavar="COMMAND")
-    for group in (serve, files, user, status, ops):
+    for group in (serve, files, user, names, status, ops):
         group.add_parsers(commands)
     return top

@@ -136,9 +136,15 @@ def serve_command(args: argparse.Namespace) -> int:
                 reader = S3Reader.from_env(bucket)
             api.handler = App(settings, reader)
             if args.auth:
-                upload.handler = Uploader(UploadSettings(bucket), storage)
+                fallback = settings.fallback_index_url
+                upload.handler = Uploader(UploadSettings(bucket, True, fallback), storage)
                 parameters = embedded.parameters() if embedded else SsmReader.from_env()
-                authorizer.handler = Authorizer(AuthSettings(args.users_path), parameters)
+                # The embedded SSM has no quota: a user added while it serves works
+                # within a second, as the printed `user add` line promises.
+                auth_settings = AuthSettings(args.users_path)
+                if embedded is not None:
+                    auth_settings = AuthSettings(args.users_path, cache_seconds=0)
+                authorizer.handler = Authorizer(auth_settings, parameters)
             token = _local_user(args, embedded)
             if args.dist is not None:
                 keys = seed(storage, args.dist)

@@ -7,9 +7,15 @@ import argparse
 import sys
 from typing import Any
 
-from ..auth import Right
+from ..auth import EVERY_PROJECT, Right, project_patterns
 from ..config import DEFAULT_USERS_PATH
 from .common import EXIT_OK, CommandError, require_credentials
+
+# The authorizer reads the users whole once per cache period, not name by name.
+NOT_AT_ONCE = (
+    "the authorizer lets a new user in once it reads the users again: within "
+    "authorizer_user_cache_seconds (60 s by default)"
+)
 
 
 def add_parsers(commands: Any) -> None:
@@ -30,13 +36,23 @@ def add_parsers(commands: Any) -> None:
         "add", parents=[where], help="create a user; prints the new token on the last line"
     )
     add.add_argument("name")
-    add.add_argument("--upload", action="store_true", help="may also upload (default: read)")
+    add.add_argument(
+        "--upload",
+        nargs="?",
+        const=EVERY_PROJECT,
+        action="append",
+        metavar="PATTERN",
+        help="may also upload to the projects whose normalized names match PATTERN, a glob "
+        "('team-*'; repeat the option for more); alone, to every project (default: read only)",
+    )
     add.add_argument(
         "--password", action="store_true", help="choose a password (asked for, or read from stdin)"
     )
     add.add_argument("--kms-key-id", help="KMS key of the SecureString (default: aws/ssm)")
     add.set_defaults(run=user_command, action="add")
-    listing = actions.add_parser("list", parents=[where], help="names and rights, never secrets")
+    listing = actions.add_parser(
+        "list", parents=[where], help="names, rights, kinds of secret and upload patterns"
+    )
     listing.set_defaults(run=user_command, action="list")
     remove = actions.add_parser("remove", parents=[where], help="delete a user")
     remove.add_argument("name")
@@ -74,9 +90,11 @@ def user_command(args: argparse.Namespace) -> int:
         store = UserStore(boto3.client("ssm"), args.path, getattr(args, "kms_key_id", None))
         if args.action == "add":
             rights: frozenset[Right] = frozenset({"read", "upload"} if args.upload else {"read"})
+            projects = tuple(args.upload or ())
             password = read_password() if args.password else None
-            token = store.add(args.name, rights, password)
-            print(f"added user {args.name} ({', '.join(sorted(rights))}) under {store.path}")
+            token = store.add(args.name, rights, password, projects)
+            print(f"added user {args.name} ({_rights_text(rights, projects)}) under {store.path}")
+            print(NOT_AT_ONCE)
             if token:
                 print(token)
         elif args.action == "rotate":
@@ -90,9 +108,20 @@ def user_command(args: argparse.Namespace) -> int:
         else:
             for listed in store.list():
                 rights_text = ",".join(sorted(listed.rights)) or "-"
-                print(f"{listed.name}\t{rights_text}\t{listed.kind}")
+                patterns = ",".join(listed.projects) or "-"
+                print(f"{listed.name}\t{rights_text}\t{listed.kind}\t{patterns}")
     except UserError as error:
         raise CommandError(str(error)) from None
     except (ClientError, BotoCoreError) as error:
         raise CommandError(f"SSM: {error}") from None
     return EXIT_OK
+
+
+def _rights_text(rights: frozenset[Right], projects: tuple[str, ...]) -> str:
+    """``read``, or ``read, upload to team-*, lib-*`` (``to every project`` for ``*``),
+    as stored (the patterns normalized)."""
+    if "upload" not in rights:
+        return "read"
+    patterns = project_patterns(projects)
+    where = "every project" if patterns == (EVERY_PROJECT,) else ", ".join(patterns)
+    return f"read, upload to {where}"

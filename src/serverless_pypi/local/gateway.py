@@ -6,8 +6,9 @@ for the local server (``serverless-pypi serve``) and the tests' stand-in.
 - With a Lambda REQUEST authorizer (simple responses): a request without an
   ``Authorization`` header is a 401 and never reaches the authorizer; its answer is
   cached for ``ttl`` seconds under its identity sources (the header and the route
-  key); ``isAuthorized: false`` is a 403; an allowed request reaches the handler
-  with the authorizer's context in ``requestContext.authorizer.lambda``.
+  key); ``isAuthorized: false`` is a 403; an authorizer that fails is a 500, not
+  cached; an allowed request reaches the handler with the authorizer's context in
+  ``requestContext.authorizer.lambda``.
 - The upload routes go to the upload function, every other route to the api.
 """
 
@@ -42,6 +43,7 @@ def gateway_error(status: int, message: str) -> dict[str, Any]:
 NOT_FOUND = (404, "Not Found")
 UNAUTHORIZED = (401, "Unauthorized")
 FORBIDDEN = (403, "Forbidden")
+FAILED = (500, "Internal Server Error")
 
 
 class Authorized:
@@ -68,6 +70,8 @@ class Authorized:
             return gateway_error(*UNAUTHORIZED)
         route_key = str(event.get("routeKey", DEFAULT))
         answer = self._answer(event, header, route_key)
+        if answer is None:
+            return gateway_error(*FAILED)
         if answer.get("isAuthorized") is not True:
             return gateway_error(*FORBIDDEN)
         allowed = copy.deepcopy(event)
@@ -76,7 +80,8 @@ class Authorized:
         }
         return self.handler(allowed, context)
 
-    def _answer(self, event: dict[str, Any], header: str, route_key: str) -> dict[str, Any]:
+    def _answer(self, event: dict[str, Any], header: str, route_key: str) -> dict[str, Any] | None:
+        """The authorizer's answer, cached; None when it failed (never cached)."""
         key = (header, route_key)
         now = self.clock()
         with self._lock:
@@ -87,11 +92,13 @@ class Authorized:
         try:
             answer = self.authorizer(authorizer_event(event, [header, route_key]), None)
         except Exception:  # noqa: BLE001 - API Gateway answers 500 when the authorizer fails
-            return {"isAuthorized": False}
-        if self.ttl > 0 and isinstance(answer, dict):
+            return None
+        if not isinstance(answer, dict):
+            return None
+        if self.ttl > 0:
             with self._lock:
                 self._cache[key] = (now + self.ttl, answer)
-        return answer if isinstance(answer, dict) else {"isAuthorized": False}
+        return answer
 
 
 def routes(

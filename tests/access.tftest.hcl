@@ -1,0 +1,90 @@
+# Plan-level tests of access (issue 19): what the authorizer may read, what the
+# upload function may write and read, and what it is told about the fallback
+# index. tests/e2e/test_policies.py evaluates the applied policies request by
+# request; these pin the documents and the environment.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  api_id            = "a1b2c3d4e5"
+  api_execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5"
+  s3_bucket_name    = "my-pypi-bucket"
+  api_basic_auth    = true
+}
+
+run "upload_writes_distributions_one_level_deep" {
+  command = plan
+
+  assert {
+    condition = [for statement in jsondecode(aws_iam_role_policy.upload[0].policy).Statement : statement.Resource if statement.Sid == "AddDistributions"] == [[
+      "arn:aws:s3:::my-pypi-bucket/*/*.whl",
+      "arn:aws:s3:::my-pypi-bucket/*/*.tar.gz",
+      "arn:aws:s3:::my-pypi-bucket/*/*.zip",
+    ]]
+    error_message = "The upload function may put wheels and sdists in a folder, nothing else (no .yanked marker, no other suffix)."
+  }
+  assert {
+    condition = alltrue([for statement in jsondecode(aws_iam_role_policy.upload[0].policy).Statement :
+    statement.Condition == { Null = { "s3:if-none-match" = "false" } } if statement.Action == "s3:PutObject" && statement.Effect == "Allow"])
+    error_message = "Every PutObject the upload function is allowed carries If-None-Match: a file is never replaced."
+  }
+  assert {
+    condition = contains([for statement in jsondecode(aws_iam_role_policy.upload[0].policy).Statement : statement if statement.Effect == "Deny"], {
+      Sid      = "DenyDeeperKeys"
+      Effect   = "Deny"
+      Action   = "s3:PutObject"
+      Resource = "arn:aws:s3:::my-pypi-bucket/*/*/*"
+    })
+    error_message = "`*` in an ARN matches '/': keys two levels deep (a/b/c.whl) are denied explicitly."
+  }
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.upload[0].policy, "Delete") && !strcontains(aws_iam_role_policy.upload[0].policy, "ssm:")
+    error_message = "The upload function deletes nothing and reads no user."
+  }
+  assert {
+    condition = [for statement in jsondecode(aws_iam_role_policy.upload[0].policy).Statement : statement.Resource if statement.Sid == "ReadDistributionsAndManifests"] == [[
+      "arn:aws:s3:::my-pypi-bucket/*/*.whl",
+      "arn:aws:s3:::my-pypi-bucket/*/*.tar.gz",
+      "arn:aws:s3:::my-pypi-bucket/*/*.zip",
+      "arn:aws:s3:::my-pypi-bucket/.serverless-pypi/projects/*.json",
+    ]]
+    error_message = "The upload function reads (HEADs) distributions and manifests only: not the users, the metadata or the root."
+  }
+  assert {
+    condition     = !contains(keys(aws_lambda_function.upload[0].environment[0].variables), "FALLBACK_INDEX_URL")
+    error_message = "Without a fallback index, the upload function has none to ask."
+  }
+}
+
+run "the_authorizer_lists_the_users_by_path" {
+  command = plan
+
+  assert {
+    condition = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement if startswith(statement.Sid, "ReadUsers")] == [{
+      Sid      = "ReadUsers"
+      Effect   = "Allow"
+      Action   = "ssm:GetParametersByPath"
+      Resource = ["arn:aws:ssm:eu-west-1:123456789012:parameter/serverless-pypi/users", "arn:aws:ssm:eu-west-1:123456789012:parameter/serverless-pypi/users/*"]
+    }]
+    error_message = "The authorizer reads the users by their path (once per cache period), never one name at a time: an unknown name costs no SSM call."
+  }
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.authorizer[0].policy, "\"ssm:GetParameter\"") && !strcontains(aws_iam_role_policy.authorizer[0].policy, "ssm:Put")
+    error_message = "No GetParameter by name, and no writes."
+  }
+}
+
+run "the_upload_function_knows_the_fallback_index" {
+  command = plan
+
+  variables {
+    lambda_api_fallback_index_url = "https://pypi.org/simple/"
+  }
+
+  assert {
+    condition     = aws_lambda_function.upload[0].environment[0].variables["FALLBACK_INDEX_URL"] == "https://pypi.org/simple/" && aws_lambda_function.api.environment[0].variables["FALLBACK_INDEX_URL"] == "https://pypi.org/simple/"
+    error_message = "The upload function asks the api's fallback index whether a new name is a public one."
+  }
+}
