@@ -19,7 +19,8 @@ from moto.backends import get_backend
 from moto.server import ThreadedMotoServer
 
 from serverless_pypi import manifest as manifests
-from serverless_pypi.indexer import fit_pages, upload_time
+from serverless_pypi import simple
+from serverless_pypi.indexer import LISTED, fit_pages, upload_time
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.names import version_key
 
@@ -86,7 +87,7 @@ def filenames(count: int) -> Iterator[tuple[str, str]]:
 
 def seed_project(count: int, payload: bytes = b"x" * 64) -> manifests.Manifest:
     """Put ``count`` small objects in the project folder (moto's backend, no HTTP) and
-    write the manifest the indexer would write for them."""
+    write the manifest the indexer would write for them, with its pages."""
     backend = s3_backend()
     rng = random.Random(count)
     entries: list[manifests.Entry] = []
@@ -110,9 +111,30 @@ def seed_project(count: int, payload: bytes = b"x" * 64) -> manifests.Manifest:
     for entry in entries:
         entry["href"] = manifests.relative_url(PROJECT, entry)
     manifest = manifests.new(PROJECT, [PROJECT], entries)
-    fit_pages(manifest)
-    backend.put_object(BUCKET, manifest_key(PROJECT), manifests.encode(manifest))
+    store_manifest(manifest)
     return manifest
+
+
+def store_manifest(manifest: manifests.Manifest, pages: bool = True) -> None:
+    """Write the project's manifest as the reindexer does, with its pages (and the
+    time of its listing); or (``pages=False``) alone, as the release before
+    pre-rendered pages stored it, which the api renders per request."""
+    stored = fit_pages(manifest)
+    metadata = {"files": str(len(manifest["files"]))}
+    if pages:
+        body, layout = manifests.pack(manifest, stored, simple.RENDER_VERSION)
+        metadata.update(layout)
+        metadata[LISTED] = str(int(datetime.now(UTC).timestamp()))
+    else:
+        body = manifests.encode(manifest)
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET,
+        Key=manifest_key(manifest["name"]),
+        Body=body,
+        ContentType="application/json",
+        ContentEncoding="gzip",
+        Metadata=metadata,
+    )
 
 
 # -- what a measurement costs in S3 ---------------------------------------------

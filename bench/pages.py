@@ -11,7 +11,16 @@ from html import escape
 from typing import Any
 
 import boto3
-from bucket import BUCKET, PROJECT, REGION, RequestCounter, counted, fresh_bucket, seed_project
+from bucket import (
+    BUCKET,
+    PROJECT,
+    REGION,
+    RequestCounter,
+    counted,
+    fresh_bucket,
+    seed_project,
+    store_manifest,
+)
 from tests.clients import PIP_ACCEPT
 from timing import median_ms, repeats
 
@@ -25,12 +34,12 @@ LAMBDA_LIMIT = 6 * 1024 * 1024  # Lambda's own limit on a response (the api keep
 CONTENT_SIZE = 1000  # the page size whose bytes per file the targets are about
 
 
-def api_event(accept: str) -> dict[str, Any]:
+def api_event(accept: str, encodings: str = "gzip, deflate") -> dict[str, Any]:
     """What API Gateway sends the api for a client's GET of the project page."""
     headers = [
         ("host", "pypi.example.com"),
         ("accept", accept),
-        ("accept-encoding", "gzip, deflate"),
+        ("accept-encoding", encodings),
     ]
     return build_event("GET", f"/simple/{PROJECT}/", headers, route_keys=layout.ROUTE_KEYS)
 
@@ -104,9 +113,16 @@ def page_content(manifest: manifests.Manifest) -> dict[str, Any]:
     return row
 
 
+# The api's page answers measured: redirect links from the page stored with the
+# manifest (now), the same rendered per request from the manifest alone (how the
+# release before pre-rendered pages answered, and still answers a manifest an
+# older release wrote), and presigned links (always rendered per request).
+STORED, RENDERED, PRESIGNED = "redirect", "redirect, rendered", "presigned"
+
+
 def bench_pages(moto_url: str, sizes: list[int], content: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each page size in both link modes and both formats, and the older module's page;
-    ``content`` gets :func:`page_content` of the ``CONTENT_SIZE`` page."""
+    """Each page size in each way of answering and both formats, and the older
+    module's page; ``content`` gets :func:`page_content` of the ``CONTENT_SIZE`` page."""
     rows = []
     legacy_client = boto3.client("s3", region_name=REGION)
     legacy_counts = RequestCounter(legacy_client)
@@ -115,52 +131,63 @@ def bench_pages(moto_url: str, sizes: list[int], content: dict[str, Any]) -> lis
         manifest = seed_project(size)
         if size == CONTENT_SIZE:
             content.update(page_content(manifest))
-        for mode in ("redirect", "presigned"):
+        for links in (STORED, PRESIGNED, RENDERED):
+            if links == RENDERED:
+                store_manifest(manifest, pages=False)
+            mode = "presigned" if links == PRESIGNED else "redirect"
             reader = S3Reader(BUCKET, REGION, moto_url)
             app = api.App(Settings.from_options(BUCKET, link_mode=mode), reader)
             for fmt, accept in (("html", "text/html"), ("json", PIP_ACCEPT)):
-                answer = partial(app, api_event(accept), None)
-                zipped, cost = counted(reader, answer)
-                served = zipped["statusCode"] == 200
-                sent = int(zipped["headers"]["Content-Length"]) if served else None
-                raw = len(gzip.decompress(base64.b64decode(zipped["body"]))) if served else None
-                lambda_payload = len(json.dumps(zipped))
-                rows.append(
-                    {
-                        "files": size,
-                        "links": mode,
-                        "format": fmt,
-                        "handler_ms": round(median_ms(answer, repeats(size)), 2),
-                        "s3_requests": cost.requests,
-                        "s3_bytes": cost.bytes_read,
-                        "raw_bytes": raw,
-                        "gzip_bytes": sent,
-                        "raw_per_file": round(raw / size, 1) if raw else None,
-                        "gzip_per_file": round(sent / size, 1) if sent else None,
-                        "lambda_payload_bytes": lambda_payload,
-                        "fits_lambda": served and lambda_payload < LAMBDA_LIMIT,
-                    }
-                )
+                row = _page_row(app, reader, accept, size)
+                if links == STORED:
+                    # A client without gzip gets the same page, unpacked per request.
+                    plain = partial(app, api_event(accept, "identity"), None)
+                    row["plain_status"] = plain()["statusCode"]
+                    row["plain_handler_ms"] = round(median_ms(plain, repeats(size)), 2)
+                rows.append({"files": size, "links": links, "format": fmt, **row})
         if size <= 10_000:
-            legacy = partial(legacy_page, legacy_client)
-            body, cost = counted(legacy_counts, legacy)
-            zipped_size = len(payload.gzipped(body))
-            lambda_payload = len(json.dumps({"body": body.decode()}))
-            rows.append(
-                {
-                    "files": size,
-                    "links": "older module",
-                    "format": "html",
-                    "handler_ms": round(median_ms(legacy, max(3, repeats(size) // 3)), 2),
-                    "s3_requests": cost.requests,
-                    "s3_bytes": cost.bytes_read,
-                    "raw_bytes": len(body),
-                    "gzip_bytes": zipped_size,
-                    "raw_per_file": round(len(body) / size, 1),
-                    "gzip_per_file": round(zipped_size / size, 1),
-                    "lambda_payload_bytes": lambda_payload,
-                    "fits_lambda": lambda_payload < LAMBDA_LIMIT,
-                }
-            )
+            rows.append(_legacy_row(legacy_client, legacy_counts, size))
         print(f"  pages: {size} files done", file=sys.stderr, flush=True)
     return rows
+
+
+def _page_row(app: api.App, reader: S3Reader, accept: str, size: int) -> dict[str, Any]:
+    """What the api's answer to a gzip-taking client costs, and what it carries."""
+    answer = partial(app, api_event(accept), None)
+    zipped, cost = counted(reader, answer)
+    served = zipped["statusCode"] == 200
+    sent = int(zipped["headers"]["Content-Length"]) if served else None
+    raw = len(gzip.decompress(base64.b64decode(zipped["body"]))) if served else None
+    lambda_payload = len(json.dumps(zipped))
+    return {
+        "handler_ms": round(median_ms(answer, repeats(size)), 2),
+        "s3_requests": cost.requests,
+        "s3_bytes": cost.bytes_read,
+        "raw_bytes": raw,
+        "gzip_bytes": sent,
+        "raw_per_file": round(raw / size, 1) if raw else None,
+        "gzip_per_file": round(sent / size, 1) if sent else None,
+        "lambda_payload_bytes": lambda_payload,
+        "fits_lambda": served and lambda_payload < LAMBDA_LIMIT,
+    }
+
+
+def _legacy_row(client: Any, counts: RequestCounter, size: int) -> dict[str, Any]:
+    legacy = partial(legacy_page, client)
+    body, cost = counted(counts, legacy)
+    zipped_size = len(payload.gzipped(body))
+    lambda_payload = len(json.dumps({"body": body.decode()}))
+    return {
+        "files": size,
+        "links": "older module",
+        "format": "html",
+        "handler_ms": round(median_ms(legacy, max(3, repeats(size) // 3)), 2),
+        "s3_requests": cost.requests,
+        "s3_bytes": cost.bytes_read,
+        "raw_bytes": len(body),
+        "gzip_bytes": zipped_size,
+        "raw_per_file": round(len(body) / size, 1),
+        "gzip_per_file": round(zipped_size / size, 1),
+        "lambda_payload_bytes": lambda_payload,
+        "fits_lambda": lambda_payload < LAMBDA_LIMIT,
+    }

@@ -1,4 +1,5 @@
-"""Reindexing: a project after one new file, and a whole bucket from nothing."""
+"""Reindexing: a project after one new file (by its event, and by a listing as
+before), and a whole bucket from nothing."""
 
 from __future__ import annotations
 
@@ -10,43 +11,64 @@ from typing import Any
 from bucket import BUCKET, PROJECT, RequestCounter, counted, fresh_bucket, s3_backend, seed_project
 from tests.builders import wheel_bytes
 
-from serverless_pypi import indexer
+from serverless_pypi import events, indexer
 from serverless_pypi.storage import Storage, make_client
 
 
 def bench_add_one(sizes: list[int]) -> list[dict[str, Any]]:
-    """One wheel added to a project of each size: the project and the root reindexed."""
+    """One wheel added to a project of each size, the way the reindexer handles its
+    event now (the incremental path) and the way it did before (a listing of the
+    project, then the root index), each on a freshly seeded project."""
     rows = []
     for size in sizes:
-        fresh_bucket()
-        seed_project(size)
-        client = make_client()
-        storage = Storage(client, BUCKET)
-        counts = RequestCounter(client)
-        name, data = wheel_bytes(PROJECT, "999.0", requires_python=">=3.9")
-        client.put_object(Bucket=BUCKET, Key=f"{PROJECT}/{name}", Body=data)
-        started = time.perf_counter()
-        result, cost = counted(counts, partial(_reindex, storage))
-        elapsed = (time.perf_counter() - started) * 1000
-        rows.append(
-            {
-                "files": size,
-                "ms": round(elapsed, 1),
-                "s3_requests": cost.requests,
-                "s3_bytes_read": cost.bytes_read,
-                "new_file_bytes": len(data),
-                "files_inspected": result.inspected,
-            }
-        )
+        for path, handle in (("event", _by_event), ("listing", _by_listing)):
+            fresh_bucket()
+            seed_project(size)
+            client = make_client()
+            storage = Storage(client, BUCKET)
+            counts = RequestCounter(client)
+            name, data = wheel_bytes(PROJECT, "999.0", requires_python=">=3.9")
+            key = f"{PROJECT}/{name}"
+            etag = client.put_object(Bucket=BUCKET, Key=key, Body=data)["ETag"]
+            started = time.perf_counter()
+            inspected, cost = counted(counts, partial(handle, storage, key, etag, len(data)))
+            elapsed = (time.perf_counter() - started) * 1000
+            rows.append(
+                {
+                    "files": size,
+                    "path": path,
+                    "ms": round(elapsed, 1),
+                    "s3_requests": cost.requests,
+                    "s3_bytes_read": cost.bytes_read,
+                    "new_file_bytes": len(data),
+                    "files_inspected": inspected,
+                }
+            )
         print(f"  add one: {size} files done", file=sys.stderr, flush=True)
     return rows
 
 
-def _reindex(storage: Storage) -> indexer.ProjectResult:
-    """What the reindexer does for a new file: its project's manifest, then the root."""
+def _by_event(storage: Storage, key: str, etag: str, size: int) -> int:
+    """The reindex handler, given the S3 record of the new file (ETag and size)."""
+    record = {
+        "eventSource": "aws:s3",
+        "eventName": "ObjectCreated:Put",
+        "s3": {
+            "bucket": {"name": BUCKET},
+            "object": {"key": key, "eTag": etag.strip('"'), "size": size},
+        },
+    }
+    batch = indexer.apply_changes(storage, events.changes({"Records": [record]}, BUCKET))
+    [result] = batch.results
+    assert result.files and not result.root, "the event took the listing path"
+    return result.inspected
+
+
+def _by_listing(storage: Storage, key: str, etag: str, size: int) -> int:
+    """What the reindexer did for any event before: list the project, then the root."""
     result = indexer.reindex_project(storage, PROJECT, [PROJECT])
     indexer.update_root(storage, {PROJECT: result.files > 0})
-    return result
+    return result.inspected
 
 
 def bench_rebuild(sizes: list[int]) -> list[dict[str, Any]]:

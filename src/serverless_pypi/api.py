@@ -37,8 +37,13 @@ logger = get_logger(__name__)
 ALLOW = "GET, HEAD"
 MAX_PATH = 1024
 RETRY_AFTER = 2  # seconds a client waits for a project that is being indexed (503)
-RENDER_VERSION = "1"  # part of every page ETag: bump when renderings change
 _VARIANTS = {negotiate.TEXT_HTML: "h", negotiate.HTML_V1: "v", negotiate.JSON_V1: "j"}
+# Which page stored with a manifest answers each media type.
+_STORED: dict[str, manifests.Variant] = {
+    negotiate.TEXT_HTML: "html",
+    negotiate.HTML_V1: "html",
+    negotiate.JSON_V1: "json",
+}
 _CONTENT_TYPES = {
     negotiate.TEXT_HTML: "text/html; charset=utf-8",
     negotiate.HTML_V1: negotiate.HTML_V1,
@@ -187,7 +192,7 @@ def _dispatch(
 
 
 def _variant(media: str) -> str:
-    return f".{_VARIANTS[media]}{RENDER_VERSION}"
+    return f".{_VARIANTS[media]}{simple.RENDER_VERSION}"
 
 
 def _page_etag(s3_etag: str, media: str) -> str:
@@ -270,6 +275,14 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
     fetched = storage.get(manifest_key(project), if_none_match=cached)
     if isinstance(fetched, NotModified) and cached:
         return Response(304, b"", _page_headers(media, settings, _page_etag(cached, media)))
+    if stable and isinstance(fetched, Blob):
+        # The page the reindexer stored with the manifest: passed through as it is.
+        page = manifests.stored_page(
+            fetched.body, fetched.metadata, _STORED[media], simple.RENDER_VERSION
+        )
+        if page is not None:
+            headers = _page_headers(media, settings, _page_etag(fetched.etag, media))
+            return Response(200, page, headers, encoding="gzip")
     manifest = manifests.decode(fetched.body) if isinstance(fetched, Blob) else None
     if not manifest:
         return _unknown_project(settings, storage, project)

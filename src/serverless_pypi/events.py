@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,14 @@ class Change:
     folder: str  # as spelled in the bucket
     key: str
     event: str
+    # What S3 said of a created object: its ETag (quoted, as S3 returns ETags) and
+    # size. Only hints: the reindexer checks them against the bucket before use.
+    etag: str | None = None
+    size: int | None = None
+
+    @property
+    def removal(self) -> bool:
+        return self.event.startswith("ObjectRemoved")
 
 
 def _s3_records(event: Any) -> Iterator[Mapping[str, Any]]:
@@ -77,10 +86,12 @@ def changes(event: Any, bucket: str) -> list[Change]:
 def _change(record: Mapping[str, Any], bucket: str) -> Change | None:
     s3 = record.get("s3")
     name = event_name = key = None
+    object_info: Mapping[str, Any] = {}
     if isinstance(s3, Mapping):
-        bucket_info, object_info = s3.get("bucket"), s3.get("object")
+        bucket_info, found = s3.get("bucket"), s3.get("object")
+        object_info = found if isinstance(found, Mapping) else {}
         name = bucket_info.get("name") if isinstance(bucket_info, Mapping) else None
-        raw_key = object_info.get("key") if isinstance(object_info, Mapping) else None
+        raw_key = object_info.get("key")
         key = unquote_plus(raw_key) if isinstance(raw_key, str) else None
         event_name = record.get("eventName")
     if not isinstance(name, str) or key is None:
@@ -97,4 +108,21 @@ def _change(record: Mapping[str, Any], bucket: str) -> Change | None:
     if not is_valid_name(folder):
         logger.warning("skipped %s: %r is not a project name", key, folder)
         return None
-    return Change(normalize(folder), folder, key, str(event_name or ""))
+    etag, size = _created(object_info)
+    return Change(normalize(folder), folder, key, str(event_name or ""), etag, size)
+
+
+_ETAG = re.compile(r"[0-9a-f]{32}(?:-[0-9]{1,5})?", re.ASCII)
+
+
+def _created(object_info: Mapping[str, Any]) -> tuple[str | None, int | None]:
+    """The ETag (quoted) and size an S3 record gives its object, when well formed.
+
+    S3 puts them in ``s3.object.eTag`` and ``s3.object.size`` of ObjectCreated
+    records (the eTag without quotes); removals have neither."""
+    etag, size = object_info.get("eTag"), object_info.get("size")
+    if not isinstance(etag, str) or not _ETAG.fullmatch(etag.strip('"')):
+        return None, None
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        return None, None
+    return f'"{etag.strip(chr(34))}"', size

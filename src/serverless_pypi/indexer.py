@@ -1,19 +1,30 @@
-"""Derive the index from the bucket: project manifests, metadata files, root index.
+"""Derive the index from the bucket: project manifests (with their pages), metadata
+files, root index.
 
-The bucket is the truth. Each project is re-derived from a listing of its
-folders; events only say which projects to look at, so lost, repeated or
-reordered events heal on the next one. Writes are conditional (If-Match /
-If-None-Match): when two reindexers race on one project, the loser re-reads
-and re-derives, so no file ever drops out of the index.
+The bucket is the truth. Two paths write a project's manifest, each with one
+conditional write (If-Match / If-None-Match) that commits the manifest and its
+pre-rendered pages together:
+
+- the full path re-derives the project from a listing of its folders (a removal,
+  an event that does not match the manifest, a new folder, a checkpoint, no
+  manifest yet, ``serverless-pypi reindex``);
+- the incremental path adds the new files an event names to the manifest: the
+  file is read with a GET conditional on the ETag the event gave, so a stale or
+  repeated event never adds, drops or shadows a file; anything that does not add
+  up takes the full path.
+
+Incremental writes only ever add, and a full write keeps every file its listing
+(taken after its read of the manifest) shows: when writers race, the loser of
+the conditional write re-reads and re-applies, so no file ever drops out of the
+index. docs/performance.md has the whole argument.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -21,6 +32,7 @@ from datetime import UTC, datetime
 from . import distfile, rootindex, simple
 from . import manifest as manifests
 from .archives import Limits
+from .events import Change
 from .layout import (
     DERIVED_PREFIX,
     MANIFEST_PREFIX,
@@ -31,16 +43,24 @@ from .layout import (
     metadata_key,
 )
 from .logs import get_logger, printable
-from .manifest import Entry, Manifest
+from .manifest import Entry, Manifest, Pages
 from .names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, parse_filename
 from .objects import Blob, ObjectInfo, ObjectMissing, PreconditionFailed
-from .payload import fits_gzipped
+from .payload import fits, gzipped
 from .storage import Storage
 
 logger = get_logger(__name__)
 
 MAX_ATTEMPTS = 12  # rounds of one project's reindex before giving up (each loses to a writer)
 ROOT_ATTEMPTS = 64  # the root index is one hot object: more rounds, each after a jittered wait
+# Rounds of an incremental add: cheap ones (a GET and a PUT), and a busy project's
+# uploads all race for its one object.
+ADD_ATTEMPTS = 64
+# A project is listed again, whatever its events say, when its last listing is
+# older than this: an event lost for good (after Lambda's retries) is made up for
+# by the project's next event after that.
+RELIST_SECONDS = 3600
+LISTED = "listed"  # manifest metadata: when its last listing began (Unix seconds)
 LARGE_PROJECT = 20_000  # below this many files every page fits a Lambda response
 MAX_YANK_REASON = 1024  # bytes of a .yanked marker read (a ranged GET): the reason's cap
 MAX_PROBLEM = 200  # characters of the reason a file has no metadata
@@ -75,6 +95,9 @@ class ProjectResult:
     changed: bool
     inspected: int = 0
     skipped: tuple[str, ...] = ()
+    # Whether the root index may have to change: False after an incremental add to
+    # a project that already had files (it is listed, and still is).
+    root: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +106,7 @@ class Snapshot:
 
     manifest_absent: bool
     objects: tuple[ObjectInfo, ...]
+    listed: float = 0.0  # when the listing began (Unix seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +180,10 @@ class _Memory:
 
     entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
     written: dict[str, str] = field(default_factory=dict)  # filename -> ETag of its metadata
+    # The metadata files written, by (key, ETag): rewritten when their entry is used
+    # again in a later round, since a racing writer that read an older version of the
+    # file may have written over them meanwhile.
+    metadata: dict[tuple[str, str], bytes] = field(default_factory=dict)
     inspected: int = 0
 
 
@@ -180,22 +208,27 @@ def _in_folder(objects: Iterable[ObjectInfo], folder: str) -> list[ObjectInfo]:
     return [obj for obj in objects if "/" not in obj.key[len(prefix) :]]
 
 
-def fit_pages(manifest: Manifest) -> None:
-    """Make sure the project's pages fit a Lambda response.
+def fit_pages(manifest: Manifest) -> Pages | None:
+    """The project's pages as the api sends them (None without files), made to fit
+    a Lambda response.
 
     Two SHA-256 digests per file do not compress: past about 45,000 files
     the gzipped page outgrows Lambda's 6 MB response. Such a project's
     pages announce core metadata without its hash (PEP 658 allows it).
     """
     manifest.pop("metadata-hashes", None)
-    if len(manifest["files"]) < LARGE_PROJECT:
-        return
-    link = functools.partial(manifests.relative_url, manifest["name"])
-    if not all(
-        fits_gzipped(render(manifest, link, manifests.HASHES).encode())
-        for render in (simple.project_html, simple.project_json)
-    ):
+    if not manifest["files"]:
+        return None
+    pages = _pages(manifest)
+    if len(manifest["files"]) >= LARGE_PROJECT and not (fits(pages.html) and fits(pages.json)):
         manifest["metadata-hashes"] = False
+        pages = _pages(manifest)
+    return pages
+
+
+def _pages(manifest: Manifest) -> Pages:
+    html, json = simple.redirect_pages(manifest)
+    return Pages(gzipped(html.encode()), gzipped(json.encode()))
 
 
 def _read_project(
@@ -218,32 +251,77 @@ def _read_project(
     return current, old, objects
 
 
+def _listed_at(blob: Blob | None) -> float | None:
+    """When the listing behind a stored manifest began (None: not known)."""
+    try:
+        return float(blob.metadata[LISTED]) if blob else None
+    except (KeyError, ValueError):
+        return None
+
+
+def _recently_listed(blob: Blob | None, now: float) -> bool:
+    listed = _listed_at(blob)
+    return listed is not None and 0 <= now - listed < RELIST_SECONDS
+
+
 class _Writer:
-    """Writes one project's manifest, each time only if nobody else did first."""
+    """Writes one project's manifest and its pages, each time only if nobody else
+    did first.
+
+    ``listed`` is when the listing behind the manifests it writes began; None for
+    an incremental add, which keeps what the stored manifest says.
+    """
 
     def __init__(
-        self, storage: Storage, project: str, current: Blob | None, old: Manifest | None
+        self,
+        storage: Storage,
+        project: str,
+        current: Blob | None,
+        old: Manifest | None,
+        listed: float | None,
     ) -> None:
         self.storage, self.project = storage, project
         self.etag = current.etag if current else None
         self.last = old
+        # An unchanged manifest is not written again if the stored object is this
+        # release's (its pages rendered the way the api expects them) and, after a
+        # listing, tells of a recent one.
+        self.up_to_date = (
+            current is not None
+            and manifests.stored_render(current.metadata) == simple.RENDER_VERSION
+            and (listed is None or _recently_listed(current, listed))
+        )
+        self.listed = listed if listed is not None else _listed_at(current)
         self.wrote_at = time.monotonic()
 
-    def write(self, manifest: Manifest) -> bool:
-        """Write ``manifest`` unless it is what is there; PreconditionFailed on a lost race."""
-        fit_pages(manifest)
-        if manifest == self.last:
+    def write(self, manifest: Manifest, touch: bool = False) -> bool:
+        """Write ``manifest`` unless it is what is there (``touch``: write it anyway,
+        as other bytes); PreconditionFailed on a lost race."""
+        # A large project's pages decide whether they announce metadata hashes, which
+        # is part of the manifest: they are rendered before the comparison.
+        large = len(manifest["files"]) >= LARGE_PROJECT
+        pages = fit_pages(manifest) if large else None
+        if not large:
+            manifest.pop("metadata-hashes", None)
+        if manifest == self.last and self.up_to_date and not touch:
             return False
+        if not large:
+            pages = fit_pages(manifest)
+        # A touch changes the gzip header's time field: other bytes, another ETag.
+        stamp = random.getrandbits(31) | 1 if touch else 0
+        body, metadata = manifests.pack(manifest, pages, simple.RENDER_VERSION, stamp)
+        if self.listed is not None:
+            metadata[LISTED] = str(int(self.listed))
         self.etag = self.storage.put(
             manifest_key(self.project),
-            manifests.encode(manifest),
+            body,
             "application/json",
             content_encoding="gzip",
             if_match=self.etag,
             if_absent=self.etag is None,
-            metadata={"files": str(len(manifest["files"]))},
+            metadata={"files": str(len(manifest["files"])), **metadata},
         )
-        self.last, self.wrote_at = manifest, time.monotonic()
+        self.last, self.up_to_date, self.wrote_at = manifest, True, time.monotonic()
         return True
 
 
@@ -253,12 +331,17 @@ def reindex_project(
     folders: Iterable[str] = (),
     snapshot: Snapshot | None = None,
     deadline: Deadline | None = None,
+    touch: bool = False,
 ) -> ProjectResult:
     """Re-derive one project's manifest from the bucket and write it if it changed.
 
     Files are read one at a time, each within its budget (``archives.Limits``);
     progress is written every CHECKPOINT_SECONDS and before the ``deadline``, so
     a file read once is not read again, whatever happens to the invocation.
+
+    ``touch`` (after a removal) writes the manifest even when it did not change:
+    an incremental add that verified its file before the removal then loses its
+    conditional write, and verifies again.
     """
     hinted = set(folders)
     memory = _Memory()
@@ -270,11 +353,12 @@ def reindex_project(
         # A rebuild knows the whole bucket from its listing: it claims no name first
         # (the api's folder check covers it), which saves a write per project.
         bulk = snapshot if attempt == 0 and snapshot and snapshot.manifest_absent else None
+        listed = bulk.listed if bulk is not None else time.time()
         if bulk is not None:
             current, old, objects = None, None, list(bulk.objects)
         else:
             current, old, objects = _read_project(storage, project, hinted)
-        writer = _Writer(storage, project, current, old)
+        writer = _Writer(storage, project, current, old, listed)
         try:
             plan = _plan(project, objects, old, memory, deadline)
             entries, pending = _read_files(
@@ -284,7 +368,7 @@ def reindex_project(
             if current is not None or plan.folders:
                 # A project with any distribution keeps a manifest, even when no file of
                 # it could be indexed: its name must never reach the fallback index.
-                changed = writer.write(manifest) or changed
+                changed = writer.write(manifest, touch=touch) or changed
         except (PreconditionFailed, ObjectMissing) as error:
             logger.info(
                 "%s: another reindex wrote first or a file changed (%s), starting over",
@@ -386,7 +470,7 @@ def _read_files(
         writer.write(_manifest(project, plan, entries, len(plan.to_read)))
     deferred = 0
     for done, obj in enumerate(plan.to_read, start=1):
-        cached = memory.entries.get((obj.key, obj.etag))
+        cached = _remembered(storage, project, obj.key, obj.etag, memory)
         if cached is None:
             if not deadline.ever_allows(obj):
                 cached = _uninspected(project, obj, deadline)
@@ -445,16 +529,37 @@ def _uninspected(project: str, obj: ObjectInfo, deadline: Deadline) -> Entry:
     return entry
 
 
-def _inspect(
-    storage: Storage, project: str, obj: ObjectInfo, memory: _Memory, deadline: Deadline
+def _remembered(
+    storage: Storage, project: str, key: str, etag: str, memory: _Memory
 ) -> Entry | None:
-    """The file's entry, read within its limits; None when the deadline cut its
-    reading short and a fresh invocation would give it more time."""
+    """The entry an earlier round made of the object, its metadata file written again."""
+    entry = memory.entries.get((key, etag))
+    metadata = memory.metadata.get((key, etag))
+    if entry is not None and metadata is not None:
+        _put_metadata(storage, project, entry["filename"], metadata)
+    return entry
+
+
+def _put_metadata(storage: Storage, project: str, filename: str, metadata: bytes) -> None:
+    storage.put(metadata_key(project, filename), metadata, "text/plain; charset=utf-8")
+
+
+def _inspect(
+    storage: Storage,
+    project: str,
+    obj: ObjectInfo,
+    memory: _Memory,
+    deadline: Deadline,
+    source: Storage | None = None,
+) -> Entry | None:
+    """The file's entry, read (from ``source``, by default ``storage``) within its
+    limits; None when the deadline cut its reading short and a fresh invocation
+    would give it more time."""
     entry = _base_entry(project, obj)
     dist = parse_filename(entry["filename"], project)
     assert dist is not None
     limits = deadline.limits(obj)
-    found = distfile.inspect(storage, obj, dist, limits)
+    found = distfile.inspect(source or storage, obj, dist, limits)
     memory.inspected += 1
     if found.over_time and limits.seconds < Limits().seconds:
         # The deadline, not the file's own budget, set this limit.
@@ -483,8 +588,9 @@ def _inspect(
         # sdist's PKG-INFO may not match what building it produces.
         logger.info("%s: PKG-INFO is not static metadata, not announced", obj.key)
         return entry
-    storage.put(metadata_key(project, dist.filename), found.metadata, "text/plain; charset=utf-8")
+    _put_metadata(storage, project, dist.filename, found.metadata)
     memory.written[dist.filename] = obj.etag
+    memory.metadata[(obj.key, obj.etag)] = found.metadata
     entry["core-metadata"] = hashlib.sha256(found.metadata).hexdigest()
     return entry
 
@@ -513,6 +619,145 @@ def _marked(storage: Storage, entry: Entry, marker: ObjectInfo | None) -> Entry:
     entry["yanked"] = text or True
     entry["marker-etag"] = marker.etag
     return entry
+
+
+# -- the incremental path: files an event names ---------------------------
+#
+# An event that names new distributions of a project that has a manifest adds
+# them to it: one GET of the manifest, one GET of each file (conditional on the
+# ETag the event gave), its metadata file, and one conditional write of the
+# manifest with its pages. Whatever does not add up returns None, and the
+# caller takes the full path.
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A new object an event names, with the ETag (quoted) and size it gave."""
+
+    key: str
+    etag: str
+    size: int
+
+
+def uploads(changes: Sequence[Change]) -> list[Upload] | None:
+    """What ``changes`` add, if each of them adds a distribution with a known ETag
+    and size; None when any of them needs the full path (a removal, a marker)."""
+    found = []
+    for change in changes:
+        if change.removal or change.etag is None or change.size is None:
+            return None
+        if not change.key.endswith(DISTRIBUTION_SUFFIXES):
+            return None
+        found.append(Upload(change.key, change.etag, change.size))
+    return found
+
+
+def add_files(
+    storage: Storage,
+    project: str,
+    added: Sequence[Upload],
+    deadline: Deadline | None = None,
+) -> ProjectResult | None:
+    """Add the files an event names to the project's manifest, or None: the event
+    does not match the bucket or the manifest, and only a listing can tell.
+
+    A lost race is retried from a fresh read of the manifest: the file's entry is
+    kept, the file itself is checked again (a removal may have come between).
+    """
+    deadline = deadline or Deadline()
+    memory = _Memory()
+    for attempt in range(ADD_ATTEMPTS):
+        if attempt:
+            _backoff(attempt)
+        fetched = storage.get(manifest_key(project))
+        current = fetched if isinstance(fetched, Blob) else None
+        old = _load_manifest(current)
+        if old is None or not _recently_listed(current, time.time()):
+            return None  # no manifest, or its last listing is too old: list the project
+        new = _unindexed(project, old, added)
+        if new is None:
+            return None
+        try:
+            entries = [
+                _read_upload(storage, project, item, memory, deadline, again=attempt > 0)
+                for item in new
+            ]
+        except (PreconditionFailed, ObjectMissing) as error:
+            logger.info("%s: an event does not match the bucket (%s), listing it", project, error)
+            return None
+        if None in entries:
+            return None  # out of time for a file: the full path checkpoints
+        files = [*old["files"], *(entry for entry in entries if entry is not None)]
+        manifest = manifests.new(
+            project, list(old["folders"]), files, skipped=old.get("skipped", 0)
+        )
+        try:
+            changed = _Writer(storage, project, current, old, None).write(manifest)
+        except PreconditionFailed:
+            logger.info("%s: another reindex wrote first, adding again", project)
+            continue
+        if changed:
+            logger.info("indexed %s: %d files (%d added)", project, len(files), len(new))
+        return ProjectResult(project, len(files), changed, memory.inspected, root=not old["files"])
+    raise ConflictError(f"{project}: gave up after {ADD_ATTEMPTS} conflicting writes")
+
+
+def _unindexed(project: str, old: Manifest, added: Sequence[Upload]) -> list[Upload] | None:
+    """Which of ``added`` the manifest does not hold yet; None when one of them
+    does not add up: a folder the manifest does not know, a file that is not the
+    project's, a key indexed with another ETag (replaced, or the event is stale),
+    a filename indexed from another folder, a checkpoint with files left to read."""
+    if old.get("pending"):
+        return None
+    by_key = {entry["key"]: entry for entry in old["files"]}
+    names = {entry["filename"] for entry in old["files"]}
+    folders = set(old["folders"])
+    new: list[Upload] = []
+    for item in added:
+        folder, _, filename = item.key.partition("/")
+        if folder not in folders or parse_filename(filename, project) is None:
+            return None
+        entry = by_key.get(item.key)
+        if entry is not None:
+            if (entry["etag"], entry["size"]) != (item.etag, item.size):
+                return None
+            continue  # a repeated event
+        if filename in names:
+            return None
+        names.add(filename)
+        new.append(item)
+    return new
+
+
+def _read_upload(
+    storage: Storage,
+    project: str,
+    item: Upload,
+    memory: _Memory,
+    deadline: Deadline,
+    again: bool,
+) -> Entry | None:
+    """The entry of a new file, read once and checked against the event's ETag;
+    on a later round (``again``) the file is checked to be still there. None when
+    it cannot be read in this invocation."""
+    if (item.key, item.etag) in memory.entries:
+        if again:
+            storage.info(item.key, item.etag)
+        cached = _remembered(storage, project, item.key, item.etag, memory)
+        return cached.copy() if cached is not None else None
+    hinted = ObjectInfo(item.key, item.etag, item.size, datetime.now(UTC))
+    if not (deadline.ever_allows(hinted) and deadline.allows(hinted)):
+        return None
+    if item.size <= distfile.SMALL_FILE:
+        data, obj = storage.read(item.key, item.etag, item.size)
+        source = storage.holding(obj, data)
+    else:
+        obj, source = storage.info(item.key, item.etag), storage
+    entry = _inspect(storage, project, obj, memory, deadline, source)
+    if entry is None:
+        return None
+    memory.entries[(obj.key, obj.etag)] = entry
+    return entry.copy()
 
 
 # -- the root index ---------------------------------------------------------
@@ -638,15 +883,47 @@ def reindex_projects(
     deadline: Deadline | None = None,
 ) -> BatchResult:
     """Reindex several projects (in threads); a failing project does not stop the rest."""
-    results: list[ProjectResult] = []
-    failures: dict[str, BaseException] = {}
 
     def run(project: str) -> ProjectResult:
         snapshot = (snapshots or {}).get(project)
         return reindex_project(storage, project, projects[project], snapshot, deadline)
 
-    with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(projects)))) as pool:
-        futures = {project: pool.submit(run, project) for project in sorted(projects)}
+    return _each(projects, run, progress)
+
+
+def apply_changes(
+    storage: Storage, changes: Iterable[Change], deadline: Deadline | None = None
+) -> BatchResult:
+    """Bring the projects that ``changes`` (one event's) touch in step with the bucket:
+    new files of an indexed project incrementally, anything else with a listing."""
+    by_project: dict[str, list[Change]] = {}
+    for change in changes:
+        by_project.setdefault(change.project, []).append(change)
+
+    def run(project: str) -> ProjectResult:
+        found = by_project[project]
+        added = uploads(found)
+        result = add_files(storage, project, added, deadline) if added else None
+        if result is not None:
+            return result
+        folders = {change.folder for change in found}
+        touch = any(change.removal for change in found)
+        return reindex_project(storage, project, folders, deadline=deadline, touch=touch)
+
+    return _each(by_project, run)
+
+
+def _each(
+    projects: Iterable[str],
+    run: Callable[[str], ProjectResult],
+    progress: Progress | None = None,
+) -> BatchResult:
+    """``run`` for each project, in threads; a failing project does not stop the rest."""
+    names = sorted(projects)
+    results: list[ProjectResult] = []
+    failures: dict[str, BaseException] = {}
+    with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(names)))) as pool:
+        futures = {project: pool.submit(run, project) for project in names}
         for project, future in futures.items():
             try:
                 result = future.result()
@@ -656,12 +933,13 @@ def reindex_projects(
                 continue
             results.append(result)
             if progress is not None:
-                progress(len(results) + len(failures), len(projects), result)
+                progress(len(results) + len(failures), len(names), result)
     return BatchResult(tuple(results), failures)
 
 
 def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
     """Re-derive every project in the bucket and the root index (for a bucket filled elsewhere)."""
+    listed = time.time()
     by_folder: dict[str, list[ObjectInfo]] = {}
     # Project names start with a letter or digit, all after "/": starting
     # there skips the derived area (".serverless-pypi/") in the listing.
@@ -686,7 +964,7 @@ def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
     for project in indexed:
         projects.setdefault(project, set())  # gone from the bucket: its manifest empties
     snapshots = {
-        project: Snapshot(manifest_absent=True, objects=tuple(objects.get(project, ())))
+        project: Snapshot(True, tuple(objects.get(project, ())), listed)
         for project in projects
         if project not in indexed
     }

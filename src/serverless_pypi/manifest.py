@@ -2,9 +2,10 @@
 
 One manifest per project, stored gzipped at ``.serverless-pypi/projects/<name>.json``.
 Everything about its shape is here: the typed entry, encoding, decoding with
-validation, the schema version, and the one view of a file that both page
-renderings draw from (warehouse's pattern: one per-file dict that the JSON
-page serialises and the HTML page renders)::
+validation, the schema version, the object it is stored in (with the project's
+pages, below), and the one view of a file that both page renderings draw from
+(warehouse's pattern: one per-file dict that the JSON page serialises and the
+HTML page renders)::
 
     {"schema": 1, "name": "my-pkg", "folders": ["my-pkg"],
      "files": [{"filename": "my_pkg-1.0-py3-none-any.whl",
@@ -27,13 +28,26 @@ page serialises and the HTML page renders)::
      "metadata-hashes": false} # only when the pages could not carry them all
 
 Files are kept sorted by version (PEP 440), then filename.
+
+**The stored object.** The object holds up to three gzip members, one after the
+other: the manifest, then the project's PEP 503 page and its PEP 691 page, each
+gzipped exactly as the api sends it in redirect mode. Its metadata says where
+they are (``x-amz-meta-pages: <render version> <manifest bytes> <html bytes>
+<json bytes>``; a project without files has no pages). One conditional write
+commits the manifest and its pages together: a page can never disagree with its
+manifest, and deleting the manifest (to release a name) deletes its pages. The
+api answers a page with one GET of this object and passes its page through; an
+object without pages of its render version (written by an older release, or by
+hand) is rendered per request, as are pages with presigned links.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, NotRequired, TypedDict, cast
 from urllib.parse import quote
 
@@ -123,19 +137,91 @@ def _order(entry: Entry) -> tuple[VersionKey, str]:
     return version_key(entry["version"]), entry["filename"]
 
 
-def encode(manifest: Manifest) -> bytes:
-    """A manifest as stored: compact JSON, gzipped (a third of the bytes to move)."""
+def encode(manifest: Manifest, stamp: int = 0) -> bytes:
+    """A manifest as stored: compact JSON, gzipped (a third of the bytes to move).
+
+    ``stamp`` goes into the gzip header's time field: the same manifest with
+    another stamp is other bytes, so another ETag (a write that must be seen).
+    """
     data = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode()
-    return gzip.compress(data, compresslevel=6, mtime=0)
+    return gzip.compress(data, compresslevel=6, mtime=stamp)
 
 
 def decode(body: bytes) -> Manifest | None:
-    """The manifest stored in ``body`` (gzipped or not), None when it is not one."""
+    """The manifest stored in ``body`` (gzipped or not; of a stored object with
+    pages, its first gzip member), None when it is not one."""
     try:
-        value = json.loads(gzip.decompress(body) if body[:2] == _GZIP_MAGIC else body)
-    except (ValueError, OSError, EOFError):
+        value = json.loads(_first_member(body) if body[:2] == _GZIP_MAGIC else body)
+    except (ValueError, OSError, EOFError, zlib.error):
         return None
     return validate(value)
+
+
+def _first_member(body: bytes) -> bytes:
+    """The data of the first gzip member of ``body``; what follows it is not read."""
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    data = inflater.decompress(body)
+    if not inflater.eof:
+        raise EOFError("the gzip member is truncated")
+    return data
+
+
+# -- the stored object: the manifest and its pages ---------------------------
+
+PAGES = "pages"  # the stored object's metadata: where its pages are
+Variant = Literal["html", "json"]
+
+
+@dataclass(frozen=True, slots=True)
+class Pages:
+    """A project's two pages as the api sends them in redirect mode, each one gzip member."""
+
+    html: bytes
+    json: bytes
+
+
+def pack(
+    manifest: Manifest, pages: Pages | None, render: str, stamp: int = 0
+) -> tuple[bytes, dict[str, str]]:
+    """The stored object of ``manifest`` and its ``pages`` (rendered by ``render``,
+    ``simple.RENDER_VERSION``; None for a project without files): body and metadata."""
+    head = encode(manifest, stamp)
+    html, json_ = (pages.html, pages.json) if pages else (b"", b"")
+    return head + html + json_, {PAGES: f"{render} {len(head)} {len(html)} {len(json_)}"}
+
+
+def stored_render(metadata: Mapping[str, str]) -> str | None:
+    """The render version a stored object was written with (None: an older release)."""
+    layout = _layout(metadata)
+    return layout[0] if layout else None
+
+
+def stored_page(
+    body: bytes, metadata: Mapping[str, str], variant: Variant, render: str
+) -> bytes | None:
+    """The gzipped ``variant`` page in a stored object, if it holds one of ``render``.
+
+    Anything that does not add up (no or other layout, another render version,
+    lengths that are not the body's, a slice that is not gzip) is None: the
+    caller renders the page from the manifest instead.
+    """
+    layout = _layout(metadata)
+    if layout is None or layout[0] != render:
+        return None
+    _, head, html, json_ = layout
+    if head + html + json_ != len(body):
+        return None
+    start, length = (head, html) if variant == "html" else (head + html, json_)
+    page = body[start : start + length]
+    return page if length and page[:2] == _GZIP_MAGIC else None
+
+
+def _layout(metadata: Mapping[str, str]) -> tuple[str, int, int, int] | None:
+    """``(render version, manifest bytes, html bytes, json bytes)`` of a stored object."""
+    fields = str(metadata.get(PAGES, "")).split()
+    if len(fields) != 4 or not all(f.isascii() and f.isdigit() for f in fields[1:]):
+        return None
+    return fields[0], int(fields[1]), int(fields[2]), int(fields[3])
 
 
 def validate(value: Any) -> Manifest | None:

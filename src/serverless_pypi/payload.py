@@ -19,9 +19,14 @@ def gzipped(body: bytes) -> bytes:
     return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
 
 
-def fits_gzipped(body: bytes) -> bool:
-    """Whether ``body`` fits a Lambda response once gzipped and base64-encoded."""
-    return 4 * -(-len(gzipped(body)) // 3) <= MAX_RESPONSE_PAYLOAD
+def gunzipped_size(member: bytes) -> int:
+    """The size of what one gzip member holds, from its trailer (ISIZE, RFC 1952)."""
+    return int.from_bytes(member[-4:], "little") if len(member) >= 18 else 0
+
+
+def fits(zipped: bytes) -> bool:
+    """Whether an already gzipped body fits a Lambda response once base64-encoded."""
+    return 4 * -(-len(zipped) // 3) <= MAX_RESPONSE_PAYLOAD
 
 
 def json_size(text: str) -> int:

@@ -28,16 +28,13 @@ class Reindexer:
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         found = events.changes(event, self.settings.bucket)
-        projects: dict[str, set[str]] = {}
-        for change in found:
-            projects.setdefault(change.project, set()).add(change.folder)
+        projects = {change.project for change in found}
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         deadline = indexer.Deadline.from_remaining(remaining()) if callable(remaining) else None
-        batch = indexer.reindex_projects(self.storage, projects, deadline=deadline)
-        if batch.results:
-            indexer.update_root(
-                self.storage, {result.project: result.files > 0 for result in batch.results}
-            )
+        batch = indexer.apply_changes(self.storage, found, deadline)
+        present = {result.project: result.files > 0 for result in batch.results if result.root}
+        if present:
+            indexer.update_root(self.storage, present)
         if batch.failures:
             # Fail the invocation: Lambda retries it, then hands it to the
             # on-failure destination. Reindexing is idempotent.

@@ -1,22 +1,38 @@
 """The two renderings of the index (PEP 503 HTML, PEP 691 JSON), as pure functions.
 
-The api reads a project's manifest (``manifest.py``) and renders the page the
-client negotiated. Both renderings draw from one view of each file
-(``manifest.file_view``, the PEP 691 shape): the JSON page serialises it, the
-HTML page renders its values as attributes.
+The reindexer renders a project's pages with redirect links when it writes its
+manifest (``manifest.py``), and stores them with it; the api renders them
+itself only for presigned links or a manifest stored without them. Both
+renderings draw from one view of each file (``manifest.file_view``, the PEP 691
+shape): the JSON page serialises it, the HTML page renders its values as
+attributes.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
 from html import escape
 from urllib.parse import quote
 
-from .manifest import HASHES, FileView, LinkFor, Manifest, MetadataMode, file_view
+from .manifest import (
+    HASHES,
+    FileView,
+    LinkFor,
+    Manifest,
+    MetadataMode,
+    file_view,
+    metadata_mode,
+    relative_url,
+)
 
 API_VERSION = "1.1"
+# Part of every page ETag and of the pages stored with a manifest: bump it when
+# a rendering changes, and the api renders per request until the reindexer has
+# stored the new pages.
+RENDER_VERSION = "1"
 
 
 _UNSAFE = re.compile("[&<>\"']")
@@ -83,6 +99,14 @@ def project_json(manifest: Manifest, link: LinkFor, metadata: MetadataMode = HAS
         "files": [file_view(entry, link, metadata) for entry in manifest["files"]],
     }
     return json.dumps(page, separators=(",", ":"), ensure_ascii=False)
+
+
+def redirect_pages(manifest: Manifest) -> tuple[str, str]:
+    """The project's HTML and JSON pages with redirect links (relative to the page),
+    announcing metadata as the manifest says: what the reindexer stores."""
+    link = functools.partial(relative_url, manifest["name"])
+    mode = metadata_mode(manifest, presigned=False)
+    return project_html(manifest, link, mode), project_json(manifest, link, mode)
 
 
 def versions(manifest: Manifest) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import copy
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -36,11 +37,14 @@ if TYPE_CHECKING:
 
 # Transient errors (500, 503 SlowDown, throttling, connection resets) are
 # retried with backoff by botocore's standard mode; what still fails raises.
+# The reindexer's 16 threads (indexer.WORKERS) share one client: with botocore's
+# default pool of 10 connections, the others would open (and drop) one a request.
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 6},
     connect_timeout=5,
     read_timeout=30,
     signature_version="s3v4",
+    max_pool_connections=16,
 )
 
 
@@ -117,6 +121,7 @@ class Storage:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
+        self._held: dict[tuple[str, str], bytes] = {}  # (key, ETag) -> the object's bytes
         self._conditional_params = supports_conditional_writes(client)
         if not self._conditional_params:
             # A botocore from before S3's conditional writes (2024), as an
@@ -125,16 +130,19 @@ class Storage:
 
     # -- reads -------------------------------------------------------------
 
+    def _fetch(self, key: str, **params: Any) -> tuple[Mapping[str, Any], bytes]:
+        """GetObject of ``key`` with ``params``, and the whole body it answered
+        (S3's refusals raise ClientError; no answer at all, StorageError)."""
+        with _unreachable(key):
+            response = self.client.get_object(Bucket=self.bucket, Key=key, **params)
+            with response["Body"] as body:
+                return response, body.read()
+
     def get(self, key: str, if_none_match: str | None = None) -> Blob | NotModified | None:
         """The object's bytes, NOT_MODIFIED when its ETag is ``if_none_match``, None when absent."""
-        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
-        if if_none_match:
-            kwargs["IfNoneMatch"] = if_none_match
+        kwargs: dict[str, Any] = {"IfNoneMatch": if_none_match} if if_none_match else {}
         try:
-            with _unreachable(key):
-                response = self.client.get_object(**kwargs)
-                with response["Body"] as body:
-                    data = body.read()
+            response, data = self._fetch(key, **kwargs)
         except ClientError as error:
             if _missing(error):
                 return None
@@ -157,15 +165,49 @@ class Storage:
 
     def get_range(self, key: str, start: int, end: int, etag: str) -> bytes:
         """Bytes ``start`` to ``end`` (inclusive) of the object, if it still has ``etag``."""
+        held = self._held.get((key, etag))
+        if held is not None and 0 <= start <= end < len(held):
+            return held[start : end + 1]
         try:
-            with _unreachable(key):
-                response = self.client.get_object(
-                    Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end}", IfMatch=etag
-                )
-                with response["Body"] as body:
-                    return body.read()
+            return self._fetch(key, Range=f"bytes={start}-{end}", IfMatch=etag)[1]
         except ClientError as error:
             raise _translate(error, key) from error
+
+    def read(self, key: str, etag: str, size: int) -> tuple[bytes, ObjectInfo]:
+        """The whole object of ``size`` bytes, if it has ``etag`` (an event said so),
+        with what a listing would say of it: one conditional GET, which S3 answers
+        412 when the object has another ETag now and 404 when it is gone.
+
+        The ETag is sent quoted, as S3 returns it; If-Match on GetObject is in
+        botocore's S3 service model ("Return the object only if its entity tag
+        (ETag) is the same as the one specified ... otherwise, return a 412").
+        """
+        kwargs: dict[str, Any] = {"Range": f"bytes=0-{size - 1}"} if size else {}
+        try:
+            response, data = self._fetch(key, IfMatch=etag, **kwargs)
+        except ClientError as error:
+            raise _translate(error, key) from error
+        total = str(response.get("ContentRange", "")).rpartition("/")[2]
+        if len(data) != size or (total and total != str(size)):
+            raise PreconditionFailed(f"{key}: {len(data)} bytes, the event said {size}")
+        return data, ObjectInfo(key, response["ETag"], size, response["LastModified"])
+
+    def info(self, key: str, etag: str) -> ObjectInfo:
+        """What a listing would say of the object, if it still has ``etag``
+        (ObjectMissing when it is gone, PreconditionFailed when it changed)."""
+        head = self.head(key)
+        if head is None:
+            raise ObjectMissing(key)
+        if head.get("ETag") != etag:
+            raise PreconditionFailed(key)
+        return ObjectInfo(key, etag, int(head["ContentLength"]), head["LastModified"])
+
+    def holding(self, obj: ObjectInfo, data: bytes) -> Storage:
+        """This storage, answering ranged reads of ``obj`` from ``data`` (already read
+        in full) instead of asking S3 again."""
+        view = copy.copy(self)
+        view._held = {**self._held, (obj.key, obj.etag): data}
+        return view
 
     def open(self, key: str, etag: str) -> BinaryIO:
         """A stream of the object's bytes, if it still has ``etag``."""

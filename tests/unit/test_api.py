@@ -16,7 +16,10 @@ import botocore.auth
 import pytest
 from botocore.config import Config
 
-from serverless_pypi import api, reindex, s3http, sigv4
+from serverless_pypi import api, payload, reindex, s3http, sigv4, simple
+from serverless_pypi import manifest as manifests
+from serverless_pypi.apigw import Request, Response
+from serverless_pypi.layout import manifest_key
 from serverless_pypi.negotiate import HTML_V1, JSON_V1
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.clients import PIP_ACCEPT
@@ -208,6 +211,73 @@ def test_yanked_files_show_in_both_renderings(get: Get, index: Any, s3: Any) -> 
         WHEEL: "Broken: use 1.1 ✓ sorry",
         SDIST: None,
     }
+
+
+# -- pages stored with the manifest -------------------------------------------
+
+
+def test_a_page_is_the_page_stored_with_the_manifest_passed_through(
+    get: Get, index: Any, s3: Any
+) -> None:
+    stored = s3.get_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))
+    body, metadata, etag = stored["Body"].read(), stored["Metadata"], stored["ETag"]
+    variants: list[tuple[str, manifests.Variant, str]] = [
+        ("text/html", "html", "h"),
+        (PIP_ACCEPT, "json", "j"),
+    ]
+    for accept, variant, tag in variants:
+        before = get.reader.requests
+        reply = get("/simple/my-pkg/", headers={"accept": accept, "accept-encoding": "gzip"})
+        assert get.reader.requests - before == 1
+        page = manifests.stored_page(body, metadata, variant, simple.RENDER_VERSION)
+        assert reply.body == page
+        assert reply.headers["Content-Encoding"] == "gzip"
+        assert reply.headers["ETag"] == f'W/"{etag.strip(chr(34))}.{tag}1"'
+
+
+def _as_an_older_release_stored_it(s3: Any, project: str) -> None:
+    """The project's manifest alone, without pages (rendered per request)."""
+    saved = manifests.decode(s3.get_object(Bucket=BUCKET, Key=manifest_key(project))["Body"].read())
+    assert saved is not None
+    body = manifests.encode(saved)
+    s3.put_object(Bucket=BUCKET, Key=manifest_key(project), Body=body, ContentEncoding="gzip")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("encoding", ["gzip, deflate", "identity", None])
+@pytest.mark.parametrize("accept", ["text/html", HTML_V1, PIP_ACCEPT, JSON_V1])
+def test_stored_pages_are_byte_for_byte_the_pages_rendered_per_request(
+    get: Get, index: Any, s3: Any, method: str, encoding: str | None, accept: str
+) -> None:
+    upload(s3, f"my-pkg/{WHEEL}.yanked", "broken <build> ✓".encode())
+    headers = {"accept": accept, **({"accept-encoding": encoding} if encoding else {})}
+    for project in ("my-pkg", "other-pkg"):
+        stored = get(f"/simple/{project}/", method=method, headers=headers)
+        _as_an_older_release_stored_it(s3, project)
+        rendered = get(f"/simple/{project}/", method=method, headers=headers)
+        assert stored.status == rendered.status == 200
+        assert stored.body == rendered.body
+        assert stored.raw["isBase64Encoded"] == rendered.raw["isBase64Encoded"]
+        assert stored.headers.pop("ETag") != rendered.headers.pop("ETag")  # another object
+        assert stored.headers == rendered.headers
+
+
+def test_pages_stored_by_another_rendering_are_rendered_per_request(
+    get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = get("/simple/my-pkg/", headers={"accept-encoding": "gzip"})
+    monkeypatch.setattr(simple, "RENDER_VERSION", "2")
+    rendered = get("/simple/my-pkg/", headers={"accept-encoding": "gzip"})
+    assert gzip.decompress(rendered.body) == gzip.decompress(stored.body)
+    assert rendered.headers["ETag"] == stored.headers["ETag"].replace('.h1"', '.h2"')
+
+
+def test_a_stored_page_under_the_gzip_threshold_is_sent_plain() -> None:
+    request = Request.from_event(http_event("/simple/x/", headers={"accept-encoding": "gzip"}))
+    small = Response(200, payload.gzipped(b"<p>tiny</p>"), encoding="gzip").to_event(request)
+    assert (small["body"], small["isBase64Encoded"]) == ("<p>tiny</p>", False)
+    assert "Content-Encoding" not in small["headers"]
+    assert small["headers"]["Content-Length"] == "11"
 
 
 # -- caching ----------------------------------------------------------------

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 
-from serverless_pypi import indexer, rootindex
+from serverless_pypi import indexer, rootindex, simple
 from serverless_pypi import manifest as manifests
+from serverless_pypi.config import ReindexSettings
 from serverless_pypi.layout import (
     METADATA_PREFIX,
     ROOT_HTML,
@@ -20,9 +23,10 @@ from serverless_pypi.layout import (
     metadata_key,
 )
 from serverless_pypi.objects import PreconditionFailed
+from serverless_pypi.reindex import Reindexer
 from serverless_pypi.storage import Storage
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes
-from tests.conftest import BUCKET
+from tests.conftest import BUCKET, s3_event
 
 
 def put(s3: Any, key: str, data: bytes) -> None:
@@ -53,6 +57,42 @@ def reindex(storage: Storage, project: str, *folders: str) -> indexer.ProjectRes
     result = indexer.reindex_project(storage, project, folders or (project,))
     indexer.update_root(storage, {project: result.files > 0})
     return result
+
+
+def created(s3: Any, *keys: str) -> dict[str, Any]:
+    """The notification S3 sends for new objects: with each one's ETag and size, as
+    S3 gives them (``s3_event`` leaves the template's, which match no object)."""
+    event = s3_event(*[("ObjectCreated:Put", key) for key in keys])
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    for record in message["Records"]:
+        key = unquote_plus(record["s3"]["object"]["key"])
+        head = s3.head_object(Bucket=BUCKET, Key=key)
+        record["s3"]["object"].update(eTag=head["ETag"].strip('"'), size=head["ContentLength"])
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    return event
+
+
+def handler(storage: Storage) -> Reindexer:
+    return Reindexer(ReindexSettings(BUCKET), storage)
+
+
+class Requests:
+    """The S3 requests a client sends, as "METHOD key" (a listing: "LIST prefix")."""
+
+    def __init__(self, storage: Storage) -> None:
+        self.sent: list[str] = []
+        storage.client.meta.events.register("before-parameter-build.s3.*", self._called)
+
+    def _called(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        names = {"GetObject": "GET", "PutObject": "PUT", "HeadObject": "HEAD"}
+        if model.name == "ListObjectsV2":
+            self.sent.append(f"LIST {params.get('Prefix', '')}")
+        else:
+            self.sent.append(f"{names.get(model.name, model.name)} {params.get('Key')}")
+
+    def take(self) -> list[str]:
+        sent, self.sent = self.sent, []
+        return sent
 
 
 def test_a_wheel_and_an_sdist_are_indexed(s3: Any, storage: Storage) -> None:
@@ -221,16 +261,18 @@ def test_metadata_with_broken_headers_is_not_announced(s3: Any, storage: Storage
 
 
 class HookedStorage(Storage):
-    """Runs ``hook`` once, just before the first write whose key starts with ``prefix``."""
+    """Runs ``hook`` once, just before the ``nth`` write whose key starts with ``prefix``."""
 
-    def __init__(self, inner: Storage, prefix: str, hook: Callable[[], object]) -> None:
+    def __init__(
+        self, inner: Storage, prefix: str, hook: Callable[[], object], nth: int = 1
+    ) -> None:
         super().__init__(inner.client, inner.bucket)
-        self.prefix, self.hook, self.puts = prefix, hook, 0
+        self.prefix, self.hook, self.nth, self.puts = prefix, hook, nth, 0
 
     def put(self, key: str, body: bytes, content_type: str, **kwargs: Any) -> str:
         if key.startswith(self.prefix):
             self.puts += 1
-            if self.puts == 1:
+            if self.puts == self.nth:
                 self.hook()
         return super().put(key, body, content_type, **kwargs)
 
@@ -465,3 +507,311 @@ def test_conditional_writes_work_with_a_botocore_that_predates_them(
     # Unconditional writes carry no leftover condition.
     legacy.put("k", b"5", "text/plain")
     assert read(s3, "k") == b"5"
+
+
+# -- the manifest and its pages, one object ----------------------------------
+
+
+def test_the_manifest_is_stored_with_both_its_pages(s3: Any, storage: Storage) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0", requires_python=">=3.9")
+    put(s3, f"my-pkg/{name}", data)
+    reindex(storage, "my-pkg")
+    stored = s3.get_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))
+    body, metadata = stored["Body"].read(), stored["Metadata"]
+    saved = manifests.decode(body)
+    assert saved is not None and [entry["filename"] for entry in saved["files"]] == [name]
+    html, page = simple.redirect_pages(saved)
+    variants: list[tuple[manifests.Variant, str]] = [("html", html), ("json", page)]
+    for variant, rendered in variants:
+        stored_page = manifests.stored_page(body, metadata, variant, simple.RENDER_VERSION)
+        assert stored_page is not None
+        assert gzip.decompress(stored_page) == rendered.encode()
+    render, *lengths = metadata[manifests.PAGES].split()
+    assert render == simple.RENDER_VERSION
+    assert sum(int(length) for length in lengths) == len(body)
+    assert metadata["files"] == "1"
+    assert manifests.stored_page(body, metadata, "json", "another render") is None
+
+
+def test_a_project_without_files_stores_no_page(s3: Any, storage: Storage) -> None:
+    name, data = wheel_bytes("other", "1.0")
+    put(s3, f"my-pkg/{name}", data)
+    reindex(storage, "my-pkg")
+    stored = s3.get_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))
+    body, metadata = stored["Body"].read(), stored["Metadata"]
+    assert manifest(s3, "my-pkg")["files"] == []
+    for variant in ("html", "json"):
+        assert manifests.stored_page(body, metadata, variant, simple.RENDER_VERSION) is None
+
+
+@pytest.mark.parametrize(
+    "layout",
+    ["", "1 2 3", "1 a 0 0", "1 -5 5 0", "1 {head} 1 {rest}", "1 {head} {rest} 0", "2 {head} 0 0"],
+)
+def test_a_stored_layout_that_does_not_add_up_gives_no_page(layout: str) -> None:
+    body, _ = manifests.pack(manifests.new("x", ["x"], []), None, "1")
+    head = len(body)
+    body += b"not gzip at all"
+    text = layout.format(head=head, rest=len(body) - head - 1)
+    assert manifests.stored_page(body, {manifests.PAGES: text}, "html", "1") is None
+    assert manifests.stored_page(body, {manifests.PAGES: text}, "json", "1") is None
+    assert manifests.decode(body) == manifests.new("x", ["x"], [])
+
+
+# -- the incremental path ------------------------------------------------------
+
+
+def _indexed_project(s3: Any, storage: Storage, *versions: str) -> list[str]:
+    names = []
+    for version in versions:
+        name, data = wheel_bytes("my-pkg", version)
+        put(s3, f"my-pkg/{name}", data)
+        names.append(name)
+    reindex(storage, "my-pkg")
+    return names
+
+
+def test_an_event_adds_its_file_with_four_requests_and_no_listing(
+    s3: Any, storage: Storage
+) -> None:
+    _indexed_project(s3, storage, "1.0", "1.1")
+    name, data = wheel_bytes("my-pkg", "2.0", requires_python=">=3.9")
+    put(s3, f"my-pkg/{name}", data)
+    requests = Requests(storage)
+    answer = handler(storage)(created(s3, f"my-pkg/{name}"))
+    assert answer == {"projects": ["my-pkg"], "changed": ["my-pkg"], "files": 3}
+    assert requests.take() == [
+        f"GET {manifest_key('my-pkg')}",
+        f"GET my-pkg/{name}",
+        f"PUT {metadata_key('my-pkg', name)}",
+        f"PUT {manifest_key('my-pkg')}",
+    ]
+    entry = files(s3, "my-pkg")[name]
+    assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+    assert entry["requires-python"] == ">=3.9"
+    stored = read(s3, metadata_key("my-pkg", name))
+    assert entry["core-metadata"] == hashlib.sha256(stored).hexdigest()
+    # What a listing makes of the project is what the event made of it.
+    again = indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    assert (again.changed, again.inspected) == (False, 0)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: wheel_bytes("my-pkg", "2.0", requires_python=">=3.9"),
+        lambda: sdist_bytes("my-pkg", "2.0"),
+        lambda: sdist_bytes("my-pkg", "2.0", metadata_version="2.1"),  # not announced
+        lambda: ("my_pkg-2.0-py3-none-any.whl", b"not a zip at all"),  # a problem file
+    ],
+)
+def test_an_event_makes_the_entry_a_listing_makes(
+    s3: Any, storage: Storage, build: Callable[[], tuple[str, bytes]]
+) -> None:
+    _indexed_project(s3, storage, "1.0")
+    name, data = build()
+    put(s3, f"my-pkg/{name}", data)
+    requests = Requests(storage)
+    handler(storage)(created(s3, f"my-pkg/{name}"))
+    assert not [sent for sent in requests.take() if sent.startswith("LIST ")]
+    by_event = manifest(s3, "my-pkg")
+    assert name in files(s3, "my-pkg")
+    listed = indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    assert (listed.changed, listed.inspected) == (False, 0)
+    assert manifest(s3, "my-pkg") == by_event
+
+
+def test_a_repeated_event_costs_one_read(s3: Any, storage: Storage) -> None:
+    [name] = _indexed_project(s3, storage, "1.0")
+    requests = Requests(storage)
+    assert handler(storage)(created(s3, f"my-pkg/{name}"))["changed"] == []
+    assert requests.take() == [f"GET {manifest_key('my-pkg')}"]
+
+
+def test_an_event_older_than_its_object_is_checked_with_a_listing(
+    s3: Any, storage: Storage
+) -> None:
+    _indexed_project(s3, storage, "1.0")
+    name, first = wheel_bytes("my-pkg", "2.0", summary="first build")
+    put(s3, f"my-pkg/{name}", first)
+    stale = created(s3, f"my-pkg/{name}")
+    _, second = wheel_bytes("my-pkg", "2.0", summary="second build")
+    put(s3, f"my-pkg/{name}", second)
+    requests = Requests(storage)
+    handler(storage)(stale)
+    assert "LIST my-pkg/" in requests.take()
+    assert files(s3, "my-pkg")[name]["sha256"] == hashlib.sha256(second).hexdigest()
+    assert b"second build" in read(s3, metadata_key("my-pkg", name))
+
+
+def test_an_event_for_a_file_already_removed_adds_nothing(s3: Any, storage: Storage) -> None:
+    [kept] = _indexed_project(s3, storage, "1.0")
+    name, data = wheel_bytes("my-pkg", "2.0")
+    put(s3, f"my-pkg/{name}", data)
+    event = created(s3, f"my-pkg/{name}")
+    s3.delete_object(Bucket=BUCKET, Key=f"my-pkg/{name}")
+    handler(storage)(event)
+    assert list(files(s3, "my-pkg")) == [kept]
+
+
+def test_a_replaced_file_is_read_again_after_a_listing(s3: Any, storage: Storage) -> None:
+    [name] = _indexed_project(s3, storage, "1.0")
+    _, replacement = wheel_bytes("my-pkg", "1.0", summary="rebuilt")
+    put(s3, f"my-pkg/{name}", replacement)
+    requests = Requests(storage)
+    handler(storage)(created(s3, f"my-pkg/{name}"))
+    assert "LIST my-pkg/" in requests.take()
+    assert files(s3, "my-pkg")[name]["sha256"] == hashlib.sha256(replacement).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("My_Pkg/my_pkg-2.0-py3-none-any.whl", "a folder the manifest does not know"),
+        ("my-pkg/not_mine-2.0-py3-none-any.whl", "a file of another project"),
+        ("my_pkg/my_pkg-1.0-py3-none-any.whl", "a filename indexed from another folder"),
+        ("my-pkg/my_pkg-1.0-py3-none-any.whl.yanked", "a yank marker"),
+    ],
+)
+def test_what_does_not_add_up_takes_a_listing(
+    s3: Any, storage: Storage, key: str, why: str
+) -> None:
+    _indexed_project(s3, storage, "1.0")
+    folder, _, filename = key.partition("/")
+    data = b"yanked" if key.endswith(".yanked") else wheel_bytes(*filename.split("-")[:2])[1]
+    put(s3, key, data)
+    requests = Requests(storage)
+    handler(storage)(created(s3, key))
+    assert any(sent.startswith("LIST ") for sent in requests.take()), why
+    found = indexer.reindex_project(storage, "my-pkg", ["my-pkg", folder])
+    assert not found.changed, why  # the listing left nothing to do
+
+
+def test_a_removal_rewrites_the_manifest_even_when_nothing_changes(
+    s3: Any, storage: Storage
+) -> None:
+    """So that an add that checked its file before the removal loses its write."""
+    _indexed_project(s3, storage, "1.0")
+    before = s3.head_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))["ETag"]
+    saved = manifest(s3, "my-pkg")
+    gone = "my-pkg/my_pkg-9.0-py3-none-any.whl"  # never indexed
+    handler(storage)(s3_event(("ObjectRemoved:Delete", gone)))
+    assert s3.head_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))["ETag"] != before
+    assert manifest(s3, "my-pkg") == saved
+
+
+def test_a_lost_event_is_made_up_for_by_the_first_event_after_an_hour(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _indexed_project(s3, storage, "1.0")
+    lost, data = wheel_bytes("my-pkg", "2.0")
+    put(s3, f"my-pkg/{lost}", data)  # its event never comes
+    later, data = wheel_bytes("my-pkg", "3.0")
+    put(s3, f"my-pkg/{later}", data)
+    handler(storage)(created(s3, f"my-pkg/{later}"))
+    assert lost not in files(s3, "my-pkg")
+    monkeypatch.setattr(indexer, "RELIST_SECONDS", 0)  # the last listing is now too old
+    last, data = wheel_bytes("my-pkg", "4.0")
+    put(s3, f"my-pkg/{last}", data)
+    handler(storage)(created(s3, f"my-pkg/{last}"))
+    assert {lost, later, last} <= set(files(s3, "my-pkg"))
+
+
+def test_a_manifest_of_an_older_release_is_listed_and_stored_with_its_pages(
+    s3: Any, storage: Storage
+) -> None:
+    [first] = _indexed_project(s3, storage, "1.0")
+    plain = manifest(s3, "my-pkg")
+    s3.put_object(Bucket=BUCKET, Key=manifest_key("my-pkg"), Body=manifests.encode(plain))  # type: ignore[arg-type]
+    name, data = wheel_bytes("my-pkg", "2.0")
+    put(s3, f"my-pkg/{name}", data)
+    requests = Requests(storage)
+    handler(storage)(created(s3, f"my-pkg/{name}"))
+    assert "LIST my-pkg/" in requests.take()
+    stored = s3.head_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))["Metadata"]
+    assert manifests.stored_render(stored) == simple.RENDER_VERSION
+    assert indexer.LISTED in stored
+    assert sorted(files(s3, "my-pkg")) == [first, name]
+
+
+def test_a_removal_racing_an_add_loses_neither(s3: Any, storage: Storage) -> None:
+    """The add reads the manifest, the removal of another file commits first: the
+    add loses its write, and adds its file to the manifest the removal wrote."""
+    gone, kept = _indexed_project(s3, storage, "1.0", "1.1")
+    name, data = wheel_bytes("my-pkg", "2.0")
+    put(s3, f"my-pkg/{name}", data)
+
+    def removal() -> None:
+        s3.delete_object(Bucket=BUCKET, Key=f"my-pkg/{gone}")
+        handler(storage)(s3_event(("ObjectRemoved:Delete", f"my-pkg/{gone}")))
+
+    racer = HookedStorage(storage, manifest_key("my-pkg"), removal)
+    handler(racer)(created(s3, f"my-pkg/{name}"))
+    assert sorted(files(s3, "my-pkg")) == [kept, name]
+
+
+def test_an_add_racing_a_removal_loses_neither(s3: Any, storage: Storage) -> None:
+    """The removal lists the project, the add commits first: the removal loses its
+    write, lists again, and keeps the new file."""
+    gone, kept = _indexed_project(s3, storage, "1.0", "1.1")
+    name, data = wheel_bytes("my-pkg", "2.0")
+
+    def add() -> None:
+        put(s3, f"my-pkg/{name}", data)
+        handler(storage)(created(s3, f"my-pkg/{name}"))
+
+    s3.delete_object(Bucket=BUCKET, Key=f"my-pkg/{gone}")
+    racer = HookedStorage(storage, manifest_key("my-pkg"), add)
+    handler(racer)(s3_event(("ObjectRemoved:Delete", f"my-pkg/{gone}")))
+    assert sorted(files(s3, "my-pkg")) == [kept, name]
+
+
+def test_an_add_racing_the_removal_of_its_own_file_leaves_no_trace(
+    s3: Any, storage: Storage
+) -> None:
+    """The add read the file; before its write, the file is removed and the removal
+    handled. The removal's write (a touch: its listing changed nothing) makes the
+    add's write fail; the add checks its file again and finds it gone."""
+    [kept] = _indexed_project(s3, storage, "1.0")
+    name, data = wheel_bytes("my-pkg", "2.0")
+    put(s3, f"my-pkg/{name}", data)
+    event = created(s3, f"my-pkg/{name}")
+
+    def removal() -> None:
+        s3.delete_object(Bucket=BUCKET, Key=f"my-pkg/{name}")
+        handler(storage)(s3_event(("ObjectRemoved:Delete", f"my-pkg/{name}")))
+
+    racer = HookedStorage(storage, manifest_key("my-pkg"), removal)
+    handler(racer)(event)
+    assert list(files(s3, "my-pkg")) == [kept]
+
+
+def test_a_metadata_file_a_racing_writer_replaced_is_written_again(
+    s3: Any, storage: Storage
+) -> None:
+    """A reads version 2 of a file; a writer that read version 1 writes its metadata
+    file and its manifest first. A's next round uses what it read, and writes its
+    metadata file again: the page's metadata hash is the metadata file's.
+
+    (A's first manifest write claims the name, its second follows the read.)"""
+    name, old = wheel_bytes("my-pkg", "1.0", summary="old build")
+    _, new = wheel_bytes("my-pkg", "1.0", summary="new build")
+    put(s3, f"my-pkg/{name}", new)
+
+    def older_writer() -> None:
+        stale = {
+            "filename": name,
+            "key": f"my-pkg/{name}",
+            "version": "1.0",
+            "size": len(old),
+            "etag": '"0123456789abcdef0123456789abcdef"',
+        }
+        put(s3, metadata_key("my-pkg", name), b"Metadata-Version: 2.1\nSummary: old build\n")
+        saved = manifests.new("my-pkg", ["my-pkg"], [stale])  # type: ignore[list-item]
+        put(s3, manifest_key("my-pkg"), manifests.encode(saved))
+
+    racer = HookedStorage(storage, manifest_key("my-pkg"), older_writer, nth=2)
+    assert indexer.reindex_project(racer, "my-pkg", ["my-pkg"]).inspected == 1
+    stored = read(s3, metadata_key("my-pkg", name))
+    assert b"new build" in stored
+    assert files(s3, "my-pkg")[name]["core-metadata"] == hashlib.sha256(stored).hexdigest()

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from serverless_pypi import manifest, reindex
-from serverless_pypi.layout import ROOT_JSON, manifest_key
+from serverless_pypi import events, manifest, reindex
+from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
 from serverless_pypi.manifest import decode
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, EVENTS, s3_event
+from tests.unit.test_indexer import Requests, created, handler
 
 
 def put(s3: Any, key: str, data: bytes) -> None:
@@ -57,7 +58,8 @@ def test_several_records_several_projects(s3: Any) -> None:
 
 
 def test_events_only_say_where_to_look(s3: Any) -> None:
-    """A lost event heals on the next one; a repeated one changes nothing."""
+    """A lost event heals on the next one that lists the project (here the first:
+    there is no manifest yet); a repeated one changes nothing."""
     first, data1 = wheel_bytes("my-pkg", "1.0")
     second, data2 = wheel_bytes("my-pkg", "2.0")
     put(s3, f"my-pkg/{first}", data1)
@@ -114,6 +116,52 @@ def test_a_failing_project_fails_the_invocation_after_the_rest_is_indexed(
     assert indexed(s3, "good") == ["good-1.0-py3-none-any.whl"]
     assert root(s3) == ["good"]
     assert "could not reindex bad" in caplog.text
+
+
+def test_created_records_carry_the_etag_and_size_of_their_object() -> None:
+    [change] = events.changes(json.loads((EVENTS / "sns-s3-put.json").read_text()), BUCKET)
+    assert (change.etag, change.size, change.removal) == (
+        '"d41d8cd98f00b204e9800998ecf8427e"',
+        1024,
+        False,
+    )
+    moto = json.loads((EVENTS / "moto-sns-s3-put.json").read_text())
+    [change] = events.changes(moto, "test-pypi-bucket")
+    assert (change.etag, change.size) == ('"9dd4e461268c8034f5c8564e155c67a6"', 1)
+    [removal] = events.changes(json.loads((EVENTS / "sns-s3-delete.json").read_text()), BUCKET)
+    assert (removal.etag, removal.size, removal.removal) == (None, None, True)
+
+
+@pytest.mark.parametrize(
+    ("etag", "size"),
+    [("", 5), ("xyz", 5), ("0" * 31, 5), ("0" * 32, -1), ("0" * 32, True), ("0" * 32, "5"), (7, 5)],
+)
+def test_a_record_with_an_odd_etag_or_size_names_its_key_only(etag: Any, size: Any) -> None:
+    event = s3_event(("ObjectCreated:Put", "my-pkg/my_pkg-1.0-py3-none-any.whl"))
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["Records"][0]["s3"]["object"].update(eTag=etag, size=size)
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    [change] = events.changes(event, BUCKET)
+    assert (change.key, change.etag, change.size) == (
+        "my-pkg/my_pkg-1.0-py3-none-any.whl",
+        None,
+        None,
+    )
+
+
+def test_an_added_file_leaves_the_root_index_alone(s3: Any, storage: Storage) -> None:
+    """The project is listed already: the root index is neither read nor written."""
+    first, data = wheel_bytes("my-pkg", "1.0")
+    put(s3, f"my-pkg/{first}", data)
+    handler(storage)(created(s3, f"my-pkg/{first}"))  # a new project: the root changes
+    assert root(s3) == ["my-pkg"]
+    second, data = wheel_bytes("my-pkg", "2.0")
+    put(s3, f"my-pkg/{second}", data)
+    requests = Requests(storage)
+    assert handler(storage)(created(s3, f"my-pkg/{second}"))["files"] == 2
+    sent = requests.take()
+    assert not [request for request in sent if ROOT_JSON in request or ROOT_HTML in request]
+    assert indexed(s3, "my-pkg") == [first, second]
 
 
 def _decoded(body: bytes) -> manifest.Manifest:

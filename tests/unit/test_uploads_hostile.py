@@ -3,10 +3,11 @@ the logs stay one line per record, the root index converges under contention."""
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from serverless_pypi.objects import Blob, NotModified, ObjectInfo
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, s3_event
-from tests.unit.test_indexer import files, manifest, put, read, root
+from tests.unit.test_indexer import Requests, created, files, handler, manifest, put, read, root
 
 
 @pytest.fixture
@@ -228,6 +229,26 @@ def atomic_conditional_puts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(S3Response, "put_object", put_object)
 
 
+def _at_once(calls: list[Callable[[], object]]) -> list[BaseException]:
+    """Run every call in its own thread, all released at once; the errors they raised."""
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            call()
+        except BaseException as error:  # noqa: BLE001 - collected and asserted on
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    return errors
+
+
 def test_the_root_index_converges_under_32_way_contention(
     s3: Any, atomic_conditional_puts: None
 ) -> None:
@@ -242,21 +263,7 @@ def test_the_root_index_converges_under_32_way_contention(
         name, data = wheel_bytes(project, "1.0")
         put(s3, f"{project}/{name}", data)
         events.append(s3_event(("ObjectCreated:Put", f"{project}/{name}")))
-    errors: list[BaseException] = []
-    start = threading.Barrier(len(events))
-
-    def invoke(event: dict[str, Any]) -> None:
-        start.wait()
-        try:
-            reindex.handler(event, None)
-        except BaseException as error:  # noqa: BLE001 - collected and asserted on
-            errors.append(error)
-
-    threads = [threading.Thread(target=invoke, args=(event,)) for event in events]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
+    errors = _at_once([functools.partial(reindex.handler, event, None) for event in events])
     assert not errors, errors
     assert root(s3) == ["busy", *[f"solo-{number:02d}" for number in range(16)]]
     assert len(files(s3, "busy")) == 16
@@ -273,3 +280,55 @@ def test_a_huge_requires_python_never_reaches_a_page(s3: Any, storage: Storage) 
     assert "requires-python" not in entry
     assert "Requires-Python" in entry["problem"]
     assert len(read(s3, manifest_key("my-pkg"))) < 2000
+
+
+def test_32_uploads_to_one_project_at_once_are_all_added_without_a_listing(
+    s3: Any, storage: Storage, atomic_conditional_puts: None
+) -> None:
+    """32 events, each naming one new file of one indexed project, handled at once:
+    none fails (so Lambda retries none), none lists the project, none is lost."""
+    first, data = wheel_bytes("busy", "0.1")
+    put(s3, f"busy/{first}", data)
+    handler(storage)(created(s3, f"busy/{first}"))
+    events = []
+    for number in range(32):
+        name, data = wheel_bytes("busy", f"1.{number}")
+        put(s3, f"busy/{name}", data)
+        events.append(created(s3, f"busy/{name}"))
+    requests = Requests(storage)
+    reindexer = handler(storage)
+    errors = _at_once([functools.partial(reindexer, event) for event in events])
+    assert not errors, errors
+    assert len(files(s3, "busy")) == 33
+    assert not [sent for sent in requests.take() if sent.startswith("LIST ")]
+    assert root(s3) == ["busy"]
+    # A listing finds nothing the events missed.
+    assert not indexer.reindex_project(storage, "busy", ["busy"]).changed
+
+
+def test_removals_racing_uploads_in_one_project_leave_what_the_bucket_holds(
+    s3: Any, storage: Storage, atomic_conditional_puts: None
+) -> None:
+    """8 files removed and 16 added at once, each event handled on its own."""
+    old = []
+    for number in range(8):
+        name, data = wheel_bytes("busy", f"0.{number}")
+        put(s3, f"busy/{name}", data)
+        old.append(name)
+    indexer.reindex_project(storage, "busy", ["busy"])
+    calls: list[Callable[[], object]] = []
+    new = []
+    reindexer = handler(storage)
+    for number in range(16):
+        name, data = wheel_bytes("busy", f"1.{number}")
+        put(s3, f"busy/{name}", data)
+        calls.append(functools.partial(reindexer, created(s3, f"busy/{name}")))
+        new.append(name)
+    for name in old:
+        s3.delete_object(Bucket=BUCKET, Key=f"busy/{name}")
+        removal = s3_event(("ObjectRemoved:Delete", f"busy/{name}"))
+        calls.append(functools.partial(reindexer, removal))
+    errors = _at_once(calls)
+    assert not errors, errors
+    assert sorted(files(s3, "busy")) == sorted(new)
+    assert not indexer.reindex_project(storage, "busy", ["busy"]).changed
