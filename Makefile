@@ -34,8 +34,8 @@ fmt: $(STAMP)
 	$(BIN)/ruff check --fix $(PY_PATHS)
 	timeout 60 terraform fmt -recursive
 
-unit: $(STAMP) ## tests/unit: handlers and pure functions, in-process on moto (about a minute)
-	$(BIN)/pytest -q tests/unit
+unit: $(STAMP) ## tests/unit: handlers and pure functions, in-process on moto, on 2 workers (under a minute)
+	$(BIN)/pytest -q -n 2 tests/unit
 
 e2e: $(STAMP) ## tests/e2e: terraform apply on moto, pip/uv/twine/aws CLI end to end (minutes)
 	$(BIN)/pytest -q tests/e2e
@@ -49,8 +49,8 @@ bench-full: $(STAMP) ## the benchmark at full sizes (a few minutes): bench/resul
 package: $(STAMP) ## rebuild package/serverless-pypi.zip from src/
 	$(BIN)/python scripts/build_lambda.py
 
-docs: $(STAMP) ## rewrite the README's inputs and outputs tables from variables.tf / outputs.tf
-	$(BIN)/python scripts/readme_tables.py
+docs: $(STAMP) ## rewrite docs/reference.md's inputs and outputs tables from variables.tf / outputs.tf
+	$(BIN)/python scripts/doc_tables.py
 
 package-check: $(STAMP)
 	$(BIN)/python scripts/build_lambda.py --check

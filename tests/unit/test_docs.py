@@ -153,7 +153,8 @@ def _main_tf_environments() -> dict[str, set[str]]:
     found = {}
     for function in ("api", "reindex", "authorizer", "upload"):
         start = text.index(f"  {function}_environment = ")
-        end = text.index("\n  }", start) if function != "api" else text.index("\n  )", start)
+        merged = text.startswith("merge(", start + len(f"  {function}_environment = "))
+        end = text.index("\n  )" if merged else "\n  }", start)
         found[function] = set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=", text[start:end]))
     return found
 
@@ -243,9 +244,21 @@ def test_every_relative_link_resolves(page: Path) -> None:
 
 
 def test_every_repository_path_named_exists() -> None:
-    """Paths in the docs and in comments (they went stale when tests moved)."""
-    sources = [*PAGES, *ROOT.glob("*.tf"), *ROOT.glob("tests/**/*.py"), *PACKAGE.rglob("*.py")]
-    pattern = re.compile(r"\b((?:tests|src|scripts|bench|docs|examples)/[\w./-]*\w)")
+    """Paths in the docs, the Makefile and comments (they went stale when tests moved)."""
+    sources = [
+        *PAGES,
+        ROOT / "Makefile",
+        ROOT / ".ci" / "run",
+        *ROOT.glob("*.tf"),
+        *ROOT.glob("tests/**/*.py"),
+        *ROOT.glob("bench/*.py"),
+        *PACKAGE.rglob("*.py"),
+    ]
+    # A file (with its suffix) or a folder (with its slash), not a part of an SSM path.
+    pattern = re.compile(
+        r"(?<![\w/])((?:tests|src|scripts|bench|docs|examples|package)/[\w./-]*"
+        r"(?:\.(?:py|md|tf|hcl|json|sh|zip|txt)\b|/(?![\w.-])))"
+    )
     missing = set()
     for source in sources:
         for path in pattern.findall(source.read_text()):
