@@ -4,7 +4,8 @@ for API Gateway (``serverless_pypi.local.stand_in``), on loopback."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from serverless_pypi.upload import Uploader
 from serverless_pypi.users import UserStore
 from tests.clients import serving
 from tests.conftest import BUCKET, Get, s3_event
+from tests.e2e.stack import Stack
 
 USERS_PATH = "/serverless-pypi/users/"
 
@@ -81,3 +83,35 @@ def private_index(s3: Any, storage: Storage, get: Get, moto_url: str) -> Iterato
     )
     with serving(server) as origin:
         yield PrivateIndex(origin, reader, uploader, store, s3, clock)
+
+
+# -- the deployed roles' policies (examples/basic, applied on moto) ---------------
+
+
+def _inline_policy(stack: Stack, function_output: str) -> Mapping[str, Any]:
+    """The one inline policy of the role of the function the output names."""
+    function = stack.outputs[function_output]
+    config = stack.client("lambda").get_function(FunctionName=function)["Configuration"]
+    role = config["Role"].rsplit("/", 1)[-1]
+    iam = stack.client("iam")
+    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+    return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def role_policy(stack: Stack) -> Mapping[str, Any]:
+    """The permissions of the role the api and reindex functions share."""
+    return _inline_policy(stack, "api_function_name")
+
+
+@pytest.fixture(scope="module")
+def authorizer_policy(stack: Stack) -> Mapping[str, Any]:
+    """The permissions of the authorizer function's own role (examples/basic has api_basic_auth)."""
+    return _inline_policy(stack, "authorizer_function_name")
+
+
+@pytest.fixture(scope="module")
+def upload_policy(stack: Stack) -> Mapping[str, Any]:
+    """The permissions of the upload function's own role (examples/basic has the upload route)."""
+    return _inline_policy(stack, "upload_function_name")

@@ -1,143 +1,22 @@
 """What the deployed policies allow, evaluated request by request.
 
-The documents are read back from the applied stack and evaluated with IAM's
-rules (an explicit Deny wins, then an Allow, else the request is refused)
-for requests as each function, a leaked credential, S3 or a stranger would
-make them, with the request's condition keys (If-None-Match for an upload).
-moto does not evaluate these conditions, so this small evaluator does, for the
-operators the module uses.
+The documents are read back from the applied stack (the role_policy,
+authorizer_policy and upload_policy fixtures of tests/e2e/conftest.py) and evaluated
+with IAM's rules (tests/iam.py) for requests as each function, a leaked credential,
+S3 or a stranger would make them, with the request's condition keys (If-None-Match
+for an upload). moto does not evaluate these conditions, so the evaluator does, for
+the operators the module uses.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 from collections.abc import Mapping
 from typing import Any
 
-import pytest
-
 from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
 from tests.e2e.stack import ACCOUNT_ID, REGION, Stack
-
-Context = Mapping[str, str]
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _matches(patterns: Any, value: str) -> bool:
-    # IAM wildcards: * any run, ? one character; action names are case-insensitive.
-    return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in _list(patterns))
-
-
-def _condition_holds(condition: Mapping[str, Mapping[str, Any]], context: Context) -> bool:
-    for operator, tests in condition.items():
-        for key, expected in tests.items():
-            actual = context.get(key)
-            if operator == "Null":
-                # "true": the key must be absent from the request; "false": present.
-                if (actual is None) != (str(expected).lower() == "true"):
-                    return False
-                continue
-            if actual is None:
-                return False
-            values = [str(item) for item in _list(expected)]
-            if operator in ("ArnEquals", "StringEquals"):
-                ok = actual in values
-            elif operator in ("ArnLike", "StringLike"):
-                ok = any(fnmatch.fnmatchcase(actual, value) for value in values)
-            elif operator == "Bool":
-                ok = actual.lower() in [value.lower() for value in values]
-            else:
-                raise AssertionError(f"the evaluator does not know {operator}")
-            if not ok:
-                return False
-    return True
-
-
-def _applies(
-    statement: Mapping[str, Any], action: str, resource: str, context: Context, principal: str
-) -> bool:
-    if "Principal" in statement:
-        wanted = statement["Principal"]
-        if wanted != "*":
-            candidates = [v for values in wanted.values() for v in _list(values)]
-            if principal not in candidates and "*" not in candidates:
-                return False
-    if not _matches(statement["Action"], action):
-        return False
-    if "Resource" in statement and not _matches(statement["Resource"], resource):
-        return False
-    return _condition_holds(statement.get("Condition", {}), context)
-
-
-def allowed(
-    document: str | Mapping[str, Any],
-    action: str,
-    resource: str,
-    context: Context,
-    principal: str = "",
-) -> bool:
-    policy = json.loads(document) if isinstance(document, str) else document
-    statements = _list(policy["Statement"])
-    hits = [s for s in statements if _applies(s, action, resource, context, principal)]
-    if any(s["Effect"] == "Deny" for s in hits):
-        return False
-    return any(s["Effect"] == "Allow" for s in hits)
-
-
-def denied_explicitly(document: str, action: str, resource: str, context: Context) -> bool:
-    statements = _list(json.loads(document)["Statement"])
-    return any(
-        s["Effect"] == "Deny" and _applies(s, action, resource, context, "anyone")
-        for s in statements
-    )
-
-
-@pytest.fixture(scope="module")
-def role_policy(stack: Stack) -> Mapping[str, Any]:
-    iam = stack.client("iam")
-    role = (
-        stack.outputs.get("iam_role_name")
-        or stack.client("lambda")
-        .get_function(FunctionName=stack.outputs["api_function_name"])["Configuration"]["Role"]
-        .rsplit("/", 1)[-1]
-    )
-    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-    return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def authorizer_policy(stack: Stack) -> Mapping[str, Any]:
-    """The permissions of the authorizer function's own role (examples/basic has api_basic_auth)."""
-    role = (
-        stack.client("lambda")
-        .get_function(FunctionName=stack.outputs["authorizer_function_name"])["Configuration"][
-            "Role"
-        ]
-        .rsplit("/", 1)[-1]
-    )
-    iam = stack.client("iam")
-    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-    return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def upload_policy(stack: Stack) -> Mapping[str, Any]:
-    """The permissions of the upload function's own role (examples/basic has the upload route)."""
-    role = (
-        stack.client("lambda")
-        .get_function(FunctionName=stack.outputs["upload_function_name"])["Configuration"]["Role"]
-        .rsplit("/", 1)[-1]
-    )
-    iam = stack.client("iam")
-    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-    return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
+from tests.iam import allowed, denied_explicitly
 
 
 def _function_arn(name: str) -> str:
