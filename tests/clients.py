@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,7 +13,8 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -110,9 +112,44 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start_serve(*options: str, env: dict[str, str] | None = None) -> tuple[Any, str]:
-    """`serverless-pypi serve OPTIONS` in a child process with no AWS settings; its
-    output up to "Ctrl-C stops it." (the process and that text)."""
+@dataclass
+class Served:
+    """`serverless-pypi serve` running in a child process, and what it printed."""
+
+    process: subprocess.Popen[str]
+    output: str  # up to "Ctrl-C stops it."
+
+    @property
+    def index_url(self) -> str:
+        """The index URL it printed (http://127.0.0.1:<port>/simple/)."""
+        found = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", self.output)
+        assert found, self.output
+        return found[1]
+
+    @property
+    def aws(self) -> tuple[dict[str, str], str]:
+        """The AWS environment that reaches its embedded S3 (isolated from this
+        machine's configuration), and its bucket: what the `aws s3 cp` hint prints."""
+        found = re.search(
+            r"upload: ((?:AWS_\w+=\S+ )+)aws s3 cp FILE s3://(\S+)/PROJECT/", self.output
+        )
+        assert found, self.output
+        variables = dict(pair.split("=", 1) for pair in found[1].split())
+        files = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        return isolated_env({**variables, **files}), found[2]
+
+    def stop(self, sig: int = signal.SIGINT) -> str:
+        """Stop it as a user does (Ctrl-C, or SIGTERM); what it printed since."""
+        self.process.send_signal(sig)
+        rest, _ = self.process.communicate(timeout=60)
+        assert self.process.returncode == 0, rest
+        return rest
+
+
+@contextlib.contextmanager
+def serve(*options: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+    """`serverless-pypi serve OPTIONS` in a child process with no AWS settings, once
+    it says "Ctrl-C stops it."; killed at the end if it still runs."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     process = subprocess.Popen(
         [sys.executable, "-m", "serverless_pypi", "serve", "--port", "0", *options],
@@ -123,13 +160,18 @@ def start_serve(*options: str, env: dict[str, str] | None = None) -> tuple[Any, 
         cwd=ROOT,
         preexec_fn=_default_sigint,
     )
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line)
-        if line.startswith("Ctrl-C"):
-            break
-    return process, "".join(lines)
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        yield Served(process, "".join(lines))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
 
 
 @contextlib.contextmanager
@@ -143,3 +185,21 @@ def serving(server: ThreadingHTTPServer) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler of the tests' stand-ins: HTTP/1.1, no access log."""
+
+    protocol_version = "HTTP/1.1"
+
+    def reply(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        """Answer with ``status``, ``body`` and its length, and ``headers``."""
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return

@@ -7,9 +7,8 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
-from tests.clients import serving
+from tests.clients import QuietHandler, serving
 
 
 class FakeIndex:
@@ -21,22 +20,14 @@ class FakeIndex:
 
 
 def _handler(index: FakeIndex) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             index.seen.append(self.path)
             time.sleep(index.delay)
             answer = index.pages.get(self.path, 404)
             status, location = answer if isinstance(answer, tuple) else (answer, "")
             body = b"<html><body></body></html>\n" if status == 200 else b""
-            self.send_response(status)
-            if location:
-                self.send_header("Location", location)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.reply(status, body, {"Location": location} if location else None)
 
     return Handler
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.clients import serving
+from tests.clients import QuietHandler, serving
 
 PAGE = 10
 
@@ -106,9 +106,7 @@ class Stub:
 
 
 def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length) or b"{}")
@@ -117,14 +115,7 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             else:
                 status, answer = stub.answer(self.headers.get("X-Amz-Target", ""), body)
             data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.reply(status, data, {"Content-Type": "application/x-amz-json-1.1"})
 
     return Handler
 

@@ -4,16 +4,14 @@ prints), the reindexer catching up from the notifications, pip resolving what is
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from tests.builders import wheel_bytes, write
-from tests.clients import isolated_env, open_url, pip, pip_installed, start_serve, venv
+from tests.clients import open_url, pip, pip_installed, serve, venv
 
 BUILDS = 50
 KEEP = 5
@@ -35,35 +33,36 @@ def _listed(url: str) -> set[str]:
     return set(re.findall(r">ci_pkg-([^-]+)-py3-none-any\.whl<", page.read().decode()))
 
 
+def _download(python: Path, url: str, into: Path, version: str) -> bool:
+    """Whether pip finds ``ci-pkg==version`` on the index."""
+    args = ["download", "--no-deps", "-d", str(into), "--index-url", url, f"ci-pkg=={version}"]
+    return pip(python, *args, check=False).returncode == 0
+
+
 def test_prune_fifty_dev_builds_then_pip_resolves_the_kept_ones(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     dist.mkdir()
     for n in range(1, BUILDS + 1):
         write(dist, wheel_bytes("ci-pkg", f"1.0.dev{n}"))
-    process, output = start_serve("--dist", str(dist))
-    try:
-        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
-        where = re.search(r"upload: ((?:AWS_\w+=\S+ )+)aws s3 cp FILE s3://(\S+)/PROJECT/", output)
-        assert url and where, output
-        env = isolated_env(dict(pair.split("=", 1) for pair in where[1].split()))
-        env = {**env, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-        bucket = where[2]
+    with serve("--dist", str(dist)) as served:
+        url = served.index_url
+        env, bucket = served.aws
         deadline = time.monotonic() + 60
-        while len(_listed(url[1])) < BUILDS:
+        while len(_listed(url)) < BUILDS:
             assert time.monotonic() < deadline, "the builds were not indexed"
             time.sleep(0.3)
 
         dry = _cli(env, "prune", "ci-pkg", "--keep", str(KEEP), "--dry-run", "--bucket", bucket)
         assert dry.returncode == 0, dry.stderr
         assert f"dry run: {BUILDS - KEEP} files would be removed" in dry.stdout
-        assert len(_listed(url[1])) == BUILDS
+        assert len(_listed(url)) == BUILDS
 
         pruned = _cli(env, "prune", "ci-pkg", "--keep", str(KEEP), "--bucket", bucket)
         assert pruned.returncode == 0, pruned.stderr
         assert pruned.stdout.count("removing ci-pkg 1.0.dev") == BUILDS - KEEP
         kept = {f"1.0.dev{n}" for n in range(BUILDS - KEEP + 1, BUILDS + 1)}
-        while _listed(url[1]) != kept:
-            assert time.monotonic() < deadline + 60, _listed(url[1])
+        while _listed(url) != kept:
+            assert time.monotonic() < deadline + 60, _listed(url)
             time.sleep(0.3)
 
         status = _cli(env, "status", "--bucket", bucket)
@@ -71,32 +70,8 @@ def test_prune_fifty_dev_builds_then_pip_resolves_the_kept_ones(tmp_path: Path) 
         assert re.search(rf"ci-pkg\s+{KEEP}\s+{KEEP}\s+1\.0\.dev{BUILDS}", status.stdout)
 
         python = venv(tmp_path / "venv")
-        pip(python, "install", "--index-url", url[1], "--pre", "ci-pkg")
+        pip(python, "install", "--index-url", url, "--pre", "ci-pkg")
         assert pip_installed(python)["ci-pkg"] == f"1.0.dev{BUILDS}"
-        pip(
-            python,
-            "download",
-            "--no-deps",
-            "-d",
-            str(tmp_path / "d"),
-            "--index-url",
-            url[1],
-            f"ci-pkg==1.0.dev{BUILDS - KEEP + 1}",
-        )
-        gone = pip(
-            python,
-            "download",
-            "--no-deps",
-            "-d",
-            str(tmp_path / "d"),
-            "--index-url",
-            url[1],
-            "ci-pkg==1.0.dev1",
-            check=False,
-        )
-        assert gone.returncode != 0 and "No matching distribution" in gone.stderr
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
+        assert _download(python, url, tmp_path / "d", f"1.0.dev{BUILDS - KEEP + 1}")
+        assert not _download(python, url, tmp_path / "d", "1.0.dev1")
+        served.stop()

@@ -14,36 +14,15 @@ import time
 from pathlib import Path
 
 from tests.builders import sdist_bytes, wheel_bytes, write
-from tests.clients import (
-    isolated_env,
-    open_url,
-    pip,
-    pip_installed,
-    start_serve,
-    venv,
-)
+from tests.clients import isolated_env, open_url, pip, pip_installed, serve, venv
 
 BIN = Path(sys.executable).parent
 MIB = 1024 * 1024
 
 
-def _stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGINT)
-    rest, _ = process.communicate(timeout=60)
-    assert process.returncode == 0, rest
-    return rest
-
-
 def test_serve_stops_cleanly_on_sigterm() -> None:
-    process, _ = start_serve()
-    try:
-        process.terminate()
-        rest, _ = process.communicate(timeout=60)
-        assert process.returncode == 0, rest
-        assert "stopped" in rest
-    finally:
-        if process.poll() is None:
-            process.kill()
+    with serve() as served:
+        assert "stopped" in served.stop(signal.SIGTERM)
 
 
 def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -51,25 +30,20 @@ def test_serve_with_the_embedded_s3_stops_cleanly_on_ctrl_c(tmp_path: Path) -> N
     dist.mkdir()
     write(dist, wheel_bytes("hello", "1.0"))
     write(dist, sdist_bytes("hello", "1.1"))
-    process, output = start_serve("--dist", str(dist))
-    try:
-        assert "uploaded 2 distributions" in output
-        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
-        assert url, output
-        assert f"pip install --index-url {url[1]} <package>" in output
-        page = open_url(url[1] + "hello/").read().decode()
+    with serve("--dist", str(dist)) as served:
+        assert "uploaded 2 distributions" in served.output
+        url = served.index_url
+        assert f"pip install --index-url {url} <package>" in served.output
+        page = open_url(url + "hello/").read().decode()
         assert "hello-1.0-py3-none-any.whl#sha256=" in page
         assert "hello-1.1.tar.gz#sha256=" in page
         # What a newcomer does next: install from it with pip.
         python = venv(tmp_path / "venv")
-        pip(python, "install", "--index-url", url[1], "--only-binary", ":all:", "hello")
+        pip(python, "install", "--index-url", url, "--only-binary", ":all:", "hello")
         assert pip_installed(python)["hello"] == "1.0"
-        rest = _stop(process)
+        rest = served.stop()
         assert "GET /simple/hello/ 200" in rest
         assert "stopped" in rest
-    finally:
-        if process.poll() is None:
-            process.kill()
 
 
 def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: Path) -> None:
@@ -78,12 +52,11 @@ def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: P
     dist.mkdir()
     write(dist, wheel_bytes("hello", "1.0"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process, output = start_serve("--auth", "--dist", str(dist))
-    try:
-        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
-        users = re.search(r"users: ((?:AWS_\w+=\S+ )+)serverless-pypi user add NAME", output)
-        assert url and users, output
-        assert open_url(url[1] + "hello/").status == 401
+    with serve("--auth", "--dist", str(dist)) as served:
+        url = served.index_url
+        users = re.search(r"users: ((?:AWS_\w+=\S+ )+)serverless-pypi user add NAME", served.output)
+        assert users, served.output
+        assert open_url(url + "hello/").status == 401
         user_env = {**env, **dict(pair.split("=", 1) for pair in users[1].split())}
         added = subprocess.run(
             [sys.executable, "-m", "serverless_pypi", "user", "add", "dev"],
@@ -96,13 +69,12 @@ def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: P
         token = added.stdout.splitlines()[-1]
         good = "Basic " + base64.b64encode(f"dev:{token}".encode()).decode()
         bad = "Basic " + base64.b64encode(b"dev:nope").decode()
-        assert open_url(url[1] + "hello/", Authorization=bad).status == 403
-        page = open_url(url[1] + "hello/", Authorization=good)
+        # The authorizer reads the users whole at its first decision (this one, after
+        # `user add`), then once per its cache period.
+        assert open_url(url + "hello/", Authorization=bad).status == 403
+        page = open_url(url + "hello/", Authorization=good)
         assert page.status == 200 and b"hello-1.0-py3-none-any.whl" in page.read()
-        assert token not in _stop(process)
-    finally:
-        if process.poll() is None:
-            process.kill()
+        assert token not in served.stop()
 
 
 def test_serve_prints_twine_and_pip_lines_that_work_without_aws_credentials(
@@ -113,11 +85,10 @@ def test_serve_prints_twine_and_pip_lines_that_work_without_aws_credentials(
     dist.mkdir()
     write(dist, wheel_bytes("fresh", "1.0"))
     no_files = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
-    process, output = start_serve("--auth", env=no_files)
-    try:
-        twine_line = re.search(r"  (twine upload .*) dist/\*", output)
-        pip_line = re.search(r"pip install --index-url (\S+) <package>", output)
-        assert twine_line and pip_line, output
+    with serve("--auth", env=no_files) as served:
+        twine_line = re.search(r"  (twine upload .*) dist/\*", served.output)
+        pip_line = re.search(r"pip install --index-url (\S+) <package>", served.output)
+        assert twine_line and pip_line, served.output
         uploaded = subprocess.run(
             [*twine_line[1].split(), "--non-interactive", str(dist / "fresh-1.0-py3-none-any.whl")],
             # twine as a user runs it: from the PATH (this virtualenv's).
@@ -130,10 +101,7 @@ def test_serve_prints_twine_and_pip_lines_that_work_without_aws_credentials(
         python = venv(tmp_path / "venv")
         pip(python, "install", "--index-url", pip_line[1], "fresh")
         assert pip_installed(python)["fresh"] == "1.0"
-        _stop(process)
-    finally:
-        if process.poll() is None:
-            process.kill()
+        served.stop()
 
 
 def _big_wheel(directory: Path, name: str, size: int) -> Path:
@@ -163,32 +131,25 @@ def test_files_over_8_mib_are_listed_with_their_own_sha256(tmp_path: Path) -> No
     dist.mkdir()
     single = _big_wheel(dist, "big-single", 9 * MIB)
     parts = _big_wheel(tmp_path, "big-parts", 20 * MIB)
-    process, output = start_serve("--dist", str(dist))
-    try:
-        url = re.search(r"at (http://127\.0\.0\.1:\d+/simple/)", output)
-        where = re.search(r"upload: ((?:AWS_\w+=\S+ )+)aws s3 cp FILE (s3://\S+)/PROJECT/", output)
-        assert url and where, output
-        aws_env = isolated_env(dict(pair.split("=", 1) for pair in where[1].split()))
+    with serve("--dist", str(dist)) as served:
+        url = served.index_url
+        aws_env, bucket = served.aws
+        command = [
+            "s3",
+            "cp",
+            "--checksum-algorithm",
+            "SHA256",
+            str(parts),
+            f"s3://{bucket}/big-parts/",
+        ]
         copied = subprocess.run(
-            [
-                str(BIN / "aws"),
-                "s3",
-                "cp",
-                "--checksum-algorithm",
-                "SHA256",
-                str(parts),
-                f"{where[2]}/big-parts/",
-            ],
-            env={**aws_env, "AWS_CONFIG_FILE": os.devnull},
-            capture_output=True,
-            text=True,
-            timeout=120,
+            [str(BIN / "aws"), *command], env=aws_env, capture_output=True, text=True, timeout=120
         )
         assert copied.returncode == 0, copied.stdout + copied.stderr
         deadline = time.monotonic() + 60
         for path in (single, parts):
             project = path.name.split("-")[0].replace("_", "-")
-            listed = _page_hashes(url[1], project, deadline)
+            listed = _page_hashes(url, project, deadline)
             assert listed == {path.name: hashlib.sha256(path.read_bytes()).hexdigest()}
         requirements = tmp_path / "requirements.txt"
         requirements.write_text(
@@ -199,10 +160,7 @@ def test_files_over_8_mib_are_listed_with_their_own_sha256(tmp_path: Path) -> No
             )
         )
         python = venv(tmp_path / "venv")
-        pip(python, "install", "--index-url", url[1], "--require-hashes", "-r", str(requirements))
+        pip(python, "install", "--index-url", url, "--require-hashes", "-r", str(requirements))
         installed = pip_installed(python)
         assert (installed["big-single"], installed["big-parts"]) == ("1.0", "1.0")
-        _stop(process)
-    finally:
-        if process.poll() is None:
-            process.kill()
+        served.stop()

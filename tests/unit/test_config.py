@@ -8,14 +8,7 @@ from pathlib import Path
 import pytest
 
 from serverless_pypi import config
-from serverless_pypi.config import (
-    AuthSettings,
-    ConfigError,
-    ReindexSettings,
-    Settings,
-    UploadSettings,
-    users_path,
-)
+from serverless_pypi.config import AuthSettings, ConfigError, Settings, users_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,15 +29,15 @@ def test_settings_from_the_environment() -> None:
     assert AuthSettings.from_env({"USERS_PATH": "/x/y/", "USER_CACHE_SECONDS": "0"}) == (
         AuthSettings("/x/y/", 0)
     )
-    assert ReindexSettings.from_env({"S3_BUCKET": "b"}) == ReindexSettings("b")
-    assert UploadSettings.from_env({"S3_BUCKET": "b", "UPLOAD_RIGHT": "authorizer"}) == (
-        UploadSettings("b", require_upload_right=False)
+    assert config.ReindexSettings.from_env({"S3_BUCKET": "b"}) == config.ReindexSettings("b")
+    assert config.UploadSettings.from_env({"S3_BUCKET": "b", "UPLOAD_RIGHT": "authorizer"}) == (
+        config.UploadSettings("b", require_upload_right=False)
     )
     for env in ({}, {"S3_BUCKET": " "}):
         with pytest.raises(ConfigError, match="S3_BUCKET"):
-            ReindexSettings.from_env(env)
+            config.ReindexSettings.from_env(env)
     with pytest.raises(ConfigError, match="UPLOAD_RIGHT must be one of required, authorizer"):
-        UploadSettings.from_env({"S3_BUCKET": "b", "UPLOAD_RIGHT": "anyone"})
+        config.UploadSettings.from_env({"S3_BUCKET": "b", "UPLOAD_RIGHT": "anyone"})
 
 
 @pytest.mark.parametrize(

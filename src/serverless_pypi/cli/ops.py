@@ -29,36 +29,40 @@ SETTLING = (
 )
 
 
+# What each command that takes TARGETs says of itself: (help, description).
+_TARGETED = {
+    "yank": (
+        "yank files (PEP 592): installers skip them unless pinned",
+        "Write a yank marker beside each file: for PROJECT==VERSION, beside every file of "
+        "that version. The reason shows on the project page.",
+    ),
+    "unyank": ("remove the yank markers of files", "Delete the yank marker of each file."),
+    "remove": (
+        "delete files, or every file of a version; the name stays private",
+        "Delete the distributions (and their yank markers) after asking, or with --yes. "
+        "The project's name never falls back to the public index.",
+    ),
+}
+
+
+def _targeted(commands: Any, bucket: argparse.ArgumentParser, name: str) -> Any:
+    """A command that takes TARGETs (FILE, PROJECT/FILE or PROJECT==VERSION) and --bucket."""
+    summary, description = _TARGETED[name]
+    command = commands.add_parser(name, parents=[bucket], help=summary, description=description)
+    command.add_argument(
+        "targets", nargs="+", metavar="TARGET", help="FILE, PROJECT/FILE or PROJECT==VERSION"
+    )
+    return command
+
+
 def add_parsers(commands: Any) -> None:
     bucket = argparse.ArgumentParser(add_help=False)
     bucket.add_argument("--bucket", required=True, help="the index bucket")
-    target_help = "FILE, PROJECT/FILE or PROJECT==VERSION"
-
-    yank = commands.add_parser(
-        "yank",
-        parents=[bucket],
-        help="yank files (PEP 592): installers skip them unless pinned",
-        description="Write a yank marker beside each file: for PROJECT==VERSION, beside "
-        "every file of that version. The reason shows on the project page.",
-    )
-    yank.add_argument("targets", nargs="+", metavar="TARGET", help=target_help)
+    yank = _targeted(commands, bucket, "yank")
     yank.add_argument("--reason", default="", help="why (shown to users; at most 1024 bytes)")
     yank.set_defaults(run=yank_command)
-
-    unyank = commands.add_parser(
-        "unyank", parents=[bucket], help="remove the yank markers of files"
-    )
-    unyank.add_argument("targets", nargs="+", metavar="TARGET", help=target_help)
-    unyank.set_defaults(run=unyank_command)
-
-    remove = commands.add_parser(
-        "remove",
-        parents=[bucket],
-        help="delete files, or every file of a version; the name stays private",
-        description="Delete the distributions (and their yank markers) after asking, or "
-        "with --yes. The project's name never falls back to the public index.",
-    )
-    remove.add_argument("targets", nargs="+", metavar="TARGET", help=target_help)
+    _targeted(commands, bucket, "unyank").set_defaults(run=unyank_command)
+    remove = _targeted(commands, bucket, "remove")
     remove.add_argument("--yes", action="store_true", help="do not ask")
     remove.set_defaults(run=remove_command)
 
