@@ -40,7 +40,7 @@ unit: $(STAMP) ## tests/unit: handlers and pure functions, in-process on moto, o
 e2e: $(STAMP) ## tests/e2e: terraform apply on moto, pip/uv/twine/aws CLI end to end (minutes)
 	$(BIN)/pytest -q tests/e2e
 
-bench: $(STAMP) ## the benchmark at smaller sizes (under a minute): bench/results-quick.json
+bench: $(STAMP) ## the benchmark at smaller sizes (about a minute): bench/results-quick.json
 	$(BIN)/python bench/run.py
 
 bench-full: $(STAMP) ## the benchmark at full sizes (a few minutes): bench/results.json
