@@ -17,7 +17,7 @@ import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Protocol
 
 
@@ -42,6 +42,11 @@ class Limits:
     header: int = 64 * 1024  # largest tar long-name / pax header body
     members: int = 100_000  # tar headers or zip central-directory entries scanned
     central_directory: int = 64 << 20  # largest zip central directory, in bytes
+
+    def within(self, seconds: float, least: float) -> Limits:
+        """These limits with at most ``seconds`` (and at least ``least``) of extraction:
+        what an invocation with that much time left can give a file."""
+        return replace(self, seconds=max(least, min(self.seconds, seconds)))
 
 
 class Budget:

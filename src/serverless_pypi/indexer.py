@@ -26,7 +26,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from . import distfile, rootindex, simple
@@ -142,11 +142,9 @@ class Deadline:
 
     def limits(self, obj: ObjectInfo) -> Limits:
         """The limits of an inspection of ``obj`` that starts now."""
-        usual = Limits()
         if self.at is None:
-            return usual
-        left = self.at - self.clock() - _transfer(obj)
-        return replace(usual, seconds=max(MIN_EXTRACTION, min(usual.seconds, left)))
+            return Limits()
+        return Limits().within(self.at - self.clock() - _transfer(obj), MIN_EXTRACTION)
 
     def grants_more_than(self, budget: float) -> bool:
         """Whether this invocation may read for longer than ``budget`` seconds (a
@@ -203,9 +201,10 @@ def _load_manifest(blob: Blob | None) -> Manifest | None:
     return manifest
 
 
-def _in_folder(objects: Iterable[ObjectInfo], folder: str) -> list[ObjectInfo]:
+def folder_objects(storage: Storage, folder: str) -> list[ObjectInfo]:
+    """The objects one level deep in ``folder`` (deeper keys are never a project's)."""
     prefix = folder + "/"
-    return [obj for obj in objects if "/" not in obj.key[len(prefix) :]]
+    return [obj for obj in storage.list(prefix) if "/" not in obj.key[len(prefix) :]]
 
 
 def fit_pages(manifest: Manifest) -> Pages | None:
@@ -243,11 +242,7 @@ def _read_project(
     current = fetched if isinstance(fetched, Blob) else None
     old = _load_manifest(current)
     known = set(old.get("folders", [])) if old else set()
-    objects = [
-        obj
-        for folder in sorted(known | hinted)
-        for obj in _in_folder(storage.list(folder + "/"), folder)
-    ]
+    objects = [obj for folder in sorted(known | hinted) for obj in folder_objects(storage, folder)]
     return current, old, objects
 
 
@@ -937,9 +932,9 @@ def _each(
     return BatchResult(tuple(results), failures)
 
 
-def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
-    """Re-derive every project in the bucket and the root index (for a bucket filled elsewhere)."""
-    listed = time.time()
+def bucket_projects(storage: Storage) -> dict[str, list[ObjectInfo]]:
+    """Every object one level deep in a project's folder (any spelling), by normalized
+    project: one listing of the whole bucket."""
     by_folder: dict[str, list[ObjectInfo]] = {}
     # Project names start with a letter or digit, all after "/": starting
     # there skips the derived area (".serverless-pypi/") in the listing.
@@ -947,20 +942,32 @@ def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
         folder, slash, rest = obj.key.partition("/")
         if slash and "/" not in rest and not obj.key.startswith(DERIVED_PREFIX):
             by_folder.setdefault(folder, []).append(obj)
-    projects: dict[str, set[str]] = {}
     objects: dict[str, list[ObjectInfo]] = {}
     for folder, found in by_folder.items():
         if not is_valid_name(folder):
             logger.warning("skipped folder %r: not a project name", folder)
             continue
-        project = normalize(folder)
-        projects.setdefault(project, set()).add(folder)
-        objects.setdefault(project, []).extend(found)
-    indexed = {
+        objects.setdefault(normalize(folder), []).extend(found)
+    return objects
+
+
+def indexed_projects(storage: Storage) -> set[str]:
+    """Every project with a manifest: one listing of the manifests."""
+    return {
         obj.key[len(MANIFEST_PREFIX) : -len(".json")]
         for obj in storage.list(MANIFEST_PREFIX)
         if obj.key.endswith(".json")
     }
+
+
+def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
+    """Re-derive every project in the bucket and the root index (for a bucket filled elsewhere)."""
+    listed = time.time()
+    objects = bucket_projects(storage)
+    projects = {
+        project: {obj.key.partition("/")[0] for obj in found} for project, found in objects.items()
+    }
+    indexed = indexed_projects(storage)
     for project in indexed:
         projects.setdefault(project, set())  # gone from the bucket: its manifest empties
     snapshots = {

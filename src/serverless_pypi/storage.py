@@ -97,6 +97,17 @@ def _unreachable(key: str) -> Iterator[None]:
         raise StorageError(f"S3 could not be reached for {key}: {error}") from error
 
 
+@contextmanager
+def _s3(key: str) -> Iterator[None]:
+    """One S3 call on ``key``: every error as this package's (``_translate``), a
+    connection error or timeout as a StorageError."""
+    try:
+        with _unreachable(key):
+            yield
+    except ClientError as error:
+        raise _translate(error, key) from error
+
+
 class _Counting:
     """A readable file that reports how many bytes were read."""
 
@@ -168,10 +179,8 @@ class Storage:
         held = self._held.get((key, etag))
         if held is not None and 0 <= start <= end < len(held):
             return held[start : end + 1]
-        try:
+        with _s3(key):
             return self._fetch(key, Range=f"bytes={start}-{end}", IfMatch=etag)[1]
-        except ClientError as error:
-            raise _translate(error, key) from error
 
     def read(self, key: str, etag: str, size: int) -> tuple[bytes, ObjectInfo]:
         """The whole object of ``size`` bytes, if it has ``etag`` (an event said so),
@@ -183,10 +192,8 @@ class Storage:
         (ETag) is the same as the one specified ... otherwise, return a 412").
         """
         kwargs: dict[str, Any] = {"Range": f"bytes=0-{size - 1}"} if size else {}
-        try:
+        with _s3(key):
             response, data = self._fetch(key, IfMatch=etag, **kwargs)
-        except ClientError as error:
-            raise _translate(error, key) from error
         total = str(response.get("ContentRange", "")).rpartition("/")[2]
         if len(data) != size or (total and total != str(size)):
             raise PreconditionFailed(f"{key}: {len(data)} bytes, the event said {size}")
@@ -211,11 +218,8 @@ class Storage:
 
     def open(self, key: str, etag: str) -> BinaryIO:
         """A stream of the object's bytes, if it still has ``etag``."""
-        try:
-            with _unreachable(key):
-                response = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=etag)
-        except ClientError as error:
-            raise _translate(error, key) from error
+        with _s3(key):
+            response = self.client.get_object(Bucket=self.bucket, Key=key, IfMatch=etag)
         return cast(BinaryIO, response["Body"])
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[ObjectInfo]:
@@ -223,36 +227,23 @@ class Storage:
         if start_after:
             kwargs["StartAfter"] = start_after
         pages = self.client.get_paginator("list_objects_v2").paginate(**kwargs)
-        try:
-            with _unreachable(prefix or "the bucket"):
-                for page in pages:
-                    for item in page.get("Contents", []):
-                        yield ObjectInfo(
-                            item["Key"], item["ETag"], item["Size"], item["LastModified"]
-                        )
-        except ClientError as error:
-            raise _translate(error, prefix or "the bucket") from error
+        with _s3(prefix or "the bucket"):
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield ObjectInfo(item["Key"], item["ETag"], item["Size"], item["LastModified"])
 
     def folders(self, prefix: str) -> tuple[builtins.list[str], bool]:
         """The folder names (keys up to their first "/") that start with ``prefix``,
         from one listing page; and whether there were more."""
-        try:
-            with _unreachable(prefix):
-                response = self.client.list_objects_v2(
-                    Bucket=self.bucket, Prefix=prefix, Delimiter="/"
-                )
-        except ClientError as error:
-            raise _translate(error, prefix) from error
+        with _s3(prefix):
+            response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, Delimiter="/")
         names = [item["Prefix"].removesuffix("/") for item in response.get("CommonPrefixes", [])]
         return names, bool(response.get("IsTruncated"))
 
     def has_objects(self, prefix: str) -> bool:
         """Whether any object's key starts with ``prefix``."""
-        try:
-            with _unreachable(prefix):
-                response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
-        except ClientError as error:
-            raise _translate(error, prefix) from error
+        with _s3(prefix):
+            response = self.client.list_objects_v2(Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
         return bool(response.get("KeyCount") or response.get("Contents"))
 
     def spelled_folders(self, project: str) -> builtins.list[str]:
@@ -320,10 +311,8 @@ class Storage:
             kwargs["ChecksumSHA256"] = base64.b64encode(checksum_sha256).decode("ascii")
         _pending.headers = {} if self._conditional_params else conditions
         try:
-            with _unreachable(key):
+            with _s3(key):
                 response = self.client.put_object(**kwargs)
-        except ClientError as error:
-            raise _translate(error, key) from error
         finally:
             _pending.headers = {}
         return response["ETag"]
@@ -331,8 +320,5 @@ class Storage:
     def delete(self, key: str) -> None:
         """Delete an object (on a versioned bucket: add a delete marker; the older
         versions stay). Deleting a key that is not there is not an error."""
-        try:
-            with _unreachable(key):
-                self.client.delete_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            raise _translate(error, key) from error
+        with _s3(key):
+            self.client.delete_object(Bucket=self.bucket, Key=key)

@@ -23,7 +23,6 @@ import logging
 import time
 import urllib.error
 import urllib.request
-from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -306,12 +305,10 @@ def _check_digests(fields: dict[str, str], data: bytes) -> None:
 def _limits(context: Any) -> Limits:
     """The inspection limits: the usual, or what the invocation has left once the
     write is paid for (a short lambda_upload_timeout shortens them)."""
-    usual = Limits()
     remaining = getattr(context, "get_remaining_time_in_millis", None)
     if not callable(remaining):
-        return usual
-    left = remaining() / 1000 - WRITE_SECONDS
-    return replace(usual, seconds=max(MIN_INSPECTION, min(usual.seconds, left)))
+        return Limits()
+    return Limits().within(remaining() / 1000 - WRITE_SECONDS, MIN_INSPECTION)
 
 
 def _check_metadata(filename: str, data: bytes, project: str, version: str, limits: Limits) -> None:

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .. import manifest as manifests
-from ..layout import MANIFEST_PREFIX, ROOT_JSON, YANK_SUFFIX, manifest_key
+from ..indexer import indexed_projects
+from ..layout import ROOT_JSON, YANK_SUFFIX, manifest_key
 from ..manifest import Entry, Manifest
 from ..names import is_valid_name, is_valid_version, normalize, parse_filename, version_key
 from ..objects import Blob
@@ -89,11 +90,7 @@ class Index:
 
     def project_names(self) -> list[str]:
         """Every project with a manifest (from one listing of the manifests)."""
-        return sorted(
-            obj.key[len(MANIFEST_PREFIX) : -len(".json")]
-            for obj in self.storage.list(MANIFEST_PREFIX)
-            if obj.key.endswith(".json")
-        )
+        return sorted(indexed_projects(self.storage))
 
     def manifests(
         self, projects: Iterable[str], progress: Callable[[int, int, str], None] | None = None

@@ -88,14 +88,11 @@ def claim(storage: Storage, project: str) -> str:
 def release(storage: Storage, project: str) -> str:
     """Delete ``project``'s manifest when the name has no file; what happened, in words."""
     fetched = storage.get(manifest_key(project))
-    if not isinstance(fetched, Blob):
-        folders = held_folders(storage, project)
-        if folders:
-            raise CommandError(f"{project} has files in {', '.join(folders)}/: remove them first")
-        return f"{project} is not this index's: it goes to the fallback index already"
     folders = held_folders(storage, project)
     if folders:
         raise CommandError(f"{project} has files in {', '.join(folders)}/: remove them first")
+    if not isinstance(fetched, Blob):
+        return f"{project} is not this index's: it goes to the fallback index already"
     current = manifests.decode(fetched.body)
     if current is not None and current["files"]:
         raise CommandError(

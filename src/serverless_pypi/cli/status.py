@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..layout import split_key
+from ..indexer import bucket_projects, folder_objects
 from ..manifest import Manifest
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, version_key
 from ..objects import ObjectInfo
@@ -106,17 +106,12 @@ def project_status(manifest: Manifest) -> ProjectStatus:
     )
 
 
-def distributions(objects: Iterable[ObjectInfo]) -> dict[str, set[str]]:
-    """The distribution keys of a listing, by normalized project."""
-    found: dict[str, set[str]] = {}
-    for obj in objects:
-        place = split_key(obj.key)
-        if place is None or not obj.key.endswith(DISTRIBUTION_SUFFIXES):
-            continue
-        folder, _ = place
-        if is_valid_name(folder):
-            found.setdefault(normalize(folder), set()).add(obj.key)
-    return found
+def distributions(objects: Mapping[str, Iterable[ObjectInfo]]) -> dict[str, set[str]]:
+    """The distribution keys among each project's objects."""
+    return {
+        project: {obj.key for obj in found if obj.key.endswith(DISTRIBUTION_SUFFIXES)}
+        for project, found in objects.items()
+    }
 
 
 def compare(listed: Mapping[str, set[str]], manifests: Mapping[str, Manifest | None]) -> Report:
@@ -150,14 +145,14 @@ def build_report(
     index.check()
     if projects:
         names = sorted({normalize(name) for name in projects})
-        listed: dict[str, set[str]] = {}
-        for name in names:
-            objects = [o for f in storage.spelled_folders(name) for o in storage.list(f + "/")]
-            listed.update(distributions(objects))
+        listed = distributions(
+            {
+                name: [o for f in storage.spelled_folders(name) for o in folder_objects(storage, f)]
+                for name in names
+            }
+        )
     else:
-        # Project names start with a letter or a digit: the derived area (".") and
-        # the root's index.html sort before "/" or have no slash.
-        listed = distributions(storage.list("", start_after="/"))
+        listed = distributions(bucket_projects(storage))
         names = sorted(set(index.project_names()) | set(listed))
     read = dict(index.manifests(names, progress))
     return compare({name: listed.get(name, set()) for name in names}, read)
