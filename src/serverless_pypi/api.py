@@ -337,7 +337,9 @@ def _emptied_project(project: str, manifest: manifests.Manifest) -> Response:
     if manifest.get("skipped"):
         why = "its files could not be indexed (the reindex log says why)"
     else:
-        why = "every file of it was removed"
+        # An empty manifest is a claimed name's or one whose files were all removed:
+        # the manifest does not tell which.
+        why = "it was claimed, or its files were removed"
     return Response.text(
         404,
         f"{project} has no installable file in this index: {why}; "

@@ -1,4 +1,5 @@
-"""The users of an index, in SSM Parameter Store: add, list, remove, rotate.
+"""The users of an index, in SSM Parameter Store: add, list, remove, rotate, and
+change a user's rights.
 
 One standard-tier SecureString parameter per user under the users path (the
 module's ``users_ssm_path``, ``/<name>/users/``), holding ``auth.record``: the
@@ -56,12 +57,26 @@ class UserStore:
             "Overwrite": overwrite,
             "Description": "serverless-pypi user: rights and a hash of the secret",
         }
-        if self.kms_key_id:
-            kwargs["KeyId"] = self.kms_key_id
+        key_id = self.kms_key_id or (self._key_of(user) if overwrite else None)
+        if key_id:
+            kwargs["KeyId"] = key_id
         try:
             self.client.put_parameter(**kwargs)
         except self.client.exceptions.ParameterAlreadyExists:
             raise UserError(f"user {user} exists: use `user rotate` for a new secret") from None
+
+    def _key_of(self, user: str) -> str | None:
+        """The KMS key that encrypts ``user``'s parameter now. A rewrite names it: AWS
+        documents that a SecureString written without a KeyId is encrypted with the
+        account's default key (moto 5 keeps the previous key instead), and a rotation
+        must not move a user off the key the module's ssm_kms_key_arn names."""
+        found = self.client.describe_parameters(
+            ParameterFilters=[{"Key": "Name", "Option": "Equals", "Values": [self._name(user)]}]
+        )
+        for parameter in found.get("Parameters", []):
+            key_id = parameter.get("KeyId")
+            return str(key_id) if key_id else None
+        return None
 
     def _get(self, user: str) -> auth.User:
         try:
@@ -100,6 +115,20 @@ class UserStore:
         stored = auth.hash_secret(secret, slow=password is not None)
         self._put(user, auth.record(current.rights, stored, current.projects), overwrite=True)
         return "" if password is not None else secret
+
+    def change_rights(
+        self, user: str, rights: frozenset[auth.Right], projects: tuple[str, ...] = ()
+    ) -> tuple[str, ...]:
+        """Give ``user`` these rights (the upload right over the projects that match
+        ``projects``), keeping their secret; return the patterns as stored."""
+        if "upload" in rights:
+            try:
+                projects = auth.project_patterns(projects)
+            except auth.AuthError as error:
+                raise UserError(str(error)) from None
+        current = self._get(user)
+        self._put(user, auth.record(rights, current.hash, projects), overwrite=True)
+        return projects if "upload" in rights else ()
 
     def remove(self, user: str) -> None:
         try:

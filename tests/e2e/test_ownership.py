@@ -136,3 +136,20 @@ def test_a_public_name_is_refused_until_it_is_claimed(guarded: Guarded, tmp_path
     )
     assert pip_installed(python)["requests"] == "99.0"
     assert guarded.fallback.seen == ["/simple/requests/"]  # never asked again
+
+
+def test_changed_rights_keep_the_token(
+    guarded: Guarded, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`user rights` narrows what a token may upload to without replacing the token
+    (this test's authorizer reads the users again at most once a second, and nothing is
+    cached before the change)."""
+    index, token = guarded.index, guarded.tokens["ci"]
+    assert cli.main(["user", "rights", "ci", "--upload", "team-*", "--path", USERS_PATH]) == 0
+    assert "may now read, upload to team-*" in capsys.readouterr().out
+    code, out = twine(index, "ci", token, write(tmp_path, wheel_bytes("other", "1.0")))
+    assert code != 0 and "may not upload to other (only to: team-*)" in out, out
+    code, out = twine(index, "ci", token, write(tmp_path, wheel_bytes("team-b", "1.0")))
+    assert code == 0, out
+    keys = [item["Key"] for item in index.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert keys == ["team-b/team_b-1.0-py3-none-any.whl"]

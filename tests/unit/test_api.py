@@ -414,6 +414,7 @@ def test_a_removed_project_keeps_its_name_until_released(get: Get, index: Any, s
         assert reply.status == 404
         assert reply.headers["Cache-Control"] == "no-store"
         assert "not looked up on the fallback index" in reply.text
+        assert "has no installable file in this index: it was claimed, or its files" in reply.text
     assert get("/simple/Other.Pkg/").status == 301  # still normalized first
     # Released by deleting its manifest, as the README says.
     s3.delete_object(Bucket=BUCKET, Key=".serverless-pypi/projects/other-pkg.json")

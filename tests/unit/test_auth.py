@@ -222,6 +222,59 @@ def test_the_cli_manages_users(ssm: Any, capsys: pytest.CaptureFixture[str]) -> 
     assert record["rights"] == ["read", "upload"] and auth.verify(rotated, record["hash"])
 
 
+def test_the_cli_changes_rights_and_keeps_the_secret(
+    ssm: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["user", "add", "ci", "--upload"]) == 0
+    token = capsys.readouterr().out.splitlines()[-1]
+    assert cli.main(["user", "rights", "ci", "--upload", "Team_*", "--upload", "lib-?"]) == 0
+    assert "may now read, upload to team-*, lib-?" in capsys.readouterr().out
+    assert cli.main(["user", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ci\tread,upload\ttoken\tteam-*,lib-?"]
+    assert cli.main(["user", "rights", "ci", "--read-only"]) == 0
+    capsys.readouterr()
+    assert cli.main(["user", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ci\tread\ttoken\t-"]
+    record = json.loads(
+        ssm.get_parameter(Name=PATH + "ci", WithDecryption=True)["Parameter"]["Value"]
+    )
+    assert record["rights"] == ["read"] and auth.verify(token, record["hash"])
+    assert cli.main(["user", "rights", "ci", "--upload"]) == 0
+    assert "may now read, upload to every project" in capsys.readouterr().out
+    assert cli.main(["user", "rights", "nobody", "--upload"]) == 1
+    assert "no user nobody" in capsys.readouterr().err
+    assert cli.main(["user", "rights", "ci", "--upload", "no/slash"]) == 1
+    assert "not a project pattern" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as both:
+        cli.main(["user", "rights", "ci", "--upload", "--read-only"])
+    assert both.value.code == 2
+
+
+def test_rewrites_keep_the_users_kms_key(store: UserStore, ssm: Any) -> None:
+    """AWS encrypts a SecureString written without a KeyId with the account's default
+    key (PutParameter's documentation), which moto does not copy: what is sent is checked."""
+    sent: list[dict[str, Any]] = []
+    ssm.meta.events.register(
+        "provide-client-params.ssm.PutParameter", lambda params, **_: sent.append(dict(params))
+    )
+    UserStore(ssm, PATH, kms_key_id="alias/team-key").add("ci", frozenset({"read", "upload"}))
+    store.add("dev", frozenset({"read"}))
+    store.rotate("ci")
+    store.change_rights("ci", frozenset({"read"}))
+    store.rotate("dev")
+    keys = [(params["Name"].rpartition("/")[2], params.get("KeyId")) for params in sent]
+    assert keys == [
+        ("ci", "alias/team-key"),
+        ("dev", None),  # created with the default key, as `user add` without --kms-key-id
+        ("ci", "alias/team-key"),
+        ("ci", "alias/team-key"),
+        ("dev", "alias/aws/ssm"),
+    ]
+    explicit = UserStore(ssm, PATH, kms_key_id="alias/other")
+    explicit.rotate("ci")
+    assert sent[-1]["KeyId"] == "alias/other"
+
+
 def test_a_password_is_read_from_stdin_and_hashed_slowly(
     ssm: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -317,6 +370,24 @@ def test_the_authorizer_allows_with_rights_in_its_context(
     }
     for header in (basic("reader", uploader), basic("nobody", reader), "Bearer x", None):
         assert decide(event(header)) == {"isAuthorized": False}
+
+
+def test_changed_rights_reach_the_context_once_the_users_are_read_again(
+    store: UserStore, parameters: SsmReader
+) -> None:
+    clock = Clock()
+    decide = authorizer.Authorizer(AuthSettings(PATH, 60), parameters, clock)
+    token = store.add("ci", frozenset({"read", "upload"}))
+    upload = event(basic("ci", token), "POST /legacy/")
+    assert decide(upload)["context"]["projects"] == "*"
+    store.change_rights("ci", frozenset({"read", "upload"}), ("team-*",))
+    assert decide(upload)["context"]["projects"] == "*"  # the list read 0 s ago
+    clock.now += 61
+    assert decide(upload)["context"]["projects"] == "team-*"
+    store.change_rights("ci", frozenset({"read"}))
+    clock.now += 61
+    assert decide(upload) == {"isAuthorized": False}
+    assert decide(event(basic("ci", token)))["isAuthorized"]  # the same token still reads
 
 
 def test_the_authorizer_never_logs_secrets(

@@ -1,4 +1,4 @@
-"""``serverless-pypi user add|list|remove|rotate``: the users of an index, in SSM
+"""``serverless-pypi user add|list|remove|rotate|rights``: the users of an index, in SSM
 Parameter Store (``users.UserStore``), through the standard AWS environment."""
 
 from __future__ import annotations
@@ -16,12 +16,18 @@ NOT_AT_ONCE = (
     "the authorizer lets a new user in once it reads the users again: within "
     "authorizer_user_cache_seconds (60 s by default)"
 )
+# A verdict API Gateway cached carries the rights it was given with it.
+RIGHTS_LATER = (
+    "the api applies them once the authorizer reads the users again (within "
+    "authorizer_user_cache_seconds, 60 s by default) and the verdicts API Gateway cached "
+    "expire (authorizer_result_ttl_in_seconds)"
+)
 
 
 def add_parsers(commands: Any) -> None:
     user = commands.add_parser(
         "user",
-        help="add, list, remove or rotate the users of an index",
+        help="add, list, remove or rotate the users of an index, or change their rights",
         description="Users live in SSM Parameter Store (standard AWS environment; "
         "AWS_ENDPOINT_URL points at another endpoint), one SecureString each, as a hash.",
     )
@@ -36,15 +42,7 @@ def add_parsers(commands: Any) -> None:
         "add", parents=[where], help="create a user; prints the new token on the last line"
     )
     add.add_argument("name")
-    add.add_argument(
-        "--upload",
-        nargs="?",
-        const=EVERY_PROJECT,
-        action="append",
-        metavar="PATTERN",
-        help="may also upload to the projects whose normalized names match PATTERN, a glob "
-        "('team-*'; repeat the option for more); alone, to every project (default: read only)",
-    )
+    _upload_option(add)
     add.add_argument(
         "--password", action="store_true", help="choose a password (asked for, or read from stdin)"
     )
@@ -63,6 +61,30 @@ def add_parsers(commands: Any) -> None:
     rotate.add_argument("name")
     rotate.add_argument("--password", action="store_true", help="choose a password instead")
     rotate.set_defaults(run=user_command, action="rotate")
+    rights = actions.add_parser(
+        "rights",
+        parents=[where],
+        help="replace a user's rights (read only, or upload to PATTERNs); the secret stays",
+    )
+    rights.add_argument("name")
+    choice = rights.add_mutually_exclusive_group(required=True)
+    _upload_option(choice)
+    choice.add_argument(
+        "--read-only", action="store_true", help="may read, and upload to no project"
+    )
+    rights.set_defaults(run=user_command, action="rights")
+
+
+def _upload_option(parser: Any) -> None:
+    parser.add_argument(
+        "--upload",
+        nargs="?",
+        const=EVERY_PROJECT,
+        action="append",
+        metavar="PATTERN",
+        help="may also upload to the projects whose normalized names match PATTERN, a glob "
+        "('team-*'; repeat the option for more); alone, to every project (default: read only)",
+    )
 
 
 def read_password() -> str:
@@ -102,6 +124,11 @@ def user_command(args: argparse.Namespace) -> int:
             print(f"new secret for user {args.name}")
             if token:
                 print(token)
+        elif args.action == "rights":
+            rights = frozenset({"read", "upload"} if args.upload else {"read"})
+            projects = store.change_rights(args.name, rights, tuple(args.upload or ()))
+            print(f"user {args.name} may now {_rights_text(rights, projects)}; the secret is kept")
+            print(RIGHTS_LATER)
         elif args.action == "remove":
             store.remove(args.name)
             print(f"removed user {args.name}")
