@@ -46,8 +46,11 @@ bench: $(STAMP) ## the benchmark at smaller sizes (about a minute): bench/result
 bench-full: $(STAMP) ## the benchmark at full sizes (a few minutes): bench/results.json
 	$(BIN)/python bench/run.py --full
 
-package: $(STAMP) ## rebuild package/serverless-pypi.zip from src/
-	$(BIN)/python scripts/build_lambda.py
+# CPythons 3.11 to 3.14 to compile the package's bytecode with, beside python3.XY on PATH:
+# make package LAMBDA_PYTHONS="/opt/python3.12/bin/python3.12 ..."
+LAMBDA_PYTHONS ?=
+package: $(STAMP) ## rebuild package/serverless-pypi.zip from src/, with bytecode per runtime
+	$(BIN)/python scripts/build_lambda.py $(foreach python,$(LAMBDA_PYTHONS),--python $(python))
 
 docs: $(STAMP) ## rewrite docs/reference.md's inputs and outputs tables from variables.tf / outputs.tf
 	$(BIN)/python scripts/doc_tables.py

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from package_tree import READ_ONLY, package_tree
 from timing import median_ms
 
 from serverless_pypi import authorizer
@@ -24,7 +25,6 @@ from serverless_pypi.local.events import authorizer_event, build_event
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.users import UserStore
 
-SRC = Path(__file__).resolve().parent.parent / "src"
 PATH = "/bench/users/"
 
 _COLD = """
@@ -52,24 +52,25 @@ def bench_authorizer(moto_url: str, runs: int) -> dict[str, Any]:
     store = UserStore(boto3.client("ssm"), PATH)
     token = store.add("reader", frozenset({"read"}))
     store.add("pat", frozenset({"read"}), password="correct horse battery staple")
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": moto_url,
-        "USERS_PATH": PATH,
-        "PYTHONPATH": str(SRC),
-    }
+    env = {**os.environ, **READ_ONLY, "AWS_ENDPOINT_URL": moto_url, "USERS_PATH": PATH}
     event = json.dumps(_event("reader", token))
-    cold = []
-    for _ in range(runs):
+
+    def fresh_interpreter(tree: Path) -> dict[str, Any]:
         out = subprocess.run(
-            [sys.executable, "-c", _COLD, event],
-            env=env,
+            [sys.executable, "-B", "-c", _COLD, event],
+            env={**env, "PYTHONPATH": str(tree)},
             capture_output=True,
             text=True,
             check=True,
             timeout=60,
         )
-        cold.append(json.loads(out.stdout))
+        return dict(json.loads(out.stdout))
+
+    cold, sources_only = [], []
+    with package_tree(bytecode=True) as packaged, package_tree(bytecode=False) as bare:
+        for _ in range(runs):
+            cold.append(fresh_interpreter(packaged))
+            sources_only.append(fresh_interpreter(bare))
     reader = SsmReader("us-east-1", moto_url)
     one_ssm = median_ms(lambda: reader.list(PATH, authorizer.MAX_USERS), 25)
     ticks = itertools.count(step=authorizer.MIN_REFRESH_SECONDS)
@@ -90,6 +91,9 @@ def bench_authorizer(moto_url: str, runs: int) -> dict[str, Any]:
         "cold_first_decision_ms": round(statistics.median(run["first_ms"] for run in cold), 1),
         "cold_total_ms": round(
             statistics.median(run["import_ms"] + run["first_ms"] for run in cold), 1
+        ),
+        "cold_total_without_bytecode_ms": round(
+            statistics.median(run["import_ms"] + run["first_ms"] for run in sources_only), 1
         ),
         "loads_boto3": any(run["boto3_loaded"] for run in cold),
         "one_ssm_request_ms": round(one_ssm, 2),

@@ -1,4 +1,5 @@
-"""Cold start: the api's import and first request in fresh interpreters, against
+"""Cold start: the api's import and first request in fresh interpreters, from the
+package as Lambda runs it (with its bytecode, and without it as before), against
 ``import boto3`` (which the api does not load)."""
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from bucket import BUCKET, fresh_bucket, seed_project
+from package_tree import READ_ONLY, package_tree
 from pages import api_event
 from tests.clients import PIP_ACCEPT
-
-SRC = Path(__file__).resolve().parent.parent / "src"
 
 _COLD = """
 import json, sys, time
@@ -47,18 +47,17 @@ def bench_cold_start(moto_url: str, runs: int) -> dict[str, Any]:
     seed_project(100)
     env = {
         **os.environ,
+        **READ_ONLY,
         "S3_BUCKET": BUCKET,
         "AWS_ENDPOINT_URL": moto_url,
         "LINK_MODE": "redirect",
-        "PYTHONPATH": str(SRC),
-        "PYTHONDONTWRITEBYTECODE": "",
     }
     event = json.dumps(api_event(PIP_ACCEPT))
 
-    def fresh_interpreter(*argv: str) -> dict[str, Any]:
+    def fresh_interpreter(tree: Path | None, *argv: str) -> dict[str, Any]:
         out = subprocess.run(
-            [sys.executable, "-c", *argv],
-            env=env,
+            [sys.executable, "-B", "-c", *argv],
+            env={**env, "PYTHONPATH": str(tree or "")},
             capture_output=True,
             text=True,
             check=True,
@@ -66,10 +65,12 @@ def bench_cold_start(moto_url: str, runs: int) -> dict[str, Any]:
         )
         return dict(json.loads(out.stdout))
 
-    ours, boto = [], []
-    for _ in range(runs):
-        ours.append(fresh_interpreter(_COLD, event))
-        boto.append(fresh_interpreter(_BOTO3))
+    ours, sources_only, boto = [], [], []
+    with package_tree(bytecode=True) as packaged, package_tree(bytecode=False) as bare:
+        for _ in range(runs):
+            ours.append(fresh_interpreter(packaged, _COLD, event))
+            sources_only.append(fresh_interpreter(bare, _COLD, event))
+            boto.append(fresh_interpreter(None, _BOTO3))
     total = statistics.median(run["import_ms"] + run["first_ms"] for run in ours)
     boto3_import = statistics.median(run["import_ms"] for run in boto)
     return {
@@ -77,6 +78,9 @@ def bench_cold_start(moto_url: str, runs: int) -> dict[str, Any]:
         "api_import_ms": round(statistics.median(run["import_ms"] for run in ours), 1),
         "api_first_request_ms": round(statistics.median(run["first_ms"] for run in ours), 1),
         "api_cold_total_ms": round(total, 1),
+        "api_cold_total_without_bytecode_ms": round(
+            statistics.median(run["import_ms"] + run["first_ms"] for run in sources_only), 1
+        ),
         "boto3_import_ms": round(boto3_import, 1),
         "boto3_s3_client_ms": round(statistics.median(run["client_ms"] for run in boto), 1),
         "api_over_boto3_import_ms": round(total - boto3_import, 1),

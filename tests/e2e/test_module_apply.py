@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import io
 import json
 import zipfile
-from types import ModuleType
 from typing import Any
 
 from serverless_pypi import layout
 from serverless_pypi.names import DISTRIBUTION_SUFFIXES
-from tests.e2e.stack import ACCOUNT_ID, ALARM_TOPIC, ROOT, Stack
+from tests.e2e.stack import ACCOUNT_ID, ALARM_TOPIC, Stack
+from tests.package import build_script
 
 NAME = "serverless-pypi"
 API_FUNCTION = f"{NAME}-api"
@@ -38,14 +37,6 @@ UPLOAD_ROUTE_KEYS = set(layout.UPLOAD_ROUTE_KEYS)
 
 def _function_arn(stack: Stack, name: str) -> str:
     return f"arn:aws:lambda:{stack.region}:{ACCOUNT_ID}:function:{name}"
-
-
-def _build_lambda() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_lambda", ROOT / "scripts/build_lambda.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _statements(policy: str | dict[str, Any]) -> list[dict[str, Any]]:
@@ -351,10 +342,10 @@ def test_deployed_code_is_the_freshly_built_package(stack: Stack) -> None:
         config = awslambda.get_function_configuration(FunctionName=name)
         assert config["CodeSha256"] == committed
         handlers.append(config["Handler"])
-    built = _build_lambda().build()
-    assert sha256(built) == committed, "package/ is stale: run `make package`"
+    package = (stack.module_dir / "package" / "serverless-pypi.zip").read_bytes()
+    assert build_script().problems(package) == [], "package/ is stale: run `make package`"
     # Every function's handler is in the package.
-    with zipfile.ZipFile(io.BytesIO(built)) as archive:
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
         for handler in handlers:
             module, function = handler.rsplit(".", 1)
             source = archive.read(module.replace(".", "/") + ".py").decode()
