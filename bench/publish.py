@@ -14,7 +14,7 @@ from typing import Any
 
 from tests.builders import wheel_bytes
 
-from serverless_pypi import indexer
+from serverless_pypi import incremental
 from serverless_pypi.api import App
 from serverless_pypi.config import ReindexSettings, Settings, UploadSettings
 from serverless_pypi.local import EmbeddedS3
@@ -57,9 +57,9 @@ def _upload_to_installable(runs: int, listing: bool) -> list[float]:
     bucket = f"{BUCKET}-{'listing' if listing else 'event'}"
     embedded = EmbeddedS3()
     embedded.start(bucket)
-    no_events = indexer.uploads
+    no_events = incremental.uploads
     if listing:
-        indexer.uploads = lambda changes: None  # every event takes the listing path
+        incremental.uploads = lambda changes: None  # every event takes the listing path
     try:
         storage = embedded.storage(bucket)
         uploader = Uploader(UploadSettings(bucket), storage)
@@ -82,5 +82,5 @@ def _upload_to_installable(runs: int, listing: bool) -> list[float]:
             samples.append((time.perf_counter() - started) * 1000)
         return samples
     finally:
-        indexer.uploads = no_events
+        incremental.uploads = no_events
         embedded.stop()

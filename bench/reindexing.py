@@ -11,7 +11,8 @@ from typing import Any
 from bucket import BUCKET, PROJECT, RequestCounter, counted, fresh_bucket, s3_backend, seed_project
 from tests.builders import wheel_bytes
 
-from serverless_pypi import events, indexer
+from serverless_pypi import batch as batches
+from serverless_pypi import events, indexer, rootwriter
 from serverless_pypi.storage import Storage, make_client
 
 
@@ -58,7 +59,7 @@ def _by_event(storage: Storage, key: str, etag: str, size: int) -> int:
             "object": {"key": key, "eTag": etag.strip('"'), "size": size},
         },
     }
-    batch = indexer.apply_changes(storage, events.changes({"Records": [record]}, BUCKET))
+    batch = batches.apply_changes(storage, events.changes({"Records": [record]}, BUCKET))
     [result] = batch.results
     assert result.files and not result.root, "the event took the listing path"
     return result.inspected
@@ -67,7 +68,7 @@ def _by_event(storage: Storage, key: str, etag: str, size: int) -> int:
 def _by_listing(storage: Storage, key: str, etag: str, size: int) -> int:
     """What the reindexer did for any event before: list the project, then the root."""
     result = indexer.reindex_project(storage, PROJECT, [PROJECT])
-    indexer.update_root(storage, {PROJECT: result.files > 0})
+    rootwriter.update_root(storage, {PROJECT: result.files > 0})
     return result.inspected
 
 
@@ -84,7 +85,7 @@ def bench_rebuild(sizes: list[int]) -> list[dict[str, Any]]:
         client = make_client()
         counts = RequestCounter(client)
         started = time.perf_counter()
-        batch, cost = counted(counts, partial(indexer.rebuild, Storage(client, BUCKET)))
+        batch, cost = counted(counts, partial(batches.rebuild, Storage(client, BUCKET)))
         elapsed = time.perf_counter() - started
         assert not batch.failures and batch.files == size
         rows.append(

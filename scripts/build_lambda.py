@@ -14,7 +14,7 @@ Bytecode: Lambda's /var/task is read-only, so a function cannot write
 ``__pycache__`` and compiles every module it imports at each cold start. The
 package therefore carries ``__pycache__/<module>.cpython-3XY.pyc`` for every
 runtime the module accepts (``lambda_runtime``: 3.11 to 3.14) whose CPython this
-machine has: this interpreter, ``python3.XY`` on PATH, and ``--python``. They are
+machine has: ``--python``, this interpreter, ``python3.XY`` on PATH, pyenv's. They are
 hash-based pycs (PEP 552, ``checked-hash``): no timestamp in them, and the
 runtime compares the source's hash before it trusts one, so a pyc can never
 stand for other source. A runtime without its pyc compiles, as before.
@@ -34,6 +34,7 @@ import importlib.util
 import io
 import json
 import marshal
+import os
 import shutil
 import subprocess
 import sys
@@ -107,9 +108,14 @@ def source_of(pyc: str) -> tuple[str, str] | None:
 
 def interpreters(extra: Iterable[str] = ()) -> dict[str, str]:
     """Runtime version to a CPython executable of it: ``extra`` first, then this
-    interpreter, then ``python3.XY`` on PATH; one that does not run is skipped."""
+    interpreter, ``python3.XY`` on PATH, then pyenv's installs; one that does not run
+    is skipped."""
     found: dict[str, str] = {}
     candidates = [*extra, sys.executable, *(f"python{version}" for version in RUNTIMES)]
+    # pyenv's shims run only the versions selected; its installs are found directly.
+    pyenv = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    for version in RUNTIMES:
+        candidates += sorted(map(str, pyenv.glob(f"{version}.*/bin/python{version}")), reverse=True)
     for candidate in candidates:
         executable = shutil.which(candidate) or candidate
         try:

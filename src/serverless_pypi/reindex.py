@@ -7,8 +7,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from . import events, indexer
+from . import batch as batches
+from . import events
 from .config import ReindexSettings, log_level
+from .deadline import Deadline
+from .rootwriter import update_root
 from .storage import Storage, make_client
 
 
@@ -30,11 +33,11 @@ class Reindexer:
         found = events.changes(event, self.settings.bucket)
         projects = {change.project for change in found}
         remaining = getattr(context, "get_remaining_time_in_millis", None)
-        deadline = indexer.Deadline.from_remaining(remaining()) if callable(remaining) else None
-        batch = indexer.apply_changes(self.storage, found, deadline)
+        deadline = Deadline.from_remaining(remaining()) if callable(remaining) else None
+        batch = batches.apply_changes(self.storage, found, deadline)
         present = {result.project: result.files > 0 for result in batch.results if result.root}
         if present:
-            indexer.update_root(self.storage, present)
+            update_root(self.storage, present)
         if batch.failures:
             # Fail the invocation: Lambda retries it, then hands it to the
             # on-failure destination. Reindexing is idempotent.

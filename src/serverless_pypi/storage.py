@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 # Transient errors (500, 503 SlowDown, throttling, connection resets) are
 # retried with backoff by botocore's standard mode; what still fails raises.
-# The reindexer's 16 threads (indexer.WORKERS) share one client: with botocore's
+# The reindexer's 16 threads (batch.WORKERS) share one client: with botocore's
 # default pool of 10 connections, the others would open (and drop) one a request.
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 6},

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi import indexer
+from serverless_pypi import batch as batches
 from serverless_pypi.storage import Storage
 from tests.builders import wheel_bytes
 from tests.clients import isolated_env, venv
@@ -29,7 +29,7 @@ def private(private_index: PrivateIndex, s3: Any, storage: Storage) -> PrivateIn
     """The private index with one project in it."""
     _, wheel = wheel_bytes("secret-pkg", "1.0")
     s3.put_object(Bucket=BUCKET, Key="secret-pkg/secret_pkg-1.0-py3-none-any.whl", Body=wheel)
-    indexer.rebuild(storage)
+    batches.rebuild(storage)
     return private_index
 
 

@@ -40,7 +40,7 @@ BOMBS = {
 _CHILD = textwrap.dedent(
     """
     import json, resource, sys
-    from serverless_pypi import indexer, reindex
+    from serverless_pypi import batch as batches, reindex
     from serverless_pypi.storage import Storage, make_client
 
     def status(field):
@@ -63,7 +63,7 @@ _CHILD = textwrap.dedent(
     if event:
         outcome = reindex.handler(event, Context())
     else:
-        batch = indexer.rebuild(storage)
+        batch = batches.rebuild(storage)
         outcome = {"failures": sorted(batch.failures), "files": batch.files}
     # VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec.
     print(json.dumps({"outcome": outcome, "over_baseline": status("VmHWM") - baseline}))

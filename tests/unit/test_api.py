@@ -17,6 +17,8 @@ import pytest
 from botocore.config import Config
 
 from serverless_pypi import api, payload, reindex, s3http, sigv4, simple
+from serverless_pypi import batch as batches
+from serverless_pypi import deadline as deadlines
 from serverless_pypi import manifest as manifests
 from serverless_pypi.apigw import Request, Response
 from serverless_pypi.layout import manifest_key
@@ -455,13 +457,12 @@ def test_no_spelling_of_a_folder_falls_back(
     get: Get, s3: Any, storage: Any, fallback: str, folder: str
 ) -> None:
     """Before the first reindex, and after the derived data is lost."""
-    from serverless_pypi import indexer
 
     _, wheel = wheel_bytes("corp-tool", "1.0")
     s3.put_object(Bucket=BUCKET, Key=f"{folder}/corp_tool-1.0-py3-none-any.whl", Body=wheel)
     s3.put_object(Bucket=BUCKET, Key="corp-tools/x.whl", Body=b"another project")
     _assert_private(get("/simple/corp-tool/"), 503)
-    indexer.rebuild(storage)
+    batches.rebuild(storage)
     assert get("/simple/corp-tool/").status == 200
     s3.delete_object(Bucket=BUCKET, Key=".serverless-pypi/projects/corp-tool.json")
     _assert_private(get("/simple/corp-tool/"), 503)
@@ -495,9 +496,9 @@ def test_a_project_being_read_is_503_until_its_files_are_indexed(
 
     _, wheel = wheel_bytes("my-pkg", "1.0")
     s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{WHEEL}", Body=wheel)
-    passed = indexer.Deadline(at=0.0)  # no time left: nothing is read
+    passed = deadlines.Deadline(at=0.0)  # no time left: nothing is read
     storage = Storage(make_client(), BUCKET)
-    with pytest.raises(indexer.OutOfTime):
+    with pytest.raises(deadlines.OutOfTime):
         indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=passed)
     _assert_private(get("/simple/my-pkg/"), 503)
     indexer.reindex_project(storage, "my-pkg", ["my-pkg"])

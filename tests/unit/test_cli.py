@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi import cli, indexer
+from serverless_pypi import batch as batches
+from serverless_pypi import cli
 from serverless_pypi.cli.common import ProgressBar
 from serverless_pypi.indexer import ProjectResult
 from serverless_pypi.local.events import build_event
@@ -59,7 +60,7 @@ def served(s3: Any, storage: Storage, get: Get) -> Iterator[str]:
     for version in ("1.0", "1.1", "1.2"):
         name, wheel = wheel_bytes("my-pkg", version)
         s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{name}", Body=wheel)
-    indexer.rebuild(storage)
+    batches.rebuild(storage)
     server = make_server("127.0.0.1", 0, get.app)
     with serving(server) as origin:
         yield origin

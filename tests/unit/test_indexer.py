@@ -12,7 +12,8 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from serverless_pypi import indexer, rootindex, simple
+from serverless_pypi import batch as batches
+from serverless_pypi import indexer, rootindex, rootwriter, simple
 from serverless_pypi import manifest as manifests
 from serverless_pypi.config import ReindexSettings
 from serverless_pypi.layout import (
@@ -55,7 +56,7 @@ def root(s3: Any) -> list[str]:
 
 def reindex(storage: Storage, project: str, *folders: str) -> indexer.ProjectResult:
     result = indexer.reindex_project(storage, project, folders or (project,))
-    indexer.update_root(storage, {project: result.files > 0})
+    rootwriter.update_root(storage, {project: result.files > 0})
     return result
 
 
@@ -309,8 +310,10 @@ def test_racing_root_updates_keep_both_projects(s3: Any, storage: Storage) -> No
         put(s3, f"{project}/{name}", data)
         indexer.reindex_project(storage, project, [project])
 
-    racer = HookedStorage(storage, ROOT_HTML, lambda: indexer.update_root(storage, {"beta": True}))
-    indexer.update_root(racer, {"alpha": True})
+    racer = HookedStorage(
+        storage, ROOT_HTML, lambda: rootwriter.update_root(storage, {"beta": True})
+    )
+    rootwriter.update_root(racer, {"alpha": True})
     assert root(s3) == ["alpha", "beta"]
     assert b"alpha/" in read(s3, ROOT_HTML) and b"beta/" in read(s3, ROOT_HTML)
 
@@ -370,7 +373,7 @@ def test_rebuild_indexes_a_bucket_filled_by_another_tool(s3: Any, storage: Stora
     stale = {"schema": 1, "name": "gone", "folders": ["gone"], "files": [{"filename": "x"}]}
     put(s3, manifest_key("gone"), json.dumps(stale).encode())
     seen: list[str] = []
-    batch = indexer.rebuild(
+    batch = batches.rebuild(
         storage, progress=lambda done, total, result: seen.append(result.project)
     )
     assert not batch.failures
@@ -382,7 +385,7 @@ def test_rebuild_indexes_a_bucket_filled_by_another_tool(s3: Any, storage: Stora
     html = read(s3, ROOT_HTML)
     assert b'href="buzz-pkg/"' in html and b"Buzz_Pkg" not in html
     # A second rebuild reads nothing again.
-    again = indexer.rebuild(storage)
+    again = batches.rebuild(storage)
     assert sum(result.inspected for result in again.results) == 0
 
 
@@ -440,10 +443,10 @@ def test_a_malformed_root_index_is_rewritten(
         reindex(storage, project)
     put(s3, ROOT_JSON, b'{"meta":{"api-version":"1.1"},"projects":[{"name":7}]}')
     with caplog.at_level(logging.WARNING, logger="serverless_pypi.indexer"):
-        indexer.update_root(storage, {"beta": True})
+        rootwriter.update_root(storage, {"beta": True})
     assert "unreadable root index: rewriting it" in caplog.text
     assert root(s3) == ["beta"]  # what the event named; the others come back with a rebuild
-    indexer.rebuild(storage)
+    batches.rebuild(storage)
     assert root(s3) == ["alpha", "beta"]
 
 
@@ -482,7 +485,7 @@ def test_a_rebuild_racing_the_lambda_reindexer_loses_nothing(s3: Any, storage: S
         indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
 
     racer = HookedStorage(storage, manifest_key("my-pkg"), lambda_reindexer)
-    batch = indexer.rebuild(racer)
+    batch = batches.rebuild(racer)
     assert not batch.failures
     assert sorted(files(s3, "my-pkg")) == [first, second]
     assert root(s3) == ["my-pkg"]

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi import cli, indexer
+from serverless_pypi import batch as batches
+from serverless_pypi import cli
 from serverless_pypi.cli.ops import Retention, doomed_versions
 from serverless_pypi.cli.status import EXIT_ATTENTION
 from serverless_pypi.layout import manifest_key
@@ -42,13 +43,13 @@ def index(s3: Any, storage: Storage) -> Storage:
         put(s3, f"my-pkg/{build[0]}", build[1])
     name, data = wheel_bytes("other-pkg", "1.0")
     put(s3, f"Other.Pkg/{name}", data)
-    indexer.rebuild(storage)
+    batches.rebuild(storage)
     return storage
 
 
 def reindex(storage: Storage) -> None:
     """What the bucket notifications make the reindexer do (moto runs no Lambda)."""
-    indexer.rebuild(storage)
+    batches.rebuild(storage)
 
 
 # -- yank and unyank -------------------------------------------------------------------
@@ -208,7 +209,7 @@ def test_prune_dry_run_then_prune(
         put(s3, f"ci-pkg/{name}", data)
     name, data = wheel_bytes("ci-pkg", "0.0.9")
     put(s3, f"ci-pkg/{name}", data)
-    indexer.rebuild(storage)
+    batches.rebuild(storage)
     before = keys(s3)
     code, out, _ = run(capsys, "prune", "ci-pkg", "--keep", "3", "--dry-run")
     assert code == 0 and "would remove ci-pkg 0.1.dev1 (1 files)" in out
@@ -245,7 +246,7 @@ def test_status_reports_a_planted_problem_and_drift(
     s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
 ) -> None:
     put(s3, "my-pkg/my_pkg-3.0-py3-none-any.whl", b"PK\x05\x06" + bytes(18))  # corrupt
-    indexer.rebuild(index)
+    batches.rebuild(index)
     put(s3, "my-pkg/my_pkg-4.0-py3-none-any.whl", wheel_bytes("my-pkg", "4.0")[1])  # no event
     s3.delete_object(Bucket=BUCKET, Key="my-pkg/my_pkg-1.0.tar.gz")  # no event either
     put(s3, "new-pkg/new_pkg-1.0-py3-none-any.whl", wheel_bytes("new-pkg", "1.0")[1])

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from serverless_pypi import deadline as deadlines
 from serverless_pypi import distfile, indexer, reindex
 from serverless_pypi.archives import Limits
 from serverless_pypi.config import ReindexSettings
@@ -65,31 +66,31 @@ def test_every_accepted_timeout_indexes_small_files_with_hash_and_metadata(
     ("timeout", "reserve"), [(3, 1.0), (10, 2.0), (30, 6.0), (300, 15.0), (900, 15.0)]
 )
 def test_a_fifth_of_the_timeout_is_kept_to_write(timeout: int, reserve: float) -> None:
-    assert indexer.finish_reserve(timeout) == reserve
-    deadline = indexer.Deadline.from_remaining(timeout * 1000, clock=lambda: 100.0)
+    assert deadlines.finish_reserve(timeout) == reserve
+    deadline = deadlines.Deadline.from_remaining(timeout * 1000, clock=lambda: 100.0)
     assert deadline.budget == timeout - reserve
     assert deadline.at == 100.0 + timeout - reserve
 
 
 @pytest.mark.parametrize(
     ("left", "seconds"),
-    [(1000.0, 10.0), (10.0, 10.0), (4.0, 4.0), (0.5, 0.5), (0.1, indexer.MIN_EXTRACTION)],
+    [(1000.0, 10.0), (10.0, 10.0), (4.0, 4.0), (0.5, 0.5), (0.1, deadlines.MIN_EXTRACTION)],
 )
 def test_a_file_s_extraction_gets_the_usual_budget_or_the_time_left(
     left: float, seconds: float
 ) -> None:
     now = 50.0
-    deadline = indexer.Deadline(at=now + left, budget=2000.0, clock=lambda: now)
+    deadline = deadlines.Deadline(at=now + left, budget=2000.0, clock=lambda: now)
     assert deadline.limits(_small()).seconds == pytest.approx(seconds, abs=0.01)
-    assert indexer.Deadline().limits(_small()) == Limits()
+    assert deadlines.Deadline().limits(_small()) == Limits()
 
 
 def test_a_file_is_started_only_with_time_to_move_its_bytes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(indexer, "READ_RATE", 1000)  # bytes a second
+    monkeypatch.setattr(deadlines, "READ_RATE", 1000)  # bytes a second
     now = 50.0
-    deadline = indexer.Deadline(at=now + 2.0, budget=2.0, clock=lambda: now)
+    deadline = deadlines.Deadline(at=now + 2.0, budget=2.0, clock=lambda: now)
     assert deadline.allows(_small(1000)) and deadline.ever_allows(_small(1000))
     assert not deadline.allows(_small(1800)) and not deadline.ever_allows(_small(1800))
 
@@ -135,12 +136,12 @@ def test_a_file_the_deadline_cut_short_is_read_by_the_next_invocation(
 ) -> None:
     name, now = WHEEL, NOW
     # 20 s for the invocation, but only 2 s left when this file comes up.
-    late = indexer.Deadline(at=now + 2.0, budget=20.0, clock=lambda: now)
-    with pytest.raises(indexer.OutOfTime):
+    late = deadlines.Deadline(at=now + 2.0, budget=20.0, clock=lambda: now)
+    with pytest.raises(deadlines.OutOfTime):
         indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=late)
     assert manifest(s3, "my-pkg")["pending"] == 1
     assert name not in files(s3, "my-pkg")
-    fresh = indexer.Deadline(at=now + 20.0, budget=20.0, clock=lambda: now)
+    fresh = deadlines.Deadline(at=now + 20.0, budget=20.0, clock=lambda: now)
     assert indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=fresh).files == 1
     entry = files(s3, "my-pkg")[name]
     assert "core-metadata" in entry and "problem" not in entry
@@ -153,16 +154,16 @@ def test_a_file_no_invocation_of_this_timeout_can_read_is_read_by_a_longer_one(
     """With a 3 s timeout a file whose archive needs 5 s is listed with its hash and
     the reason; raising the timeout (or `serverless-pypi reindex`) reads it again."""
     name, now = WHEEL, NOW
-    short = indexer.Deadline(at=now + 2.0, budget=2.0, clock=lambda: now)
+    short = deadlines.Deadline(at=now + 2.0, budget=2.0, clock=lambda: now)
     assert indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=short).files == 1
     entry = files(s3, "my-pkg")[name]
     assert entry["time-budget"] == 2.0 and "sha256" in entry and "core-metadata" not in entry
     assert entry["problem"] == "over the 2 s inspection budget"
     # The same timeout again: not read again (no retry could do better).
-    again = indexer.Deadline(at=now + 2.0, budget=2.0, clock=lambda: now)
+    again = deadlines.Deadline(at=now + 2.0, budget=2.0, clock=lambda: now)
     assert indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=again).inspected == 0
     # A 30 s timeout reads it again, and this time it fits.
-    longer = indexer.Deadline(at=now + 24.0, budget=24.0, clock=lambda: now)
+    longer = deadlines.Deadline(at=now + 24.0, budget=24.0, clock=lambda: now)
     with caplog.at_level(logging.INFO):
         result = indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=longer)
     assert result.inspected == 1
@@ -174,11 +175,11 @@ def test_a_file_no_invocation_of_this_timeout_can_read_is_read_by_a_longer_one(
 def test_a_file_too_large_to_move_in_one_invocation_is_read_without_a_deadline(
     s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indexer, "READ_RATE", 500)  # so that a 1 KB wheel takes 2 s
+    monkeypatch.setattr(deadlines, "READ_RATE", 500)  # so that a 1 KB wheel takes 2 s
     name, data = wheel_bytes("my-pkg", "1.0")
     assert len(data) > 500
     put(s3, f"my-pkg/{name}", data)
-    tiny = indexer.Deadline(at=None, budget=1.0)
+    tiny = deadlines.Deadline(at=None, budget=1.0)
     result = indexer.reindex_project(storage, "my-pkg", ["my-pkg"], deadline=tiny)
     assert (result.files, result.inspected) == (1, 0)
     entry = files(s3, "my-pkg")[name]

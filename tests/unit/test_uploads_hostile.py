@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from serverless_pypi import batch as batches
+from serverless_pypi import deadline as deadlines
 from serverless_pypi import indexer, reindex
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.objects import Blob, NotModified, ObjectInfo
@@ -150,7 +152,7 @@ def test_a_kelvin_sign_folder_does_not_merge_into_another_project(
     kelvin = f"\u212aey/{evil}"
     put(s3, kelvin, evil_data)
     reindex.handler(s3_event(("ObjectCreated:Put", kelvin)), None)
-    indexer.rebuild(storage)
+    batches.rebuild(storage)
     assert list(files(s3, "key")) == [name]
     assert manifest(s3, "key")["folders"] == ["key"]
 
@@ -191,9 +193,9 @@ def test_progress_survives_a_killed_invocation(
 def test_out_of_time_writes_what_was_read_and_fails_for_a_retry(s3: Any, storage: Storage) -> None:
     name, data = wheel_bytes("my-pkg", "1.0")
     put(s3, f"my-pkg/{name}", data)
-    with pytest.raises(indexer.OutOfTime):
+    with pytest.raises(deadlines.OutOfTime):
         indexer.reindex_project(
-            storage, "my-pkg", ["my-pkg"], deadline=indexer.Deadline(at=0.0, budget=300.0)
+            storage, "my-pkg", ["my-pkg"], deadline=deadlines.Deadline(at=0.0, budget=300.0)
         )
     assert manifest(s3, "my-pkg")["pending"] == 1
     assert indexer.reindex_project(storage, "my-pkg", ["my-pkg"]).files == 1

@@ -71,7 +71,7 @@ class TerminalBar:
 
 
 class ProgressBar(TerminalBar):
-    """Projects reindexed, for ``indexer.rebuild``'s progress callback."""
+    """Projects reindexed, for ``batch.rebuild``'s progress callback."""
 
     def __call__(self, done: int, total: int, result: ProjectResult) -> None:
         self.draw(done, total, f"{done}/{total} projects  {result.project[:30]:<30}")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import indexer
+from .. import batch as batches
 from ..logs import get_logger
 from ..metadata import project_of
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name
@@ -107,7 +107,7 @@ def upload_command(args: argparse.Namespace) -> int:
 def reindex_command(args: argparse.Namespace) -> int:
     storage = bucket_storage(args.bucket)
     started = time.perf_counter()
-    batch = indexer.rebuild(storage, progress=ProgressBar())
+    batch = batches.rebuild(storage, progress=ProgressBar())
     seconds = time.perf_counter() - started
     read = sum(result.inspected for result in batch.results)
     print(

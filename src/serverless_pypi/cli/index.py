@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .. import manifest as manifests
-from ..indexer import indexed_projects
+from ..batch import indexed_projects
 from ..layout import ROOT_JSON, YANK_SUFFIX, manifest_key
 from ..manifest import Entry, Manifest
 from ..names import is_valid_name, is_valid_version, normalize, parse_filename, version_key

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..indexer import bucket_projects, folder_objects
+from ..batch import bucket_projects
+from ..indexer import folder_objects
 from ..manifest import Manifest
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, version_key
 from ..objects import ObjectInfo

@@ -1,0 +1,153 @@
+"""Many projects at once: an event's projects (``apply_changes``, the reindex
+function) and the whole bucket (``rebuild``, ``serverless-pypi reindex``), each
+project in a thread; a failing project does not stop the rest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .deadline import Deadline
+from .events import Change
+from .incremental import add_files, uploads
+from .indexer import ProjectResult, Snapshot, reindex_project
+from .layout import DERIVED_PREFIX, MANIFEST_PREFIX
+from .logs import get_logger
+from .names import is_valid_name, normalize
+from .objects import ObjectInfo
+from .rootwriter import update_root
+from .storage import Storage
+
+logger = get_logger(__name__)
+
+WORKERS = 16
+
+# Called after each project: (projects done, projects in all, the result).
+Progress = Callable[[int, int, ProjectResult], None]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    results: tuple[ProjectResult, ...]
+    failures: Mapping[str, BaseException]
+
+    @property
+    def files(self) -> int:
+        return sum(result.files for result in self.results)
+
+
+def reindex_projects(
+    storage: Storage,
+    projects: Mapping[str, Iterable[str]],
+    snapshots: Mapping[str, Snapshot] | None = None,
+    progress: Progress | None = None,
+    deadline: Deadline | None = None,
+) -> BatchResult:
+    """Reindex several projects (in threads); a failing project does not stop the rest."""
+
+    def run(project: str) -> ProjectResult:
+        snapshot = (snapshots or {}).get(project)
+        return reindex_project(storage, project, projects[project], snapshot, deadline)
+
+    return _each(projects, run, progress)
+
+
+def apply_changes(
+    storage: Storage, changes: Iterable[Change], deadline: Deadline | None = None
+) -> BatchResult:
+    """Bring the projects that ``changes`` (one event's) touch in step with the bucket:
+    new files of an indexed project incrementally, anything else with a listing."""
+    by_project: dict[str, list[Change]] = {}
+    for change in changes:
+        by_project.setdefault(change.project, []).append(change)
+
+    def run(project: str) -> ProjectResult:
+        found = by_project[project]
+        added = uploads(found)
+        result = add_files(storage, project, added, deadline) if added else None
+        if result is not None:
+            return result
+        folders = {change.folder for change in found}
+        touch = any(change.removal for change in found)
+        return reindex_project(storage, project, folders, deadline=deadline, touch=touch)
+
+    return _each(by_project, run)
+
+
+def _each(
+    projects: Iterable[str],
+    run: Callable[[str], ProjectResult],
+    progress: Progress | None = None,
+) -> BatchResult:
+    """``run`` for each project, in threads; a failing project does not stop the rest."""
+    names = sorted(projects)
+    results: list[ProjectResult] = []
+    failures: dict[str, BaseException] = {}
+    with ThreadPoolExecutor(max_workers=min(WORKERS, max(1, len(names)))) as pool:
+        futures = {project: pool.submit(run, project) for project in names}
+        for project, future in futures.items():
+            try:
+                result = future.result()
+            except Exception as error:  # noqa: BLE001 - reported per project, re-raised by callers
+                logger.error("could not reindex %s: %s", project, error)
+                failures[project] = error
+                continue
+            results.append(result)
+            if progress is not None:
+                progress(len(results) + len(failures), len(names), result)
+    return BatchResult(tuple(results), failures)
+
+
+def bucket_projects(storage: Storage) -> dict[str, list[ObjectInfo]]:
+    """Every object one level deep in a project's folder (any spelling), by normalized
+    project: one listing of the whole bucket."""
+    by_folder: dict[str, list[ObjectInfo]] = {}
+    # Project names start with a letter or digit, all after "/": starting
+    # there skips the derived area (".serverless-pypi/") in the listing.
+    for obj in storage.list("", start_after="/"):
+        folder, slash, rest = obj.key.partition("/")
+        if slash and "/" not in rest and not obj.key.startswith(DERIVED_PREFIX):
+            by_folder.setdefault(folder, []).append(obj)
+    objects: dict[str, list[ObjectInfo]] = {}
+    for folder, found in by_folder.items():
+        if not is_valid_name(folder):
+            logger.warning("skipped folder %r: not a project name", folder)
+            continue
+        objects.setdefault(normalize(folder), []).extend(found)
+    return objects
+
+
+def indexed_projects(storage: Storage) -> set[str]:
+    """Every project with a manifest: one listing of the manifests."""
+    return {
+        obj.key[len(MANIFEST_PREFIX) : -len(".json")]
+        for obj in storage.list(MANIFEST_PREFIX)
+        if obj.key.endswith(".json")
+    }
+
+
+def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
+    """Re-derive every project in the bucket and the root index (for a bucket filled elsewhere)."""
+    listed = time.time()
+    objects = bucket_projects(storage)
+    projects = {
+        project: {obj.key.partition("/")[0] for obj in found} for project, found in objects.items()
+    }
+    indexed = indexed_projects(storage)
+    for project in indexed:
+        projects.setdefault(project, set())  # gone from the bucket: its manifest empties
+    snapshots = {
+        project: Snapshot(True, tuple(objects.get(project, ())), listed)
+        for project in projects
+        if project not in indexed
+    }
+    batch = reindex_projects(storage, projects, snapshots, progress)
+    update_root(
+        storage,
+        {result.project: result.files > 0 for result in batch.results},
+        verify=False,
+        force=True,
+    )
+    return batch
