@@ -122,8 +122,8 @@ def interpreters(extra: Iterable[str] = ()) -> dict[str, str]:
             probe = subprocess.run(
                 [executable, "-c", _PROBE], capture_output=True, text=True, timeout=30
             )
-        except OSError:
-            continue
+        except (OSError, subprocess.SubprocessError):
+            continue  # not there, or not answering
         name, _, version = probe.stdout.strip().partition(" ")
         if probe.returncode == 0 and name == "cpython" and version in RUNTIMES:
             found.setdefault(version, executable)
