@@ -7,15 +7,11 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import os
 import statistics
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import boto3
-from package_tree import READ_ONLY, package_tree
+from package_tree import fresh_interpreter, package_tree
 from timing import median_ms
 
 from serverless_pypi import authorizer
@@ -52,25 +48,14 @@ def bench_authorizer(moto_url: str, runs: int) -> dict[str, Any]:
     store = UserStore(boto3.client("ssm"), PATH)
     token = store.add("reader", frozenset({"read"}))
     store.add("pat", frozenset({"read"}), password="correct horse battery staple")
-    env = {**os.environ, **READ_ONLY, "AWS_ENDPOINT_URL": moto_url, "USERS_PATH": PATH}
+    env = {"AWS_ENDPOINT_URL": moto_url, "USERS_PATH": PATH}
     event = json.dumps(_event("reader", token))
-
-    def fresh_interpreter(tree: Path) -> dict[str, Any]:
-        out = subprocess.run(
-            [sys.executable, "-B", "-c", _COLD, event],
-            env={**env, "PYTHONPATH": str(tree)},
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return dict(json.loads(out.stdout))
 
     cold, sources_only = [], []
     with package_tree(bytecode=True) as packaged, package_tree(bytecode=False) as bare:
         for _ in range(runs):
-            cold.append(fresh_interpreter(packaged))
-            sources_only.append(fresh_interpreter(bare))
+            cold.append(fresh_interpreter(packaged, env, _COLD, event))
+            sources_only.append(fresh_interpreter(bare, env, _COLD, event))
     reader = SsmReader("us-east-1", moto_url)
     one_ssm = median_ms(lambda: reader.list(PATH, authorizer.MAX_USERS), 25)
     ticks = itertools.count(step=authorizer.MIN_REFRESH_SECONDS)

@@ -5,15 +5,11 @@ package as Lambda runs it (with its bytecode, and without it as before), against
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from bucket import BUCKET, fresh_bucket, seed_project
-from package_tree import READ_ONLY, package_tree
+from package_tree import fresh_interpreter, package_tree
 from pages import api_event
 from tests.clients import PIP_ACCEPT
 
@@ -46,31 +42,18 @@ def bench_cold_start(moto_url: str, runs: int) -> dict[str, Any]:
     fresh_bucket()
     seed_project(100)
     env = {
-        **os.environ,
-        **READ_ONLY,
         "S3_BUCKET": BUCKET,
         "AWS_ENDPOINT_URL": moto_url,
         "LINK_MODE": "redirect",
     }
     event = json.dumps(api_event(PIP_ACCEPT))
 
-    def fresh_interpreter(tree: Path | None, *argv: str) -> dict[str, Any]:
-        out = subprocess.run(
-            [sys.executable, "-B", "-c", *argv],
-            env={**env, "PYTHONPATH": str(tree or "")},
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return dict(json.loads(out.stdout))
-
     ours, sources_only, boto = [], [], []
     with package_tree(bytecode=True) as packaged, package_tree(bytecode=False) as bare:
         for _ in range(runs):
-            ours.append(fresh_interpreter(packaged, _COLD, event))
-            sources_only.append(fresh_interpreter(bare, _COLD, event))
-            boto.append(fresh_interpreter(None, _BOTO3))
+            ours.append(fresh_interpreter(packaged, env, _COLD, event))
+            sources_only.append(fresh_interpreter(bare, env, _COLD, event))
+            boto.append(fresh_interpreter(None, env, _BOTO3))
     total = statistics.median(run["import_ms"] + run["first_ms"] for run in ours)
     boto3_import = statistics.median(run["import_ms"] for run in boto)
     return {

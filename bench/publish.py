@@ -57,6 +57,7 @@ def _upload_to_installable(runs: int, listing: bool) -> list[float]:
     bucket = f"{BUCKET}-{'listing' if listing else 'event'}"
     embedded = EmbeddedS3()
     embedded.start(bucket)
+    # batch.apply_changes asks incremental.uploads whether an event adds files.
     no_events = incremental.uploads
     if listing:
         incremental.uploads = lambda changes: None  # every event takes the listing path

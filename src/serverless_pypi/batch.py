@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from . import incremental
 from .deadline import Deadline
 from .events import Change
-from .incremental import add_files, uploads
 from .indexer import ProjectResult, Snapshot, reindex_project
 from .layout import DERIVED_PREFIX, MANIFEST_PREFIX
 from .logs import get_logger
@@ -38,22 +38,6 @@ class BatchResult:
         return sum(result.files for result in self.results)
 
 
-def reindex_projects(
-    storage: Storage,
-    projects: Mapping[str, Iterable[str]],
-    snapshots: Mapping[str, Snapshot] | None = None,
-    progress: Progress | None = None,
-    deadline: Deadline | None = None,
-) -> BatchResult:
-    """Reindex several projects (in threads); a failing project does not stop the rest."""
-
-    def run(project: str) -> ProjectResult:
-        snapshot = (snapshots or {}).get(project)
-        return reindex_project(storage, project, projects[project], snapshot, deadline)
-
-    return _each(projects, run, progress)
-
-
 def apply_changes(
     storage: Storage, changes: Iterable[Change], deadline: Deadline | None = None
 ) -> BatchResult:
@@ -65,8 +49,8 @@ def apply_changes(
 
     def run(project: str) -> ProjectResult:
         found = by_project[project]
-        added = uploads(found)
-        result = add_files(storage, project, added, deadline) if added else None
+        added = incremental.uploads(found)
+        result = incremental.add_files(storage, project, added, deadline) if added else None
         if result is not None:
             return result
         folders = {change.folder for change in found}
@@ -139,11 +123,15 @@ def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
     for project in indexed:
         projects.setdefault(project, set())  # gone from the bucket: its manifest empties
     snapshots = {
-        project: Snapshot(True, tuple(objects.get(project, ())), listed)
+        project: Snapshot(tuple(objects.get(project, ())), listed)
         for project in projects
         if project not in indexed
     }
-    batch = reindex_projects(storage, projects, snapshots, progress)
+
+    def run(project: str) -> ProjectResult:
+        return reindex_project(storage, project, projects[project], snapshots.get(project))
+
+    batch = _each(projects, run, progress)
     update_root(
         storage,
         {result.project: result.files > 0 for result in batch.results},

@@ -56,19 +56,32 @@ class Inspection:
 
 
 def inspect(
-    storage: Storage, obj: ObjectInfo, dist: Distribution, limits: Limits | None = None
+    storage: Storage,
+    obj: ObjectInfo,
+    dist: Distribution,
+    limits: Limits | None = None,
+    *,
+    data: bytes | None = None,
+    head: Mapping[str, Any] | None = None,
 ) -> Inspection:
-    """Hash a distribution and extract its core metadata, within ``limits``."""
+    """Hash a distribution and extract its core metadata, within ``limits``.
+
+    What the caller already read is not asked of S3 again: ``data``, a small
+    file's whole bytes, or ``head``, the object's HeadObject answer with its
+    checksum (ChecksumMode ENABLED).
+    """
     limits = limits or Limits()
     if obj.size <= SMALL_FILE:
-        data = storage.get_range(obj.key, 0, max(obj.size - 1, 0), obj.etag) if obj.size else b""
+        if data is None and obj.size:
+            data = storage.get_range(obj.key, 0, obj.size - 1, obj.etag)
+        data = data or b""
         digest = hashlib.sha256(data).hexdigest()
         return _finish(digest, _extract(io.BytesIO(data), dist, limits))
 
     def fetch(start: int, end: int) -> bytes:
         return storage.get_range(obj.key, start, end, obj.etag)
 
-    known = _s3_sha256(storage, obj)
+    known = _s3_sha256(storage, obj, head)
     if known is None and obj.size > MAX_HASHED_SIZE:
         return Inspection(None, None, None, TOO_LARGE_TO_HASH)
     if known is not None and dist.filename.endswith((".whl", ".zip")):
@@ -89,9 +102,12 @@ def inspect(
     return _finish(hashing.hexdigest(), _extract(source, dist, limits))
 
 
-def _s3_sha256(storage: Storage, obj: ObjectInfo) -> str | None:
+def _s3_sha256(
+    storage: Storage, obj: ObjectInfo, head: Mapping[str, Any] | None = None
+) -> str | None:
     """The SHA-256 that S3 stored at upload, when it is the whole object's."""
-    head = storage.head(obj.key, checksum=True)
+    if head is None:
+        head = storage.head(obj.key, checksum=True)
     if head is None or head.get("ETag") != obj.etag:
         return None
     return full_object_sha256(head)

@@ -10,9 +10,10 @@ takes the full path (``indexer.reindex_project``).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from . import distfile
 from . import manifest as manifests
@@ -91,10 +92,7 @@ def add_files(
         if new is None:
             return None
         try:
-            entries = [
-                _read_upload(storage, project, item, memory, deadline, again=attempt > 0)
-                for item in new
-            ]
+            entries = [_read_upload(storage, project, item, memory, deadline) for item in new]
         except (PreconditionFailed, ObjectMissing) as error:
             logger.info("%s: an event does not match the bucket (%s), listing it", project, error)
             return None
@@ -148,25 +146,25 @@ def _read_upload(
     item: Upload,
     memory: Memory,
     deadline: Deadline,
-    again: bool,
 ) -> Entry | None:
     """The entry of a new file, read once and checked against the event's ETag;
-    on a later round (``again``) the file is checked to be still there. None when
-    it cannot be read in this invocation."""
+    on a later round (an entry made in an earlier one) the file is checked to be
+    still there. None when it cannot be read in this invocation."""
     if (item.key, item.etag) in memory.entries:
-        if again:
-            storage.info(item.key, item.etag)
+        storage.info(item.key, item.etag)  # read in an earlier round: still there?
         cached = remembered(storage, project, item.key, item.etag, memory)
-        return cached.copy() if cached is not None else None
+        assert cached is not None
+        return cached.copy()
     hinted = ObjectInfo(item.key, item.etag, item.size, datetime.now(UTC))
     if not (deadline.ever_allows(hinted) and deadline.allows(hinted)):
         return None
+    data: bytes | None = None
+    head: Mapping[str, Any] | None = None
     if item.size <= distfile.SMALL_FILE:
         data, obj = storage.read(item.key, item.etag, item.size)
-        source = storage.holding(obj, data)
     else:
-        obj, source = storage.info(item.key, item.etag), storage
-    entry = inspect_file(storage, project, obj, memory, deadline, source)
+        obj, head = storage.info(item.key, item.etag)
+    entry = inspect_file(storage, project, obj, memory, deadline, data=data, head=head)
     if entry is None:
         return None
     memory.entries[(obj.key, obj.etag)] = entry

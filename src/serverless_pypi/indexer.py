@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from . import distfile, simple
 from . import manifest as manifests
@@ -79,11 +80,10 @@ class ProjectResult:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What a full rebuild already knows about a project, from bulk listings."""
+    """What a full rebuild's bulk listings show of a project that has no manifest."""
 
-    manifest_absent: bool
     objects: tuple[ObjectInfo, ...]
-    listed: float = 0.0  # when the listing began (Unix seconds)
+    listed: float  # when the listing began (Unix seconds)
 
 
 @dataclass(slots=True)
@@ -272,7 +272,7 @@ def reindex_project(
             backoff(attempt)
         # A rebuild knows the whole bucket from its listing: it claims no name first
         # (the api's folder check covers it), which saves a write per project.
-        bulk = snapshot if attempt == 0 and snapshot and snapshot.manifest_absent else None
+        bulk = snapshot if attempt == 0 else None
         listed = bulk.listed if bulk is not None else time.time()
         if bulk is not None:
             current, old, objects = None, None, list(bulk.objects)
@@ -468,16 +468,18 @@ def inspect_file(
     obj: ObjectInfo,
     memory: Memory,
     deadline: Deadline,
-    source: Storage | None = None,
+    *,
+    data: bytes | None = None,
+    head: Mapping[str, Any] | None = None,
 ) -> Entry | None:
-    """The file's entry, read (from ``source``, by default ``storage``) within its
-    limits; None when the deadline cut its reading short and a fresh invocation
-    would give it more time."""
+    """The file's entry, read within its limits (``data`` and ``head``: what the
+    caller already read, see ``distfile.inspect``); None when the deadline cut its
+    reading short and a fresh invocation would give it more time."""
     entry = _base_entry(project, obj)
     dist = parse_filename(entry["filename"], project)
     assert dist is not None
     limits = deadline.limits(obj)
-    found = distfile.inspect(source or storage, obj, dist, limits)
+    found = distfile.inspect(storage, obj, dist, limits, data=data, head=head)
     memory.inspected += 1
     if found.over_time and limits.seconds < Limits().seconds:
         # The deadline, not the file's own budget, set this limit.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import copy
 import hashlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -132,7 +131,6 @@ class Storage:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self.client = client
         self.bucket = bucket
-        self._held: dict[tuple[str, str], bytes] = {}  # (key, ETag) -> the object's bytes
         self._conditional_params = supports_conditional_writes(client)
         if not self._conditional_params:
             # A botocore from before S3's conditional writes (2024), as an
@@ -176,9 +174,6 @@ class Storage:
 
     def get_range(self, key: str, start: int, end: int, etag: str) -> bytes:
         """Bytes ``start`` to ``end`` (inclusive) of the object, if it still has ``etag``."""
-        held = self._held.get((key, etag))
-        if held is not None and 0 <= start <= end < len(held):
-            return held[start : end + 1]
         with _s3(key):
             return self._fetch(key, Range=f"bytes={start}-{end}", IfMatch=etag)[1]
 
@@ -199,22 +194,16 @@ class Storage:
             raise PreconditionFailed(f"{key}: {len(data)} bytes, the event said {size}")
         return data, ObjectInfo(key, response["ETag"], size, response["LastModified"])
 
-    def info(self, key: str, etag: str) -> ObjectInfo:
+    def info(self, key: str, etag: str) -> tuple[ObjectInfo, dict[str, Any]]:
         """What a listing would say of the object, if it still has ``etag``
-        (ObjectMissing when it is gone, PreconditionFailed when it changed)."""
-        head = self.head(key)
+        (ObjectMissing when it is gone, PreconditionFailed when it changed), and
+        the HeadObject answer, with the object's checksum."""
+        head = self.head(key, checksum=True)
         if head is None:
             raise ObjectMissing(key)
         if head.get("ETag") != etag:
             raise PreconditionFailed(key)
-        return ObjectInfo(key, etag, int(head["ContentLength"]), head["LastModified"])
-
-    def holding(self, obj: ObjectInfo, data: bytes) -> Storage:
-        """This storage, answering ranged reads of ``obj`` from ``data`` (already read
-        in full) instead of asking S3 again."""
-        view = copy.copy(self)
-        view._held = {**self._held, (obj.key, obj.etag): data}
-        return view
+        return ObjectInfo(key, etag, int(head["ContentLength"]), head["LastModified"]), head
 
     def open(self, key: str, etag: str) -> BinaryIO:
         """A stream of the object's bytes, if it still has ``etag``."""

@@ -97,35 +97,25 @@ class UserStore:
     ) -> str:
         """Create ``user``, whose upload right (if any) covers the projects that match
         ``projects``; return their new token (or "" when they chose a password)."""
-        if "upload" in rights:
-            try:
-                projects = auth.project_patterns(projects)
-            except auth.AuthError as error:
-                raise UserError(str(error)) from None
-        secret = password if password is not None else auth.new_token()
-        stored = auth.hash_secret(secret, slow=password is not None)
+        projects = _patterns(rights, projects)
+        shown, stored = _new_secret(password)
         self._put(user, auth.record(rights, stored, projects), overwrite=False)
-        return "" if password is not None else secret
+        return shown
 
     def rotate(self, user: str, password: str | None = None) -> str:
         """A new secret for ``user``, same rights; the old one stops working at once here,
         and at the api once the authorizer's caches expire."""
         current = self._get(user)
-        secret = password if password is not None else auth.new_token()
-        stored = auth.hash_secret(secret, slow=password is not None)
+        shown, stored = _new_secret(password)
         self._put(user, auth.record(current.rights, stored, current.projects), overwrite=True)
-        return "" if password is not None else secret
+        return shown
 
     def change_rights(
         self, user: str, rights: frozenset[auth.Right], projects: tuple[str, ...] = ()
     ) -> tuple[str, ...]:
         """Give ``user`` these rights (the upload right over the projects that match
         ``projects``), keeping their secret; return the patterns as stored."""
-        if "upload" in rights:
-            try:
-                projects = auth.project_patterns(projects)
-            except auth.AuthError as error:
-                raise UserError(str(error)) from None
+        projects = _patterns(rights, projects)
         current = self._get(user)
         self._put(user, auth.record(rights, current.hash, projects), overwrite=True)
         return projects if "upload" in rights else ()
@@ -149,3 +139,21 @@ class UserStore:
                     continue
                 kind = "password" if user.password else "token"
                 yield Listed(name, user.rights, kind, user.projects)
+
+
+def _patterns(rights: frozenset[auth.Right], projects: tuple[str, ...]) -> tuple[str, ...]:
+    """The upload right's patterns as stored (``projects`` as given without it)."""
+    if "upload" not in rights:
+        return projects
+    try:
+        return auth.project_patterns(projects)
+    except auth.AuthError as error:
+        raise UserError(str(error)) from None
+
+
+def _new_secret(password: str | None) -> tuple[str, str]:
+    """A new secret's hash, and what to show: a generated token, or "" for the
+    user's own password (hashed slowly)."""
+    secret = password if password is not None else auth.new_token()
+    stored = auth.hash_secret(secret, slow=password is not None)
+    return ("" if password is not None else secret), stored

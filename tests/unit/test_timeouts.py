@@ -105,11 +105,16 @@ class _SlowInspection:
         self.real = distfile.inspect
 
     def __call__(
-        self, storage: Storage, obj: ObjectInfo, dist: Any, limits: Limits | None = None
+        self,
+        storage: Storage,
+        obj: ObjectInfo,
+        dist: Any,
+        limits: Limits | None = None,
+        **known: Any,
     ) -> distfile.Inspection:
         seconds = (limits or Limits()).seconds
         self.limits.append(seconds)
-        found = self.real(storage, obj, dist, limits)
+        found = self.real(storage, obj, dist, limits, **known)
         if seconds >= self.needs:
             return found
         problem = f"over the {seconds:.3g} s inspection budget"

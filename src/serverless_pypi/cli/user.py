@@ -111,7 +111,7 @@ def user_command(args: argparse.Namespace) -> int:
     try:
         store = UserStore(boto3.client("ssm"), args.path, getattr(args, "kms_key_id", None))
         if args.action == "add":
-            rights: frozenset[Right] = frozenset({"read", "upload"} if args.upload else {"read"})
+            rights = _rights(args)
             projects = tuple(args.upload or ())
             password = read_password() if args.password else None
             token = store.add(args.name, rights, password, projects)
@@ -125,7 +125,7 @@ def user_command(args: argparse.Namespace) -> int:
             if token:
                 print(token)
         elif args.action == "rights":
-            rights = frozenset({"read", "upload"} if args.upload else {"read"})
+            rights = _rights(args)
             projects = store.change_rights(args.name, rights, tuple(args.upload or ()))
             print(f"user {args.name} may now {_rights_text(rights, projects)}; the secret is kept")
             print(RIGHTS_LATER)
@@ -142,6 +142,11 @@ def user_command(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as error:
         raise CommandError(f"SSM: {error}") from None
     return EXIT_OK
+
+
+def _rights(args: argparse.Namespace) -> frozenset[Right]:
+    """Read, and upload with ``--upload``: what ``add`` and ``rights`` give."""
+    return frozenset({"read", "upload"} if args.upload else {"read"})
 
 
 def _rights_text(rights: frozenset[Right], projects: tuple[str, ...]) -> str:
