@@ -239,7 +239,7 @@ class Writer:
             content_encoding="gzip",
             if_match=self.etag,
             if_absent=self.etag is None,
-            metadata={"files": str(len(manifest["files"])), **metadata},
+            metadata={manifests.FILES: str(len(manifest["files"])), **metadata},
         )
         self.last, self.up_to_date, self.wrote_at = manifest, True, time.monotonic()
         return True

@@ -169,6 +169,7 @@ def _first_member(body: bytes) -> bytes:
 # -- the stored object: the manifest and its pages ---------------------------
 
 PAGES = "pages"  # the stored object's metadata: where its pages are
+FILES = "files"  # the stored object's metadata: how many files it lists (the root index's check)
 Variant = Literal["html", "json"]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from . import manifest as manifests
 from . import rootindex, simple
 from .indexer import ConflictError, backoff
 from .layout import ROOT_HTML, ROOT_JSON, manifest_key
@@ -25,7 +26,7 @@ def _has_files(storage: Storage, project: str) -> bool:
     head = storage.head(manifest_key(project))
     if head is None:
         return False
-    return str(head.get("Metadata", {}).get("files", "0")) not in ("", "0")
+    return str(head.get("Metadata", {}).get(manifests.FILES, "0")) not in ("", "0")
 
 
 def _root_names(blob: Blob | None) -> set[str] | None:

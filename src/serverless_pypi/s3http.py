@@ -36,8 +36,7 @@ from .sigv4 import (
     uri_encode,
 )
 
-# Credentials stays importable from here until its importers move to sigv4.
-__all__ = ["Credentials", "Endpoint", "S3Reader", "folder_listing"]
+__all__ = ["Endpoint", "S3Reader", "folder_listing"]
 
 # What a caller may put in a forwarded header: printable ASCII, never CR or LF.
 _HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,256}", re.ASCII)

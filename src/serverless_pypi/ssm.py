@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from .objects import StorageError
 from .sigv4 import (
-    RETRYABLE_STATUSES,
     Backoff,
     Credentials,
     KeptAlive,
@@ -28,6 +27,7 @@ from .sigv4 import (
     now,
     payload_hash,
     retrying,
+    server_error,
     service_host,
 )
 
@@ -128,7 +128,7 @@ def _retryable(response: Response) -> bool:
     status, _, body = response
     if status == 400:
         return _error_type(body) == "ThrottlingException"
-    return status in RETRYABLE_STATUSES
+    return server_error(response)
 
 
 def _error_type(body: bytes) -> str:

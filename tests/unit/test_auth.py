@@ -19,7 +19,7 @@ from serverless_pypi.config import AuthSettings
 from serverless_pypi.layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
 from serverless_pypi.local.events import authorizer_event, build_event
 from serverless_pypi.local.gateway import Authorized
-from serverless_pypi.s3http import Credentials
+from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.users import UserError, UserStore
 

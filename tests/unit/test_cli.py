@@ -149,6 +149,22 @@ def test_reindex_rebuilds_and_summarizes(s3: Any, capsys: pytest.CaptureFixture[
     assert re.search(r"reindexed 2 projects, 2 files \(2 read\) in \d+\.\d s", out)
 
 
+def test_an_s3_failure_in_any_command_is_one_line(
+    s3: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from serverless_pypi.cli.index import Index
+    from serverless_pypi.objects import StorageError
+
+    def failing(self: Index) -> None:
+        raise StorageError("s3://x: SlowDown, retried 6 times")
+
+    monkeypatch.setattr(Index, "check", failing)
+    assert cli.main(["yank", "my-pkg==1.0", "--bucket", BUCKET]) == 1
+    assert capsys.readouterr().err == (
+        "serverless-pypi: StorageError: s3://x: SlowDown, retried 6 times\n"
+    )
+
+
 def test_reindex_of_a_missing_bucket(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["reindex", "--bucket", "no-such-bucket"]) == 1
     assert "no such bucket: no-such-bucket" in capsys.readouterr().err

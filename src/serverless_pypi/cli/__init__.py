@@ -13,6 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..names import TooManyFolders
+from ..objects import ObjectMissing, PreconditionFailed, StorageError
 from . import files, names, ops, serve, status, user
 from .common import EXIT_ERROR, EXIT_OK, CommandError
 
@@ -28,6 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except CommandError as error:
         print(f"serverless-pypi: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except (StorageError, TooManyFolders, ObjectMissing, PreconditionFailed) as error:
+        # What S3 answered that no command turned into its own words: one line.
+        print(f"serverless-pypi: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)

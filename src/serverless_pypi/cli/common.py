@@ -10,7 +10,7 @@ from typing import Any
 from ..indexer import ProjectResult
 from ..storage import Storage
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR = 0, 1
 
 
 class CommandError(Exception):

@@ -12,15 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .. import manifest as manifests
-from ..batch import indexed_projects
+from ..batch import WORKERS, indexed_projects  # manifests read at once, one a connection
 from ..layout import ROOT_JSON, YANK_SUFFIX, manifest_key
 from ..manifest import Entry, Manifest
 from ..names import is_valid_name, is_valid_version, normalize, parse_filename, version_key
 from ..objects import Blob
 from ..storage import Storage
 from .common import CommandError
-
-WORKERS = 16  # manifests read at once
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import argparse
 from typing import Any
 
 from .. import manifest as manifests
+from ..indexer import Writer
 from ..layout import manifest_key
 from ..names import TooManyFolders, is_valid_name, normalize
 from ..objects import Blob, PreconditionFailed, StorageError
@@ -70,16 +71,9 @@ def claim(storage: Storage, project: str) -> str:
     folders = held_folders(storage, project)
     if folders:
         return f"{project} is this index's already: it has files in {', '.join(folders)}/"
-    empty = manifests.new(project, [], [])
     try:
-        storage.put(
-            manifest_key(project),
-            manifests.encode(empty),
-            "application/json",
-            if_absent=True,
-            content_encoding="gzip",
-            metadata={"files": "0"},
-        )
+        # As the reindexer writes a manifest: only if none is there yet.
+        Writer(storage, project, None, None, None).write(manifests.new(project, [], []))
     except PreconditionFailed:
         return f"{project} is this index's already"
     return f"claimed {project}: it no longer falls back, and uploads of it are accepted"

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..indexer import MAX_YANK_REASON as MAX_REASON  # what the reindexer reads of a marker
 from ..layout import YANK_SUFFIX
 from ..manifest import Entry
 from ..names import VersionKey, is_prerelease, is_valid_name, normalize, version_key
 from .common import EXIT_OK, CommandError, TerminalBar, bucket_storage
 from .index import Index, parse_target
 
-MAX_REASON = 1024  # bytes of a yank reason: what the reindexer reads of a marker
 SETTLING = (
     "the reindexer brings the index up to date from the bucket's notifications within "
     "seconds; `serverless-pypi status --bucket {bucket}` shows when it has"

@@ -141,9 +141,10 @@ def serve_command(args: argparse.Namespace) -> int:
                 parameters = embedded.parameters() if embedded else SsmReader.from_env()
                 # The embedded SSM has no quota: a user added while it serves works
                 # within a second, as the printed `user add` line promises.
-                auth_settings = AuthSettings(args.users_path)
                 if embedded is not None:
                     auth_settings = AuthSettings(args.users_path, cache_seconds=0)
+                else:
+                    auth_settings = AuthSettings(args.users_path)
                 authorizer.handler = Authorizer(auth_settings, parameters)
             token = _local_user(args, embedded)
             if args.dist is not None:
