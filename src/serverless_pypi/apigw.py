@@ -1,7 +1,8 @@
 """A small typed view of API Gateway HTTP API (payload 2.0) events and responses.
 
 Specific to API Gateway: what any code may need about Lambda's response size is
-in ``payload.py``.
+in ``payload.py``; headers, and what an authorizer reads of its event, are in
+``headers.py`` (the authorizer imports nothing else of this).
 """
 
 from __future__ import annotations
@@ -16,44 +17,15 @@ from typing import Any
 from urllib.parse import unquote
 
 from . import payload
+from .headers import Headers, mapping
 from .negotiate import accepts_gzip
 
 _GZIP_MIN = 512  # smaller bodies are not worth compressing
-_MAX_HEADER_VALUE = 8192
 _MAX_ROUTED_PATH = 4096  # longer paths are refused (414) without looking for a route
 
 
 class BadRequest(Exception):
     """The event cannot be a request that a client sent: answer 400."""
-
-
-class Headers:
-    """An event's headers, looked up by name in any case (API Gateway sends them
-    lower-cased; a local caller may not). A value longer than the index ever
-    needs reads as missing."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, raw: Any) -> None:
-        values: dict[str, str] = {}
-        if isinstance(raw, Mapping):
-            for name, value in raw.items():
-                if isinstance(name, str) and isinstance(value, str):
-                    values[name.lower()] = value
-        self._values = values
-
-    def get(self, name: str) -> str | None:
-        value = self._values.get(name.lower())
-        if value is None or len(value) > _MAX_HEADER_VALUE:
-            return None
-        return value
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._values.items())
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +70,8 @@ class Request:
         """Read the fields the index uses from a payload 2.0 event."""
         if not isinstance(event, Mapping):
             raise BadRequest("event is not an object")
-        context = _mapping(event.get("requestContext"))
-        method = _mapping(context.get("http")).get("method")
+        context = mapping(event.get("requestContext"))
+        method = mapping(context.get("http")).get("method")
         raw_path = event.get("rawPath")
         if not isinstance(method, str) or not isinstance(raw_path, str):
             raise BadRequest("event has no method or path")
@@ -116,7 +88,7 @@ class Request:
             query=query if isinstance(query, str) else "",
             leaf=raw_path.rpartition("/")[2],
             body=_body(event),
-            authorizer=_mapping(_mapping(context.get("authorizer")).get("lambda")),
+            authorizer=mapping(mapping(context.get("authorizer")).get("lambda")),
         )
 
 
@@ -130,21 +102,6 @@ def _body(event: Mapping[str, Any]) -> bytes:
         return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError) as error:
         raise BadRequest("body is not valid base64") from error
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizerRequest:
-    """What a REQUEST authorizer (payload 2.0) is asked about: the route key and the
-    request's headers (powertools' ``APIGatewayAuthorizerEventV2``)."""
-
-    route_key: str | None
-    headers: Headers
-
-    @classmethod
-    def from_event(cls, event: Any) -> AuthorizerRequest:
-        event = _mapping(event)
-        route = event.get("routeKey")
-        return cls(route if isinstance(route, str) else None, Headers(event.get("headers")))
 
 
 _GREEDY = re.compile(r"\{([A-Za-z0-9_]+)\+\}$")

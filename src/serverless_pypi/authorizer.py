@@ -39,8 +39,8 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from . import auth
-from .apigw import AuthorizerRequest
 from .config import AuthSettings, ConfigError, log_level
+from .headers import AuthorizerRequest
 from .limits import Clock, Failures, Lru, TokenBucket
 from .logs import get_logger
 from .objects import StorageError

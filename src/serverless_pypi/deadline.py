@@ -69,6 +69,21 @@ class Deadline:
             return Limits()
         return Limits().within(self.at - self.clock() - transfer_seconds(obj), MIN_EXTRACTION)
 
+    def cut_short(self, obj: ObjectInfo, limits: Limits) -> bool:
+        """Whether an extraction of ``obj`` that ran out of ``limits`` (this deadline's,
+        shorter than a file's own) would get markedly more time in a fresh invocation:
+        then it is read next time rather than recorded as too slow."""
+        if self.budget is None or limits.seconds >= Limits().seconds:
+            return False
+        most = min(Limits().seconds, self.budget - transfer_seconds(obj))
+        return limits.seconds < 0.8 * most
+
+    @property
+    def stamp(self) -> float | None:
+        """This invocation's budget as an entry records it (``time-budget``): a file it
+        could not read is read again by one that grants more."""
+        return None if self.budget is None else round(self.budget, 1)
+
     def grants_more_than(self, budget: float) -> bool:
         """Whether this invocation may read for longer than ``budget`` seconds (a
         file that one with ``budget`` could not read is worth reading again)."""

@@ -33,7 +33,7 @@ from typing import Any
 from . import distfile, simple
 from . import manifest as manifests
 from .archives import Limits
-from .deadline import Deadline, OutOfTime, transfer_seconds
+from .deadline import Deadline, OutOfTime
 from .layout import (
     YANK_SUFFIX,
     manifest_key,
@@ -444,8 +444,8 @@ def _uninspected(project: str, obj: ObjectInfo, deadline: Deadline) -> Entry:
         "too large to read within the reindex function's timeout: raise "
         f"lambda_reindex_timeout, or {distfile.ONE_PUT}"
     )
-    if deadline.budget is not None:
-        entry["time-budget"] = round(deadline.budget, 1)
+    if deadline.stamp is not None:
+        entry["time-budget"] = deadline.stamp
     return entry
 
 
@@ -481,14 +481,11 @@ def inspect_file(
     limits = deadline.limits(obj)
     found = distfile.inspect(storage, obj, dist, limits, data=data, head=head)
     memory.inspected += 1
-    if found.over_time and limits.seconds < Limits().seconds:
-        # The deadline, not the file's own budget, set this limit.
-        assert deadline.budget is not None
-        most = min(Limits().seconds, deadline.budget - transfer_seconds(obj))
-        if limits.seconds < 0.8 * most:
-            logger.info("%s: out of time in this invocation, read next time", obj.key)
-            return None
-        entry["time-budget"] = round(deadline.budget, 1)
+    if found.over_time and deadline.cut_short(obj, limits):
+        logger.info("%s: out of time in this invocation, read next time", obj.key)
+        return None
+    if found.over_time and limits.seconds < Limits().seconds and deadline.stamp is not None:
+        entry["time-budget"] = deadline.stamp  # the deadline, not the file's budget, set it
     if found.sha256 is not None:
         entry["sha256"] = found.sha256
     problem = found.problem

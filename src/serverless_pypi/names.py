@@ -164,16 +164,21 @@ def is_valid_version(version: str) -> bool:
     return len(version) <= MAX_VERSION and _VERSION.fullmatch(version) is not None
 
 
+def _parsed(version: str) -> re.Match[str] | None:
+    """``version``'s PEP 440 parts (None when it is not one, or too long to be)."""
+    return _VERSION.match(version.strip()) if len(version) <= MAX_VERSION else None
+
+
 def is_prerelease(version: str) -> bool:
     """Whether ``version`` is a pre-release or a development release (PEP 440); an
     invalid version is neither."""
-    match = _VERSION.match(version.strip()) if len(version) <= MAX_VERSION else None
+    match = _parsed(version)
     return match is not None and bool(match["pre_l"] or match["dev_l"])
 
 
 def version_key(version: str) -> VersionKey:
     """A sort key that orders versions as PEP 440 does."""
-    match = _VERSION.match(version.strip()) if len(version) <= MAX_VERSION else None
+    match = _parsed(version)
     if match is None:
         return (0, version)
     release = tuple(int(part) for part in match["release"].split("."))

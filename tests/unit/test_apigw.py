@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi.apigw import AuthorizerRequest, BadRequest, Headers, Request
+from serverless_pypi.apigw import BadRequest, Request
+from serverless_pypi.headers import AuthorizerRequest, Headers
 from serverless_pypi.local.events import authorizer_event, build_event, multipart_form
 from tests.conftest import ROUTE_KEYS
 

@@ -71,6 +71,9 @@ class Index:
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
+        # The manifests ``entries`` read: a command's targets often name one project
+        # several times (a==1 a==2), and a missing version reads it again for its error.
+        self._targeted: dict[str, Manifest | None] = {}
 
     def check(self) -> None:
         """CommandError unless the bucket holds an index (its root index.json)."""
@@ -85,6 +88,11 @@ class Index:
     def manifest(self, project: str) -> Manifest | None:
         fetched = self.storage.get(manifest_key(project))
         return manifests.decode(fetched.body) if isinstance(fetched, Blob) else None
+
+    def _targeted_manifest(self, project: str) -> Manifest | None:
+        if project not in self._targeted:
+            self._targeted[project] = self.manifest(project)
+        return self._targeted[project]
 
     def project_names(self) -> list[str]:
         """Every project with a manifest (from one listing of the manifests)."""
@@ -110,14 +118,14 @@ class Index:
             candidates = [p for p in candidate_projects(target.filename) if p != target.project]
             candidates.insert(0, target.project)
         for project in candidates:
-            manifest = self.manifest(project)
+            manifest = self._targeted_manifest(project)
             if manifest is None:
                 continue
             found = select(manifest["files"], target)
             if found:
                 return found
         if target.version is not None:
-            manifest = self.manifest(target.project)
+            manifest = self._targeted_manifest(target.project)
             if manifest is None:
                 raise CommandError(f"no project {target.project} in s3://{self.storage.bucket}")
             have = sorted({entry["version"] for entry in manifest["files"]}, key=version_key)

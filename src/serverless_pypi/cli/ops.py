@@ -174,6 +174,11 @@ class Retention:
 
 def doomed_versions(files: Sequence[Entry], policy: Retention, now: datetime) -> list[str]:
     """The versions of a project's files that ``policy`` removes, oldest first."""
+    return [group[0]["version"] for group in doomed_files(files, policy, now)]
+
+
+def doomed_files(files: Sequence[Entry], policy: Retention, now: datetime) -> list[list[Entry]]:
+    """The files that ``policy`` removes, by version, oldest version first."""
     versions: dict[VersionKey, list[Entry]] = {}
     for entry in files:
         versions.setdefault(version_key(entry["version"]), []).append(entry)
@@ -186,7 +191,7 @@ def doomed_versions(files: Sequence[Entry], policy: Retention, now: datetime) ->
         if not policy.pre_releases_only or is_prerelease(versions[key][0]["version"])
     ]
     kept.update(candidates[: policy.keep])
-    doomed = []
+    doomed: list[list[Entry]] = []
     for key in reversed(candidates):
         if key in kept:
             continue
@@ -194,7 +199,7 @@ def doomed_versions(files: Sequence[Entry], policy: Retention, now: datetime) ->
             _uploaded(entry) > now - policy.older_than for entry in versions[key]
         ):
             continue
-        doomed.append(versions[key][0]["version"])
+        doomed.append(versions[key])
     return doomed
 
 
@@ -221,25 +226,20 @@ def prune_command(args: argparse.Namespace) -> int:
     index = Index(bucket_storage(args.bucket))
     index.check()
     projects = sorted({normalize(name) for name in args.projects})
-    plans: list[tuple[str, list[Entry]]] = []
+    plans: list[tuple[str, list[list[Entry]]]] = []
     bar = TerminalBar()
     for project, manifest in index.manifests(projects, lambda d, t, p: bar.draw(d, t, p[:40])):
         if manifest is None:
             bar.finish()
             raise CommandError(f"no project {project} in s3://{args.bucket}")
-        doomed = doomed_versions(manifest["files"], policy, datetime.now(UTC))
-        keys = {version_key(version) for version in doomed}
-        plans.append((project, [e for e in manifest["files"] if version_key(e["version"]) in keys]))
+        plans.append((project, doomed_files(manifest["files"], policy, datetime.now(UTC))))
     bar.finish()
     verb = "would remove" if args.dry_run else "removing"
     total = 0
-    for project, entries in plans:
-        by_version: dict[VersionKey, list[Entry]] = {}
-        for entry in entries:
-            by_version.setdefault(version_key(entry["version"]), []).append(entry)
-        for key in sorted(by_version):
-            files = by_version[key]
+    for project, groups in plans:
+        for files in groups:
             print(f"{verb} {project} {files[0]['version']} ({len(files)} files)")
+        entries = [entry for files in groups for entry in files]
         total += len(entries)
         if not args.dry_run:
             index.delete(entries)

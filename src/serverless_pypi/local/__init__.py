@@ -18,7 +18,8 @@ from typing import Any
 
 from ..layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
 from .embedded import EmbeddedS3, MissingMoto
-from .gateway import MAX_REQUEST, Handler, routes
+from .events import Handler
+from .gateway import MAX_REQUEST, routes
 from .server import make_server
 
 __all__ = ["Deferred", "EmbeddedS3", "Handler", "MissingMoto", "stand_in"]

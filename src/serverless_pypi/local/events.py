@@ -14,11 +14,14 @@ import copy
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 DEFAULT = "$default"  # the catch-all route's key, and the stage without a name
+
+# A Lambda handler, as the stand-ins call one: (event, context) -> result.
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def match(route_keys: Sequence[str], method: str, path: str) -> tuple[str, dict[str, str]] | None:

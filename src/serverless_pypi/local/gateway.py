@@ -21,10 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..apigw import Headers
-from .events import DEFAULT, authorizer_event
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+from ..headers import Headers
+from .events import DEFAULT, Handler, authorizer_event
 
 # The largest request an HTTP API takes (10 MB); the upload route checks its own limit.
 MAX_REQUEST = 10 * 1024 * 1024

@@ -8,13 +8,12 @@ it (``events.build_event``), and goes to the same handlers that Lambda runs
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .events import build_event
+from .events import Handler, build_event
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 _MAX_BODY = 1024 * 1024
 
 
