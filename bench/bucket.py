@@ -19,8 +19,7 @@ from moto.backends import get_backend
 from moto.server import ThreadedMotoServer
 
 from serverless_pypi import manifest as manifests
-from serverless_pypi import simple
-from serverless_pypi.indexer import LISTED, fit_pages, upload_time
+from serverless_pypi import manifeststore
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.names import version_key
 
@@ -102,7 +101,7 @@ def seed_project(count: int, payload: bytes = b"x" * 64) -> manifests.Manifest:
             "size": len(payload),
             "etag": stored.etag,
             "sha256": rng.randbytes(32).hex(),
-            "upload-time": upload_time(base + timedelta(minutes=index)),
+            "upload-time": manifests.upload_time(base + timedelta(minutes=index)),
             "requires-python": ">=3.9",
             "core-metadata": rng.randbytes(32).hex(),
         }
@@ -117,16 +116,12 @@ def seed_project(count: int, payload: bytes = b"x" * 64) -> manifests.Manifest:
 
 def store_manifest(manifest: manifests.Manifest, pages: bool = True) -> None:
     """Write the project's manifest as the reindexer does, with its pages (and the
-    time of its listing); or (``pages=False``) alone, as the release before
-    pre-rendered pages stored it, which the api renders per request."""
-    stored = fit_pages(manifest)
-    metadata = {"files": str(len(manifest["files"]))}
+    time of its listing); or (``pages=False``) the manifest alone, as the release
+    before pre-rendered pages stored it, which the api renders per request."""
     if pages:
-        body, layout = manifests.pack(manifest, stored, simple.RENDER_VERSION)
-        metadata.update(layout)
-        metadata[LISTED] = str(int(datetime.now(UTC).timestamp()))
+        body, metadata = manifeststore.stored_object(manifest, datetime.now(UTC).timestamp())
     else:
-        body = manifests.encode(manifest)
+        body, metadata = manifests.encode(manifest), {manifests.FILES: str(len(manifest["files"]))}
     boto3.client("s3", region_name=REGION).put_object(
         Bucket=BUCKET,
         Key=manifest_key(manifest["name"]),

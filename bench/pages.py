@@ -26,8 +26,8 @@ from timing import median_ms, repeats
 
 from serverless_pypi import api, layout, payload, simple
 from serverless_pypi import manifest as manifests
-from serverless_pypi.config import Settings
-from serverless_pypi.local.events import build_event
+from serverless_pypi.config import ApiSettings
+from serverless_pypi.local.apigw_events import build_event
 from serverless_pypi.s3http import S3Reader
 
 LAMBDA_LIMIT = 6 * 1024 * 1024  # Lambda's own limit on a response (the api keeps under it)
@@ -136,7 +136,7 @@ def bench_pages(moto_url: str, sizes: list[int], content: dict[str, Any]) -> lis
                 store_manifest(manifest, pages=False)
             mode = "presigned" if links == PRESIGNED else "redirect"
             reader = S3Reader(BUCKET, REGION, moto_url)
-            app = api.App(Settings.from_options(BUCKET, link_mode=mode), reader)
+            app = api.App(ApiSettings.from_options(BUCKET, link_mode=mode), reader)
             for fmt, accept in (("html", "text/html"), ("json", PIP_ACCEPT)):
                 row = _page_row(app, reader, accept, size)
                 if links == STORED:

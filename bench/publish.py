@@ -16,9 +16,9 @@ from tests.builders import wheel_bytes
 
 from serverless_pypi import incremental
 from serverless_pypi.api import App
-from serverless_pypi.config import ReindexSettings, Settings, UploadSettings
+from serverless_pypi.config import ApiSettings, ReindexSettings, UploadSettings
 from serverless_pypi.local import EmbeddedS3
-from serverless_pypi.local.events import build_event, multipart_form
+from serverless_pypi.local.apigw_events import build_event, multipart_form
 from serverless_pypi.reindex import Reindexer
 from serverless_pypi.upload import Uploader
 
@@ -65,7 +65,7 @@ def _upload_to_installable(runs: int, listing: bool) -> list[float]:
         storage = embedded.storage(bucket)
         uploader = Uploader(UploadSettings(bucket), storage)
         reindexer = Reindexer(ReindexSettings(bucket), storage)
-        app = App(Settings(bucket=bucket), embedded.reader(bucket))
+        app = App(ApiSettings(bucket=bucket), embedded.reader(bucket))
         page = build_event("GET", "/simple/bench-pub/", [], b"", "127.0.0.1")
         rights = {"lambda": {"user": "bench", "rights": "read,upload"}}
         samples = []

@@ -12,7 +12,7 @@ from bucket import BUCKET, PROJECT, RequestCounter, counted, fresh_bucket, s3_ba
 from tests.builders import wheel_bytes
 
 from serverless_pypi import batch as batches
-from serverless_pypi import events, indexer, rootwriter
+from serverless_pypi import indexer, notifications, rootwriter
 from serverless_pypi.storage import Storage, make_client
 
 
@@ -59,7 +59,7 @@ def _by_event(storage: Storage, key: str, etag: str, size: int) -> int:
             "object": {"key": key, "eTag": etag.strip('"'), "size": size},
         },
     }
-    batch = batches.apply_changes(storage, events.changes({"Records": [record]}, BUCKET))
+    batch = batches.apply_changes(storage, notifications.changes({"Records": [record]}, BUCKET))
     [result] = batch.results
     assert result.files and not result.root, "the event took the listing path"
     return result.inspected

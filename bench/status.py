@@ -12,7 +12,7 @@ from typing import Any
 from bucket import BUCKET, RequestCounter, counted, fresh_bucket, s3_backend
 
 from serverless_pypi import manifest as manifests
-from serverless_pypi import rootindex
+from serverless_pypi import manifeststore, rootindex
 from serverless_pypi.cli.status import build_report
 from serverless_pypi.layout import ROOT_JSON, manifest_key
 from serverless_pypi.storage import Storage, make_client
@@ -35,9 +35,8 @@ def _seed(projects: int) -> None:
             "etag": stored.etag,
             "upload-time": "2026-01-01T00:00:00.000000Z",
         }
-        backend.put_object(
-            BUCKET, manifest_key(name), manifests.encode(manifests.new(name, [name], [entry]))
-        )
+        body, metadata = manifeststore.stored_object(manifests.new(name, [name], [entry]))
+        backend.put_object(BUCKET, manifest_key(name), body).set_metadata(metadata)
         names.append(name)
     backend.put_object(BUCKET, ROOT_JSON, rootindex.encode(names))
 

@@ -14,8 +14,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from serverless_pypi import api, layout, reindex
-from serverless_pypi.config import Settings
-from serverless_pypi.local.events import build_event, routes_prefix
+from serverless_pypi.config import ApiSettings
+from serverless_pypi.local.apigw_events import build_event, routes_prefix
 from serverless_pypi.s3http import S3Reader
 from serverless_pypi.storage import Storage, make_client
 
@@ -151,8 +151,8 @@ class Get:
         self.app = self.make()
 
     def make(self, bucket: str = BUCKET, **options: Any) -> api.App:
-        """An App with these handler settings (as ``Settings.from_options`` takes them)."""
-        settings = Settings.from_options(bucket, **options)
+        """An App with these handler settings (as ``ApiSettings.from_options`` takes them)."""
+        settings = ApiSettings.from_options(bucket, **options)
         return api.App(settings, S3Reader(bucket, "us-east-1", self.moto_url))
 
     def configure(self, **options: Any) -> None:

@@ -29,7 +29,7 @@ from serverless_pypi import auth
 from serverless_pypi.authorizer import Authorizer
 from serverless_pypi.config import AuthSettings
 from serverless_pypi.layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
-from serverless_pypi.local.events import authorizer_event, build_event
+from serverless_pypi.local.apigw_events import authorizer_event, build_event
 from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
 from tests.ssm_stub import Stub

@@ -25,11 +25,11 @@ from urllib.parse import quote, unquote
 from . import manifest as manifests
 from . import negotiate, rootindex, simple
 from .apigw import BadRequest, Request, Response
-from .config import ConfigError, Settings, log_level
+from .config import ApiSettings, ConfigError, log_level
 from .layout import ROOT_JSON, manifest_key, metadata_key
 from .logs import get_logger, printable
 from .names import TooManyFolders, is_valid_name, normalize, parse_filename, spelled_folders
-from .objects import Blob, NotModified, Reader, StorageError
+from .objects import AwsError, Blob, NotModified, Reader
 from .s3http import S3Reader
 
 logger = get_logger(__name__)
@@ -64,12 +64,12 @@ class App:
     build one; nothing here reads the environment.
     """
 
-    settings: Settings
+    settings: ApiSettings
     storage: Reader
 
     @classmethod
     def from_env(cls) -> App:
-        settings = Settings.from_env()
+        settings = ApiSettings.from_env()
         return cls(settings, S3Reader.from_env(settings.bucket))
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
@@ -80,7 +80,7 @@ class App:
             response = route(request, self.settings, self.storage)
         except BadRequest as error:
             response = Response.text(400, f"Bad request: {error}")
-        except StorageError as error:
+        except AwsError as error:
             logger.error("storage error: %s", error)
             response = Response.text(502, "The index storage did not answer; try again.")
         except Exception:
@@ -134,7 +134,7 @@ def _segments(path: str) -> list[str]:
     return segments
 
 
-def route(request: Request, settings: Settings, storage: Reader) -> Response:
+def route(request: Request, settings: ApiSettings, storage: Reader) -> Response:
     if request.method not in ("GET", "HEAD"):
         return Response.text(405, "Only GET and HEAD are allowed.", Allow=ALLOW)
     if len(request.path) > MAX_PATH:
@@ -151,7 +151,7 @@ def _not_found() -> Response:
 
 
 def _dispatch(
-    request: Request, settings: Settings, storage: Reader, segments: list[str]
+    request: Request, settings: ApiSettings, storage: Reader, segments: list[str]
 ) -> Response:
     prefix = settings.index_prefix  # "simple", or "" for the older module's root layout
     if prefix and segments == [prefix]:
@@ -226,7 +226,7 @@ def _negotiated(request: Request) -> str | Response:
     return media
 
 
-def _page_headers(media: str, settings: Settings, etag: str | None) -> dict[str, str]:
+def _page_headers(media: str, settings: ApiSettings, etag: str | None) -> dict[str, str]:
     headers = {
         "Content-Type": _CONTENT_TYPES[media],
         "Vary": "Accept, Accept-Encoding",
@@ -237,7 +237,7 @@ def _page_headers(media: str, settings: Settings, etag: str | None) -> dict[str,
     return headers
 
 
-def _root_page(request: Request, settings: Settings, storage: Reader) -> Response:
+def _root_page(request: Request, settings: ApiSettings, storage: Reader) -> Response:
     media = _negotiated(request)
     if isinstance(media, Response):
         return media
@@ -265,7 +265,9 @@ def _root_page(request: Request, settings: Settings, storage: Reader) -> Respons
     return Response(200, render(projects).encode(), _page_headers(media, settings, etag))
 
 
-def _project_page(request: Request, settings: Settings, storage: Reader, project: str) -> Response:
+def _project_page(
+    request: Request, settings: ApiSettings, storage: Reader, project: str
+) -> Response:
     media = _negotiated(request)
     if isinstance(media, Response):
         return media
@@ -302,7 +304,7 @@ def _project_page(request: Request, settings: Settings, storage: Reader, project
     return Response(200, body.encode(), _page_headers(media, settings, etag))
 
 
-def _unknown_project(settings: Settings, storage: Reader, project: str) -> Response:
+def _unknown_project(settings: ApiSettings, storage: Reader, project: str) -> Response:
     """No manifest. A name with any object in any spelling of its folder is
     private even so (its first reindex has not finished, or the derived data was
     lost): only a name the bucket has never held goes to the fallback index, with
@@ -353,7 +355,7 @@ def _emptied_project(project: str, manifest: manifests.Manifest) -> Response:
 
 def _file(
     request: Request,
-    settings: Settings,
+    settings: ApiSettings,
     storage: Reader,
     project: str,
     folder: str,
@@ -370,7 +372,7 @@ def _file(
 
 
 def _metadata(
-    request: Request, settings: Settings, storage: Reader, project: str, filename: str
+    request: Request, settings: ApiSettings, storage: Reader, project: str, filename: str
 ) -> Response:
     if parse_filename(filename, project) is None:
         raise _NotFound

@@ -39,11 +39,11 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from . import auth
+from .bounded import Clock, Failures, Lru, TokenBucket
 from .config import AuthSettings, ConfigError, log_level
 from .headers import AuthorizerRequest
-from .limits import Clock, Failures, Lru, TokenBucket
 from .logs import get_logger
-from .objects import StorageError
+from .objects import AwsError
 
 logger = get_logger(__name__)
 
@@ -118,7 +118,7 @@ class UserList:
         started = self.clock()
         try:
             values, complete = self.parameters.list(self.path, MAX_USERS)
-        except StorageError as error:
+        except AwsError as error:
             self._retry_at = started + RETRY_SECONDS
             kept = f"{started - self._read[0]:.0f} s old" if self._read else "none"
             logger.error("users could not be read: %s; the list kept: %s", error, kept)

@@ -11,12 +11,9 @@ from dataclasses import dataclass
 
 from . import incremental
 from .deadline import Deadline
-from .events import Change
 from .indexer import ProjectResult, Snapshot, reindex_project
-from .layout import DERIVED_PREFIX, MANIFEST_PREFIX
 from .logs import get_logger
-from .names import is_valid_name, normalize
-from .objects import ObjectInfo
+from .notifications import Change
 from .rootwriter import update_root
 from .storage import Storage
 
@@ -84,42 +81,14 @@ def _each(
     return BatchResult(tuple(results), failures)
 
 
-def bucket_projects(storage: Storage) -> dict[str, list[ObjectInfo]]:
-    """Every object one level deep in a project's folder (any spelling), by normalized
-    project: one listing of the whole bucket."""
-    by_folder: dict[str, list[ObjectInfo]] = {}
-    # Project names start with a letter or digit, all after "/": starting
-    # there skips the derived area (".serverless-pypi/") in the listing.
-    for obj in storage.list("", start_after="/"):
-        folder, slash, rest = obj.key.partition("/")
-        if slash and "/" not in rest and not obj.key.startswith(DERIVED_PREFIX):
-            by_folder.setdefault(folder, []).append(obj)
-    objects: dict[str, list[ObjectInfo]] = {}
-    for folder, found in by_folder.items():
-        if not is_valid_name(folder):
-            logger.warning("skipped folder %r: not a project name", folder)
-            continue
-        objects.setdefault(normalize(folder), []).extend(found)
-    return objects
-
-
-def indexed_projects(storage: Storage) -> set[str]:
-    """Every project with a manifest: one listing of the manifests."""
-    return {
-        obj.key[len(MANIFEST_PREFIX) : -len(".json")]
-        for obj in storage.list(MANIFEST_PREFIX)
-        if obj.key.endswith(".json")
-    }
-
-
 def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
     """Re-derive every project in the bucket and the root index (for a bucket filled elsewhere)."""
     listed = time.time()
-    objects = bucket_projects(storage)
+    objects = storage.projects()
     projects = {
         project: {obj.key.partition("/")[0] for obj in found} for project, found in objects.items()
     }
-    indexed = indexed_projects(storage)
+    indexed = storage.indexed_projects()
     for project in indexed:
         projects.setdefault(project, set())  # gone from the bucket: its manifest empties
     snapshots = {

@@ -1,7 +1,7 @@
 """Every function's settings, from its Lambda environment, validated once per
 container (``from_env``); ``serve`` and the tests build them directly.
 
-- ``Settings``: the api's (the simple API);
+- ``ApiSettings``: the api's (the simple API);
 - ``ReindexSettings``: the reindexer's;
 - ``UploadSettings``: the upload function's;
 - ``AuthSettings``: the authorizer's.
@@ -45,7 +45,7 @@ def log_level(env: Mapping[str, str] | None = None) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class ApiSettings:
     bucket: str
     fallback_index_url: str | None = None
     presigned_url_ttl: int = 900
@@ -78,8 +78,8 @@ class Settings:
         presigned_url_ttl: int | None = None,
         page_max_age: int | None = None,
         index_path: str | None = None,
-    ) -> Settings:
-        """Settings from command-line options, checked as the environment is."""
+    ) -> ApiSettings:
+        """The settings from command-line options, checked as the environment is."""
         given = {
             "S3_BUCKET": bucket,
             "FALLBACK_INDEX_URL": fallback_index_url,
@@ -91,7 +91,7 @@ class Settings:
         return cls.from_env({name: str(value) for name, value in given.items() if value})
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
         env = os.environ if env is None else env
         bucket = required_bucket(env)
         link_mode = _choice(env, "LINK_MODE", LINK_MODES)

@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import metadata as core
 from .archives import Budget, Limits, OverTime
 from .names import Distribution
-from .objects import ObjectInfo, ObjectMissing, PreconditionFailed, StorageError
+from .objects import AwsError, ObjectInfo, ObjectMissing, PreconditionFailed
 from .storage import Storage
 
 SMALL_FILE = 8 * 1024 * 1024  # read whole, in memory
@@ -147,7 +147,7 @@ def _extract(source: IO[bytes], dist: Distribution, limits: Limits) -> Extractio
     hostile archive is a problem to report, S3 trouble is not."""
     try:
         found = core.from_distribution(source, dist.filename, dist.project, Budget(limits))
-    except (PreconditionFailed, ObjectMissing, StorageError, ClientError, BotoCoreError):
+    except (PreconditionFailed, ObjectMissing, AwsError, ClientError, BotoCoreError):
         raise  # a streamed body can still fail with botocore's own errors
     except core.MetadataError as error:
         return None, str(error) or type(error).__name__, isinstance(error, OverTime)

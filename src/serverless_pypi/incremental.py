@@ -15,33 +15,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import distfile
+from . import distfile, manifeststore, retry
 from . import manifest as manifests
 from .deadline import Deadline
-from .events import Change
-from .indexer import (
-    ConflictError,
-    Memory,
-    ProjectResult,
-    Writer,
-    backoff,
-    inspect_file,
-    load_manifest,
-    recently_listed,
-    remembered,
-)
-from .layout import manifest_key
+from .indexer import Memory, ProjectResult, inspect_file, remembered
 from .logs import get_logger
 from .manifest import Entry, Manifest
+from .manifeststore import Writer
 from .names import DISTRIBUTION_SUFFIXES, parse_filename
-from .objects import Blob, ObjectInfo, ObjectMissing, PreconditionFailed
+from .notifications import Change
+from .objects import ObjectInfo, ObjectMissing, PreconditionFailed
 from .storage import Storage
 
 logger = get_logger(__name__)
 
 # Rounds of an incremental add: cheap ones (a GET and a PUT), and a busy project's
 # uploads all race for its one object.
-ADD_ATTEMPTS = 64
+CONFLICTS = retry.racing(64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +70,10 @@ def add_files(
     """
     deadline = deadline or Deadline()
     memory = Memory()
-    for attempt in range(ADD_ATTEMPTS):
-        if attempt:
-            backoff(attempt)
-        fetched = storage.get(manifest_key(project))
-        current = fetched if isinstance(fetched, Blob) else None
-        old = load_manifest(current)
-        if old is None or not recently_listed(current, time.time()):
+    for _ in retry.conflicts(CONFLICTS, project):
+        stored = manifeststore.read(storage, project)
+        old = stored.manifest
+        if old is None or not manifeststore.recently_listed(stored.blob, time.time()):
             return None  # no manifest, or its last listing is too old: list the project
         new = _unindexed(project, old, added)
         if new is None:
@@ -103,14 +90,14 @@ def add_files(
             project, list(old["folders"]), files, skipped=old.get("skipped", 0)
         )
         try:
-            changed = Writer(storage, project, current, old, None).write(manifest)
+            changed = Writer(storage, stored, None).write(manifest)
         except PreconditionFailed:
             logger.info("%s: another reindex wrote first, adding again", project)
             continue
         if changed:
             logger.info("indexed %s: %d files (%d added)", project, len(files), len(new))
         return ProjectResult(project, len(files), changed, memory.inspected, root=not old["files"])
-    raise ConflictError(f"{project}: gave up after {ADD_ATTEMPTS} conflicting writes")
+    raise AssertionError("unreachable: retry.conflicts raises when the rounds run out")
 
 
 def _unindexed(project: str, old: Manifest, added: Sequence[Upload]) -> list[Upload] | None:

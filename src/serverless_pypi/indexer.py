@@ -23,47 +23,31 @@ for many projects at once, ``rootwriter.py`` writes the root index after them, a
 from __future__ import annotations
 
 import hashlib
-import random
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from . import distfile, simple
+from . import distfile, manifeststore, retry
 from . import manifest as manifests
 from .archives import Limits
 from .deadline import Deadline, OutOfTime
-from .layout import (
-    YANK_SUFFIX,
-    manifest_key,
-    metadata_key,
-)
+from .layout import YANK_SUFFIX, metadata_key
 from .logs import get_logger, printable
-from .manifest import Entry, Manifest, Pages
+from .manifest import Entry, Manifest
+from .manifeststore import Stored, Writer
 from .names import DISTRIBUTION_SUFFIXES, parse_filename
-from .objects import Blob, ObjectInfo, ObjectMissing, PreconditionFailed
-from .payload import fits, gzipped
+from .objects import ObjectInfo, ObjectMissing, PreconditionFailed
 from .storage import Storage
 
 logger = get_logger(__name__)
 
-MAX_ATTEMPTS = 12  # rounds of one project's reindex before giving up (each loses to a writer)
-# A project is listed again, whatever its events say, when its last listing is
-# older than this: an event lost for good (after Lambda's retries) is made up for
-# by the project's next event after that.
-RELIST_SECONDS = 3600
-LISTED = "listed"  # manifest metadata: when its last listing began (Unix seconds)
-LARGE_PROJECT = 20_000  # below this many files every page fits a Lambda response
+CONFLICTS = retry.racing(12)  # rounds of one project's reindex, each lost to another writer
 MAX_YANK_REASON = 1024  # bytes of a .yanked marker read (a ranged GET): the reason's cap
 MAX_PROBLEM = 200  # characters of the reason a file has no metadata
 # Progress is written at least this often while files are being read, so that a
 # timeout or a kill never loses what was already inspected.
 CHECKPOINT_SECONDS = 5.0
-
-
-class ConflictError(RuntimeError):
-    """Other writers kept winning; the invocation fails so that it is retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,139 +94,18 @@ class Memory:
     inspected: int = 0
 
 
-def upload_time(when: datetime) -> str:
-    """PEP 700's ``upload-time``: ``yyyy-mm-ddThh:mm:ss.ffffffZ`` in UTC."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def load_manifest(blob: Blob | None) -> Manifest | None:
-    if blob is None:
-        return None
-    manifest = manifests.decode(blob.body)
-    if manifest is None:
-        logger.warning("unreadable or malformed manifest (etag %s): rebuilding it", blob.etag)
-    return manifest
-
-
-def folder_objects(storage: Storage, folder: str) -> list[ObjectInfo]:
-    """The objects one level deep in ``folder`` (deeper keys are never a project's)."""
-    prefix = folder + "/"
-    return [obj for obj in storage.list(prefix) if "/" not in obj.key[len(prefix) :]]
-
-
-def fit_pages(manifest: Manifest) -> Pages | None:
-    """The project's pages as the api sends them (None without files), made to fit
-    a Lambda response.
-
-    Two SHA-256 digests per file do not compress: past about 45,000 files
-    the gzipped page outgrows Lambda's 6 MB response. Such a project's
-    pages announce core metadata without its hash (PEP 658 allows it).
-    """
-    manifest.pop("metadata-hashes", None)
-    if not manifest["files"]:
-        return None
-    pages = _pages(manifest)
-    if len(manifest["files"]) >= LARGE_PROJECT and not (fits(pages.html) and fits(pages.json)):
-        manifest["metadata-hashes"] = False
-        pages = _pages(manifest)
-    return pages
-
-
-def _pages(manifest: Manifest) -> Pages:
-    html, json = simple.redirect_pages(manifest)
-    return Pages(gzipped(html.encode()), gzipped(json.encode()))
-
-
 def _read_project(
     storage: Storage, project: str, hinted: set[str]
-) -> tuple[Blob | None, Manifest | None, list[ObjectInfo]]:
+) -> tuple[Stored, list[ObjectInfo]]:
     """The project's manifest, then a listing of its folders.
 
     The manifest is read *before* the listing: a listing taken after the
     read sees every file that any writer of that manifest saw.
     """
-    fetched = storage.get(manifest_key(project))
-    current = fetched if isinstance(fetched, Blob) else None
-    old = load_manifest(current)
-    known = set(old.get("folders", [])) if old else set()
-    objects = [obj for folder in sorted(known | hinted) for obj in folder_objects(storage, folder)]
-    return current, old, objects
-
-
-def _listed_at(blob: Blob | None) -> float | None:
-    """When the listing behind a stored manifest began (None: not known)."""
-    try:
-        return float(blob.metadata[LISTED]) if blob else None
-    except (KeyError, ValueError):
-        return None
-
-
-def recently_listed(blob: Blob | None, now: float) -> bool:
-    listed = _listed_at(blob)
-    return listed is not None and 0 <= now - listed < RELIST_SECONDS
-
-
-class Writer:
-    """Writes one project's manifest and its pages, each time only if nobody else
-    did first.
-
-    ``listed`` is when the listing behind the manifests it writes began; None for
-    an incremental add, which keeps what the stored manifest says.
-    """
-
-    def __init__(
-        self,
-        storage: Storage,
-        project: str,
-        current: Blob | None,
-        old: Manifest | None,
-        listed: float | None,
-    ) -> None:
-        self.storage, self.project = storage, project
-        self.etag = current.etag if current else None
-        self.last = old
-        # An unchanged manifest is not written again if the stored object is this
-        # release's (its pages rendered the way the api expects them) and, after a
-        # listing, tells of a recent one.
-        self.up_to_date = (
-            current is not None
-            and manifests.stored_render(current.metadata) == simple.RENDER_VERSION
-            and (listed is None or recently_listed(current, listed))
-        )
-        self.listed = listed if listed is not None else _listed_at(current)
-        self.wrote_at = time.monotonic()
-
-    def write(self, manifest: Manifest, touch: bool = False) -> bool:
-        """Write ``manifest`` unless it is what is there (``touch``: write it anyway,
-        as other bytes); PreconditionFailed on a lost race."""
-        # A large project's pages decide whether they announce metadata hashes, which
-        # is part of the manifest: they are rendered before the comparison.
-        large = len(manifest["files"]) >= LARGE_PROJECT
-        pages = fit_pages(manifest) if large else None
-        if not large:
-            manifest.pop("metadata-hashes", None)
-        if manifest == self.last and self.up_to_date and not touch:
-            return False
-        if not large:
-            pages = fit_pages(manifest)
-        # A touch changes the gzip header's time field: other bytes, another ETag.
-        stamp = random.getrandbits(31) | 1 if touch else 0
-        body, metadata = manifests.pack(manifest, pages, simple.RENDER_VERSION, stamp)
-        if self.listed is not None:
-            metadata[LISTED] = str(int(self.listed))
-        self.etag = self.storage.put(
-            manifest_key(self.project),
-            body,
-            "application/json",
-            content_encoding="gzip",
-            if_match=self.etag,
-            if_absent=self.etag is None,
-            metadata={manifests.FILES: str(len(manifest["files"])), **metadata},
-        )
-        self.last, self.up_to_date, self.wrote_at = manifest, True, time.monotonic()
-        return True
+    stored = manifeststore.read(storage, project)
+    known = set(stored.manifest.get("folders", [])) if stored.manifest else set()
+    objects = [obj for folder in sorted(known | hinted) for obj in storage.folder_objects(folder)]
+    return stored, objects
 
 
 def reindex_project(
@@ -267,25 +130,23 @@ def reindex_project(
     memory = Memory()
     deadline = deadline or Deadline()
     changed = False
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            backoff(attempt)
+    for attempt in retry.conflicts(CONFLICTS, project):
         # A rebuild knows the whole bucket from its listing: it claims no name first
         # (the api's folder check covers it), which saves a write per project.
         bulk = snapshot if attempt == 0 else None
         listed = bulk.listed if bulk is not None else time.time()
         if bulk is not None:
-            current, old, objects = None, None, list(bulk.objects)
+            stored, objects = Stored(None, None), list(bulk.objects)
         else:
-            current, old, objects = _read_project(storage, project, hinted)
-        writer = Writer(storage, project, current, old, listed)
+            stored, objects = _read_project(storage, project, hinted)
+        writer = Writer(storage, stored, listed)
         try:
-            plan = _plan(project, objects, old, memory, deadline)
+            plan = _plan(project, objects, stored.manifest, memory, deadline)
             entries, pending = _read_files(
                 storage, project, plan, memory, writer, deadline, claim=bulk is None
             )
             manifest = _manifest(project, plan, entries, pending)
-            if current is not None or plan.folders:
+            if stored.blob is not None or plan.folders:
                 # A project with any distribution keeps a manifest, even when no file of
                 # it could be indexed: its name must never reach the fallback index.
                 changed = writer.write(manifest, touch=touch) or changed
@@ -312,7 +173,7 @@ def reindex_project(
                 len(plan.skipped),
             )
         return result
-    raise ConflictError(f"{project}: gave up after {MAX_ATTEMPTS} conflicting writes")
+    raise AssertionError("unreachable: retry.conflicts raises when the rounds run out")
 
 
 def _plan(
@@ -415,11 +276,6 @@ def _manifest(
     )
 
 
-def backoff(attempt: int) -> None:
-    """A full-jitter exponential wait before another round against other writers."""
-    time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
-
-
 def _base_entry(project: str, obj: ObjectInfo) -> Entry:
     filename = obj.key.partition("/")[2]
     dist = parse_filename(filename, project)
@@ -430,7 +286,7 @@ def _base_entry(project: str, obj: ObjectInfo) -> Entry:
         "version": dist.version,
         "size": obj.size,
         "etag": obj.etag,
-        "upload-time": upload_time(obj.last_modified),
+        "upload-time": manifests.upload_time(obj.last_modified),
         "href": manifests.relative_url(project, {"key": obj.key}),
     }
 

@@ -48,6 +48,7 @@ import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal, NotRequired, TypedDict, cast
 from urllib.parse import quote
 
@@ -131,6 +132,13 @@ def new(
     if pending:
         manifest["pending"] = pending
     return manifest
+
+
+def upload_time(when: datetime) -> str:
+    """PEP 700's ``upload-time``: ``yyyy-mm-ddThh:mm:ss.ffffffZ`` in UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _order(entry: Entry) -> tuple[VersionKey, str]:

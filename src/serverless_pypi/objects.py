@@ -16,8 +16,9 @@ class ObjectMissing(Exception):
     """The object is gone (deleted after it was listed)."""
 
 
-class StorageError(Exception):
-    """S3 answered with an error (after retries), or could not be reached."""
+class AwsError(Exception):
+    """An AWS service (S3, SSM) answered with an error after retries, could not be
+    reached, or no credentials were found to call it with."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import batch as batches
-from . import events
+from . import notifications
 from .config import ReindexSettings, log_level
 from .deadline import Deadline
 from .rootwriter import update_root
@@ -30,7 +30,7 @@ class Reindexer:
         return cls(settings, Storage(make_client(), settings.bucket))
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
-        found = events.changes(event, self.settings.bucket)
+        found = notifications.changes(event, self.settings.bucket)
         projects = {change.project for change in found}
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         deadline = Deadline.from_remaining(remaining()) if callable(remaining) else None

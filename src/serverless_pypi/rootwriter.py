@@ -8,25 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import manifest as manifests
-from . import rootindex, simple
-from .indexer import ConflictError, backoff
-from .layout import ROOT_HTML, ROOT_JSON, manifest_key
+from . import manifeststore, retry, rootindex, simple
+from .layout import ROOT_HTML, ROOT_JSON
 from .logs import get_logger
 from .objects import Blob, PreconditionFailed
 from .storage import Storage
 
 logger = get_logger(__name__)
 
-ROOT_ATTEMPTS = 64  # the root index is one hot object: more rounds, each after a jittered wait
+CONFLICTS = retry.racing(64)  # the root index is one hot object: more rounds
 _SOURCE = "source"  # index.html metadata: the ETag of the index.json it shows
-
-
-def _has_files(storage: Storage, project: str) -> bool:
-    head = storage.head(manifest_key(project))
-    if head is None:
-        return False
-    return str(head.get("Metadata", {}).get(manifests.FILES, "0")) not in ("", "0")
 
 
 def _root_names(blob: Blob | None) -> set[str] | None:
@@ -61,14 +52,12 @@ def update_root(
     Lost races are retried after a jittered, growing wait.
     """
     wrote = False
-    for attempt in range(ROOT_ATTEMPTS):
-        if attempt:
-            backoff(attempt)
+    for _ in retry.conflicts(CONFLICTS, "root index"):
         fetched = storage.get(ROOT_JSON)
         current = fetched if isinstance(fetched, Blob) else None
         names = _root_names(current)
         present = {
-            project: (_has_files(storage, project) if verify else has)
+            project: (manifeststore.has_files(storage, project) if verify else has)
             for project, has in changes.items()
         }
         updated = ((names or set()) - {p for p, has in present.items() if not has}) | {
@@ -106,4 +95,4 @@ def update_root(
         if wrote:
             logger.info("root index: %d projects", len(ordered))
         return wrote
-    raise ConflictError(f"root index: gave up after {ROOT_ATTEMPTS} conflicting writes")
+    raise AssertionError("unreachable: retry.conflicts raises when the rounds run out")

@@ -19,13 +19,13 @@ from datetime import datetime
 from urllib.parse import unquote_plus, urlsplit
 
 from . import sigv4
-from .objects import NOT_MODIFIED, Blob, NotModified, StorageError
+from .objects import NOT_MODIFIED, AwsError, Blob, NotModified
+from .retry import Backoff
 from .sigv4 import (
     UNSIGNED_PAYLOAD,
-    Backoff,
     Credentials,
+    HttpReply,
     KeptAlive,
-    Response,
     Signer,
     canonical_query,
     configured_endpoint,
@@ -129,14 +129,14 @@ class S3Reader:
             return NOT_MODIFIED
         if status == 404 and _error_code(body) == "NoSuchKey":
             return None  # never NoSuchBucket: a wrong bucket must not look empty
-        raise StorageError(f"S3 answered {status} for a GET: {_error_code(body)}")
+        raise AwsError(f"S3 answered {status} for a GET: {_error_code(body)}")
 
     def has_objects(self, prefix: str) -> bool:
         """Whether any object's key starts with ``prefix`` (one ListObjectsV2 of one key)."""
         query = canonical_query({"list-type": "2", "max-keys": "1", "prefix": prefix})
         status, _, body = self._request(None, query, {})
         if status != 200:
-            raise StorageError(f"S3 answered {status} for a listing: {_error_code(body)}")
+            raise AwsError(f"S3 answered {status} for a listing: {_error_code(body)}")
         return b"<Contents>" in body or b"<KeyCount>0</KeyCount>" not in body
 
     def folders(self, prefix: str) -> tuple[list[str], bool]:
@@ -147,17 +147,17 @@ class S3Reader:
         )
         status, _, body = self._request(None, query, {})
         if status != 200:
-            raise StorageError(f"S3 answered {status} for a listing: {_error_code(body)}")
+            raise AwsError(f"S3 answered {status} for a listing: {_error_code(body)}")
         return folder_listing(body)
 
-    def _request(self, key: str | None, query: str, extra: Mapping[str, str]) -> Response:
+    def _request(self, key: str | None, query: str, extra: Mapping[str, str]) -> HttpReply:
         """A signed GET of an object (``key``) or of the bucket (``query``), retried
         with backoff on connection errors and 5xx answers."""
         path = self.endpoint.bucket_path if key is None else self.endpoint.path(key)
         target = f"{path}?{query}" if query else path
         signed = {"host": self.endpoint.host, "x-amz-content-sha256": UNSIGNED_PAYLOAD}
 
-        def send() -> Response:
+        def send() -> HttpReply:
             headers = self.signer.headers(
                 self._credentials(), self._clock(), "GET", path, signed, UNSIGNED_PAYLOAD, query
             )
@@ -166,7 +166,7 @@ class S3Reader:
 
         return retrying(send, self.backoff, "S3", reconnect=self.connections.drop)
 
-    def _send(self, method: str, path: str, headers: Mapping[str, str]) -> Response:
+    def _send(self, method: str, path: str, headers: Mapping[str, str]) -> HttpReply:
         self.requests += 1
         response = self.connections.request(method, path, headers)
         self.bytes_read += len(response[2])

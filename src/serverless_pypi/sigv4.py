@@ -5,7 +5,7 @@ because creating a boto3 client costs more than a whole warm invocation. They
 share this core: credentials, the SigV4 signer (the algorithm botocore
 implements, checked against botocore in the tests), the clock, region and
 endpoint resolution from the environment, a kept-alive connection per thread,
-and one retry loop with full-jitter exponential backoff.
+and the retry loop over ``retry.py``'s backoff.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ import hashlib
 import hmac
 import http.client
 import os
-import random
 import re
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from .objects import StorageError
+from .objects import AwsError
+from .retry import Backoff, attempts
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -33,7 +32,7 @@ RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 _TIMEOUT = 10.0
 
 # A status, the response headers (lower-case names) and the body.
-Response = tuple[int, dict[str, str], bytes]
+HttpReply = tuple[int, dict[str, str], bytes]
 
 
 # -- credentials --------------------------------------------------------------
@@ -63,10 +62,10 @@ def default_credentials() -> Credentials:
 
     resolved = boto3.Session().get_credentials()
     if resolved is None:
-        raise StorageError("no AWS credentials found")
+        raise AwsError("no AWS credentials found")
     frozen = resolved.get_frozen_credentials()
     if not frozen.access_key or not frozen.secret_key:
-        raise StorageError("the AWS credentials found are incomplete")
+        raise AwsError("the AWS credentials found are incomplete")
     return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
 
@@ -296,7 +295,7 @@ class KeptAlive:
 
     def request(
         self, method: str, target: str, headers: Mapping[str, str], body: bytes | None = None
-    ) -> Response:
+    ) -> HttpReply:
         """One exchange; the connection is dropped when the server says it closes it."""
         connection = self.get()
         connection.request(method, target, body=body, headers=dict(headers))
@@ -311,57 +310,29 @@ class KeptAlive:
 # -- retries ------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Full-jitter exponential backoff: before retry ``n`` (from 0) a wait drawn from
-    [0, min(cap, base * 2**n)] seconds, at most ``attempts`` tries in all and at most
-    ``budget`` seconds of waiting. ``sleep`` and ``draw`` are there for the tests."""
-
-    attempts: int = 4
-    base: float = 0.05
-    cap: float = 1.0
-    budget: float = 1.0
-    sleep: Callable[[float], None] = time.sleep
-    draw: Callable[[float, float], float] = random.uniform
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1 or min(self.base, self.cap, self.budget) < 0:
-            raise ValueError("a backoff needs an attempt and no negative waits")
-
-    def pause(self, retry: int, waited: float) -> float:
-        """Wait before retry ``retry`` when ``waited`` seconds went by already; how long."""
-        ceiling = min(self.cap, self.base * 2**retry)
-        seconds = max(0.0, min(self.draw(0.0, ceiling), self.budget - waited))
-        if seconds:
-            self.sleep(seconds)
-        return seconds
-
-
-def server_error(response: Response) -> bool:
+def server_error(response: HttpReply) -> bool:
     return response[0] in RETRYABLE_STATUSES
 
 
 def retrying(
-    send: Callable[[], Response],
+    send: Callable[[], HttpReply],
     backoff: Backoff,
     service: str,
-    retryable: Callable[[Response], bool] = server_error,
+    retryable: Callable[[HttpReply], bool] = server_error,
     reconnect: Callable[[], None] = lambda: None,
-) -> Response:
+) -> HttpReply:
     """``send`` until it answers something not ``retryable`` or the attempts run out,
     with backoff in between; the last answer, whatever its status. A connection error
-    calls ``reconnect`` and is retried too; the last one raises StorageError."""
-    waited = 0.0
-    for attempt in range(backoff.attempts):
+    calls ``reconnect`` and is retried too; the last one raises AwsError."""
+    for attempt in attempts(backoff):
         last = attempt + 1 >= backoff.attempts
         try:
             response = send()
         except (OSError, http.client.HTTPException) as error:
             reconnect()
             if last:
-                raise StorageError(f"{service} could not be reached: {error}") from error
+                raise AwsError(f"{service} could not be reached: {error}") from error
         else:
             if last or not retryable(response):
                 return response
-        waited += backoff.pause(attempt, waited)
-    raise AssertionError("unreachable")
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from .objects import StorageError
+from .objects import AwsError
+from .retry import Backoff
 from .sigv4 import (
-    Backoff,
     Credentials,
+    HttpReply,
     KeptAlive,
-    Response,
     Signer,
     configured_endpoint,
     default_credentials,
@@ -74,7 +74,7 @@ class SsmReader:
         kind = _error_type(answer)
         if status == 400 and kind == "ParameterNotFound":
             return None
-        raise StorageError(f"SSM answered {status}: {kind}")
+        raise AwsError(f"SSM answered {status}: {kind}")
 
     def list(self, path: str, limit: int) -> tuple[dict[str, str], bool]:
         """The decrypted values of the parameters directly under ``path`` (``/a/b/``),
@@ -89,7 +89,7 @@ class SsmReader:
                 break
             status, answer = self._call("AmazonSSM.GetParametersByPath", request)
             if status != 200:
-                raise StorageError(f"SSM answered {status}: {_error_type(answer)}")
+                raise AwsError(f"SSM answered {status}: {_error_type(answer)}")
             page = json.loads(answer)
             for parameter in page.get("Parameters", []):
                 found[str(parameter["Name"]).rpartition("/")[2]] = str(parameter["Value"])
@@ -111,7 +111,7 @@ class SsmReader:
         )
         return status, answer
 
-    def _post(self, target: str, body: bytes) -> Response:
+    def _post(self, target: str, body: bytes) -> HttpReply:
         headers = {
             "content-type": "application/x-amz-json-1.1",
             "host": self.host,
@@ -124,7 +124,7 @@ class SsmReader:
         return self.connections.request("POST", "/", signed, body)
 
 
-def _retryable(response: Response) -> bool:
+def _retryable(response: HttpReply) -> bool:
     status, _, body = response
     if status == 400:
         return _error_type(body) == "ThrottlingException"

@@ -1,7 +1,7 @@
 """Every S3 call the reindexer and the CLI make, in one place.
 
 What S3 says is turned into this package's own exceptions (``objects.py``): a
-missing object, a lost conditional write, and StorageError for everything else.
+missing object, a lost conditional write, and AwsError for everything else.
 """
 
 from __future__ import annotations
@@ -19,19 +19,23 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .names import spelled_folders
+from .layout import DERIVED_PREFIX, MANIFEST_PREFIX
+from .logs import get_logger
+from .names import is_valid_name, normalize, spelled_folders
 from .objects import (
     NOT_MODIFIED,
+    AwsError,
     Blob,
     NotModified,
     ObjectInfo,
     ObjectMissing,
     PreconditionFailed,
-    StorageError,
 )
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+logger = get_logger(__name__)
 
 
 # Transient errors (500, 503 SlowDown, throttling, connection resets) are
@@ -84,22 +88,22 @@ def _translate(error: ClientError, key: str) -> Exception:
         return ObjectMissing(key)
     if _conflict(error):
         return PreconditionFailed(key)
-    return StorageError(f"S3 answered {_code(error) or 'an error'} for {key}")
+    return AwsError(f"S3 answered {_code(error) or 'an error'} for {key}")
 
 
 @contextmanager
 def _unreachable(key: str) -> Iterator[None]:
-    """Connection errors and timeouts (after botocore's retries) as a StorageError."""
+    """Connection errors and timeouts (after botocore's retries) as a AwsError."""
     try:
         yield
     except BotoCoreError as error:
-        raise StorageError(f"S3 could not be reached for {key}: {error}") from error
+        raise AwsError(f"S3 could not be reached for {key}: {error}") from error
 
 
 @contextmanager
 def _s3(key: str) -> Iterator[None]:
     """One S3 call on ``key``: every error as this package's (``_translate``), a
-    connection error or timeout as a StorageError."""
+    connection error or timeout as a AwsError."""
     try:
         with _unreachable(key):
             yield
@@ -141,7 +145,7 @@ class Storage:
 
     def _fetch(self, key: str, **params: Any) -> tuple[Mapping[str, Any], bytes]:
         """GetObject of ``key`` with ``params``, and the whole body it answered
-        (S3's refusals raise ClientError; no answer at all, StorageError)."""
+        (S3's refusals raise ClientError; no answer at all, AwsError)."""
         with _unreachable(key):
             response = self.client.get_object(Bucket=self.bucket, Key=key, **params)
             with response["Body"] as body:
@@ -238,6 +242,39 @@ class Storage:
     def spelled_folders(self, project: str) -> builtins.list[str]:
         """Every folder of the bucket whose name normalizes to ``project``."""
         return spelled_folders(project, self.folders, self.has_objects)
+
+    # -- the bucket as the index sees it ------------------------------------
+
+    def folder_objects(self, folder: str) -> builtins.list[ObjectInfo]:
+        """The objects one level deep in ``folder`` (deeper keys are never a project's)."""
+        prefix = folder + "/"
+        return [obj for obj in self.list(prefix) if "/" not in obj.key[len(prefix) :]]
+
+    def projects(self) -> dict[str, builtins.list[ObjectInfo]]:
+        """Every object one level deep in a project's folder (any spelling), by
+        normalized project: one listing of the whole bucket."""
+        by_folder: dict[str, builtins.list[ObjectInfo]] = {}
+        # Project names start with a letter or digit, all after "/": starting
+        # there skips the derived area (".serverless-pypi/") in the listing.
+        for obj in self.list("", start_after="/"):
+            folder, slash, rest = obj.key.partition("/")
+            if slash and "/" not in rest and not obj.key.startswith(DERIVED_PREFIX):
+                by_folder.setdefault(folder, []).append(obj)
+        objects: dict[str, builtins.list[ObjectInfo]] = {}
+        for folder, found in by_folder.items():
+            if not is_valid_name(folder):
+                logger.warning("skipped folder %r: not a project name", folder)
+                continue
+            objects.setdefault(normalize(folder), []).extend(found)
+        return objects
+
+    def indexed_projects(self) -> set[str]:
+        """Every project with a manifest: one listing of the manifests."""
+        return {
+            obj.key[len(MANIFEST_PREFIX) : -len(".json")]
+            for obj in self.list(MANIFEST_PREFIX)
+            if obj.key.endswith(".json")
+        }
 
     # -- writes ------------------------------------------------------------
 

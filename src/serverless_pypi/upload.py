@@ -26,12 +26,11 @@ import urllib.request
 from typing import Any
 from urllib.parse import quote
 
-from . import metadata, multipart
+from . import manifeststore, metadata, multipart
 from .apigw import BadRequest, Request, Response
 from .archives import Budget, Limits
 from .auth import EVERY_PROJECT, may_upload
 from .config import ConfigError, UploadSettings, log_level
-from .layout import manifest_key
 from .logs import get_logger
 from .names import (
     MAX_VERSION,
@@ -42,7 +41,7 @@ from .names import (
     parse_filename,
     version_key,
 )
-from .objects import PreconditionFailed, StorageError
+from .objects import AwsError, PreconditionFailed
 from .storage import Storage, make_client
 
 logger = get_logger(__name__)
@@ -102,7 +101,7 @@ class Uploader:
             response = Response.text(error.status, str(error))
         except multipart.FormError as error:
             response = Response.text(400, f"Bad form: {error}")
-        except StorageError as error:
+        except AwsError as error:
             logger.error("storage error: %s", error)
             response = Response.text(502, "The index storage did not answer; try again.")
         logger.info(
@@ -171,7 +170,7 @@ class Uploader:
         name's manifest first, on purpose. When the fallback index does not answer
         (in time), it is refused too: a retry or a claim costs less than a takeover."""
         fallback = self.settings.fallback_index_url
-        if fallback is None or self.storage.head(manifest_key(project)) is not None:
+        if fallback is None or manifeststore.exists(self.storage, project):
             return
         found = fallback_has(fallback, project)
         logger.info("%s is new to the bucket; on the fallback index: %s", project, found)

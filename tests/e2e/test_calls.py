@@ -24,8 +24,8 @@ import pytest
 
 from serverless_pypi.api import App
 from serverless_pypi.authorizer import Authorizer
-from serverless_pypi.config import AuthSettings, ReindexSettings, Settings, UploadSettings
-from serverless_pypi.local.events import authorizer_event, build_event, multipart_form
+from serverless_pypi.config import ApiSettings, AuthSettings, ReindexSettings, UploadSettings
+from serverless_pypi.local.apigw_events import authorizer_event, build_event, multipart_form
 from serverless_pypi.reindex import Reindexer
 from serverless_pypi.s3http import S3Reader
 from serverless_pypi.sigv4 import Credentials
@@ -201,7 +201,7 @@ def test_the_api_function_s_calls_are_all_allowed(
         first, _ = _upload(stack, setup, "calls-pkg", "1.0")
         reindexer = Reindexer(ReindexSettings(stack.bucket), _storage(stack, setup))
         reindexer(s3_event(("ObjectCreated:Put", f"calls-pkg/{first}"), bucket=stack.bucket))
-        settings = Settings(bucket=stack.bucket, fallback_index_url="https://pypi.org/simple/")
+        settings = ApiSettings(bucket=stack.bucket, fallback_index_url="https://pypi.org/simple/")
         app = App(settings, RecordingReader(stack, calls))
         for path, status in [
             ("/simple/", 200),

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from serverless_pypi.sigv4 import Backoff
+from serverless_pypi.retry import Backoff
 from serverless_pypi.ssm import SsmReader
 from tests.flood import PAGE_ROUTE, UPLOAD_ROUTE, allowed, basic, flood, make, percentile, user
 from tests.ssm_stub import Stub, ssm_stub

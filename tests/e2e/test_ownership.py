@@ -19,7 +19,7 @@ import pytest
 
 from serverless_pypi import cli
 from serverless_pypi.authorizer import Authorizer
-from serverless_pypi.cli import names
+from serverless_pypi.cli import claims
 from serverless_pypi.config import AuthSettings, UploadSettings
 from serverless_pypi.local import stand_in
 from serverless_pypi.sigv4 import Credentials
@@ -87,7 +87,7 @@ def twine(index: PrivateIndex, user: str, token: str, dist: Path) -> tuple[int, 
 
 def claim(name: str) -> int:
     parser = argparse.ArgumentParser()
-    names.add_parsers(parser.add_subparsers(required=True))
+    claims.add_parsers(parser.add_subparsers(required=True))
     args = parser.parse_args(["claim", name, "--bucket", BUCKET])
     return int(args.run(args))
 

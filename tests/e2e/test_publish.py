@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from serverless_pypi.local.events import multipart_form
+from serverless_pypi.local.apigw_events import multipart_form
 from serverless_pypi.upload import MAX_FILE
 from tests.builders import sdist_bytes, wheel_bytes, write
 from tests.clients import isolated_env, pip, pip_installed, venv

@@ -16,9 +16,9 @@ import pytest
 
 from serverless_pypi import auth, authorizer
 from serverless_pypi.authorizer import UsersUnavailable
-from serverless_pypi.limits import Failures, Lru, TokenBucket
+from serverless_pypi.bounded import Failures, Lru, TokenBucket
 from serverless_pypi.local.gateway import Authorized
-from serverless_pypi.sigv4 import Backoff
+from serverless_pypi.retry import Backoff
 from serverless_pypi.ssm import SsmReader
 from tests.flood import (
     PAGE_ROUTE,

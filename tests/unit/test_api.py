@@ -723,9 +723,9 @@ def test_the_index_at_the_api_root_as_the_older_module_serves_it(get: Get, index
 
 
 def test_the_index_path_setting_is_checked() -> None:
-    from serverless_pypi.config import ConfigError, Settings
+    from serverless_pypi.config import ApiSettings, ConfigError
 
-    assert Settings.from_env({"S3_BUCKET": "b", "INDEX_PATH": "/"}).index_prefix == ""
-    assert Settings.from_env({"S3_BUCKET": "b"}).index_prefix == "simple"
+    assert ApiSettings.from_env({"S3_BUCKET": "b", "INDEX_PATH": "/"}).index_prefix == ""
+    assert ApiSettings.from_env({"S3_BUCKET": "b"}).index_prefix == "simple"
     with pytest.raises(ConfigError, match="INDEX_PATH"):
-        Settings.from_env({"S3_BUCKET": "b", "INDEX_PATH": "/pypi/"})
+        ApiSettings.from_env({"S3_BUCKET": "b", "INDEX_PATH": "/pypi/"})

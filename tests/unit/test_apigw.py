@@ -9,7 +9,7 @@ import pytest
 
 from serverless_pypi.apigw import BadRequest, Request
 from serverless_pypi.headers import AuthorizerRequest, Headers
-from serverless_pypi.local.events import authorizer_event, build_event, multipart_form
+from serverless_pypi.local.apigw_events import authorizer_event, build_event, multipart_form
 from tests.conftest import ROUTE_KEYS
 
 

@@ -17,7 +17,7 @@ import pytest
 from serverless_pypi import auth, authorizer, cli
 from serverless_pypi.config import AuthSettings
 from serverless_pypi.layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
-from serverless_pypi.local.events import authorizer_event, build_event
+from serverless_pypi.local.apigw_events import authorizer_event, build_event
 from serverless_pypi.local.gateway import Authorized
 from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader

@@ -16,7 +16,7 @@ from serverless_pypi import batch as batches
 from serverless_pypi import cli
 from serverless_pypi.cli.common import ProgressBar
 from serverless_pypi.indexer import ProjectResult
-from serverless_pypi.local.events import build_event
+from serverless_pypi.local.apigw_events import build_event
 from serverless_pypi.local.server import make_server
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes, write
@@ -153,15 +153,15 @@ def test_an_s3_failure_in_any_command_is_one_line(
     s3: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from serverless_pypi.cli.index import Index
-    from serverless_pypi.objects import StorageError
+    from serverless_pypi.objects import AwsError
 
     def failing(self: Index) -> None:
-        raise StorageError("s3://x: SlowDown, retried 6 times")
+        raise AwsError("s3://x: SlowDown, retried 6 times")
 
     monkeypatch.setattr(Index, "check", failing)
     assert cli.main(["yank", "my-pkg==1.0", "--bucket", BUCKET]) == 1
     assert capsys.readouterr().err == (
-        "serverless-pypi: StorageError: s3://x: SlowDown, retried 6 times\n"
+        "serverless-pypi: AwsError: s3://x: SlowDown, retried 6 times\n"
     )
 
 

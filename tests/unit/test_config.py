@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from serverless_pypi import config
-from serverless_pypi.config import AuthSettings, ConfigError, Settings, users_path
+from serverless_pypi.config import ApiSettings, AuthSettings, ConfigError, users_path
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("raw", ["-1", "1.5", "1e3", "1_000", "\u0663", " 12 3", "9" * 30, "x"])
 def test_integers_are_read_one_way_for_every_function(raw: str) -> None:
     for read in (
-        lambda: Settings.from_env({"S3_BUCKET": "b", "PAGE_MAX_AGE": raw}),
+        lambda: ApiSettings.from_env({"S3_BUCKET": "b", "PAGE_MAX_AGE": raw}),
         lambda: AuthSettings.from_env({"USER_CACHE_SECONDS": raw}),
     ):
         with pytest.raises(ConfigError, match="must be"):
@@ -24,7 +24,7 @@ def test_integers_are_read_one_way_for_every_function(raw: str) -> None:
 
 
 def test_settings_from_the_environment() -> None:
-    assert Settings.from_env({"S3_BUCKET": "b", "PAGE_MAX_AGE": " 30 "}).page_max_age == 30
+    assert ApiSettings.from_env({"S3_BUCKET": "b", "PAGE_MAX_AGE": " 30 "}).page_max_age == 30
     assert AuthSettings.from_env({}) == AuthSettings(config.DEFAULT_USERS_PATH, 60)
     assert AuthSettings.from_env({"USERS_PATH": "/x/y/", "USER_CACHE_SECONDS": "0"}) == (
         AuthSettings("/x/y/", 0)

@@ -10,9 +10,10 @@ import botocore.endpoint
 import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
-from serverless_pypi import api, manifest, reindex, s3http, sigv4
+from serverless_pypi import api, manifest, reindex, s3http
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.manifest import decode
+from serverless_pypi.retry import Backoff
 from tests.builders import wheel_bytes
 from tests.conftest import BUCKET, Reply, http_event, s3_event
 
@@ -39,7 +40,7 @@ class _Raw:
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(botocore.endpoint, "time", SimpleNamespace(sleep=lambda seconds: None))
-    monkeypatch.setattr(s3http.S3Reader, "backoff", sigv4.Backoff(sleep=lambda seconds: None))
+    monkeypatch.setattr(s3http.S3Reader, "backoff", Backoff(sleep=lambda seconds: None))
 
 
 def inject(client: Any, operation: str, status: int, body: bytes, times: int) -> list[int]:

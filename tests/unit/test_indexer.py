@@ -13,7 +13,7 @@ from urllib.parse import unquote_plus
 import pytest
 
 from serverless_pypi import batch as batches
-from serverless_pypi import indexer, rootindex, rootwriter, simple
+from serverless_pypi import indexer, manifeststore, rootindex, rootwriter, simple
 from serverless_pypi import manifest as manifests
 from serverless_pypi.config import ReindexSettings
 from serverless_pypi.layout import (
@@ -461,7 +461,7 @@ def test_pages_too_large_for_lambda_announce_metadata_without_hashes(
     reindex(storage, "my-pkg")
     assert "metadata-hashes" not in manifest(s3, "my-pkg")
     # Shrink the limits so that this small project counts as too large.
-    monkeypatch.setattr(indexer, "LARGE_PROJECT", 1)
+    monkeypatch.setattr(manifeststore, "LARGE_PROJECT", 1)
     monkeypatch.setattr(payload, "MAX_RESPONSE_PAYLOAD", 300)
     reindex(storage, "my-pkg")
     assert manifest(s3, "my-pkg")["metadata-hashes"] is False
@@ -713,7 +713,7 @@ def test_a_lost_event_is_made_up_for_by_the_first_event_after_an_hour(
     put(s3, f"my-pkg/{later}", data)
     handler(storage)(created(s3, f"my-pkg/{later}"))
     assert lost not in files(s3, "my-pkg")
-    monkeypatch.setattr(indexer, "RELIST_SECONDS", 0)  # the last listing is now too old
+    monkeypatch.setattr(manifeststore, "RELIST_SECONDS", 0)  # the last listing is now too old
     last, data = wheel_bytes("my-pkg", "4.0")
     put(s3, f"my-pkg/{last}", data)
     handler(storage)(created(s3, f"my-pkg/{last}"))
@@ -733,7 +733,7 @@ def test_a_manifest_of_an_older_release_is_listed_and_stored_with_its_pages(
     assert "LIST my-pkg/" in requests.take()
     stored = s3.head_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))["Metadata"]
     assert manifests.stored_render(stored) == simple.RENDER_VERSION
-    assert indexer.LISTED in stored
+    assert manifeststore.LISTED in stored
     assert sorted(files(s3, "my-pkg")) == [first, name]
 
 

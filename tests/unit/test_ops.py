@@ -11,7 +11,7 @@ import pytest
 
 from serverless_pypi import batch as batches
 from serverless_pypi import cli
-from serverless_pypi.cli.ops import Retention, doomed_versions
+from serverless_pypi.cli.ops import Retention, doomed_files
 from serverless_pypi.cli.status import EXIT_ATTENTION
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.manifest import Entry
@@ -19,6 +19,11 @@ from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
 from tests.unit.test_indexer import files, manifest, put
+
+
+def doomed_versions(files: list[Entry], policy: Retention, now: datetime) -> list[str]:
+    """The versions whose files ``policy`` removes, oldest first."""
+    return [group[0]["version"] for group in doomed_files(files, policy, now)]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

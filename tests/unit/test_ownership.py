@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from serverless_pypi import manifest as manifests
-from serverless_pypi.cli import names as name_commands
+from serverless_pypi.cli import claims
 from serverless_pypi.cli.common import CommandError
 from serverless_pypi.config import ConfigError, UploadSettings
 from serverless_pypi.layout import manifest_key
-from serverless_pypi.local.events import build_event, multipart_form
+from serverless_pypi.local.apigw_events import build_event, multipart_form
 from serverless_pypi.objects import Blob
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader, fallback_has
@@ -126,7 +126,7 @@ def test_a_public_name_new_to_the_bucket_is_refused_until_claimed(
         # Claimed: the name is this index's, and it no longer falls back.
         get.configure(fallback_index_url=fallback)
         assert get("/simple/requests/").status == 302
-        assert "claimed requests" in name_commands.claim(storage, "requests")
+        assert "claimed requests" in claims.claim(storage, "requests")
         assert get("/simple/requests/").status == 404
         assert answer(uploader, upload_event("requests"))[0] == 200
         # Held names are never asked about again.
@@ -191,33 +191,33 @@ def test_asking_the_fallback_index() -> None:
 
 
 def test_claim_writes_the_names_empty_manifest_once(storage: Storage) -> None:
-    assert "claimed team-a" in name_commands.claim(storage, "team-a")
+    assert "claimed team-a" in claims.claim(storage, "team-a")
     stored = storage.get(manifest_key("team-a"))
     assert isinstance(stored, Blob)
     assert manifests.decode(stored.body) == manifests.new("team-a", [], [])
-    assert "already" in name_commands.claim(storage, "team-a")
+    assert "already" in claims.claim(storage, "team-a")
 
 
 def test_claim_leaves_a_name_with_files_alone(s3: Any, storage: Storage) -> None:
     s3.put_object(Bucket=BUCKET, Key="Team.A/team_a-1.0.tar.gz", Body=b"x")
-    assert "has files in Team.A/" in name_commands.claim(storage, "team-a")
+    assert "has files in Team.A/" in claims.claim(storage, "team-a")
     assert storage.head(manifest_key("team-a")) is None
 
 
 def test_release_gives_a_name_without_files_back(s3: Any, storage: Storage, get: Get) -> None:
     get.configure(fallback_index_url="https://pypi.org/simple/")
-    name_commands.claim(storage, "requests")
+    claims.claim(storage, "requests")
     assert get("/simple/requests/").status == 404
-    assert "released requests" in name_commands.release(storage, "requests")
+    assert "released requests" in claims.release(storage, "requests")
     assert get("/simple/requests/").status == 302
-    assert "goes to the fallback index already" in name_commands.release(storage, "requests")
+    assert "goes to the fallback index already" in claims.release(storage, "requests")
 
 
 def test_release_refuses_a_name_with_files(s3: Any, storage: Storage) -> None:
-    name_commands.claim(storage, "team-a")
+    claims.claim(storage, "team-a")
     s3.put_object(Bucket=BUCKET, Key="team_a/team_a-1.0.tar.gz", Body=b"x")
     with pytest.raises(CommandError, match="has files in team_a/"):
-        name_commands.release(storage, "team-a")
+        claims.release(storage, "team-a")
     assert storage.head(manifest_key("team-a")) is not None
     listed = manifests.new("listed", ["listed"], [])
     listed["files"] = [
@@ -226,12 +226,12 @@ def test_release_refuses_a_name_with_files(s3: Any, storage: Storage) -> None:
     ]  # fmt: skip
     storage.put(manifest_key("listed"), manifests.encode(listed), "application/json")
     with pytest.raises(CommandError, match="still lists files"):
-        name_commands.release(storage, "listed")
+        claims.release(storage, "listed")
 
 
 def test_the_commands_parse_and_run(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
     parser = argparse.ArgumentParser()
-    name_commands.add_parsers(parser.add_subparsers(required=True))
+    claims.add_parsers(parser.add_subparsers(required=True))
     args = parser.parse_args(["claim", "Team_A", "--bucket", BUCKET])
     assert args.run(args) == 0
     assert (

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from serverless_pypi import events, manifest, reindex
+from serverless_pypi import manifest, notifications, reindex
 from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
 from serverless_pypi.manifest import decode
 from serverless_pypi.storage import Storage
@@ -119,16 +119,18 @@ def test_a_failing_project_fails_the_invocation_after_the_rest_is_indexed(
 
 
 def test_created_records_carry_the_etag_and_size_of_their_object() -> None:
-    [change] = events.changes(json.loads((EVENTS / "sns-s3-put.json").read_text()), BUCKET)
+    [change] = notifications.changes(json.loads((EVENTS / "sns-s3-put.json").read_text()), BUCKET)
     assert (change.etag, change.size, change.removal) == (
         '"d41d8cd98f00b204e9800998ecf8427e"',
         1024,
         False,
     )
     moto = json.loads((EVENTS / "moto-sns-s3-put.json").read_text())
-    [change] = events.changes(moto, "test-pypi-bucket")
+    [change] = notifications.changes(moto, "test-pypi-bucket")
     assert (change.etag, change.size) == ('"9dd4e461268c8034f5c8564e155c67a6"', 1)
-    [removal] = events.changes(json.loads((EVENTS / "sns-s3-delete.json").read_text()), BUCKET)
+    [removal] = notifications.changes(
+        json.loads((EVENTS / "sns-s3-delete.json").read_text()), BUCKET
+    )
     assert (removal.etag, removal.size, removal.removal) == (None, None, True)
 
 
@@ -141,7 +143,7 @@ def test_a_record_with_an_odd_etag_or_size_names_its_key_only(etag: Any, size: A
     message = json.loads(event["Records"][0]["Sns"]["Message"])
     message["Records"][0]["s3"]["object"].update(eTag=etag, size=size)
     event["Records"][0]["Sns"]["Message"] = json.dumps(message)
-    [change] = events.changes(event, BUCKET)
+    [change] = notifications.changes(event, BUCKET)
     assert (change.key, change.etag, change.size) == (
         "my-pkg/my_pkg-1.0-py3-none-any.whl",
         None,

@@ -14,8 +14,9 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 
-from serverless_pypi import s3http, sigv4
-from serverless_pypi.objects import NOT_MODIFIED, Blob, StorageError
+from serverless_pypi import s3http
+from serverless_pypi.objects import NOT_MODIFIED, AwsError, Blob
+from serverless_pypi.retry import Backoff
 from serverless_pypi.sigv4 import Credentials
 from tests.conftest import BUCKET
 
@@ -163,15 +164,15 @@ def test_reading_objects_from_s3(s3: Any, moto_url: str) -> None:
 
 def test_a_missing_bucket_is_an_error_not_an_empty_index(s3: Any, moto_url: str) -> None:
     reader = s3http.S3Reader("no-such-bucket", "us-east-1", moto_url)
-    with pytest.raises(StorageError, match="NoSuchBucket"):
+    with pytest.raises(AwsError, match="NoSuchBucket"):
         reader.get("anything")
 
 
 def test_an_unreachable_endpoint_is_an_error_after_retries() -> None:
     reader = s3http.S3Reader(BUCKET, "us-east-1", "http://127.0.0.1:9")
     waits: list[float] = []
-    reader.backoff = sigv4.Backoff(attempts=3, sleep=waits.append)
-    with pytest.raises(StorageError, match="S3 could not be reached"):
+    reader.backoff = Backoff(attempts=3, sleep=waits.append)
+    with pytest.raises(AwsError, match="S3 could not be reached"):
         reader.get("x")
     assert reader.requests == 3
     assert len(waits) == 2

@@ -23,9 +23,10 @@ import pytest
 from botocore.config import Config
 
 from serverless_pypi import sigv4
-from serverless_pypi.objects import StorageError
+from serverless_pypi.objects import AwsError
+from serverless_pypi.retry import Backoff
 from serverless_pypi.s3http import S3Reader
-from serverless_pypi.sigv4 import Backoff, Credentials, Response
+from serverless_pypi.sigv4 import Credentials, HttpReply
 from serverless_pypi.ssm import SsmReader
 
 KEYS = Credentials("testing", "testing")
@@ -188,12 +189,12 @@ def test_headers_for_a_body_are_botocores(monkeypatch: pytest.MonkeyPatch) -> No
 class Script:
     """What ``send`` answers, one item per attempt: a response or an exception."""
 
-    answers: list[Response | Exception]
+    answers: list[HttpReply | Exception]
     sent: int = 0
     dropped: int = 0
     waits: list[float] = field(default_factory=list)
 
-    def send(self) -> Response:
+    def send(self) -> HttpReply:
         self.sent += 1
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
@@ -207,7 +208,7 @@ class Script:
         return Backoff(sleep=self.waits.append, **options)
 
 
-def throttled(response: Response) -> bool:
+def throttled(response: HttpReply) -> bool:
     return sigv4.server_error(response) or response[0] == 429
 
 
@@ -236,7 +237,7 @@ def test_a_connection_error_is_retried_on_a_new_connection() -> None:
 
 def test_connection_errors_to_the_end_are_a_storage_error() -> None:
     script = Script([ConnectionRefusedError("refused")] * 3)
-    with pytest.raises(StorageError, match="SSM could not be reached: refused"):
+    with pytest.raises(AwsError, match="SSM could not be reached: refused"):
         sigv4.retrying(script.send, script.backoff(attempts=3), "SSM", reconnect=script.drop)
     assert (script.sent, script.dropped) == (3, 3)
 
@@ -369,7 +370,7 @@ def test_the_ssm_reader_gives_up_on_persistent_throttling() -> None:
     waits: list[float] = []
     with serving([THROTTLED]) as served:
         reader = _ssm(served.url, waits)
-        with pytest.raises(StorageError, match="SSM answered 400: ThrottlingException"):
+        with pytest.raises(AwsError, match="SSM answered 400: ThrottlingException"):
             reader.get("/p/alice")
         reader.connections.drop()
     assert reader.requests == 4
@@ -393,7 +394,7 @@ def test_the_ssm_reader_never_retries_another_400(
         if outcome is None:
             assert reader.get("/p/nobody") is None
         else:
-            with pytest.raises(StorageError, match=outcome):
+            with pytest.raises(AwsError, match=outcome):
                 reader.get("/p/alice")
         reader.connections.drop()
     assert reader.requests == 1
@@ -414,7 +415,7 @@ def test_the_s3_reader_retries_5xx_then_fails_loudly() -> None:
     with serving([(503, SLOW_DOWN)]) as served:
         reader = S3Reader("my-index", "us-east-1", served.url, credentials=lambda: KEYS)
         reader.backoff = Backoff(attempts=4, sleep=waits.append)
-        with pytest.raises(StorageError, match="S3 answered 503 for a GET: SlowDown"):
+        with pytest.raises(AwsError, match="S3 answered 503 for a GET: SlowDown"):
             reader.get("my-pkg/index.json")
         reader.connections.drop()
     assert reader.requests == 4

@@ -14,7 +14,7 @@ import pytest
 
 from serverless_pypi.layout import ROOT_ROUTE_KEYS
 from serverless_pypi.local import stand_in
-from serverless_pypi.local.events import build_event, match
+from serverless_pypi.local.apigw_events import build_event, match
 from tests.clients import serving
 from tests.conftest import EVENTS, ROUTE_KEYS, http_event
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from serverless_pypi import multipart
 from serverless_pypi.config import UploadSettings
-from serverless_pypi.local.events import build_event, multipart_form
+from serverless_pypi.local.apigw_events import build_event, multipart_form
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import MAX_FIELDS, MAX_FILE, Uploader
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes

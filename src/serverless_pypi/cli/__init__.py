@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..names import TooManyFolders
-from ..objects import ObjectMissing, PreconditionFailed, StorageError
-from . import files, names, ops, serve, status, user
+from ..objects import AwsError, ObjectMissing, PreconditionFailed
+from . import claims, files, ops, serve, status, user
 from .common import EXIT_ERROR, EXIT_OK, CommandError
 
 __all__ = ["main"]
@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as error:
         print(f"serverless-pypi: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except (StorageError, TooManyFolders, ObjectMissing, PreconditionFailed) as error:
+    except (AwsError, TooManyFolders, ObjectMissing, PreconditionFailed) as error:
         # What S3 answered that no command turned into its own words: one line.
         print(f"serverless-pypi: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -46,6 +46,6 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = top.add_subparsers(required=True, metavar="COMMAND")
-    for group in (serve, files, user, names, status, ops):
+    for group in (serve, files, user, claims, status, ops):
         group.add_parsers(commands)
     return top

@@ -13,7 +13,7 @@ from .. import batch as batches
 from ..logs import get_logger
 from ..metadata import project_of
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name
-from ..objects import PreconditionFailed, StorageError
+from ..objects import AwsError, PreconditionFailed
 from ..storage import MAX_SINGLE_PUT, Storage
 from .common import EXIT_ERROR, EXIT_OK, ByteBar, CommandError, ProgressBar, bucket_storage
 
@@ -96,7 +96,7 @@ def upload_command(args: argparse.Namespace) -> int:
             print(f"exists, not replaced: s3://{args.bucket}/{key}", file=sys.stderr)
             failed += 1
             continue
-        except StorageError as error:
+        except AwsError as error:
             bar.finish()
             raise CommandError(str(error)) from None
         bar.finish()

@@ -11,12 +11,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .. import manifest as manifests
-from ..batch import WORKERS, indexed_projects  # manifests read at once, one a connection
-from ..layout import ROOT_JSON, YANK_SUFFIX, manifest_key
+from .. import manifeststore
+from ..batch import WORKERS  # manifests read at once, one a connection
+from ..layout import ROOT_JSON, YANK_SUFFIX
 from ..manifest import Entry, Manifest
 from ..names import is_valid_name, is_valid_version, normalize, parse_filename, version_key
-from ..objects import Blob
 from ..storage import Storage
 from .common import CommandError
 
@@ -86,8 +85,7 @@ class Index:
             )
 
     def manifest(self, project: str) -> Manifest | None:
-        fetched = self.storage.get(manifest_key(project))
-        return manifests.decode(fetched.body) if isinstance(fetched, Blob) else None
+        return manifeststore.read(self.storage, project).manifest
 
     def _targeted_manifest(self, project: str) -> Manifest | None:
         if project not in self._targeted:
@@ -96,7 +94,7 @@ class Index:
 
     def project_names(self) -> list[str]:
         """Every project with a manifest (from one listing of the manifests)."""
-        return sorted(indexed_projects(self.storage))
+        return sorted(self.storage.indexed_projects())
 
     def manifests(
         self, projects: Iterable[str], progress: Callable[[int, int, str], None] | None = None

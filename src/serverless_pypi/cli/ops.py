@@ -172,11 +172,6 @@ class Retention:
     pre_releases_only: bool = False
 
 
-def doomed_versions(files: Sequence[Entry], policy: Retention, now: datetime) -> list[str]:
-    """The versions of a project's files that ``policy`` removes, oldest first."""
-    return [group[0]["version"] for group in doomed_files(files, policy, now)]
-
-
 def doomed_files(files: Sequence[Entry], policy: Retention, now: datetime) -> list[list[Entry]]:
     """The files that ``policy`` removes, by version, oldest version first."""
     versions: dict[VersionKey, list[Entry]] = {}

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config import (
+    ApiSettings,
     AuthSettings,
     ConfigError,
     ReindexSettings,
-    Settings,
     UploadSettings,
     users_path,
 )
@@ -91,9 +91,9 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _settings(args: argparse.Namespace, bucket: str) -> Settings:
+def _settings(args: argparse.Namespace, bucket: str) -> ApiSettings:
     try:
-        return Settings.from_options(
+        return ApiSettings.from_options(
             bucket=bucket, fallback_index_url=args.fallback, link_mode=args.link_mode
         )
     except ConfigError as error:

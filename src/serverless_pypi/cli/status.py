@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..batch import bucket_projects
-from ..indexer import folder_objects
 from ..manifest import Manifest
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, version_key
 from ..objects import ObjectInfo
@@ -148,12 +146,12 @@ def build_report(
         names = sorted({normalize(name) for name in projects})
         listed = distributions(
             {
-                name: [o for f in storage.spelled_folders(name) for o in folder_objects(storage, f)]
+                name: [o for f in storage.spelled_folders(name) for o in storage.folder_objects(f)]
                 for name in names
             }
         )
     else:
-        listed = distributions(bucket_projects(storage))
+        listed = distributions(storage.projects())
         names = sorted(set(index.project_names()) | set(listed))
     read = dict(index.manifests(names, progress))
     return compare({name: listed.get(name, set()) for name in names}, read)

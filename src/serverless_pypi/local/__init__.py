@@ -17,8 +17,8 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 from ..layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
+from .apigw_events import Handler
 from .embedded import EmbeddedS3, MissingMoto
-from .events import Handler
 from .gateway import MAX_REQUEST, routes
 from .server import make_server
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..headers import Headers
-from .events import DEFAULT, Handler, authorizer_event
+from .apigw_events import DEFAULT, Handler, authorizer_event
 
 # The largest request an HTTP API takes (10 MB); the upload route checks its own limit.
 MAX_REQUEST = 10 * 1024 * 1024

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from .events import Handler, build_event
+from .apigw_events import Handler, build_event
 
 _MAX_BODY = 1024 * 1024
 

@@ -15,10 +15,10 @@ import argparse
 from typing import Any
 
 from .. import manifest as manifests
-from ..indexer import Writer
-from ..layout import manifest_key
+from .. import manifeststore
+from ..manifeststore import Stored, Writer
 from ..names import TooManyFolders, is_valid_name, normalize
-from ..objects import Blob, PreconditionFailed, StorageError
+from ..objects import AwsError, PreconditionFailed
 from ..storage import Storage
 from .common import EXIT_OK, CommandError, bucket_storage
 
@@ -45,7 +45,7 @@ def add_parsers(commands: Any) -> None:
         )
         parser.add_argument("name", help="the project name (any spelling)")
         parser.add_argument("--bucket", required=True, help="the index bucket")
-        parser.set_defaults(run=names_command, action=command)
+        parser.set_defaults(run=claims_command, action=command)
 
 
 def project_name(raw: str) -> str:
@@ -66,14 +66,14 @@ def held_folders(storage: Storage, project: str) -> list[str]:
 def claim(storage: Storage, project: str) -> str:
     """Write ``project``'s empty manifest unless the bucket holds the name already;
     what happened, in words."""
-    if storage.head(manifest_key(project)) is not None:
+    if manifeststore.exists(storage, project):
         return f"{project} is this index's already"
     folders = held_folders(storage, project)
     if folders:
         return f"{project} is this index's already: it has files in {', '.join(folders)}/"
     try:
         # As the reindexer writes a manifest: only if none is there yet.
-        Writer(storage, project, None, None, None).write(manifests.new(project, [], []))
+        Writer(storage, Stored(None, None), None).write(manifests.new(project, [], []))
     except PreconditionFailed:
         return f"{project} is this index's already"
     return f"claimed {project}: it no longer falls back, and uploads of it are accepted"
@@ -81,28 +81,28 @@ def claim(storage: Storage, project: str) -> str:
 
 def release(storage: Storage, project: str) -> str:
     """Delete ``project``'s manifest when the name has no file; what happened, in words."""
-    fetched = storage.get(manifest_key(project))
+    stored = manifeststore.read(storage, project)
     folders = held_folders(storage, project)
     if folders:
         raise CommandError(f"{project} has files in {', '.join(folders)}/: remove them first")
-    if not isinstance(fetched, Blob):
+    if stored.blob is None:
         return f"{project} is not this index's: it goes to the fallback index already"
-    current = manifests.decode(fetched.body)
+    current = stored.manifest
     if current is not None and current["files"]:
         raise CommandError(
             f"{project}'s manifest still lists files: wait for the reindexer, or run "
             f"serverless-pypi reindex --bucket {storage.bucket}"
         )
-    storage.delete(manifest_key(project))
+    manifeststore.delete(storage, project)
     return f"released {project}: it goes to the fallback index again"
 
 
-def names_command(args: argparse.Namespace) -> int:
+def claims_command(args: argparse.Namespace) -> int:
     project = project_name(args.name)
     storage = bucket_storage(args.bucket)
     act = claim if args.action == "claim" else release
     try:
         print(act(storage, project))
-    except StorageError as error:
+    except AwsError as error:
         raise CommandError(str(error)) from None
     return EXIT_OK

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi.events import changes
+from serverless_pypi.notifications import changes
 from tests.conftest import BUCKET, EVENTS, s3_event
 
 
