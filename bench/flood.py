@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The authorizer under attack (issue 19), on a stub of SSM that throttles at
+"""The authorizer under attack, on a stub of SSM that throttles at
 Parameter Store's 40 calls a second (tests/ssm_stub.py), on loopback:
 
 - a flood of random user names (tests/flood.py): SSM calls, memory, how often the

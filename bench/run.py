@@ -67,7 +67,7 @@ class Sizes:
 
 
 # The pages keep 1,000 files: the page content's bytes per file are about that page.
-# The quick run keeps the sizes issue 21's targets name for pages and added files
+# The quick run keeps the sizes the performance targets name for pages and added files
 # (50,000 and 10,000 files): they take seconds; a rebuild of 10,000 projects does not.
 QUICK = Sizes(
     "quick",
