@@ -10,6 +10,9 @@
 #   lambda.tf  the functions, their log groups and invoke permissions
 #   api.tf     integrations, routes and the HTTP Basic authorizer on the
 #              caller's HTTP API
+#   alarms.tf  CloudWatch alarms to the caller's topic, off by default
+#   compat.tf  the older module's inputs and outputs; moved.tf its resource
+#              addresses
 # and here: the data sources and the derived values (names, ARNs, bucket
 # layout, environment, route keys, URLs).
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The authorizer under attack (issue 19), on a stub of SSM that throttles at
+"""The authorizer under attack, on a stub of SSM that throttles at
 Parameter Store's 40 calls a second (tests/ssm_stub.py), on loopback:
 
 - a flood of random user names (tests/flood.py): SSM calls, memory, how often the
@@ -11,7 +11,7 @@ Parameter Store's 40 calls a second (tests/ssm_stub.py), on loopback:
     python bench/flood.py            # 1,000 requests a second for 10 s
     python bench/flood.py --seconds 3
 
-``bench_flood`` returns the numbers; ``flood_report`` writes them as Markdown.
+``bench_flood`` returns the numbers; report.py writes them as Markdown.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from report import section  # noqa: E402
 from tests.flood import (  # noqa: E402
     PAGE_ROUTE,
     PASSWORD,
@@ -113,41 +114,13 @@ def _fresh(decide: Authorizer, event: dict[str, Any]) -> Any:
     return run
 
 
-def flood_report(results: dict[str, Any]) -> list[str]:
-    """Markdown lines: the flood's table, then the cost of wrong secrets."""
-    lines = [
-        f"## Authorizer under a flood ({results['rate']:,} random names a second for "
-        f"{results['seconds']:g} s; a stub SSM at 40 calls a second)",
-        "",
-        "| requests | containers | SSM calls | throttled | memory growth | real users let in "
-        "| attackers let in | decision p50 / p99 | real users' p50 / p99 |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {results['sent']:,} in {results['elapsed_s']} s | {results['containers']} "
-        f"| {results['ssm_calls']} | {results['ssm_throttled']} "
-        f"| {results['rss_growth_mb']} MB | {results['valid_allowed_pct']}% of "
-        f"{results['valid']:,} | {results['flood_allowed']} "
-        f"| {results['flood_p50_ms']} / {results['flood_p99_ms']} ms "
-        f"| {results['valid_p50_ms']} / {results['valid_p99_ms']} ms |",
-        "",
-        "Largest caches of a container: "
-        + ", ".join(f"{name} {size}" for name, size in results["largest_caches"].items())
-        + ".",
-        "",
-        "| one decision | median ms |",
-        "|---|---:|",
-    ]
-    lines += [f"| {label} | {ms} |" for label, ms in results["wrong_secret_ms"].items()]
-    lines.append("")
-    return lines
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="how long the flood lasts")
     parser.add_argument("--rate", type=int, default=1000, help="requests a second")
     args = parser.parse_args()
     results = bench_flood(args.seconds, args.rate)
-    print("\n".join(flood_report(results)))
+    print(section("flood", {"flood": results}))
     print(json.dumps(results, indent=2))
     return 0
 

@@ -77,7 +77,7 @@ def page_content(manifest: manifests.Manifest) -> dict[str, Any]:
     against the page as rendered (with and without the metadata digest).
 
     ``required_raw``: the filename twice (PEP 503: link and text), the file's
-    SHA-256 and its metadata's (issue #2, PEP 658) in hex, and the escaped
+    SHA-256 and its metadata's (PEP 658) in hex, and the escaped
     Requires-Python, without any markup around them. ``digests_gzip``: those
     two digests alone, gzipped at the best level: 64 random bytes a file, which
     no compressor can shrink.

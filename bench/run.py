@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make bench`: how fast the index is, measured in one process on moto.
 
-Prints a Markdown table and writes the numbers to a JSON file. Every
+Writes the numbers to a JSON file and prints the report (report.py). Every
 comparison is a ratio of two numbers measured in this same run. Timings are
 medians on a noisy shared machine: read them as orders of magnitude and
 ratios, not as guarantees (no test asserts a time).
@@ -10,14 +10,16 @@ ratios, not as guarantees (no test asserts a time).
     python bench/run.py --full     # the full sizes (a few minutes): bench/results.json
 
 Both runs measure every row of the report; the quick one at smaller sizes
-(``QUICK`` below). The full run writes bench/results.json, the numbers the
-README quotes; the quick one writes bench/results-quick.json.
+(``QUICK`` below), and writes bench/results-quick.json. The full run writes
+bench/results.json and the numbers of docs/performance.md from it (the
+sections between its ``<!-- bench:NAME -->`` markers; the prose is kept by hand).
 
 The measurements are beside this script: pages.py (the project page),
 reindexing.py (one file added, a full rebuild), cold_start.py, authorizer.py,
 publish.py (upload to installable), inspection.py (reading a file's metadata
-within its budget); bucket.py is the moto S3 they
-share, report.py writes the Markdown.
+within its budget), flood.py (the authorizer under a flood), status.py
+(`serverless-pypi status`); bucket.py is the moto S3 they share, report.py
+writes the Markdown.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from inspection import bench_inspection  # noqa: E402
 from pages import bench_pages  # noqa: E402
 from publish import bench_publish  # noqa: E402
 from reindexing import bench_add_one, bench_rebuild  # noqa: E402
-from report import report  # noqa: E402
+from report import PERFORMANCE, report, write_docs  # noqa: E402
 from status import bench_status  # noqa: E402
 
 from flood import bench_flood  # noqa: E402
@@ -67,7 +69,7 @@ class Sizes:
 
 
 # The pages keep 1,000 files: the page content's bytes per file are about that page.
-# The quick run keeps the sizes issue 21's targets name for pages and added files
+# The quick run keeps the sizes the performance targets name for pages and added files
 # (50,000 and 10,000 files): they take seconds; a rebuild of 10,000 projects does not.
 QUICK = Sizes(
     "quick",
@@ -121,7 +123,12 @@ def main() -> int:
     results["inspection"] = bench_inspection()
     results["publish"] = bench_publish(runs=sizes.uploads)
     output.write_text(json.dumps(results, indent=2) + "\n")
-    print(report(results))
+    print(report(results), end="")
+    if args.full and args.output is None:
+        write_docs(results)
+        print(
+            f"wrote {output.relative_to(ROOT)} and {PERFORMANCE.relative_to(ROOT)}", file=sys.stderr
+        )
     return 0
 
 

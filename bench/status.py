@@ -64,19 +64,10 @@ def bench_status(sizes: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def status_lines(rows: list[dict[str, Any]]) -> list[str]:
-    """The report's rows for `status` (Markdown table lines)."""
-    return [
-        f"| `serverless-pypi status`, {row['projects']:,} projects | {row['s3_requests']:,} S3 "
-        f"requests ({row['requests_per_project']} a project), {row['seconds']} s on moto | "
-        "one GET a project plus a listing page per 1,000 keys |"
-        for row in rows
-    ]
-
-
 if __name__ == "__main__":
     from bucket import moto_environment
+    from report import section
 
     with moto_environment():
-        for line in status_lines(bench_status([int(arg) for arg in sys.argv[1:]] or [1000])):
-            print(line)
+        rows = bench_status([int(arg) for arg in sys.argv[1:]] or [1000])
+    print(section("status", {"status": rows}))

@@ -1,4 +1,4 @@
-# Plan-level tests of access (issue 19): what the authorizer may read, what the
+# Plan-level tests of access: what the authorizer may read, what the
 # upload function may write and read, and what it is told about the fallback
 # index. tests/e2e/test_policies.py evaluates the applied policies request by
 # request; these pin the documents and the environment.

@@ -1,4 +1,4 @@
-"""The authorizer under load (issue 19), measured rather than sampled: a flood of
+"""The authorizer under load, measured rather than sampled: a flood of
 random names against a stub of SSM that throttles at Parameter Store's 40 calls a
 second (tests/ssm_stub.py), and 200,000 wrong secrets and random names, on
 loopback. Minutes of the suite's time are here, not in tests/unit."""

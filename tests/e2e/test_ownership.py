@@ -1,4 +1,4 @@
-"""Upload rights per project and claimed names, end to end (issue 19): users made
+"""Upload rights per project and claimed names, end to end: users made
 with `serverless-pypi user add`, twine against the upload route behind the
 authorizer and API Gateway's part, a stand-in for PyPI on loopback as the
 fallback index, `serverless-pypi claim`, then pip installing the claimed name

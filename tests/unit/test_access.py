@@ -1,5 +1,6 @@
-"""Access that holds under attack (issue 19): the authorizer against a stub of SSM
-that throttles as Parameter Store does (tests/ssm_stub.py), on loopback.
+"""Access that holds under attack: the authorizer, flooded with unknown names and
+wrong secrets, against a stub of SSM that throttles as Parameter Store does
+(tests/ssm_stub.py), on loopback.
 
 Each test names the item of the security review it answers: SSM calls per
 unknown name (1), bounded caches (2), the cost of wrong secrets (3), SSM

@@ -1,4 +1,4 @@
-"""Who may upload what (issue 19): upload rights per project, and public names
+"""Who may upload what: upload rights per project, and public names
 that an upload cannot take over until they are claimed (``serverless-pypi claim``,
 ``release``), with the upload handler, the api and the commands on moto and a
 stand-in for the fallback index on loopback (tests/fallback_stub.py)."""
