@@ -1,4 +1,4 @@
-"""``python -m serverless_pypi``: the command line (serve, reindex)."""
+"""``python -m serverless_pypi``: the command line, as ``serverless-pypi`` (every command)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every S3 call the reindexer and the CLI make, in one place.
+"""Every S3 call the reindexer, the upload function and the CLI make, in one place
+(the api reads through ``s3http``), with the bucket as the index sees it.
 
 What S3 says is turned into this package's own exceptions (``objects.py``): a
 missing object, a lost conditional write, and AwsError for everything else.

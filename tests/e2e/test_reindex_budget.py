@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from serverless_pypi.layout import manifest_key
+from tests.bucket import files
 from tests.builders import ChunkStream, Zeros, gzip_chunks, huge_header, wheel_bytes, zeros_first
 from tests.conftest import BUCKET, s3_event
 from tests.unit.test_archives import ROOT, RepeatedDirectory
-from tests.unit.test_indexer import files
 
 MiB = 1 << 20
 MEMORY_BUDGET = 64 * MiB  # peak RSS over the handler's baseline, per invocation

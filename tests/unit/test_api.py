@@ -16,16 +16,17 @@ import botocore.auth
 import pytest
 from botocore.config import Config
 
-from serverless_pypi import api, payload, reindex, s3http, sigv4, simple
+from serverless_pypi import api, payload, s3http, sigv4, simple
 from serverless_pypi import batch as batches
 from serverless_pypi import deadline as deadlines
 from serverless_pypi import manifest as manifests
 from serverless_pypi.apigw import Request, Response
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.negotiate import HTML_V1, JSON_V1
+from tests.bucket import notify
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.clients import PIP_ACCEPT
-from tests.conftest import BUCKET, Get, Reply, http_event, s3_event
+from tests.conftest import BUCKET, Get, Reply, http_event
 
 WHEEL = "my_pkg-1.0-py3-none-any.whl"
 SDIST = "my_pkg-1.0.tar.gz"
@@ -34,7 +35,7 @@ OTHER = "other_pkg-2.0-py3-none-any.whl"
 
 def upload(s3: Any, key: str, data: bytes) -> None:
     s3.put_object(Bucket=BUCKET, Key=key, Body=data)
-    reindex.handler(s3_event(("ObjectCreated:Put", key)), None)
+    notify(("ObjectCreated:Put", key))
 
 
 @pytest.fixture
@@ -408,7 +409,7 @@ def test_unknown_project_goes_to_the_fallback_index(get: Get, index: Any) -> Non
 def test_a_removed_project_keeps_its_name_until_released(get: Get, index: Any, s3: Any) -> None:
     get.configure(fallback_index_url="https://pypi.org/simple/")
     s3.delete_object(Bucket=BUCKET, Key=f"Other.Pkg/{OTHER}")
-    reindex.handler(s3_event(("ObjectRemoved:Delete", f"Other.Pkg/{OTHER}")), None)
+    notify(("ObjectRemoved:Delete", f"Other.Pkg/{OTHER}"))
     assert [a["href"] for a in Anchors(get("/simple/").text).anchors] == ["my-pkg/"]
     # Not the public project of that name: an old requirement must not get it.
     for accept in ("text/html", PIP_ACCEPT):

@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serverless_pypi import api, reindex
+from serverless_pypi import api
+from tests.bucket import notify
 from tests.builders import wheel_bytes
-from tests.conftest import BUCKET, Reply, http_event, s3_event
+from tests.conftest import BUCKET, Reply, http_event
 
 SECRET = b"-----BEGIN PRIVATE KEY----- do not serve"
 WHEEL = "my_pkg-1.0-py3-none-any.whl"
@@ -24,7 +25,7 @@ def hostile_bucket(s3: Any) -> Any:
     """An index with secrets beside it: at the root, in a project folder, in derived data."""
     _, wheel = wheel_bytes("my-pkg", "1.0")
     s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{WHEEL}", Body=wheel)
-    reindex.handler(s3_event(("ObjectCreated:Put", f"my-pkg/{WHEEL}")), None)
+    notify(("ObjectCreated:Put", f"my-pkg/{WHEEL}"))
     for key in ("secret.pem", "my-pkg/secret.pem", "my-pkg/.env", ".serverless-pypi/secret.pem"):
         s3.put_object(Bucket=BUCKET, Key=key, Body=SECRET)
     return s3
@@ -218,7 +219,7 @@ def test_a_hostile_object_key_cannot_inject_markup(s3: Any) -> None:
     # A filename that is a valid sdist name of the project yet full of markup.
     key = 'evil/evil-1.0"><img src=x onerror=alert(1)>.tar.gz'
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"not really an sdist")
-    reindex.handler(s3_event(("ObjectCreated:Put", key)), None)
+    notify(("ObjectCreated:Put", key))
     page = Reply(api.handler(http_event("/simple/evil/"), None))
     assert page.status == 200
     assert "<img" not in page.text

@@ -13,9 +13,9 @@ from serverless_pypi import manifest, notifications, reindex
 from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
 from serverless_pypi.manifest import decode
 from serverless_pypi.storage import Storage
+from tests.bucket import Requests, created, reindexer
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, EVENTS, s3_event
-from tests.unit.test_indexer import Requests, created, handler
 
 
 def put(s3: Any, key: str, data: bytes) -> None:
@@ -155,12 +155,12 @@ def test_an_added_file_leaves_the_root_index_alone(s3: Any, storage: Storage) ->
     """The project is listed already: the root index is neither read nor written."""
     first, data = wheel_bytes("my-pkg", "1.0")
     put(s3, f"my-pkg/{first}", data)
-    handler(storage)(created(s3, f"my-pkg/{first}"))  # a new project: the root changes
+    reindexer(storage)(created(s3, f"my-pkg/{first}"))  # a new project: the root changes
     assert root(s3) == ["my-pkg"]
     second, data = wheel_bytes("my-pkg", "2.0")
     put(s3, f"my-pkg/{second}", data)
     requests = Requests(storage)
-    assert handler(storage)(created(s3, f"my-pkg/{second}"))["files"] == 2
+    assert reindexer(storage)(created(s3, f"my-pkg/{second}"))["files"] == 2
     sent = requests.take()
     assert not [request for request in sent if ROOT_JSON in request or ROOT_HTML in request]
     assert indexed(s3, "my-pkg") == [first, second]

@@ -4,7 +4,6 @@ resolution, credentials, the clock, the kept-alive connection and the retry loop
 from __future__ import annotations
 
 import json
-import random
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -249,51 +248,10 @@ def test_other_answers_are_not_retried(status: int) -> None:
     assert script.waits == []
 
 
-def _waits(**options: Any) -> list[float]:
-    """The waits of a retry loop that meets nothing but 500s."""
-    waits: list[float] = []
-    backoff = Backoff(sleep=waits.append, **options)
-    script = Script([(500, {}, b"")] * backoff.attempts)
-    sigv4.retrying(script.send, backoff, "S3")
-    return waits
-
-
-def _ceiling(low: float, high: float) -> float:
-    return high
-
-
-def test_the_waits_grow_up_to_the_cap() -> None:
-    waits = _waits(attempts=6, base=0.1, cap=0.3, budget=10, draw=_ceiling)
-    assert waits == pytest.approx([0.1, 0.2, 0.3, 0.3, 0.3])
-
-
-def test_the_total_wait_is_bounded() -> None:
-    waits = _waits(attempts=8, base=0.1, cap=1.0, budget=0.5, draw=_ceiling)
-    assert waits == pytest.approx([0.1, 0.2, 0.2])
-    assert sum(waits) == pytest.approx(0.5)
-
-
-def test_the_waits_are_jittered_below_their_ceiling() -> None:
-    rng = random.Random(20261125)
-    runs = [_waits(attempts=4, base=0.05, draw=rng.uniform) for _ in range(50)]
-    assert all(len(waits) == 3 for waits in runs)
-    for retry, ceiling in enumerate([0.05, 0.1, 0.2]):
-        drawn = [waits[retry] for waits in runs]
-        assert all(0 <= wait <= ceiling for wait in drawn)
-        assert len(set(drawn)) == len(drawn)  # full jitter: no two alike
-        assert max(drawn) > ceiling / 2  # spread over the whole range
-    assert sum(waits[2] for waits in runs) > sum(waits[0] for waits in runs)  # growing
-
-
 def test_the_readers_wait_less_than_a_second_in_all() -> None:
     for backoff in (S3Reader.backoff, SsmReader.backoff):
         ceilings = [min(backoff.cap, backoff.base * 2**n) for n in range(backoff.attempts - 1)]
         assert sum(ceilings) <= backoff.budget <= 1.0
-
-
-def test_a_backoff_needs_an_attempt() -> None:
-    with pytest.raises(ValueError, match="attempt"):
-        Backoff(attempts=0)
 
 
 # -- the readers on a loopback server -----------------------------------------

@@ -7,9 +7,6 @@ import json
 import os
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from serverless_pypi import manifest as manifests
 from serverless_pypi import simple
@@ -182,7 +179,14 @@ def test_stored_links_are_used_as_they_are() -> None:
     assert LINK(entry) == "My.Pkg/stored%2Blink.whl"
 
 
-@pytest.mark.parametrize("render", [simple.project_html, simple.project_json])
-def test_an_empty_project_renders(render: Any) -> None:
-    empty = {"schema": 1, "name": "x", "folders": [], "files": []}
-    assert render(empty, LINK)
+def test_an_empty_project_renders_a_page_without_links() -> None:
+    empty: manifests.Manifest = {"schema": 1, "name": "x", "folders": [], "files": []}
+    assert json.loads(simple.project_json(empty, LINK)) == {
+        "meta": {"api-version": "1.1"},
+        "name": "x",
+        "versions": [],
+        "files": [],
+    }
+    html = simple.project_html(empty, LINK)
+    assert "<title>Links for x</title>" in html and "<h1>Links for x</h1>" in html
+    assert "<a " not in html

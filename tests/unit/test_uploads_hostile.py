@@ -18,9 +18,9 @@ from serverless_pypi import indexer, reindex
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.objects import Blob, NotModified, ObjectInfo
 from serverless_pypi.storage import Storage
+from tests.bucket import Requests, created, files, manifest, notify, put, read, reindexer, root
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, s3_event
-from tests.unit.test_indexer import Requests, created, files, handler, manifest, put, read, root
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_keys_cannot_forge_log_lines(
             if listed.key.startswith(prefix):
                 yield listed
 
-    reindex.handler(s3_event(("ObjectCreated:Put", key)), None)
+    notify(("ObjectCreated:Put", key))
     indexer.reindex_project(Listing(storage.client, BUCKET), "my-pkg", ["my-pkg"])
     lines = log_lines.getvalue().splitlines()
     assert any("skipped" in line for line in lines), lines
@@ -147,11 +147,11 @@ def test_a_kelvin_sign_folder_does_not_merge_into_another_project(
 ) -> None:
     name, data = sdist_bytes("key", "1.0")
     put(s3, f"key/{name}", data)
-    reindex.handler(s3_event(("ObjectCreated:Put", f"key/{name}")), None)
+    notify(("ObjectCreated:Put", f"key/{name}"))
     evil, evil_data = sdist_bytes("key", "6.6.6")
     kelvin = f"\u212aey/{evil}"
     put(s3, kelvin, evil_data)
-    reindex.handler(s3_event(("ObjectCreated:Put", kelvin)), None)
+    notify(("ObjectCreated:Put", kelvin))
     batches.rebuild(storage)
     assert list(files(s3, "key")) == [name]
     assert manifest(s3, "key")["folders"] == ["key"]
@@ -291,15 +291,15 @@ def test_32_uploads_to_one_project_at_once_are_all_added_without_a_listing(
     none fails (so Lambda retries none), none lists the project, none is lost."""
     first, data = wheel_bytes("busy", "0.1")
     put(s3, f"busy/{first}", data)
-    handler(storage)(created(s3, f"busy/{first}"))
+    reindexer(storage)(created(s3, f"busy/{first}"))
     events = []
     for number in range(32):
         name, data = wheel_bytes("busy", f"1.{number}")
         put(s3, f"busy/{name}", data)
         events.append(created(s3, f"busy/{name}"))
     requests = Requests(storage)
-    reindexer = handler(storage)
-    errors = _at_once([functools.partial(reindexer, event) for event in events])
+    index = reindexer(storage)
+    errors = _at_once([functools.partial(index, event) for event in events])
     assert not errors, errors
     assert len(files(s3, "busy")) == 33
     assert not [sent for sent in requests.take() if sent.startswith("LIST ")]
@@ -320,16 +320,16 @@ def test_removals_racing_uploads_in_one_project_leave_what_the_bucket_holds(
     indexer.reindex_project(storage, "busy", ["busy"])
     calls: list[Callable[[], object]] = []
     new = []
-    reindexer = handler(storage)
+    index = reindexer(storage)
     for number in range(16):
         name, data = wheel_bytes("busy", f"1.{number}")
         put(s3, f"busy/{name}", data)
-        calls.append(functools.partial(reindexer, created(s3, f"busy/{name}")))
+        calls.append(functools.partial(index, created(s3, f"busy/{name}")))
         new.append(name)
     for name in old:
         s3.delete_object(Bucket=BUCKET, Key=f"busy/{name}")
         removal = s3_event(("ObjectRemoved:Delete", f"busy/{name}"))
-        calls.append(functools.partial(reindexer, removal))
+        calls.append(functools.partial(index, removal))
     errors = _at_once(calls)
     assert not errors, errors
     assert sorted(files(s3, "busy")) == sorted(new)
