@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from serverless_pypi.layout import manifest_key
-from tests.bucket import files
 from tests.builders import ChunkStream, Zeros, gzip_chunks, huge_header, wheel_bytes, zeros_first
 from tests.conftest import BUCKET, s3_event
+from tests.moto_bucket import files
 from tests.unit.test_archives import ROOT, RepeatedDirectory
 
 MiB = 1 << 20

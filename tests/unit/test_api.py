@@ -23,10 +23,10 @@ from serverless_pypi import manifest as manifests
 from serverless_pypi.apigw import Request, Response
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.negotiate import HTML_V1, JSON_V1
-from tests.bucket import notify
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.clients import PIP_ACCEPT
 from tests.conftest import BUCKET, Get, Reply, http_event
+from tests.moto_bucket import notify
 
 WHEEL = "my_pkg-1.0-py3-none-any.whl"
 SDIST = "my_pkg-1.0.tar.gz"

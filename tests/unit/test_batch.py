@@ -12,7 +12,8 @@ from serverless_pypi.layout import (
     manifest_key,
 )
 from serverless_pypi.storage import Storage
-from tests.bucket import (
+from tests.builders import sdist_bytes, wheel_bytes
+from tests.moto_bucket import (
     HookedStorage,
     files,
     manifest,
@@ -20,7 +21,6 @@ from tests.bucket import (
     read,
     root,
 )
-from tests.builders import sdist_bytes, wheel_bytes
 
 
 def test_rebuild_indexes_a_bucket_filled_by_another_tool(s3: Any, storage: Storage) -> None:

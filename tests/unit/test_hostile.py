@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from serverless_pypi import api
-from tests.bucket import notify
 from tests.builders import wheel_bytes
 from tests.conftest import BUCKET, Reply, http_event
+from tests.moto_bucket import notify
 
 SECRET = b"-----BEGIN PRIVATE KEY----- do not serve"
 WHEEL = "my_pkg-1.0-py3-none-any.whl"

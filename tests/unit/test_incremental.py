@@ -16,7 +16,9 @@ from serverless_pypi.layout import (
     metadata_key,
 )
 from serverless_pypi.storage import Storage
-from tests.bucket import (
+from tests.builders import sdist_bytes, wheel_bytes
+from tests.conftest import BUCKET, s3_event
+from tests.moto_bucket import (
     HookedStorage,
     Requests,
     created,
@@ -27,8 +29,6 @@ from tests.bucket import (
     read,
     reindexer,
 )
-from tests.builders import sdist_bytes, wheel_bytes
-from tests.conftest import BUCKET, s3_event
 
 
 def test_an_event_adds_its_file_with_four_requests_and_no_listing(

@@ -17,7 +17,9 @@ from serverless_pypi.layout import (
     metadata_key,
 )
 from serverless_pypi.storage import Storage
-from tests.bucket import (
+from tests.builders import metadata_text, sdist_bytes, wheel_bytes
+from tests.conftest import BUCKET
+from tests.moto_bucket import (
     HookedStorage,
     files,
     manifest,
@@ -26,8 +28,6 @@ from tests.bucket import (
     reindex,
     root,
 )
-from tests.builders import metadata_text, sdist_bytes, wheel_bytes
-from tests.conftest import BUCKET
 
 
 def test_a_wheel_and_an_sdist_are_indexed(s3: Any, storage: Storage) -> None:

@@ -16,7 +16,9 @@ from serverless_pypi.layout import (
 )
 from serverless_pypi.objects import PreconditionFailed
 from serverless_pypi.storage import Storage
-from tests.bucket import (
+from tests.builders import wheel_bytes
+from tests.conftest import BUCKET
+from tests.moto_bucket import (
     Requests,
     created,
     files,
@@ -27,8 +29,6 @@ from tests.bucket import (
     reindex,
     reindexer,
 )
-from tests.builders import wheel_bytes
-from tests.conftest import BUCKET
 
 
 def test_manifests_are_stored_gzipped(s3: Any, storage: Storage) -> None:

@@ -16,9 +16,9 @@ from serverless_pypi.cli.status import EXIT_ATTENTION
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.manifest import Entry
 from serverless_pypi.storage import Storage
-from tests.bucket import files, manifest, put
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
+from tests.moto_bucket import files, manifest, put
 
 
 def doomed_versions(files: list[Entry], policy: Retention, now: datetime) -> list[str]:

@@ -13,9 +13,9 @@ from serverless_pypi import manifest, notifications, reindex
 from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
 from serverless_pypi.manifest import decode
 from serverless_pypi.storage import Storage
-from tests.bucket import Requests, created, reindexer
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, EVENTS, s3_event
+from tests.moto_bucket import Requests, created, reindexer
 
 
 def put(s3: Any, key: str, data: bytes) -> None:

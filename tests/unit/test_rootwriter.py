@@ -14,14 +14,14 @@ from serverless_pypi.layout import (
     ROOT_JSON,
 )
 from serverless_pypi.storage import Storage
-from tests.bucket import (
+from tests.builders import wheel_bytes
+from tests.moto_bucket import (
     HookedStorage,
     put,
     read,
     reindex,
     root,
 )
-from tests.builders import wheel_bytes
 
 
 def test_racing_root_updates_keep_both_projects(s3: Any, storage: Storage) -> None:

@@ -16,9 +16,9 @@ from serverless_pypi.archives import Limits
 from serverless_pypi.config import ReindexSettings
 from serverless_pypi.objects import ObjectInfo
 from serverless_pypi.storage import Storage
-from tests.bucket import files, manifest, put
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, s3_event
+from tests.moto_bucket import files, manifest, put
 
 
 @dataclass

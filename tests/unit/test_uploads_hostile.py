@@ -18,9 +18,9 @@ from serverless_pypi import indexer, reindex
 from serverless_pypi.layout import manifest_key
 from serverless_pypi.objects import Blob, NotModified, ObjectInfo
 from serverless_pypi.storage import Storage
-from tests.bucket import Requests, created, files, manifest, notify, put, read, reindexer, root
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, s3_event
+from tests.moto_bucket import Requests, created, files, manifest, notify, put, read, reindexer, root
 
 
 @pytest.fixture
