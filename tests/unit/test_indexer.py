@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote_plus
@@ -13,7 +14,7 @@ from urllib.parse import unquote_plus
 import pytest
 
 from serverless_pypi import batch as batches
-from serverless_pypi import indexer, manifeststore, rootindex, rootwriter, simple
+from serverless_pypi import distfile, indexer, manifeststore, rootindex, rootwriter, simple
 from serverless_pypi import manifest as manifests
 from serverless_pypi.config import ReindexSettings
 from serverless_pypi.layout import (
@@ -78,14 +79,18 @@ def handler(storage: Storage) -> Reindexer:
 
 
 class Requests:
-    """The S3 requests a client sends, as "METHOD key" (a listing: "LIST prefix")."""
+    """The S3 requests a client sends, as "METHOD key" (a listing: "LIST prefix"),
+    and each GET's key and Range header (None: the whole object)."""
 
     def __init__(self, storage: Storage) -> None:
         self.sent: list[str] = []
+        self.gets: list[tuple[str, str | None]] = []
         storage.client.meta.events.register("before-parameter-build.s3.*", self._called)
 
     def _called(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         names = {"GetObject": "GET", "PutObject": "PUT", "HeadObject": "HEAD"}
+        if model.name == "GetObject":
+            self.gets.append((params["Key"], params.get("Range")))
         if model.name == "ListObjectsV2":
             self.sent.append(f"LIST {params.get('Prefix', '')}")
         else:
@@ -688,6 +693,65 @@ def test_what_does_not_add_up_takes_a_listing(
     assert any(sent.startswith("LIST ") for sent in requests.take()), why
     found = indexer.reindex_project(storage, "my-pkg", ["my-pkg", folder])
     assert not found.changed, why  # the listing left nothing to do
+
+
+def sized(event: dict[str, Any], size: int | None) -> dict[str, Any]:
+    """``event`` with its (one) record's object size replaced: None leaves none."""
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    found = message["Records"][0]["s3"]["object"]
+    found.pop("size")
+    if size is not None:
+        found["size"] = size
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    return event
+
+
+REAL = 256 * 1024  # bytes of random payload: a wheel four times distfile.SMALL_FILE here
+
+
+@pytest.mark.parametrize(
+    "said",
+    [0, 1, REAL // 2, 2 * REAL, 1 << 62, -1, None],
+    ids=["0", "1", "smaller", "larger", "absurd", "negative", "missing"],
+)
+def test_the_size_an_event_gives_never_makes_a_read_of_the_whole_object(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch, said: int | None
+) -> None:
+    """A forged or replayed record with the object's real ETag and another size:
+    every GET of the object asks for a range (one without would read it whole,
+    600 MB into a function of 512), and the file is indexed as a listing indexes it."""
+    monkeypatch.setattr(distfile, "SMALL_FILE", 64 * 1024)
+    _indexed_project(s3, storage, "1.0")
+    name, data = wheel_bytes("my-pkg", "2.0", extra_files={"my_pkg/blob": os.urandom(REAL)})
+    key = f"my-pkg/{name}"
+    # With S3's SHA-256, a listing reads the zip's directory by ranges, never all of it.
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data, ChecksumAlgorithm="SHA256")
+    requests = Requests(storage)
+    handler(storage)(sized(created(s3, key), said))
+    reads = [byte_range for read_key, byte_range in requests.gets if read_key == key]
+    assert None not in reads
+    entry = files(s3, "my-pkg")[name]
+    assert (entry["size"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    assert "core-metadata" in entry
+    listed = indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    assert (listed.changed, listed.inspected) == (False, 0)
+
+
+def test_an_event_that_gives_an_empty_object_a_size_is_checked_with_a_listing(
+    s3: Any, storage: Storage
+) -> None:
+    """S3 answers 416 to a range of an empty object: the event does not match the
+    bucket, which a listing settles, rather than an error that fails every retry."""
+    [kept] = _indexed_project(s3, storage, "1.0")
+    name = "my_pkg-2.0-py3-none-any.whl"
+    put(s3, f"my-pkg/{name}", b"")
+    requests = Requests(storage)
+    answer = handler(storage)(sized(created(s3, f"my-pkg/{name}"), 10))
+    assert answer["files"] == 2
+    assert "LIST my-pkg/" in requests.take()
+    entry = files(s3, "my-pkg")[name]
+    assert (entry["size"], entry["sha256"]) == (0, hashlib.sha256(b"").hexdigest())
+    assert kept in files(s3, "my-pkg")
 
 
 def test_a_removal_rewrites_the_manifest_even_when_nothing_changes(
