@@ -70,14 +70,18 @@ def reindexer(storage: Storage) -> Reindexer:
 
 
 class Requests:
-    """The S3 requests a client sends, as "METHOD key" (a listing: "LIST prefix")."""
+    """The S3 requests a client sends, as "METHOD key" (a listing: "LIST prefix"),
+    and each GET's key and Range header (None: the whole object)."""
 
     def __init__(self, storage: Storage) -> None:
         self.sent: list[str] = []
+        self.gets: list[tuple[str, str | None]] = []
         storage.client.meta.events.register("before-parameter-build.s3.*", self._called)
 
     def _called(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         names = {"GetObject": "GET", "PutObject": "PUT", "HeadObject": "HEAD"}
+        if model.name == "GetObject":
+            self.gets.append((params["Key"], params.get("Range")))
         if model.name == "ListObjectsV2":
             self.sent.append(f"LIST {params.get('Prefix', '')}")
         else:
@@ -119,3 +123,14 @@ def notify(*records: tuple[str, str]) -> dict[str, Any]:
     """The reindexer of the test bucket, built from its settings, run on the S3
     notification of ``records`` ((event name, key) pairs)."""
     return reindexer(Storage(make_client(), BUCKET))(s3_event(*records))
+
+
+def sized(event: dict[str, Any], size: int | None) -> dict[str, Any]:
+    """``event`` with its (one) record's object size replaced: None leaves none."""
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    found = message["Records"][0]["s3"]["object"]
+    found.pop("size")
+    if size is not None:
+        found["size"] = size
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    return event

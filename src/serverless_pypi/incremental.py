@@ -36,7 +36,9 @@ CONFLICTS = retry.racing(64)
 
 @dataclass(frozen=True, slots=True)
 class Upload:
-    """A new object an event names, with the ETag (quoted) and size it gave."""
+    """A new object an event names, with the ETag (quoted) and size it gave: hints,
+    which a forged or replayed record can get wrong. An object is read only as far
+    as its size allows, and one that is not the size its event gave is listed."""
 
     key: str
     etag: str
@@ -134,9 +136,10 @@ def _read_upload(
     memory: Memory,
     deadline: Deadline,
 ) -> Entry | None:
-    """The entry of a new file, read once and checked against the event's ETag;
-    on a later round (an entry made in an earlier one) the file is checked to be
-    still there. None when it cannot be read in this invocation."""
+    """The entry of a new file, read once and checked against the event's ETag and
+    size (PreconditionFailed when the object is not that size: the deadline was
+    weighed on it); on a later round (an entry made in an earlier one) the file is
+    checked to be still there. None when it cannot be read in this invocation."""
     if (item.key, item.etag) in memory.entries:
         storage.info(item.key, item.etag)  # read in an earlier round: still there?
         cached = remembered(storage, project, item.key, item.etag, memory)
@@ -151,6 +154,8 @@ def _read_upload(
         data, obj = storage.read(item.key, item.etag, item.size)
     else:
         obj, head = storage.info(item.key, item.etag)
+        if obj.size != item.size:
+            raise PreconditionFailed(f"{item.key}: {obj.size} bytes, the event said {item.size}")
     entry = inspect_file(storage, project, obj, memory, deadline, data=data, head=head)
     if entry is None:
         return None

@@ -381,6 +381,9 @@ def _marked(storage: Storage, entry: Entry, marker: ObjectInfo | None) -> Entry:
         entry.pop("marker-etag", None)
         return entry
     if entry.get("marker-etag") == marker.etag and "yanked" in entry:
+        kept = entry["yanked"]
+        if isinstance(kept, str):  # an earlier release kept the marker's text raw
+            entry["yanked"] = manifests.yank_reason(kept) or True
         return entry
     # Only the first bytes: a marker of any size costs one small ranged read.
     reason = b""
@@ -388,7 +391,9 @@ def _marked(storage: Storage, entry: Entry, marker: ObjectInfo | None) -> Entry:
         reason = storage.get_range(
             marker.key, 0, min(marker.size, MAX_YANK_REASON) - 1, marker.etag
         )
-    text = " ".join(reason.decode("utf-8", errors="replace").split())
+    # Anyone who may write the bucket writes markers: pip shows the reason to whoever
+    # installs the file, so no control or format character is kept.
+    text = manifests.yank_reason(reason.decode("utf-8", errors="replace"))
     entry["yanked"] = text or True
     entry["marker-etag"] = marker.etag
     return entry

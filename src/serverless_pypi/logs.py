@@ -5,7 +5,9 @@ text an uploader or a client chose: a key holding ``%0A`` decodes to a
 newline, which would start a forged line in the log. Every module logs
 through ``get_logger``, whose filter escapes each argument of a record
 (newlines, control characters, non-ASCII) and shortens long ones, so a
-record is one line whatever its arguments hold.
+record is one line whatever its arguments hold. What the command line prints of
+the bucket (keys, names, versions, problems) goes through ``shown``, the same
+escaping, so that no key can act on the operator's terminal.
 """
 
 from __future__ import annotations
@@ -18,8 +20,16 @@ MAX_ARGUMENT = 300  # characters of one argument kept in a log line
 def printable(value: object, limit: int = MAX_ARGUMENT) -> str:
     """``value`` as one line of printable ASCII, at most ``limit`` characters (plus "...")."""
     text = value if isinstance(value, str) else str(value)
-    shown = text[:limit].encode("unicode_escape").decode("ascii")
-    return shown + ("..." if len(text) > limit else "")
+    escaped = text[:limit].encode("unicode_escape").decode("ascii")
+    return escaped + ("..." if len(text) > limit else "")
+
+
+def shown(value: object) -> str:
+    """``value`` as text that cannot act on a terminal: itself when every character
+    is printable (``str.isprintable``: no C0 or C1 control, DEL, bidi override or
+    line separator), otherwise all of it escaped by ``printable``, without a limit."""
+    text = value if isinstance(value, str) else str(value)
+    return text if text.isprintable() else printable(text, limit=len(text))
 
 
 def _escaped(value: object) -> object:
@@ -36,8 +46,8 @@ class EscapeArguments(logging.Filter):
             record.args = tuple(_escaped(value) for value in record.args)
         elif isinstance(record.args, dict):
             record.args = {name: _escaped(value) for name, value in record.args.items()}
-        elif not record.args and isinstance(record.msg, str) and not record.msg.isprintable():
-            record.msg = printable(record.msg, limit=len(record.msg))
+        elif not record.args and isinstance(record.msg, str):
+            record.msg = shown(record.msg)
         return True
 
 

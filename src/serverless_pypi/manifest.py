@@ -17,7 +17,8 @@ HTML page renders)::
                 "requires-python": ">=3.9",      # when the metadata says so
                 "core-metadata": "<hex>",        # sha256 of the .metadata file
                 "href": "my_pkg-1.0-py3-none-any.whl",  # its link, relative to the page
-                "yanked": "reason" | true,       # when a .yanked marker exists
+                "yanked": "reason" | true,       # when a .yanked marker exists (the
+                                                 # reason as yank_reason keeps it)
                 "marker-etag": "\\"...\\"",      # that marker's ETag
                 "problem": "why no metadata",    # at most 200 characters
                 "time-budget": 2.0}],            # the reading time of the invocation
@@ -132,6 +133,23 @@ def new(
     if pending:
         manifest["pending"] = pending
     return manifest
+
+
+def yank_reason(text: str) -> str:
+    """A yank reason as the index keeps and shows it: one line of printable text.
+
+    pip prints the reason to whoever installs the file: whitespace of any kind
+    (tab, CR, LF, U+2028) becomes one space, and every other character that
+    ``str.isprintable`` refuses is dropped:
+    C0 controls (ESC, BEL, NUL), DEL, C1 controls (U+009B CSI), format characters
+    (the bidi overrides and isolates U+202A-U+202E and U+2066-U+2069, zero-width
+    characters), surrogates, private-use and unassigned code points. Letters of
+    any script, symbols and U+FFFD (what undecodable bytes read as) stay.
+    """
+    line = " ".join(text.split())
+    if line.isprintable():
+        return line
+    return " ".join("".join(char for char in line if char.isprintable()).split())
 
 
 def upload_time(when: datetime) -> str:
@@ -300,7 +318,8 @@ def file_view(entry: Entry, link: LinkFor, metadata: MetadataMode) -> FileView:
         view["core-metadata"] = {"sha256": metadata_hash} if metadata == HASHES else True
     yanked = entry.get("yanked")
     if yanked:
-        view["yanked"] = yanked
+        # Cleaned here too: a manifest stored by an earlier release may hold a raw reason.
+        view["yanked"] = (yank_reason(yanked) or True) if isinstance(yanked, str) else yanked
     view["size"] = entry["size"]
     upload_time = entry.get("upload-time")
     if upload_time:

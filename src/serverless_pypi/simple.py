@@ -32,7 +32,7 @@ API_VERSION = "1.1"
 # Part of every page ETag and of the pages stored with a manifest: bump it when
 # a rendering changes, and the api renders per request until the reindexer has
 # stored the new pages.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: yank reasons cleaned (manifest.yank_reason)
 
 
 _UNSAFE = re.compile("[&<>\"']")

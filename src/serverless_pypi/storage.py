@@ -178,7 +178,12 @@ class Storage:
             raise _translate(error, key) from error
 
     def get_range(self, key: str, start: int, end: int, etag: str) -> bytes:
-        """Bytes ``start`` to ``end`` (inclusive) of the object, if it still has ``etag``."""
+        """Bytes ``start`` to ``end`` (inclusive) of the object, if it still has ``etag``.
+
+        S3 ignores a Range header it cannot parse (``bytes=0--1``) and answers with
+        the whole object: such a range is refused before it is sent."""
+        if start < 0 or end < start:
+            raise ValueError(f"{key}: no bytes {start}-{end} to read")
         with _s3(key):
             return self._fetch(key, Range=f"bytes={start}-{end}", IfMatch=etag)[1]
 
@@ -186,14 +191,30 @@ class Storage:
         """The whole object of ``size`` bytes, if it has ``etag`` (an event said so),
         with what a listing would say of it: one conditional GET, which S3 answers
         412 when the object has another ETag now and 404 when it is gone.
+        PreconditionFailed when the object is not ``size`` bytes.
+
+        ``size`` comes from an event, which a forged or replayed record can get
+        wrong with a real ETag: the GET asks for bytes 0 to size - 1 and never
+        more, whatever the object holds. A size of 0 (or less) is checked with a
+        HEAD instead (a GET without a Range would read the whole object), and S3's
+        416 for an empty object asked for its first bytes is PreconditionFailed.
 
         The ETag is sent quoted, as S3 returns it; If-Match on GetObject is in
         botocore's S3 service model ("Return the object only if its entity tag
         (ETag) is the same as the one specified ... otherwise, return a 412").
         """
-        kwargs: dict[str, Any] = {"Range": f"bytes=0-{size - 1}"} if size else {}
-        with _s3(key):
-            response, data = self._fetch(key, IfMatch=etag, **kwargs)
+        if size <= 0:
+            obj, _ = self.info(key, etag)
+            if obj.size != size:
+                raise PreconditionFailed(f"{key}: {obj.size} bytes, the event said {size}")
+            return b"", obj
+        try:
+            with _unreachable(key):
+                response, data = self._fetch(key, IfMatch=etag, Range=f"bytes=0-{size - 1}")
+        except ClientError as error:
+            if _code(error) in ("InvalidRange", "416"):
+                raise PreconditionFailed(f"{key}: empty, the event said {size} bytes") from error
+            raise _translate(error, key) from error
         total = str(response.get("ContentRange", "")).rpartition("/")[2]
         if len(data) != size or (total and total != str(size)):
             raise PreconditionFailed(f"{key}: {len(data)} bytes, the event said {size}")

@@ -27,6 +27,7 @@ from tests.builders import sdist_bytes, wheel_bytes
 from tests.clients import PIP_ACCEPT
 from tests.conftest import BUCKET, Get, Reply, http_event
 from tests.moto_bucket import notify
+from tests.unit.test_manifest import HOSTILE_REASONS, raw_controls
 
 WHEEL = "my_pkg-1.0-py3-none-any.whl"
 SDIST = "my_pkg-1.0.tar.gz"
@@ -204,6 +205,58 @@ def test_a_project_in_an_odd_folder_is_served_normalized(get: Get, index: Any) -
     assert urlsplit(reply.headers["Location"]).path.endswith(f"/Other.Pkg/{OTHER}")
 
 
+def _yanked(reply: Reply) -> Any:
+    """The wheel's yank reason as the page shows it (HTML or JSON)."""
+    if reply.headers["Content-Type"] == JSON_V1:
+        return {item["filename"]: item.get("yanked") for item in reply.json()["files"]}[WHEEL]
+    [wheel] = [a for a in Anchors(reply.text).anchors if WHEEL in a["href"]]  # or presigned
+    return wheel.get("data-yanked")
+
+
+def test_a_yank_reason_reaches_no_page_with_control_characters(
+    get: Get, index: Any, s3: Any
+) -> None:
+    raw = "".join(text for text, _ in HOSTILE_REASONS.values())
+    upload(s3, f"my-pkg/{WHEEL}.yanked", raw.encode())
+    for accept in ("text/html", HTML_V1, JSON_V1):
+        reply = get("/simple/my-pkg/", headers={"accept": accept})
+        assert not raw_controls(reply.text), accept
+        assert _yanked(reply) == manifests.yank_reason(raw)
+
+
+def test_a_raw_reason_an_earlier_release_stored_is_served_clean(
+    get: Get, index: Any, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier release kept the marker's text raw in the manifest and in the pages
+    stored with it (render version 1): those pages are not passed through, and a
+    page rendered per request (presigned links too) shows the reason clean."""
+    stored = s3.get_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))["Body"].read()
+    saved = manifests.decode(stored)
+    assert saved is not None
+    for entry in saved["files"]:
+        if entry["filename"] == WHEEL:
+            entry["yanked"] = "\x1b]0;owned\x07use 1.1\u202e\x9b2J"
+    with monkeypatch.context() as earlier:
+        earlier.setattr(manifests, "yank_reason", lambda text: text)  # what it rendered
+        html, page = simple.redirect_pages(saved)
+    pages = manifests.Pages(payload.gzipped(html.encode()), payload.gzipped(page.encode()))
+    body, metadata = manifests.pack(saved, pages, "1")
+    s3.put_object(
+        Bucket=BUCKET,
+        Key=manifest_key("my-pkg"),
+        Body=body,
+        Metadata=metadata,
+        ContentType="application/json",
+        ContentEncoding="gzip",
+    )
+    for mode in ("redirect", "presigned"):
+        get.configure(link_mode=mode)
+        for accept in ("text/html", JSON_V1):
+            reply = get("/simple/my-pkg/", headers={"accept": accept})
+            assert not raw_controls(reply.text), (mode, accept)
+            assert _yanked(reply) == "]0;owneduse 1.12J"
+
+
 def test_yanked_files_show_in_both_renderings(get: Get, index: Any, s3: Any) -> None:
     upload(s3, f"my-pkg/{WHEEL}.yanked", "Broken: use 1.1 ✓ sorry".encode())
     html = get("/simple/my-pkg/").text
@@ -235,7 +288,7 @@ def test_a_page_is_the_page_stored_with_the_manifest_passed_through(
         page = manifests.stored_page(body, metadata, variant, simple.RENDER_VERSION)
         assert reply.body == page
         assert reply.headers["Content-Encoding"] == "gzip"
-        assert reply.headers["ETag"] == f'W/"{etag.strip(chr(34))}.{tag}1"'
+        assert reply.headers["ETag"] == f'W/"{etag.strip(chr(34))}.{tag}{simple.RENDER_VERSION}"'
 
 
 def _as_an_older_release_stored_it(s3: Any, project: str) -> None:
@@ -269,10 +322,11 @@ def test_pages_stored_by_another_rendering_are_rendered_per_request(
     get: Get, index: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stored = get("/simple/my-pkg/", headers={"accept-encoding": "gzip"})
-    monkeypatch.setattr(simple, "RENDER_VERSION", "2")
+    current = simple.RENDER_VERSION
+    monkeypatch.setattr(simple, "RENDER_VERSION", "next")
     rendered = get("/simple/my-pkg/", headers={"accept-encoding": "gzip"})
     assert gzip.decompress(rendered.body) == gzip.decompress(stored.body)
-    assert rendered.headers["ETag"] == stored.headers["ETag"].replace('.h1"', '.h2"')
+    assert rendered.headers["ETag"] == stored.headers["ETag"].replace(f'.h{current}"', '.hnext"')
 
 
 def test_a_stored_page_under_the_gzip_threshold_is_sent_plain() -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from serverless_pypi import batch as batches
 from serverless_pypi import cli
-from serverless_pypi.cli.common import ProgressBar
+from serverless_pypi.cli.common import ProgressBar, TerminalBar
 from serverless_pypi.indexer import ProjectResult
 from serverless_pypi.local.apigw_events import build_event
 from serverless_pypi.local.server import make_server
@@ -22,6 +22,8 @@ from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes, write
 from tests.clients import open_url, serving
 from tests.conftest import BUCKET, Get
+from tests.unit.test_manifest import raw_controls
+from tests.unit.test_ops import HOSTILE
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -140,6 +142,20 @@ def test_progress_bar_draws_only_on_a_terminal() -> None:
     assert pipe.getvalue() == ""
 
 
+def test_a_progress_bar_shows_names_escaped() -> None:
+    """Its text names projects, and status reads their names from manifests' keys."""
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    TerminalBar(terminal).draw(1, 2, f"1/2 evil{HOSTILE}")
+    shown = terminal.getvalue()
+    assert shown.startswith("\r[") and not raw_controls(shown[1:])
+    assert "evil\\x1b]0;owned\\x07" in shown
+
+
 def test_reindex_rebuilds_and_summarizes(s3: Any, capsys: pytest.CaptureFixture[str]) -> None:
     for project in ("alpha", "beta"):
         name, data = sdist_bytes(project, "1.0")
@@ -210,3 +226,16 @@ def test_upload_puts_files_in_their_normalized_folder_once(
     assert cli.main(["upload", str(wheel), "--bucket", BUCKET]) == 1
     assert "exists, not replaced" in capsys.readouterr().err
     assert cli.main(["upload", str(tmp_path / "nope.whl"), "--bucket", BUCKET]) == 1
+
+
+def test_upload_prints_a_file_name_escaped(
+    s3: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file handed to the operator may be named to act on their terminal."""
+    _, data = wheel_bytes("my-pkg", "1.0")
+    path = tmp_path / f"my_pkg-1.0-py3-none-any{HOSTILE.replace(chr(0), '')}.whl"  # no NUL
+    path.write_bytes(data)
+    for expected in (0, 1):  # uploaded, then "exists, not replaced"
+        assert cli.main(["upload", str(path), "--bucket", BUCKET]) == expected
+        out, err = capsys.readouterr()
+        assert not raw_controls(out + err) and "any\\x1b]0;owned\\x07" in out + err

@@ -4,12 +4,13 @@ what it costs, and what makes it take a listing instead."""
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from serverless_pypi import indexer, manifeststore
+from serverless_pypi import distfile, indexer, manifeststore
 from serverless_pypi import manifest as manifests
 from serverless_pypi.layout import (
     manifest_key,
@@ -28,6 +29,7 @@ from tests.moto_bucket import (
     put,
     read,
     reindexer,
+    sized,
 )
 
 
@@ -258,3 +260,51 @@ def test_a_metadata_file_a_racing_writer_replaced_is_written_again(
     stored = read(s3, metadata_key("my-pkg", name))
     assert b"new build" in stored
     assert files(s3, "my-pkg")[name]["core-metadata"] == hashlib.sha256(stored).hexdigest()
+
+
+REAL = 256 * 1024  # bytes of random payload: a wheel four times distfile.SMALL_FILE here
+
+
+@pytest.mark.parametrize(
+    "said",
+    [0, 1, REAL // 2, 2 * REAL, 1 << 62, -1, None],
+    ids=["0", "1", "smaller", "larger", "absurd", "negative", "missing"],
+)
+def test_the_size_an_event_gives_never_makes_a_read_of_the_whole_object(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch, said: int | None
+) -> None:
+    """A forged or replayed record with the object's real ETag and another size:
+    every GET of the object asks for a range (one without would read it whole,
+    600 MB into a function of 512), and the file is indexed as a listing indexes it."""
+    monkeypatch.setattr(distfile, "SMALL_FILE", 64 * 1024)
+    indexed_project(s3, storage, "1.0")
+    name, data = wheel_bytes("my-pkg", "2.0", extra_files={"my_pkg/blob": os.urandom(REAL)})
+    key = f"my-pkg/{name}"
+    # With S3's SHA-256, a listing reads the zip's directory by ranges, never all of it.
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data, ChecksumAlgorithm="SHA256")
+    requests = Requests(storage)
+    reindexer(storage)(sized(created(s3, key), said))
+    reads = [byte_range for read_key, byte_range in requests.gets if read_key == key]
+    assert None not in reads
+    entry = files(s3, "my-pkg")[name]
+    assert (entry["size"], entry["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+    assert "core-metadata" in entry
+    listed = indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    assert (listed.changed, listed.inspected) == (False, 0)
+
+
+def test_an_event_that_gives_an_empty_object_a_size_is_checked_with_a_listing(
+    s3: Any, storage: Storage
+) -> None:
+    """S3 answers 416 to a range of an empty object: the event does not match the
+    bucket, which a listing settles, rather than an error that fails every retry."""
+    [kept] = indexed_project(s3, storage, "1.0")
+    name = "my_pkg-2.0-py3-none-any.whl"
+    put(s3, f"my-pkg/{name}", b"")
+    requests = Requests(storage)
+    answer = reindexer(storage)(sized(created(s3, f"my-pkg/{name}"), 10))
+    assert answer["files"] == 2
+    assert "LIST my-pkg/" in requests.take()
+    entry = files(s3, "my-pkg")[name]
+    assert (entry["size"], entry["sha256"]) == (0, hashlib.sha256(b"").hexdigest())
+    assert kept in files(s3, "my-pkg")

@@ -3,13 +3,15 @@ kept, skipped or rewritten, and racing reindexers."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 from typing import Any
 
 import pytest
 
-from serverless_pypi import indexer
+from serverless_pypi import indexer, simple
+from serverless_pypi import manifest as manifests
 from serverless_pypi.layout import (
     METADATA_PREFIX,
     ROOT_HTML,
@@ -28,6 +30,7 @@ from tests.moto_bucket import (
     reindex,
     root,
 )
+from tests.unit.test_manifest import HOSTILE_REASONS, raw_controls
 
 
 def test_a_wheel_and_an_sdist_are_indexed(s3: Any, storage: Storage) -> None:
@@ -154,6 +157,39 @@ def test_yank_markers_set_and_clear_the_yanked_flag(s3: Any, storage: Storage) -
     s3.delete_object(Bucket=BUCKET, Key=f"my-pkg/{name}.yanked")
     reindex(storage, "my-pkg")
     assert "yanked" not in files(s3, "my-pkg")[name]
+
+
+def test_yank_markers_are_stored_and_shown_without_control_characters(
+    s3: Any, storage: Storage
+) -> None:
+    """Whoever may write the bucket writes markers; pip prints the reason."""
+    expected = {}
+    for number, (raw, clean) in enumerate(HOSTILE_REASONS.values()):
+        name, data = wheel_bytes("my-pkg", f"1.{number}")
+        put(s3, f"my-pkg/{name}", data)
+        put(s3, f"my-pkg/{name}.yanked", raw.encode())
+        expected[name] = clean or True
+    reindex(storage, "my-pkg")
+    assert {name: entry["yanked"] for name, entry in files(s3, "my-pkg").items()} == expected
+    stored = s3.get_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))
+    body, metadata = stored["Body"].read(), stored["Metadata"]
+    for variant in ("html", "json"):
+        page = manifests.stored_page(body, metadata, variant, simple.RENDER_VERSION)
+        assert page is not None and not raw_controls(gzip.decompress(page).decode())
+
+
+def test_a_raw_reason_an_earlier_release_kept_is_cleaned_by_the_next_listing(
+    s3: Any, storage: Storage
+) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0")
+    put(s3, f"my-pkg/{name}", data)
+    put(s3, f"my-pkg/{name}.yanked", b"\x1b]0;owned\x07use 2.0")
+    reindex(storage, "my-pkg")
+    saved = manifest(s3, "my-pkg")
+    saved["files"][0]["yanked"] = "\x1b]0;owned\x07use 2.0"  # as the marker held it
+    put(s3, manifest_key("my-pkg"), manifests.encode(saved))  # type: ignore[arg-type]
+    assert indexer.reindex_project(storage, "my-pkg", ["my-pkg"]).inspected == 0
+    assert files(s3, "my-pkg")[name]["yanked"] == "]0;owneduse 2.0"
 
 
 def test_sdists_without_static_metadata_announce_none(s3: Any, storage: Storage) -> None:

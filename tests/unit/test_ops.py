@@ -19,6 +19,12 @@ from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
 from tests.moto_bucket import files, manifest, put
+from tests.unit.test_manifest import HOSTILE_REASONS, raw_controls
+
+# Keys, names and versions as a manifest or a listing may hold them: an OSC title and
+# an OSC 8 hyperlink (no "/": a key stays one level deep), CR, NUL, a bidi override and
+# a C1 CSI.
+HOSTILE = "\x1b]0;owned\x07\x1b]8;;mailto:a@evil.example\x1b\\x\x1b]8;;\x1b\\\r\x00\u202e\x9b2J"
 
 
 def doomed_versions(files: list[Entry], policy: Retention, now: datetime) -> list[str]:
@@ -77,6 +83,26 @@ def test_yank_a_version_then_unyank_a_file(
     reindex(index)
     assert "yanked" not in files(s3, "my-pkg")["my_pkg-1.0.tar.gz"]
     assert files(s3, "my-pkg")["my_pkg-1.0-py3-none-any.whl"]["yanked"] == "broken build"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        pytest.param(raw, id=name)
+        for name, (raw, clean) in HOSTILE_REASONS.items()
+        if " ".join(raw.split()) != clean  # more than whitespace to collapse
+    ]
+    # What Python makes of an argument that is not UTF-8.
+    + [pytest.param("undecodable \udcff byte", id="surrogate")],
+)
+def test_yank_refuses_a_reason_with_control_characters(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str], reason: str
+) -> None:
+    before = keys(s3)
+    code, out, err = run(capsys, "yank", "my-pkg==1.0", "--reason", reason)
+    assert code == 1 and "control or format characters" in err and "remove them" in err
+    assert len(err.strip().splitlines()) == 1 and not raw_controls(err), err
+    assert keys(s3) == before and not out
 
 
 def test_yank_finds_a_file_in_a_folder_spelled_otherwise(
@@ -284,6 +310,37 @@ def test_status_reports_a_planted_problem_and_drift(
     assert code == 0 and out.strip().endswith("1 projects; all well")
 
 
+def test_status_shows_what_the_bucket_holds_escaped(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key in a project folder, and what a manifest written by hand holds (a name,
+    a key, a version, an upload time, a problem), act on no terminal."""
+    put(s3, f"my-pkg/{HOSTILE}.whl", b"not indexed")
+    forged = manifest(s3, "my-pkg") | {
+        "name": f"evil{HOSTILE}",
+        "files": [
+            {
+                "filename": f"evil-1.0{HOSTILE}.tar.gz",
+                "key": f"evil-pkg/{HOSTILE}.tar.gz",
+                "version": f"1.0{HOSTILE}",
+                "size": 1,
+                "etag": '"e"',
+                "upload-time": f"2026-01-01{HOSTILE}",
+                "problem": f"bad archive{HOSTILE}",
+            }
+        ],
+    }
+    put(s3, manifest_key(f"evil{HOSTILE}"), json.dumps(forged).encode())
+    code, out, err = run(capsys, "status")
+    assert code == EXIT_ATTENTION
+    assert not raw_controls(out) and not raw_controls(err), out
+    assert "drift: not in any manifest: my-pkg/\\x1b]0;owned\\x07" in out
+    assert "drift: indexed but gone: evil-pkg/\\x1b]0;owned\\x07" in out
+    assert "problem: evil\\x1b]0;owned\\x07" in out
+    code, out, _ = run(capsys, "status", "--json")
+    assert not raw_controls(out) and f"my-pkg/{HOSTILE}.whl" in json.loads(out)["unlisted"]
+
+
 def test_status_counts_the_dead_letter_queue(
     s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -296,3 +353,46 @@ def test_status_counts_the_dead_letter_queue(
     sqs.send_message(QueueUrl=url, MessageBody="{}")
     code, out, _ = run(capsys, "status", "--dead-letter-queue", url)
     assert code == EXIT_ATTENTION and "1 events in the dead-letter queue" in out
+
+
+# -- what the commands print ---------------------------------------------------------
+
+
+def test_the_commands_print_what_a_manifest_holds_escaped(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """yank, unyank, remove, prune and their errors quote keys and versions from the
+    manifests: a manifest written by hand cannot act on the operator's terminal."""
+    hostile: Entry = {
+        "filename": "evil_pkg-1.0-py3-none-any.whl",
+        "key": f"evil-pkg/{HOSTILE}.whl",
+        "version": f"1.0{HOSTILE}",
+        "size": 1,
+        "etag": '"e"',
+    }
+    name, data = wheel_bytes("evil-pkg", "2.0")
+    put(s3, f"evil-pkg/{name}", data)
+    put(s3, hostile["key"], b"x")
+    forged = manifest(s3, "my-pkg") | {"name": "evil-pkg", "folders": ["evil-pkg"]}
+    forged["files"] = [
+        hostile,
+        {**hostile, "filename": name, "key": f"evil-pkg/{name}", "version": "2.0"},
+    ]
+    put(s3, manifest_key("evil-pkg"), json.dumps(forged).encode())
+    target = "evil-pkg/evil_pkg-1.0-py3-none-any.whl"
+    printed = []
+    for args in (
+        ["yank", target],
+        ["unyank", target],
+        ["prune", "evil-pkg", "--keep", "1", "--dry-run"],
+        ["yank", "evil-pkg==3.0"],
+        ["remove", target, "--yes"],
+    ):
+        _, out, err = run(capsys, *args)
+        assert not raw_controls(out + err), (args, out, err)
+        printed.append(out + err)
+    assert "yanked evil-pkg/\\x1b]0;owned\\x07" in printed[0]
+    assert "unyanked evil-pkg/\\x1b]0;owned\\x07" in printed[1]
+    assert "evil-pkg 1.0\\x1b]0;owned\\x07" in printed[2]
+    assert "(it has: 1.0\\x1b]0;owned\\x07" in printed[3]
+    assert "removed evil-pkg/\\x1b]0;owned\\x07" in printed[4]

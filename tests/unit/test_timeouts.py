@@ -4,6 +4,7 @@ time each file may take scales with the time left."""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from serverless_pypi.objects import ObjectInfo
 from serverless_pypi.storage import Storage
 from tests.builders import sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET, s3_event
-from tests.moto_bucket import files, manifest, put
+from tests.moto_bucket import Requests, created, files, manifest, put, sized
 
 
 @dataclass
@@ -207,3 +208,26 @@ def test_a_hand_edited_time_budget_means_read_again(s3: Any, storage: Storage) -
     saved["files"][0]["time-budget"] = "soon"
     s3.put_object(Bucket=BUCKET, Key=manifest_key("my-pkg"), Body=manifests.encode(saved))  # type: ignore[arg-type]
     assert indexer.reindex_project(storage, "my-pkg", ["my-pkg"]).inspected == 1
+
+
+def test_an_event_that_understates_a_size_cannot_stretch_an_invocation(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline is weighed on the size an event gives: a record with a real ETag
+    and a smaller size would have a 5 s invocation start a file it cannot read
+    (here 4 s of transfer). The object's own size, from its HEAD, does not match:
+    a listing indexes it, within the invocation's budget, without reading it."""
+    monkeypatch.setattr(distfile, "SMALL_FILE", 16 * 1024)
+    monkeypatch.setattr(deadlines, "READ_RATE", 64 * 1024)
+    put(s3, "my-pkg/my_pkg-1.0-py3-none-any.whl", wheel_bytes("my-pkg", "1.0")[1])
+    indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    name, data = wheel_bytes("my-pkg", "2.0", extra_files={"my_pkg/blob": os.urandom(256 * 1024)})
+    key = f"my-pkg/{name}"
+    put(s3, key, data)
+    requests = Requests(storage)
+    handler = reindex.Reindexer(ReindexSettings(BUCKET), storage)
+    handler(sized(created(s3, key), 32 * 1024), LambdaContext(5))
+    assert not [read for read, _ in requests.gets if read == key]
+    entry = files(s3, "my-pkg")[name]
+    assert entry["size"] == len(data) and "sha256" not in entry
+    assert "lambda_reindex_timeout" in entry["problem"]

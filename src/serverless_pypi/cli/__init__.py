@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
+from ..logs import shown
 from ..names import TooManyFolders
 from ..objects import AwsError, ObjectMissing, PreconditionFailed
 from . import claims, files, ops, serve, status, user
@@ -29,11 +30,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except CommandError as error:
-        print(f"serverless-pypi: {error}", file=sys.stderr)
+        # Messages quote what the bucket holds (versions, keys): escaped, as all output.
+        print(f"serverless-pypi: {shown(error)}", file=sys.stderr)
         return EXIT_ERROR
     except (AwsError, TooManyFolders, ObjectMissing, PreconditionFailed) as error:
         # What S3 answered that no command turned into its own words: one line.
-        print(f"serverless-pypi: {type(error).__name__}: {error}", file=sys.stderr)
+        print(f"serverless-pypi: {type(error).__name__}: {shown(error)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..indexer import ProjectResult
+from ..logs import shown
 from ..storage import Storage
 
 EXIT_OK, EXIT_ERROR = 0, 1
@@ -61,7 +62,7 @@ class TerminalBar:
             return
         filled = self.WIDTH * done // max(total, 1)
         bar = "#" * filled + "." * (self.WIDTH - filled)
-        self.stream.write(f"\r[{bar}] {text}")
+        self.stream.write(f"\r[{bar}] {shown(text)}")  # names from the bucket, escaped
         self.stream.flush()
 
     def finish(self) -> None:

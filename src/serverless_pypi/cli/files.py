@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import batch as batches
-from ..logs import get_logger
+from ..logs import get_logger, shown
 from ..metadata import project_of
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name
 from ..objects import AwsError, PreconditionFailed
@@ -93,14 +93,14 @@ def upload_command(args: argparse.Namespace) -> int:
             storage.put_file(path, key, bar)
         except PreconditionFailed:
             bar.finish()
-            print(f"exists, not replaced: s3://{args.bucket}/{key}", file=sys.stderr)
+            print(f"exists, not replaced: s3://{args.bucket}/{shown(key)}", file=sys.stderr)
             failed += 1
             continue
         except AwsError as error:
             bar.finish()
             raise CommandError(str(error)) from None
         bar.finish()
-        print(f"uploaded s3://{args.bucket}/{key}")
+        print(f"uploaded s3://{args.bucket}/{shown(key)}")
     return EXIT_ERROR if failed else EXIT_OK
 
 
@@ -115,5 +115,5 @@ def reindex_command(args: argparse.Namespace) -> int:
         f"({read} read) in {seconds:.1f} s"
     )
     for project, error in sorted(batch.failures.items()):
-        print(f"failed: {project}: {error}", file=sys.stderr)
+        print(f"failed: {project}: {shown(error)}", file=sys.stderr)
     return EXIT_ERROR if batch.failures else EXIT_OK

@@ -18,7 +18,8 @@ from typing import Any
 
 from ..indexer import MAX_YANK_REASON as MAX_REASON  # what the reindexer reads of a marker
 from ..layout import YANK_SUFFIX
-from ..manifest import Entry
+from ..logs import printable, shown
+from ..manifest import Entry, yank_reason
 from ..names import VersionKey, is_prerelease, is_valid_name, normalize, version_key
 from .common import EXIT_OK, CommandError, TerminalBar, bucket_storage
 from .index import Index, parse_target
@@ -91,7 +92,16 @@ def add_parsers(commands: Any) -> None:
 
 
 def _reason(text: str) -> bytes:
-    reason = " ".join(text.split()).encode()
+    """The reason as the marker holds it: one line (whitespace collapsed), refused
+    when it holds a character that a terminal or a browser would act on."""
+    line = " ".join(text.split())
+    if yank_reason(line) != line:
+        bad = "".join(dict.fromkeys(char for char in line if not char.isprintable()))
+        raise CommandError(
+            f"the reason holds control or format characters ({printable(bad)}), which pip "
+            "would show to whoever installs the file: remove them"
+        )
+    reason = line.encode()
     if len(reason) > MAX_REASON:
         raise CommandError(f"the reason is {len(reason)} bytes; at most {MAX_REASON}")
     return reason
@@ -114,7 +124,7 @@ def yank_command(args: argparse.Namespace) -> int:
     entries = _resolved(index, args.targets)
     for entry in entries:
         index.storage.put(entry["key"] + YANK_SUFFIX, reason, "text/plain; charset=utf-8")
-        print(f"yanked {entry['key']}")
+        print(f"yanked {shown(entry['key'])}")
     print(SETTLING.format(bucket=args.bucket))
     return EXIT_OK
 
@@ -125,10 +135,10 @@ def unyank_command(args: argparse.Namespace) -> int:
     for entry in entries:
         marker = entry["key"] + YANK_SUFFIX
         if index.storage.head(marker) is None:
-            print(f"not yanked: {entry['key']}")
+            print(f"not yanked: {shown(entry['key'])}")
             continue
         index.storage.delete(marker)
-        print(f"unyanked {entry['key']}")
+        print(f"unyanked {shown(entry['key'])}")
     print(SETTLING.format(bucket=args.bucket))
     return EXIT_OK
 
@@ -148,12 +158,12 @@ def remove_command(args: argparse.Namespace) -> int:
     index = Index(bucket_storage(args.bucket))
     entries = _resolved(index, args.targets)
     for entry in entries:
-        print(f"  {entry['key']}")
+        print(f"  {shown(entry['key'])}")
     if not _confirmed(f"remove these {len(entries)} files from s3://{args.bucket}?", args.yes):
         print("nothing removed")
         return EXIT_OK
     for key in index.delete(entries):
-        print(f"removed {key}")
+        print(f"removed {shown(key)}")
     print(SETTLING.format(bucket=args.bucket))
     return EXIT_OK
 
@@ -233,7 +243,7 @@ def prune_command(args: argparse.Namespace) -> int:
     total = 0
     for project, groups in plans:
         for files in groups:
-            print(f"{verb} {project} {files[0]['version']} ({len(files)} files)")
+            print(f"{verb} {project} {shown(files[0]['version'])} ({len(files)} files)")
         entries = [entry for files in groups for entry in files]
         total += len(entries)
         if not args.dry_run:

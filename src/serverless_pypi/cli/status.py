@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..logs import shown
 from ..manifest import Manifest
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, version_key
 from ..objects import ObjectInfo
@@ -193,15 +194,19 @@ def _as_json(report: Report) -> str:
 
 
 def _as_text(report: Report, bucket: str) -> str:
+    """The report for a person. Every value from the bucket (keys, and the names,
+    versions, times and problems its manifests hold) goes through ``shown``: a key
+    holding an escape sequence must not act on the terminal. ``--json`` escapes
+    them as JSON does (``ensure_ascii``)."""
     rows = [("project", "files", "versions", "latest", "last upload", "problems")]
     for project in report.projects:
         rows.append(
             (
-                project.name,
+                shown(project.name),
                 str(project.files),
                 str(project.versions),
-                project.latest or "-",
-                (project.last_upload or "-")[:19].replace("T", " "),
+                shown(project.latest or "-"),
+                shown((project.last_upload or "-")[:19].replace("T", " ")),
                 str(len(project.problems)) if project.problems else "-",
             )
         )
@@ -211,16 +216,18 @@ def _as_text(report: Report, bucket: str) -> str:
         for row in rows
     ]
     for project in report.projects:
+        name = shown(project.name)
         for filename, reason in sorted(project.problems.items()):
-            lines.append(f"problem: {project.name}/{filename}: {reason}")
+            lines.append(f"problem: {name}/{shown(filename)}: {shown(reason)}")
         if project.pending:
-            lines.append(f"pending: {project.name}: {project.pending} files still being read")
-    lines += [f"drift: not in any manifest: {key}" for key in report.unlisted]
-    lines += [f"drift: indexed but gone: {key}" for key in report.missing]
+            lines.append(f"pending: {name}: {project.pending} files still being read")
+    lines += [f"drift: not in any manifest: {shown(key)}" for key in report.unlisted]
+    lines += [f"drift: indexed but gone: {shown(key)}" for key in report.missing]
     lines += [
-        f"drift: not indexed: {name} (run serverless-pypi reindex)" for name in report.unindexed
+        f"drift: not indexed: {shown(name)} (run serverless-pypi reindex)"
+        for name in report.unindexed
     ]
-    lines += [f"private, no files: {name}" for name in report.private_without_files]
+    lines += [f"private, no files: {shown(name)}" for name in report.private_without_files]
     if report.dead_letter_messages is not None:
         lines.append(f"dead-letter queue: {report.dead_letter_messages} events waiting")
     attention = report.attention
