@@ -3,6 +3,8 @@ and the day-two commands status, yank, unyank, remove and prune.
 
 Each group of commands is a module of this package that adds its parsers
 (``add_parsers``); the commands that touch AWS use the standard AWS environment.
+Before a command reads or writes a bucket, ``version.check_bucket`` compares this
+command line with the module deployed to it.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
 from ..names import TooManyFolders
 from ..objects import ObjectMissing, PreconditionFailed, StorageError
-from . import files, names, ops, serve, status, user
+from . import files, names, ops, serve, status, user, version
 from .common import EXIT_ERROR, EXIT_OK, CommandError
 
 __all__ = ["main"]
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("botocore").setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     try:
+        if getattr(args, "bucket", None):
+            version.check_bucket(args.bucket, ignore=getattr(args, "ignore_version", False))
         return int(args.run(args))
     except CommandError as error:
         print(f"serverless-pypi: {error}", file=sys.stderr)
@@ -44,8 +47,13 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="serverless-pypi", description="A private Python package index on S3."
     )
-    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    top.add_argument(
+        "--version",
+        action=version.VersionAction,
+        help="print the version and where it was installed from, and exit",
+    )
     commands = top.add_subparsers(required=True, metavar="COMMAND")
     for group in (serve, files, user, names, status, ops):
         group.add_parsers(commands)
+    version.add_ignore_option(commands)
     return top
