@@ -44,7 +44,8 @@ class EmbeddedS3:
             from moto.server import ThreadedMotoServer
         except ImportError:
             raise MissingMoto(
-                "the embedded S3 needs moto: pip install 'serverless-pypi[serve]', or pass --bucket"
+                "the embedded S3 needs moto's server: pip install 'moto[server]>=5' "
+                "(the serve extra), or pass --bucket"
             ) from None
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._stop = threading.Event()
