@@ -103,6 +103,11 @@ locals {
 
   # The bundled Lambda code, built reproducibly by `make package`.
   package = "${path.module}/package/serverless-pypi.zip"
+  # The release that code is, as the bucket's tags `serverless-pypi:version` and
+  # `serverless-pypi:formats` (its version, and the formats of the data it derives):
+  # `make package` writes them beside it (src/serverless_pypi/release.py), and the
+  # command line compares them with its own before it reads or writes the bucket.
+  release_tags = tomap(jsondecode(file("${path.module}/package/release.json")))
 
   api_environment = merge(
     {

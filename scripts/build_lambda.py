@@ -5,6 +5,10 @@
     python scripts/build_lambda.py --python /p/python3.13 ...   # more interpreters
     python scripts/build_lambda.py --check            # fail if the committed package is stale
 
+Beside the zip it writes ``package/release.json``: the release this code is (its
+version and the formats of the data it derives, ``serverless_pypi.release``), as the
+bucket tags that main.tf gives the bucket; ``--check`` fails when it is stale too.
+
 Entries are sorted, dated 1980-01-01, mode 0644 and stored uncompressed, so
 the bytes depend on nothing but the sources (not on the zlib build either).
 The whole package goes in (the local server too, so that the end-to-end
@@ -47,6 +51,7 @@ from pathlib import Path, PurePosixPath
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "serverless_pypi"
 PACKAGE = ROOT / "package" / "serverless-pypi.zip"
+RELEASE = ROOT / "package" / "release.json"
 PREFIX = "serverless_pypi/"
 _DATE = (1980, 1, 1, 0, 0, 0)
 # The module's lambda_runtime values (variables.tf), as Python versions.
@@ -206,6 +211,25 @@ def _pyc_problems(name: str, data: bytes, expected: Mapping[str, bytes]) -> Iter
             yield "no code object in it"
 
 
+def release_record() -> str:
+    """What ``package/release.json`` holds for the sources of this tree."""
+    sys.path.insert(0, str(SOURCE.parent))  # this tree's src/, whatever is installed
+    try:
+        from serverless_pypi import release
+    finally:
+        sys.path.remove(str(SOURCE.parent))
+    return release.record()
+
+
+def release_problems(path: Path = RELEASE) -> list[str]:
+    """Why ``path`` is not the record of this tree's release (empty: it is)."""
+    if not path.exists():
+        return [f"{path.name}: missing"]
+    if path.read_text() != release_record():
+        return [f"{path.name}: not the release of src/ (its version or formats changed)"]
+    return []
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="check the committed package")
@@ -221,6 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check:
         current = args.output.read_bytes() if args.output.exists() else b""
         wrong = problems(current) if current else [f"{args.output} is missing"]
+        wrong += release_problems(args.output.parent / RELEASE.name)
         for line in wrong:
             print(line, file=sys.stderr)
         if wrong:
@@ -238,6 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         partial.write(built)
     Path(partial.name).chmod(0o644)
     Path(partial.name).replace(args.output)
+    (args.output.parent / RELEASE.name).write_text(release_record())
     missing = [version for version in RUNTIMES if version not in pythons]
     print(
         f"wrote {args.output} ({len(built)} bytes, sha256 {hashlib.sha256(built).hexdigest()}); "

@@ -76,7 +76,7 @@ run "every_older_input" {
 
   # Tags: `tags` everywhere, each older map on its own resource, winning on a shared key.
   assert {
-    condition     = aws_s3_bucket.this.tags == tomap({ team = "platform", owner = "bucket", backup = "daily" })
+    condition     = aws_s3_bucket.this.tags == tomap(merge({ team = "platform", owner = "bucket", backup = "daily" }, local.release_tags))
     error_message = "s3_bucket_tags add to tags on the bucket."
   }
   assert {
@@ -221,11 +221,11 @@ run "older_outputs" {
     error_message = "The role policy is named <name> by default."
   }
   assert {
-    condition = alltrue([for tags in [
-      aws_s3_bucket.this.tags, aws_sns_topic.this.tags, aws_iam_role.this.tags, aws_lambda_function.api.tags,
+    condition = aws_s3_bucket.this.tags == local.release_tags && alltrue([for tags in [
+      aws_sns_topic.this.tags, aws_iam_role.this.tags, aws_lambda_function.api.tags,
       aws_lambda_function.reindex.tags, aws_cloudwatch_log_group.api.tags, aws_cloudwatch_log_group.reindex.tags,
     ] : length(tags) == 0])
-    error_message = "No tags by default."
+    error_message = "No tags by default, but the release on the bucket."
   }
 }
 
@@ -239,7 +239,7 @@ run "older_tags_alone" {
   }
 
   assert {
-    condition     = aws_s3_bucket.this.tags == tomap({ backup = "daily" }) && aws_sns_topic.this.tags == tomap({ owner = "topic" })
+    condition     = aws_s3_bucket.this.tags == tomap(merge({ backup = "daily" }, local.release_tags)) && aws_sns_topic.this.tags == tomap({ owner = "topic" })
     error_message = "Each older tags map reaches its resource without tags."
   }
   assert {

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from serverless_pypi import api, layout, reindex
+from serverless_pypi import api, layout, reindex, release
 from serverless_pypi.config import ApiSettings
 from serverless_pypi.local.apigw_events import build_event, routes_prefix
 from serverless_pypi.s3http import S3Reader
@@ -69,6 +69,11 @@ def s3(monkeypatch: pytest.MonkeyPatch, moto_url: str) -> Iterator[Any]:
     monkeypatch.setenv("S3_BUCKET", BUCKET)
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
+    # Tagged with this release, as the module tags its bucket (release.py).
+    tags = release.THIS.tags().items()
+    client.put_bucket_tagging(
+        Bucket=BUCKET, Tagging={"TagSet": [{"Key": key, "Value": value} for key, value in tags]}
+    )
     # The Lambda entry points build their handler from the environment once per
     # container; each test is a new container.
     api.default_app.cache_clear()

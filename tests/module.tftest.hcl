@@ -239,10 +239,18 @@ run "defaults" {
     error_message = "Without the upload route its outputs are null."
   }
 
-  # Tags: none by default.
+  # Tags: none by default, but the bucket's record of the release deployed.
   assert {
-    condition     = length(aws_s3_bucket.this.tags) == 0
-    error_message = "Nothing is tagged unless asked."
+    condition     = aws_s3_bucket.this.tags == local.release_tags && length(aws_sns_topic.this.tags) == 0 && length(aws_iam_role.this.tags) == 0 && length(aws_lambda_function.api.tags) == 0
+    error_message = "Nothing is tagged unless asked, but the bucket with the release."
+  }
+  assert {
+    condition     = sort(keys(local.release_tags)) == tolist(["serverless-pypi:formats", "serverless-pypi:version"])
+    error_message = "The release is its version and its formats."
+  }
+  assert {
+    condition     = can(regex("^[0-9]+[.][0-9]+[.][0-9]+", local.release_tags["serverless-pypi:version"])) && can(regex("^manifest=[0-9]+ pages=[0-9]+$", local.release_tags["serverless-pypi:formats"]))
+    error_message = "The release tags hold a version and the formats as package/release.json writes them."
   }
 }
 
@@ -762,8 +770,8 @@ run "overrides" {
     error_message = "A named stage is part of the index URL."
   }
   assert {
-    condition = alltrue([for tags in [
-      aws_s3_bucket.this.tags, aws_sns_topic.this.tags, aws_iam_role.this.tags, aws_lambda_function.api.tags, aws_lambda_function.reindex.tags,
+    condition = aws_s3_bucket.this.tags == tomap(merge({ team = "platform" }, local.release_tags)) && alltrue([for tags in [
+      aws_sns_topic.this.tags, aws_iam_role.this.tags, aws_lambda_function.api.tags, aws_lambda_function.reindex.tags,
       aws_cloudwatch_log_group.api.tags, aws_cloudwatch_log_group.reindex.tags, aws_sqs_queue.reindex_dead_letter[0].tags,
       aws_lambda_function.upload[0].tags, aws_cloudwatch_log_group.upload[0].tags, aws_iam_role.upload[0].tags,
     ] : tags == tomap({ team = "platform" })])

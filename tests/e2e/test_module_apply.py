@@ -13,7 +13,8 @@ import json
 import zipfile
 from typing import Any
 
-from serverless_pypi import layout
+from serverless_pypi import layout, release
+from serverless_pypi.cli import version
 from serverless_pypi.names import DISTRIBUTION_SUFFIXES
 from tests.e2e.stack import ACCOUNT_ID, ALARM_TOPIC, Stack
 from tests.package import build_script
@@ -71,6 +72,19 @@ def test_bucket_is_encrypted_and_unversioned(stack: Stack) -> None:
     [rule] = rules["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert s3.get_bucket_versioning(Bucket=stack.bucket).get("Status") is None
+
+
+def test_bucket_is_tagged_with_the_release_deployed(stack: Stack) -> None:
+    """package/release.json, as main.tf reads it, is this code's release; the command
+    line finds it and has nothing to say."""
+    s3 = stack.client("s3")
+    tags = {
+        tag["Key"]: tag["Value"] for tag in s3.get_bucket_tagging(Bucket=stack.bucket)["TagSet"]
+    }
+    assert tags == release.THIS.tags()
+    said = io.StringIO()
+    version.check_bucket(stack.bucket, client=s3, stream=said)
+    assert said.getvalue() == ""
 
 
 def test_bucket_policy_denies_requests_without_tls(stack: Stack) -> None:

@@ -215,6 +215,9 @@ def test_every_command_line_in_the_docs_parses(page: str, line: str, whole: bool
         pytest.skip("a synopsis, not a command")  # e.g. `user add|list|remove|rotate`
     text = re.sub(r'"?\$\([^)]*\)"?', "VALUE", line)
     words = shlex.split(text)[1:]
+    if not whole and words and words[0].startswith("-"):  # an option of its own: --version
+        assert words[0] in parser()._option_string_actions, line
+        return
     if not whole:
         command = " ".join(w for w in words[:2] if not w.startswith("-") and w.isidentifier())
         assert command in _commands() or command.split(" ")[0] in _commands(), line

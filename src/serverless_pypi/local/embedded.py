@@ -1,5 +1,5 @@
-"""An embedded S3 (moto's server on loopback) wired like the module: bucket ->
-SNS -> reindex, and SSM for the users.
+"""An embedded S3 (moto's server on loopback) wired like the module: bucket (tagged
+with this release) -> SNS -> reindex, and SSM for the users.
 
 Nothing here reads or changes the process environment: the embedded S3 hands
 out clients, readers and the settings that point at it. Any process of this
@@ -16,6 +16,7 @@ from typing import Any
 
 from ..layout import NOTIFY_SUFFIXES
 from ..logs import get_logger
+from ..release import THIS
 from ..s3http import S3Reader
 from ..sigv4 import Credentials
 from ..ssm import SsmReader
@@ -43,7 +44,8 @@ class EmbeddedS3:
             from moto.server import ThreadedMotoServer
         except ImportError:
             raise MissingMoto(
-                "the embedded S3 needs moto: pip install 'serverless-pypi[serve]', or pass --bucket"
+                "the embedded S3 needs moto's server: pip install 'moto[server]>=5' "
+                "(the serve extra), or pass --bucket"
             ) from None
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._stop = threading.Event()
@@ -91,6 +93,9 @@ class EmbeddedS3:
         self.url = f"http://{host}:{port}"
         s3, sns, sqs = self.client("s3"), self.client("sns"), self.client("sqs")
         s3.create_bucket(Bucket=bucket)
+        # The release, as the module tags its bucket: the commands see a deployment.
+        tag_set = [{"Key": key, "Value": value} for key, value in THIS.tags().items()]
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_set})
         topic = sns.create_topic(Name="serverless-pypi-local")["TopicArn"]
         self.queue_url = sqs.create_queue(QueueName="serverless-pypi-local")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])
