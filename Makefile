@@ -70,7 +70,7 @@ clean:
 # Terraform: the module (root) and examples/basic. Every command has a time
 # limit; without terraform these targets fail (CI must not skip them).
 TERRAFORM ?= terraform
-TF := timeout 300 $(TERRAFORM)
+TF := timeout 900 $(TERRAFORM)
 
 tf-fmt: ## terraform fmt -check, every .tf and .tftest.hcl file
 	$(TF) fmt -check -recursive -diff
