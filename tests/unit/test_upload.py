@@ -114,6 +114,14 @@ def test_invalid_uploads_are_400_with_the_reason(
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
 
 
+def test_a_refusal_that_echoes_the_uploaders_text_is_never_sniffed(uploader: Uploader) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0")
+    fields = {**fields_for("my-pkg", "1.0", data), "name": "<b>x</b>"}
+    result = uploader(event(form(fields, name, data)))
+    assert result["statusCode"] == 400 and "<b>x</b>" in result["body"]
+    assert result["headers"]["X-Content-Type-Options"] == "nosniff"
+
+
 def test_the_archive_must_name_the_same_project(uploader: Uploader) -> None:
     impostor = metadata_text("other", "1.0")
     name, data = wheel_bytes("my-pkg", "1.0", metadata=impostor)
