@@ -488,6 +488,13 @@ variable "api_upload_route" {
   default     = null
 }
 
+variable "upload_refuse_local_versions" {
+  type        = bool
+  description = "Whether the upload route refuses local versions (`1.0+cpu`) with a 400, as PyPI does: an uploader whose patterns cover a project could otherwise add `1.0+anything` beside its owner's `1.0`, which `pip install <project>==1.0` takes. False (default) accepts them, as a private index of `+cpu` builds needs."
+  default     = false
+  nullable    = false
+}
+
 # Built-in HTTP Basic access control: an authorizer function on every route,
 # users in SSM Parameter Store.
 

@@ -798,6 +798,20 @@ run "custom_authorizer" {
   }
 }
 
+run "upload_refuses_local_versions" {
+  command = plan
+
+  variables {
+    api_basic_auth               = true
+    upload_refuse_local_versions = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.upload[0].environment[0].variables.LOCAL_VERSIONS == "refuse"
+    error_message = "With upload_refuse_local_versions, the upload function refuses local versions (LOCAL_VERSIONS = refuse)."
+  }
+}
+
 run "aws_iam_authorization" {
   command = plan
 

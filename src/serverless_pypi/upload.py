@@ -2,7 +2,8 @@
 ``uv publish``, Poetry, PDM and Hatch speak it.
 
 Every check comes before the one write: the form, the user's upload right and
-its project patterns, the filename against the ``name`` and ``version`` fields,
+its project patterns, the filename against the ``name`` and ``version`` fields
+(and, when the index refuses them, no local version),
 the digests against the bytes, the file's absence in every spelling of its
 folder, the name's owner (a name new to the bucket that the fallback index has
 must be claimed first), and the archive's own metadata (read within the
@@ -127,6 +128,14 @@ class Uploader:
             raise Rejected(400, "The form has no file in its 'content' field.")
         filename, data = content[0].filename, content[0].data
         project, dist_version = _check_names(fields, filename)
+        if self.settings.refuse_local_versions and "+" in dist_version:
+            public = dist_version.partition("+")[0]
+            raise Rejected(
+                400,
+                f"Local versions such as {dist_version} are refused by this index, as by "
+                f"PyPI: `pip install {project}=={public}` would take {filename} for the "
+                f"release {public}.",
+            )
         if self.settings.require_upload_right:
             _check_project_right(request, project)
         _check_digests(fields, data)

@@ -122,6 +122,20 @@ def test_a_refusal_that_echoes_the_uploaders_text_is_never_sniffed(uploader: Upl
     assert result["headers"]["X-Content-Type-Options"] == "nosniff"
 
 
+def test_an_index_that_refuses_local_versions_answers_400(s3: Any, storage: Storage) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0+evil")
+    body = form(fields_for("my-pkg", "1.0+evil", data), name, data)
+    refusing = Uploader(UploadSettings(BUCKET, refuse_local_versions=True), storage)
+    code, text = status(refusing, body)
+    assert code == 400, text
+    assert "Local versions such as 1.0+evil are refused" in text and "my-pkg==1.0" in text
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+    public, data = wheel_bytes("my-pkg", "1.0")
+    assert status(refusing, form(fields_for("my-pkg", "1.0", data), public, data))[0] == 200
+    # By default a local version is an upload like any other (a `+cpu` build).
+    assert status(Uploader(UploadSettings(BUCKET), storage), body)[0] == 200
+
+
 def test_the_archive_must_name_the_same_project(uploader: Uploader) -> None:
     impostor = metadata_text("other", "1.0")
     name, data = wheel_bytes("my-pkg", "1.0", metadata=impostor)
