@@ -83,6 +83,24 @@ def test_a_wheel_and_an_sdist_are_written_once(uploader: Uploader, s3: Any) -> N
     assert again == (409, f"File already exists: {wheel_name}\n")
 
 
+def test_the_upload_route_records_who_uploaded(uploader: Uploader, s3: Any) -> None:
+    for version, user, recorded in [
+        ("1.0", "ci", "ci"),  # the authorizer's user
+        ("1.1", "eve\x1b]0;x\x07", "eve\\x1b]0;x\\x07"),  # as printable ASCII
+        ("1.2", None, "-"),  # an authorizer of the caller's that names nobody
+    ]:
+        name, data = wheel_bytes("my-pkg", version)
+        sent = event(form(fields_for("my-pkg", version, data), name, data))
+        context = sent["requestContext"]["authorizer"]["lambda"]
+        if user is None:
+            del context["user"]
+        else:
+            context["user"] = user
+        assert uploader(sent)["statusCode"] == 200
+        head = s3.head_object(Bucket=BUCKET, Key=f"my-pkg/{name}")
+        assert head["Metadata"] == {"uploaded-by": recorded}
+
+
 def test_attestations_and_md5_only_are_accepted(uploader: Uploader) -> None:
     name, data = wheel_bytes("my-pkg", "1.1")
     fields = fields_for("my-pkg", "1.1", data)
