@@ -137,6 +137,7 @@ locals {
   # patterns) the authorizer puts in its context ("required"); a caller's
   # authorizer decides alone ("authorizer"). FALLBACK_INDEX_URL: the api's; a
   # name new to the bucket that this index has is refused until claimed.
+  # LOCAL_VERSIONS: set only to refuse them, so that the default environment is unchanged.
   upload_environment = merge(
     {
       S3_BUCKET    = aws_s3_bucket.this.bucket
@@ -144,6 +145,7 @@ locals {
       UPLOAD_RIGHT = var.api_basic_auth ? "required" : "authorizer"
     },
     var.lambda_api_fallback_index_url == null ? {} : { FALLBACK_INDEX_URL = var.lambda_api_fallback_index_url },
+    var.upload_refuse_local_versions ? { LOCAL_VERSIONS = "refuse" } : {},
   )
 
   # The routes on the caller's HTTP API (layout.ROUTE_KEYS in Python, checked

@@ -47,6 +47,33 @@ resource "aws_s3_bucket_versioning" "this" {
   }
 }
 
+# What a versioned bucket keeps of deleted files (what `serverless-pypi restore`
+# brings back) and of rewritten manifests, for so many days; then the versions
+# expire, and so do delete markers with nothing left under them.
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  count = var.s3_noncurrent_version_expiration_days == null ? 0 : 1
+
+  bucket = aws_s3_bucket.this.id
+
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.s3_noncurrent_version_expiration_days
+    }
+
+    expiration {
+      expired_object_delete_marker = true
+    }
+  }
+
+  # S3 wants versioning set before a rule about noncurrent versions.
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
 # TLS only: a request without it is denied, whoever makes it.
 locals {
   bucket_policy = jsonencode({

@@ -405,9 +405,20 @@ variable "s3_kms_key_arn" {
 
 variable "s3_versioning" {
   type        = bool
-  description = "Whether to turn on versioning of the bucket (turning it off later suspends it)."
+  description = "Whether to turn on versioning of the bucket (turning it off later suspends it), so that what `serverless-pypi remove` and `prune` delete can be restored (`serverless-pypi restore`); they refuse to delete from a bucket without it unless told `--permanent`. Set `s3_noncurrent_version_expiration_days` with it. False (default) leaves an existing bucket as it is."
   default     = false
   nullable    = false
+}
+
+variable "s3_noncurrent_version_expiration_days" {
+  type        = number
+  description = "Days S3 keeps a version once it is no longer current (a file that `serverless-pypi remove` or `prune` deleted, a rewritten manifest) before it expires, with the delete markers left alone by then: `serverless-pypi restore` brings a deleted file back within that time. Use with `s3_versioning`; 30 or more is recommended. Null (default) adds no lifecycle configuration: noncurrent versions stay until a lifecycle configuration of yours expires them."
+  default     = null
+
+  validation {
+    condition     = var.s3_noncurrent_version_expiration_days == null ? true : var.s3_noncurrent_version_expiration_days >= 1 && floor(var.s3_noncurrent_version_expiration_days) == var.s3_noncurrent_version_expiration_days
+    error_message = "The s3_noncurrent_version_expiration_days must be a whole number of days, 1 or more (or null: no lifecycle configuration)."
+  }
 }
 
 variable "s3_force_destroy" {
@@ -486,6 +497,13 @@ variable "api_upload_route" {
   type        = bool
   description = "Whether to add PyPI's legacy upload API (`POST /legacy` and `/legacy/`, for `twine upload` and `uv publish` at the `upload_url` output), with its own function and role, which can add new files to the bucket and never overwrite one. Null (default): on with `api_basic_auth` (a user needs the `upload` right), off with an authorizer of yours (`api_authorization_type`, which then decides alone who may upload: set true to opt in). Never with public routes, whatever this says."
   default     = null
+}
+
+variable "upload_refuse_local_versions" {
+  type        = bool
+  description = "Whether the upload route refuses local versions (`1.0+cpu`) with a 400, as PyPI does: an uploader whose patterns cover a project could otherwise add `1.0+anything` beside its owner's `1.0`, which `pip install <project>==1.0` takes. False (default) accepts them, as a private index of `+cpu` builds needs."
+  default     = false
+  nullable    = false
 }
 
 # Built-in HTTP Basic access control: an authorizer function on every route,

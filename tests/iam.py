@@ -18,8 +18,15 @@ def _list(value: Any) -> list[Any]:
 
 
 def _matches(patterns: Any, value: str) -> bool:
-    # IAM wildcards: * any run, ? one character; action names are case-insensitive.
-    return any(fnmatch.fnmatchcase(value.lower(), str(p).lower()) for p in _list(patterns))
+    # IAM wildcards: * any run, ? one character, matched case for case: resource
+    # ARNs (S3 keys) are case-sensitive.
+    return any(fnmatch.fnmatchcase(value, str(p)) for p in _list(patterns))
+
+
+def _matches_action(patterns: Any, action: str) -> bool:
+    # Service prefixes and action names are not case-sensitive ("s3:getobject"
+    # is "s3:GetObject").
+    return _matches([str(p).lower() for p in _list(patterns)], action.lower())
 
 
 def _condition_holds(condition: Mapping[str, Mapping[str, Any]], context: Context) -> bool:
@@ -56,7 +63,7 @@ def _applies(
             candidates = [v for values in wanted.values() for v in _list(values)]
             if principal not in candidates and "*" not in candidates:
                 return False
-    if not _matches(statement["Action"], action):
+    if not _matches_action(statement["Action"], action):
         return False
     if "Resource" in statement and not _matches(statement["Resource"], resource):
         return False

@@ -112,8 +112,8 @@ run "defaults" {
     error_message = "The bucket uses SSE-S3 by default."
   }
   assert {
-    condition     = length(aws_s3_bucket_versioning.this) == 0
-    error_message = "Versioning is off by default."
+    condition     = length(aws_s3_bucket_versioning.this) == 0 && length(aws_s3_bucket_lifecycle_configuration.this) == 0
+    error_message = "Versioning is off by default, and there is no lifecycle configuration: an upgrade leaves the bucket as it is."
   }
   assert {
     condition = jsondecode(aws_s3_bucket_policy.this.policy).Statement == [{
@@ -779,6 +779,35 @@ run "overrides" {
   }
 }
 
+# The bucket as examples/basic sets it up: versioned, what is deleted kept 30 days.
+run "deleted_files_kept_for_30_days" {
+  command = plan
+
+  variables {
+    api_basic_auth                        = true
+    s3_versioning                         = true
+    s3_noncurrent_version_expiration_days = 30
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.this[0].versioning_configuration[0].status == "Enabled"
+    error_message = "s3_versioning turns versioning on."
+  }
+  assert {
+    condition = alltrue([
+      length(aws_s3_bucket_lifecycle_configuration.this[0].rule) == 1,
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].status == "Enabled",
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].noncurrent_version_expiration[0].noncurrent_days == 30,
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].expiration[0].expired_object_delete_marker,
+    ])
+    error_message = "One rule expires noncurrent versions after s3_noncurrent_version_expiration_days, and the delete markers left without a version."
+  }
+  assert {
+    condition     = length(aws_s3_bucket_lifecycle_configuration.this[0].rule[0].transition) == 0 && length(aws_s3_bucket_lifecycle_configuration.this[0].rule[0].noncurrent_version_transition) == 0
+    error_message = "The rule moves nothing to another storage class."
+  }
+}
+
 run "custom_authorizer" {
   command = plan
 
@@ -803,6 +832,20 @@ run "custom_authorizer" {
   assert {
     condition     = length(aws_iam_role.authorizer) == 0 && length(aws_apigatewayv2_authorizer.basic) == 0
     error_message = "The upload route brings no authorizer of the module's."
+  }
+}
+
+run "upload_refuses_local_versions" {
+  command = plan
+
+  variables {
+    api_basic_auth               = true
+    upload_refuse_local_versions = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.upload[0].environment[0].variables.LOCAL_VERSIONS == "refuse"
+    error_message = "With upload_refuse_local_versions, the upload function refuses local versions (LOCAL_VERSIONS = refuse)."
   }
 }
 

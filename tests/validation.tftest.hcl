@@ -367,6 +367,26 @@ run "invalid_s3_kms_key_arn" {
   expect_failures = [var.s3_kms_key_arn]
 }
 
+run "invalid_s3_noncurrent_version_expiration_days" {
+  command = plan
+
+  variables {
+    s3_noncurrent_version_expiration_days = 0 # S3 wants 1 day or more
+  }
+
+  expect_failures = [var.s3_noncurrent_version_expiration_days]
+}
+
+run "fractional_s3_noncurrent_version_expiration_days" {
+  command = plan
+
+  variables {
+    s3_noncurrent_version_expiration_days = 7.5
+  }
+
+  expect_failures = [var.s3_noncurrent_version_expiration_days]
+}
+
 run "invalid_reindex_maximum_retry_attempts" {
   command = plan
 

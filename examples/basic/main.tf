@@ -52,6 +52,11 @@ module "pypi" {
   # `serverless-pypi user add <name> --path <users_ssm_path>`.
   api_basic_auth = true
 
+  # What `serverless-pypi remove` and `prune` delete can be brought back with
+  # `serverless-pypi restore` for 30 days.
+  s3_versioning                         = true
+  s3_noncurrent_version_expiration_days = 30
+
   # CloudWatch alarms to an SNS topic of yours: dead-letter messages, reindex
   # errors, api and upload 5xx and throttles, authorizer errors.
   # alarm_topic_arn = aws_sns_topic.alerts.arn

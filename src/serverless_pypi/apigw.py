@@ -178,8 +178,12 @@ class Response:
         return response
 
     def to_event(self, request: Request | None) -> dict[str, Any]:
-        """The payload 2.0 result: gzip when the client takes it, no body for HEAD."""
-        headers = dict(self.headers)
+        """The payload 2.0 result: gzip when the client takes it, no body for HEAD.
+
+        Every answer says ``nosniff``: a core-metadata file is an uploader's text
+        served as text/plain, and a refused upload echoes its name and filename,
+        which a browser that sniffed could take for a page of the index's origin."""
+        headers = {**self.headers, "X-Content-Type-Options": "nosniff"}
         size = payload.gunzipped_size(self.body) if self.encoding == "gzip" else len(self.body)
         zipped = (
             request is not None

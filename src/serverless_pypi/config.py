@@ -31,6 +31,7 @@ USERS_PATH_PATTERN = r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$"
 MAX_USERS_PATH = 900
 MAX_USERS_PATH_LEVELS = 14  # SSM allows 15 levels in a name; the user's name is the last
 UPLOAD_RIGHTS = ("required", "authorizer")
+LOCAL_VERSIONS = ("accept", "refuse")  # whether the upload route takes `1.0+cpu`
 
 
 class ConfigError(ValueError):
@@ -124,13 +125,17 @@ class UploadSettings:
     # The api's fallback index: a name that the bucket never held and that this
     # index has is not uploaded until it is claimed (``serverless-pypi claim``).
     fallback_index_url: str | None = None
+    # Whether a local version (``1.0+cpu``) is refused, as PyPI refuses it: beside
+    # an owner's ``1.0``, ``pip install X==1.0`` would take it.
+    refuse_local_versions: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> UploadSettings:
         env = os.environ if env is None else env
         right = _choice(env, "UPLOAD_RIGHT", UPLOAD_RIGHTS)
         fallback = _fallback(env.get("FALLBACK_INDEX_URL", ""))
-        return cls(required_bucket(env), right == "required", fallback)
+        local = _choice(env, "LOCAL_VERSIONS", LOCAL_VERSIONS)
+        return cls(required_bucket(env), right == "required", fallback, local == "refuse")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,10 @@ METADATA_PREFIX = DERIVED_PREFIX + "metadata/"
 # ``<file>.yanked`` beside a distribution yanks it (PEP 592); the object's
 # text, if any, is the reason. Deleting the marker un-yanks the file.
 YANK_SUFFIX = ".yanked"
+# Who put a distribution there: the user the upload route's authorizer named, in
+# the object's metadata (``x-amz-meta-uploaded-by``); "-" when it named nobody. A
+# file put straight into the bucket (``aws s3 cp``) has none.
+UPLOADED_BY = "uploaded-by"
 # The suffixes the bucket notification must report.
 NOTIFY_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
 

@@ -30,6 +30,17 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One version of a key in a versioned bucket: an object, or a delete marker."""
+
+    key: str
+    version_id: str
+    last_modified: datetime
+    deleted: bool  # a delete marker: the key reads as absent while it is the latest
+    latest: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Blob:
     body: bytes
     etag: str

@@ -30,6 +30,7 @@ from .objects import (
     NotModified,
     ObjectInfo,
     ObjectMissing,
+    ObjectVersion,
     PreconditionFailed,
 )
 
@@ -297,6 +298,69 @@ class Storage:
             for obj in self.list(MANIFEST_PREFIX)
             if obj.key.endswith(".json")
         }
+
+    # -- versions: what a versioned bucket keeps of deleted objects -----------
+
+    def versioning(self) -> str | None:
+        """The bucket's versioning: "Enabled", "Suspended", or None (never turned on)."""
+        with _s3(self.bucket):
+            status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        return str(status) if status else None
+
+    def versions(self, prefix: str) -> builtins.list[ObjectVersion]:
+        """Every version and delete marker of the keys that start with ``prefix``:
+        by key, the latest first, then newest first."""
+        found: builtins.list[ObjectVersion] = []
+        pages = self.client.get_paginator("list_object_versions").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        )
+        with _s3(prefix or "the bucket"):
+            for page in pages:
+                items: builtins.list[tuple[Mapping[str, Any], bool]] = [
+                    *((item, False) for item in page.get("Versions", [])),
+                    *((item, True) for item in page.get("DeleteMarkers", [])),
+                ]
+                found.extend(
+                    ObjectVersion(
+                        str(item["Key"]),
+                        str(item["VersionId"]),
+                        item["LastModified"],
+                        deleted,
+                        bool(item.get("IsLatest")),
+                    )
+                    for item, deleted in items
+                )
+        found.sort(key=lambda version: (version.latest, version.last_modified), reverse=True)
+        found.sort(key=lambda version: version.key)  # stable: each key's order stays
+        return found
+
+    def version_folders(self, prefix: str) -> tuple[builtins.list[str], bool]:
+        """``folders`` for every version: folders whose files were all deleted too."""
+        with _s3(prefix):
+            response = self.client.list_object_versions(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+            )
+        names = [item["Prefix"].removesuffix("/") for item in response.get("CommonPrefixes", [])]
+        return names, bool(response.get("IsTruncated"))
+
+    def has_versions(self, prefix: str) -> bool:
+        """Whether any version or delete marker's key starts with ``prefix``."""
+        with _s3(prefix):
+            response = self.client.list_object_versions(
+                Bucket=self.bucket, Prefix=prefix, MaxKeys=1
+            )
+        return bool(response.get("Versions") or response.get("DeleteMarkers"))
+
+    def spelled_folders_ever(self, project: str) -> builtins.list[str]:
+        """Every folder whose name normalizes to ``project`` and that holds any
+        version: what was deleted from it too."""
+        return spelled_folders(project, self.version_folders, self.has_versions)
+
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Delete one version for good; deleting a delete marker brings back the
+        version under it (S3 then notifies ObjectRemoved:Delete)."""
+        with _s3(key):
+            self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
 
     # -- writes ------------------------------------------------------------
 

@@ -2,11 +2,13 @@
 ``uv publish``, Poetry, PDM and Hatch speak it.
 
 Every check comes before the one write: the form, the user's upload right and
-its project patterns, the filename against the ``name`` and ``version`` fields,
+its project patterns, the filename against the ``name`` and ``version`` fields
+(and, when the index refuses them, no local version),
 the digests against the bytes, the file's absence in every spelling of its
 folder, the name's owner (a name new to the bucket that the fallback index has
 must be claimed first), and the archive's own metadata (read within the
-inspection budget). The write is conditional (If-None-Match: *): a file, once
+inspection budget). The write is conditional (If-None-Match: *), and records
+who uploaded the file in its metadata (``layout.UPLOADED_BY``): a file, once
 there, is never replaced, not even by a racing upload; an existing filename is a
 409 with "File already exists", which ``twine upload --skip-existing`` and ``uv
 publish`` take for "skip it". The S3 notification then indexes the file as for
@@ -31,7 +33,8 @@ from .apigw import BadRequest, Request, Response
 from .archives import Budget, Limits
 from .auth import EVERY_PROJECT, may_upload
 from .config import ConfigError, UploadSettings, log_level
-from .logs import get_logger
+from .layout import UPLOADED_BY
+from .logs import get_logger, printable
 from .names import (
     MAX_VERSION,
     TooManyFolders,
@@ -66,6 +69,8 @@ MIN_INSPECTION = 0.5
 # many seconds, at most this many redirects.
 FALLBACK_TIMEOUT = 3.0
 FALLBACK_REDIRECTS = 2
+# Characters of the user's name kept in the file's metadata (as printable ASCII).
+MAX_UPLOADER = 128
 
 
 class Rejected(Exception):
@@ -126,6 +131,14 @@ class Uploader:
             raise Rejected(400, "The form has no file in its 'content' field.")
         filename, data = content[0].filename, content[0].data
         project, dist_version = _check_names(fields, filename)
+        if self.settings.refuse_local_versions and "+" in dist_version:
+            public = dist_version.partition("+")[0]
+            raise Rejected(
+                400,
+                f"Local versions such as {dist_version} are refused by this index, as by "
+                f"PyPI: `pip install {project}=={public}` would take {filename} for the "
+                f"release {public}.",
+            )
         if self.settings.require_upload_right:
             _check_project_right(request, project)
         _check_digests(fields, data)
@@ -135,12 +148,14 @@ class Uploader:
             self._check_owner(project)
         _check_metadata(filename, data, project, dist_version, _limits(context))
         key = f"{project}/{filename}"
+        uploader = printable(request.user, limit=MAX_UPLOADER) if request.user else "-"
         try:
             self.storage.put(
                 key,
                 data,
                 "application/octet-stream",
                 if_absent=True,
+                metadata={UPLOADED_BY: uploader},
                 checksum_sha256=hashlib.sha256(data).digest(),
             )
         except PreconditionFailed:

@@ -83,6 +83,15 @@ module "pypi" {
 }
 """
 
+# moto sends no notification for a delete on a versioned bucket, and the tests'
+# deletions need theirs: the stack's bucket stays unversioned (its lifecycle rule,
+# which examples/basic sets with versioning, is applied all the same).
+UNVERSIONED_OVERRIDE_TF = """# Written by tests/e2e/stack.py: versioning off, for moto.
+module "pypi" {
+  s3_versioning = false
+}
+"""
+
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -364,6 +373,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         (workdir / "moto_override.tf").write_text(provider_override(endpoint_url))
         (workdir / "alarms_topic.tf").write_text(ALARMS_TOPIC_TF)
         (workdir / "alarms_override.tf").write_text(ALARMS_OVERRIDE_TF)
+        (workdir / "versioning_override.tf").write_text(UNVERSIONED_OVERRIDE_TF)
         env = terraform_env({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint_url})
         stack = Stack(endpoint_url, REGION, workdir, base, env)
         bucket = f"serverless-pypi-test-{uuid.uuid4().hex[:12]}"

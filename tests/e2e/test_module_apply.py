@@ -66,12 +66,17 @@ def test_bucket_blocks_public_access(stack: Stack) -> None:
     assert rules == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
 
-def test_bucket_is_encrypted_and_unversioned(stack: Stack) -> None:
+def test_bucket_is_encrypted_and_expires_what_is_no_longer_current(stack: Stack) -> None:
     s3 = stack.client("s3")
     rules = s3.get_bucket_encryption(Bucket=stack.bucket)["ServerSideEncryptionConfiguration"]
     [rule] = rules["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    # Unversioned by the stack's override (see stack.py); examples/basic turns it on.
     assert s3.get_bucket_versioning(Bucket=stack.bucket).get("Status") is None
+    [lifecycle] = s3.get_bucket_lifecycle_configuration(Bucket=stack.bucket)["Rules"]
+    assert lifecycle["Status"] == "Enabled"
+    assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
+    assert lifecycle["Expiration"] == {"ExpiredObjectDeleteMarker": True}
 
 
 def test_bucket_is_tagged_with_the_release_deployed(stack: Stack) -> None:

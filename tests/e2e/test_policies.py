@@ -335,6 +335,12 @@ def test_the_evaluator_follows_iam_rules() -> None:
     assert allowed(policy, "s3:GetObject", "arn:aws:s3:::b/p/f.whl", {})
     assert not allowed(policy, "s3:GetObject", "arn:aws:s3:::b/root.pem", {})
     assert not allowed(policy, "s3:DeleteObject", "arn:aws:s3:::b/p/f.whl", writer)
+    # Action names are not case-sensitive; resource ARNs (S3 keys) are.
+    assert allowed(policy, "S3:getobject", "arn:aws:s3:::b/p/f.whl", {})
+    assert not allowed(policy, "s3:PutObject", "arn:aws:s3:::b/Derived/x", writer)
+    assert not allowed(policy, "s3:GetObject", "arn:aws:s3:::B/p/f.whl", {})
+    upper = {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*.whl"}]}
+    assert not allowed(upper, "s3:GetObject", "arn:aws:s3:::b/p/F.WHL", {})
     # Null: "false" wants the key in the request, "true" wants it absent.
     present = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*/*"}
     conditional = {"Statement": [present | {"Condition": {"Null": {"s3:if-none-match": "false"}}}]}

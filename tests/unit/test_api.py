@@ -371,6 +371,24 @@ def test_metadata_answers_304(get: Get, index: Any) -> None:
     assert again.status == 304
 
 
+def test_uploader_text_is_never_sniffed_into_html(get: Get, s3: Any, storage: Any) -> None:
+    # A METADATA whose summary is markup: served as text/plain, which a browser
+    # must not take for a page of the index's origin.
+    name, wheel = wheel_bytes("my-pkg", "1.0", summary="<script>alert(1)</script>")
+    upload(s3, f"my-pkg/{name}", wheel)
+    batches.rebuild(storage)
+    metadata = get(f"/simple/my-pkg/{name}.metadata")
+    assert metadata.status == 200 and b"<script>" in metadata.body
+    assert metadata.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert metadata.headers["X-Content-Type-Options"] == "nosniff"
+    revalidated = get(
+        f"/simple/my-pkg/{name}.metadata", headers={"if-none-match": metadata.headers["ETag"]}
+    )
+    assert revalidated.status == 304
+    for path in ("/simple/", "/simple/my-pkg/", "/simple/nope/", f"/simple/my-pkg/{name}"):
+        assert get(path).headers["X-Content-Type-Options"] == "nosniff", path
+
+
 def test_gzip_when_accepted(get: Get, index: Any) -> None:
     plain = get("/simple/my-pkg/")
     zipped = get("/simple/my-pkg/", headers={"accept-encoding": "gzip, deflate"})

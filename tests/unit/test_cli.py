@@ -6,6 +6,7 @@ import gzip
 import io
 import re
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from serverless_pypi import batch as batches
 from serverless_pypi import cli
+from serverless_pypi.cli import serve as serve_commands
 from serverless_pypi.cli.common import ProgressBar, TerminalBar
 from serverless_pypi.indexer import ProjectResult
 from serverless_pypi.local.apigw_events import build_event
@@ -126,6 +128,63 @@ def test_the_local_server_refuses_chunked_and_conflicting_lengths(served: str) -
     assert _raw(served, twice + b"ab").startswith(b"HTTP/1.1 400")
 
 
+def _ok(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return {"statusCode": 200, "headers": {}, "body": "ok"}
+
+
+def _closed_within(connection: socket.socket, seconds: float) -> tuple[bool, bytes]:
+    """Whether the server closed ``connection`` within ``seconds``, and what it sent."""
+    connection.settimeout(seconds)
+    received = b""
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+    except TimeoutError:
+        return False, received
+    return True, received
+
+
+def test_the_local_server_closes_connections_that_fall_silent() -> None:
+    server = make_server("127.0.0.1", 0, _ok, idle_timeout=0.3)
+    with serving(server) as origin:
+        address = ("127.0.0.1", int(origin.rpartition(":")[2]))
+        with socket.create_connection(address) as half_sent:
+            half_sent.sendall(b"GET /simple/ HTTP/1.1\r\nHost: x\r\n")  # no blank line
+            assert _closed_within(half_sent, 5) == (True, b"")
+        with socket.create_connection(address) as short_body:
+            short_body.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+            closed, answer = _closed_within(short_body, 5)
+            assert closed and answer.startswith(b"HTTP/1.1 408"), answer
+        with socket.create_connection(address) as kept_alive:
+            kept_alive.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            closed, answer = _closed_within(kept_alive, 5)  # answered, then idle
+            assert closed and answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"ok")
+
+
+def test_the_local_server_serves_a_bounded_number_of_connections_at_once() -> None:
+    server = make_server("127.0.0.1", 0, _ok, idle_timeout=10, max_connections=4)
+    with serving(server) as origin:
+        address = ("127.0.0.1", int(origin.rpartition(":")[2]))
+        held = [socket.create_connection(address) for _ in range(4)]
+        try:
+            for connection in held:
+                connection.sendall(b"GET / HTTP/1.1\r\n")  # half a request each
+            with socket.create_connection(address) as one_more:
+                closed, answer = _closed_within(one_more, 5)
+                assert closed and answer.startswith(b"HTTP/1.1 503"), answer
+                assert b"Retry-After: 1" in answer
+            held.pop().close()  # a slot frees once its thread sees the close
+            for _ in range(50):
+                if open_url(f"{origin}/").status == 200:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError("no slot came free")
+        finally:
+            for connection in held:
+                connection.close()
+
+
 def test_progress_bar_draws_only_on_a_terminal() -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
@@ -209,6 +268,32 @@ def test_serve_on_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
         port = taken.getsockname()[1]
         assert cli.main(["serve", "--port", str(port)]) == 1
     assert f"port {port} on 127.0.0.1 is busy" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.0.2.10", False),
+    ],
+)
+def test_which_hosts_are_this_machine_only(host: str, loopback: bool) -> None:
+    assert serve_commands.on_loopback(host) is loopback
+
+
+def test_serve_to_the_network_without_auth_is_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Refused before anything listens: no socket is opened beyond loopback.
+    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "--host 0.0.0.0 serves the index beyond this machine without --auth" in err
+    assert "--public" in err
 
 
 def test_upload_puts_files_in_their_normalized_folder_once(

@@ -38,6 +38,10 @@ def test_settings_from_the_environment() -> None:
             config.ReindexSettings.from_env(env)
     with pytest.raises(ConfigError, match="UPLOAD_RIGHT must be one of required, authorizer"):
         config.UploadSettings.from_env({"S3_BUCKET": "b", "UPLOAD_RIGHT": "anyone"})
+    refusing = config.UploadSettings.from_env({"S3_BUCKET": "b", "LOCAL_VERSIONS": "refuse"})
+    assert refusing == config.UploadSettings("b", refuse_local_versions=True)
+    with pytest.raises(ConfigError, match="LOCAL_VERSIONS must be one of accept, refuse"):
+        config.UploadSettings.from_env({"S3_BUCKET": "b", "LOCAL_VERSIONS": "no"})
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,8 @@ entry point, on moto; the retention policy and the report as pure functions."""
 from __future__ import annotations
 
 import json
+import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,15 +13,20 @@ import pytest
 
 from serverless_pypi import batch as batches
 from serverless_pypi import cli
-from serverless_pypi.cli.ops import Retention, doomed_files
+from serverless_pypi.cli.ops import Retention, plan
 from serverless_pypi.cli.status import EXIT_ATTENTION
+from serverless_pypi.config import ReindexSettings, UploadSettings
 from serverless_pypi.layout import manifest_key
+from serverless_pypi.local.apigw_events import build_event, multipart_form
 from serverless_pypi.manifest import Entry
+from serverless_pypi.reindex import Reindexer
 from serverless_pypi.storage import Storage
+from serverless_pypi.upload import Uploader
 from tests.builders import sdist_bytes, wheel_bytes
-from tests.conftest import BUCKET
+from tests.conftest import BUCKET, s3_event
 from tests.moto_bucket import files, manifest, put
 from tests.unit.test_manifest import HOSTILE_REASONS, raw_controls
+from tests.unit.test_upload import fields_for
 
 # Keys, names and versions as a manifest or a listing may hold them: an OSC title and
 # an OSC 8 hyperlink (no "/": a key stays one level deep), CR, NUL, a bidi override and
@@ -29,7 +36,9 @@ HOSTILE = "\x1b]0;owned\x07\x1b]8;;mailto:a@evil.example\x1b\\x\x1b]8;;\x1b\\\r\
 
 def doomed_versions(files: list[Entry], policy: Retention, now: datetime) -> list[str]:
     """The versions whose files ``policy`` removes, oldest first."""
-    return [group[0]["version"] for group in doomed_files(files, policy, now)]
+    return [
+        decision.version for decision in reversed(plan(files, policy, now)) if not decision.keep
+    ]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -154,13 +163,14 @@ def test_remove_deletes_a_version_and_its_markers_but_keeps_the_name(
     s3: Any, index: Storage, get: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run(capsys, "yank", "my-pkg==1.0")
-    code, out, _ = run(capsys, "remove", "my-pkg==1.0", "--yes")
+    code, out, _ = run(capsys, "remove", "my-pkg==1.0", "--yes", "--permanent")
     assert code == 0 and "removed my-pkg/my_pkg-1.0.tar.gz.yanked" in out
+    assert "deleted for good" in out
     assert keys(s3, "my-pkg/") == {"my-pkg/my_pkg-2.0-py3-none-any.whl"}
     assert s3.head_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))  # derived data untouched
     reindex(index)
     assert set(files(s3, "my-pkg")) == {"my_pkg-2.0-py3-none-any.whl"}
-    run(capsys, "remove", "my-pkg==2.0", "--yes")
+    run(capsys, "remove", "my-pkg==2.0", "--yes", "--permanent")
     reindex(index)
     get.configure(fallback_index_url="https://pypi.org/simple/")
     assert get("/simple/my-pkg/").status == 404  # private, never the fallback
@@ -170,11 +180,11 @@ def test_remove_asks_first_and_needs_yes_off_a_terminal(
     s3: Any, index: Storage, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = keys(s3)
-    code, _, err = run(capsys, "remove", "my-pkg==2.0")
+    code, _, err = run(capsys, "remove", "my-pkg==2.0", "--permanent")
     assert code == 1 and "--yes" in err
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
-    code, out, _ = run(capsys, "remove", "my-pkg==2.0")
+    code, out, _ = run(capsys, "remove", "my-pkg==2.0", "--permanent")
     assert code == 0 and "nothing removed" in out
     assert keys(s3) == before
 
@@ -243,10 +253,12 @@ def test_prune_dry_run_then_prune(
     batches.rebuild(storage)
     before = keys(s3)
     code, out, _ = run(capsys, "prune", "ci-pkg", "--keep", "3", "--dry-run")
-    assert code == 0 and "would remove ci-pkg 0.1.dev1 (1 files)" in out
-    assert "0.0.9" not in out and "dry run: 4 files would be removed" in out
+    assert code == 0 and "ci-pkg: 4 versions kept, 4 removed (4 files)" in out
+    assert re.search(r"remove 0\.1\.dev1 +1 file +uploaded by \(not recorded", out), out
+    assert re.search(r"keep +0\.0\.9 .*\(the newest release\)", out), out
+    assert "dry run: 4 files would be removed" in out
     assert keys(s3) == before
-    code, out, _ = run(capsys, "prune", "ci-pkg", "--keep", "3")
+    code, out, _ = run(capsys, "prune", "ci-pkg", "--keep", "3", "--yes", "--permanent")
     assert code == 0 and "removed 4 files" in out
     left = sorted(key.split("-")[2] for key in keys(s3, "ci-pkg/"))
     assert left == ["0.0.9", "0.1.dev5", "0.1.dev6", "0.1.dev7"]
@@ -386,13 +398,168 @@ def test_the_commands_print_what_a_manifest_holds_escaped(
         ["unyank", target],
         ["prune", "evil-pkg", "--keep", "1", "--dry-run"],
         ["yank", "evil-pkg==3.0"],
-        ["remove", target, "--yes"],
+        ["remove", target, "--yes", "--permanent"],
     ):
         _, out, err = run(capsys, *args)
         assert not raw_controls(out + err), (args, out, err)
         printed.append(out + err)
     assert "yanked evil-pkg/\\x1b]0;owned\\x07" in printed[0]
     assert "unyanked evil-pkg/\\x1b]0;owned\\x07" in printed[1]
-    assert "evil-pkg 1.0\\x1b]0;owned\\x07" in printed[2]
+    assert "remove 1.0\\x1b]0;owned\\x07" in printed[2]
     assert "(it has: 1.0\\x1b]0;owned\\x07" in printed[3]
     assert "removed evil-pkg/\\x1b]0;owned\\x07" in printed[4]
+
+
+# -- what prune and remove delete can be restored ---------------------------------------
+
+
+def upload_as(storage: Storage, user: str, project: str, version: str) -> str:
+    """A wheel of ``project`` through the upload route, by ``user``; its key."""
+    name, data = wheel_bytes(project, version)
+    body, content_type = multipart_form(
+        fields_for(project, version, data), {"content": (name, data)}
+    )
+    event = build_event(
+        "POST", "/legacy/", [("Content-Type", content_type)], body, route_keys=["POST /legacy/"]
+    )
+    context = {"user": user, "rights": "read,upload", "projects": "*"}
+    event["requestContext"]["authorizer"] = {"lambda": context}
+    result = Uploader(UploadSettings(BUCKET), storage)(event)
+    assert result["statusCode"] == 200, result["body"]
+    return f"{project}/{name}"
+
+
+def notify(storage: Storage, event_name: str, *keys: str) -> None:
+    """What S3 sends the reindexer for a deletion or a restore on a versioned bucket
+    (moto sends nothing for a delete on a versioned bucket)."""
+    Reindexer(ReindexSettings(BUCKET), storage)(s3_event(*((event_name, key) for key in keys)))
+
+
+@pytest.fixture
+def team_app(s3: Any, storage: Storage) -> dict[str, str]:
+    """team-app on a versioned bucket: the owner's 1.0 and 1.1 through the upload
+    route, 0.9 put straight into the bucket, then an uploader's 9999.0 to 9999.2."""
+    s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    keys = {version: upload_as(storage, "owner", "team-app", version) for version in ("1.0", "1.1")}
+    name, data = wheel_bytes("team-app", "0.9")
+    put(s3, f"team-app/{name}", data)
+    keys["0.9"] = f"team-app/{name}"
+    for version in ("9999.0", "9999.1", "9999.2"):
+        keys[version] = upload_as(storage, "mallory", "team-app", version)
+    batches.rebuild(storage)
+    return keys
+
+
+def test_prune_shows_who_uploaded_each_version_and_asks_first(
+    s3: Any,
+    team_app: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = keys(s3)
+    code, out, err = run(capsys, "prune", "team-app", "--keep", "3")
+    assert code == 1 and "not on a terminal: pass --yes" in err
+    assert "team-app: 3 versions kept, 3 removed (3 files)" in out
+    assert re.search(r"keep +9999\.2 +1 file +uploaded by mallory \(the newest release\)", out)
+    assert re.search(r"keep +9999\.0 +1 file +uploaded by mallory\n", out)
+    assert re.search(r"remove 1\.1 +1 file +uploaded by owner\n", out)
+    assert re.search(r"remove 0\.9 +1 file +uploaded by \(not recorded: put into the bucket", out)
+    assert keys(s3) == before
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    code, out, _ = run(capsys, "prune", "team-app", "--keep", "3")
+    assert code == 0 and "nothing removed" in out
+    assert keys(s3) == before
+
+
+def test_prune_and_remove_refuse_a_bucket_that_keeps_no_versions(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = keys(s3)
+    for args in (["prune", "my-pkg", "--keep", "1", "--yes"], ["remove", "my-pkg==1.0", "--yes"]):
+        code, out, err = run(capsys, *args)
+        assert code == 1 and "keeps no earlier versions (versioning is off)" in err, err
+        assert "could never be restored" in err and "--permanent" in err
+        assert "removed" not in out
+    assert keys(s3) == before
+    code, out, _ = run(capsys, "prune", "my-pkg", "--keep", "1", "--yes", "--permanent")
+    assert code == 0 and "removed 2 files" in out and "deleted for good" in out
+    assert keys(s3, "my-pkg/") == {"my-pkg/my_pkg-2.0-py3-none-any.whl"}
+
+
+def test_what_prune_removed_comes_back_as_it_was(
+    s3: Any, storage: Storage, team_app: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    owners = [team_app["0.9"], team_app["1.0"], team_app["1.1"]]
+    before = {key: s3.head_object(Bucket=BUCKET, Key=key) for key in owners}
+    indexed = files(s3, "team-app")
+    code, out, _ = run(capsys, "prune", "team-app", "--keep", "3", "--yes")
+    assert code == 0 and "removed 3 files" in out
+    assert "serverless-pypi restore team-app==1.1 --bucket" in out
+    notify(storage, "ObjectRemoved:DeleteMarkerCreated", *owners)
+    assert {entry["version"] for entry in files(s3, "team-app").values()} == {
+        "9999.0",
+        "9999.1",
+        "9999.2",
+    }
+    filename = team_app["1.0"].partition("/")[2]
+    code, out, _ = run(capsys, "restore", "team-app==1.1", filename, "Team_App/" + filename)
+    assert code == 0, out
+    assert out.count("restored team-app/") == 2  # the file named twice is restored once
+    run(capsys, "restore", "team-app==0.9")
+    for key in owners:
+        after = s3.head_object(Bucket=BUCKET, Key=key)
+        for field in ("ETag", "LastModified", "Metadata", "VersionId", "ContentLength"):
+            assert after[field] == before[key][field], (key, field)
+    notify(storage, "ObjectRemoved:Delete", *owners)  # what S3 sends for a restore
+    assert files(s3, "team-app") == indexed  # same hashes and upload times
+
+
+def test_restore_says_why_when_there_is_nothing_to_restore(
+    s3: Any, storage: Storage, team_app: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "restore", "team-app==1.0")
+    assert code == 1 and "team-app==1.0 is in s3://" in err and "nothing to restore" in err
+    code, _, err = run(capsys, "restore", "team-app==3.0")
+    assert code == 1 and "team-app==3.0 was never in s3://test-pypi-bucket\n" in err
+    code, _, err = run(capsys, "restore", "team_app-3.0-py3-none-any.whl")
+    assert code == 1 and "team_app-3.0-py3-none-any.whl was never in" in err
+    # The whole command is refused when one target is: nothing changes.
+    run(capsys, "remove", "team-app==1.1", "--yes")
+    before = keys(s3)
+    code, _, err = run(capsys, "restore", "team-app==1.1", "team-app==3.0")
+    assert code == 1 and "team-app==3.0 was never in" in err
+    assert keys(s3) == before
+    # Its versions expired: only the delete marker is left.
+    for version in s3.list_object_versions(Bucket=BUCKET, Prefix=team_app["1.1"])["Versions"]:
+        s3.delete_object(Bucket=BUCKET, Key=team_app["1.1"], VersionId=version["VersionId"])
+    code, _, err = run(capsys, "restore", "team-app==1.1")
+    assert code == 1 and "its earlier versions are gone" in err
+
+
+def test_restore_on_a_bucket_that_keeps_no_versions(
+    s3: Any, index: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "remove", "my-pkg==1.0", "--yes", "--permanent")
+    code, _, err = run(capsys, "restore", "my-pkg==1.0")
+    assert code == 1
+    assert "was never in s3://test-pypi-bucket, or was deleted for good (the bucket" in err
+
+
+def test_a_restored_file_is_yanked_again_only_if_it_was_when_removed(
+    s3: Any, storage: Storage, team_app: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    yanked, unyanked = team_app["1.0"], team_app["1.1"]
+    run(capsys, "yank", "team-app==1.0", "team-app==1.1", "--reason", "broken")
+    run(capsys, "unyank", "team-app==1.1")
+    time.sleep(1.1)  # S3 times versions to the second: the unyank comes first
+    code, out, _ = run(capsys, "remove", "team-app==1.0", "team-app==1.1", "--yes")
+    assert code == 0 and f"removed {yanked}.yanked" in out
+    code, out, _ = run(capsys, "restore", "team-app==1.0", "team-app==1.1")
+    assert code == 0 and f"restored {yanked} (yanked, as it was)" in out
+    assert f"restored {unyanked}\n" in out
+    assert s3.get_object(Bucket=BUCKET, Key=yanked + ".yanked")["Body"].read() == b"broken"
+    assert keys(s3, unyanked + ".yanked") == set()
+    notify(storage, "ObjectRemoved:Delete", yanked + ".yanked", yanked, unyanked)
+    restored = {entry["version"]: entry.get("yanked") for entry in files(s3, "team-app").values()}
+    assert restored["1.0"] == "broken" and restored["1.1"] is None

@@ -247,3 +247,19 @@ def test_the_commands_parse_and_run(s3: Any, capsys: pytest.CaptureFixture[str])
     missing = parser.parse_args(["claim", "x", "--bucket", "no-such-bucket"])
     with pytest.raises(CommandError, match="no such bucket"):
         missing.run(missing)
+
+
+def test_release_that_an_upload_races_says_the_name_is_still_private(
+    s3: Any, storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claims.claim(storage, "team-a")
+    delete = storage.delete
+
+    def upload_then_delete(key: str) -> None:
+        # The upload route's PUT lands after release's checks, before its delete.
+        s3.put_object(Bucket=BUCKET, Key="team-a/team_a-1.0.tar.gz", Body=b"x")
+        delete(key)
+
+    monkeypatch.setattr(storage, "delete", upload_then_delete)
+    with pytest.raises(CommandError, match=r"team-a was not released: .*files in team-a/"):
+        claims.release(storage, "team-a")

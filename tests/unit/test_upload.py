@@ -83,6 +83,24 @@ def test_a_wheel_and_an_sdist_are_written_once(uploader: Uploader, s3: Any) -> N
     assert again == (409, f"File already exists: {wheel_name}\n")
 
 
+def test_the_upload_route_records_who_uploaded(uploader: Uploader, s3: Any) -> None:
+    for version, user, recorded in [
+        ("1.0", "ci", "ci"),  # the authorizer's user
+        ("1.1", "eve\x1b]0;x\x07", "eve\\x1b]0;x\\x07"),  # as printable ASCII
+        ("1.2", None, "-"),  # an authorizer of the caller's that names nobody
+    ]:
+        name, data = wheel_bytes("my-pkg", version)
+        sent = event(form(fields_for("my-pkg", version, data), name, data))
+        context = sent["requestContext"]["authorizer"]["lambda"]
+        if user is None:
+            del context["user"]
+        else:
+            context["user"] = user
+        assert uploader(sent)["statusCode"] == 200
+        head = s3.head_object(Bucket=BUCKET, Key=f"my-pkg/{name}")
+        assert head["Metadata"] == {"uploaded-by": recorded}
+
+
 def test_attestations_and_md5_only_are_accepted(uploader: Uploader) -> None:
     name, data = wheel_bytes("my-pkg", "1.1")
     fields = fields_for("my-pkg", "1.1", data)
@@ -112,6 +130,28 @@ def test_invalid_uploads_are_400_with_the_reason(
     code, text = status(uploader, form({**fields_for("my-pkg", "1.0", data), **change}, name, data))
     assert code == 400 and expected in text, text
     assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+
+
+def test_a_refusal_that_echoes_the_uploaders_text_is_never_sniffed(uploader: Uploader) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0")
+    fields = {**fields_for("my-pkg", "1.0", data), "name": "<b>x</b>"}
+    result = uploader(event(form(fields, name, data)))
+    assert result["statusCode"] == 400 and "<b>x</b>" in result["body"]
+    assert result["headers"]["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_index_that_refuses_local_versions_answers_400(s3: Any, storage: Storage) -> None:
+    name, data = wheel_bytes("my-pkg", "1.0+evil")
+    body = form(fields_for("my-pkg", "1.0+evil", data), name, data)
+    refusing = Uploader(UploadSettings(BUCKET, refuse_local_versions=True), storage)
+    code, text = status(refusing, body)
+    assert code == 400, text
+    assert "Local versions such as 1.0+evil are refused" in text and "my-pkg==1.0" in text
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
+    public, data = wheel_bytes("my-pkg", "1.0")
+    assert status(refusing, form(fields_for("my-pkg", "1.0", data), public, data))[0] == 200
+    # By default a local version is an upload like any other (a `+cpu` build).
+    assert status(Uploader(UploadSettings(BUCKET), storage), body)[0] == 200
 
 
 def test_the_archive_must_name_the_same_project(uploader: Uploader) -> None:

@@ -102,7 +102,7 @@ def test_every_bucket_command_can_ignore_the_version_and_no_other() -> None:
     assert _commands_with("--ignore-version") == _commands_with("--bucket")
     assert {name for name, has in _commands_with("--bucket").items() if has} == {
         "serve", "reindex", "upload", "claim", "release", "status",
-        "yank", "unyank", "remove", "prune",
+        "yank", "unyank", "remove", "prune", "restore",
     }  # fmt: skip
 
 

@@ -94,6 +94,15 @@ def release(storage: Storage, project: str) -> str:
             f"serverless-pypi reindex --bucket {storage.bucket}"
         )
     manifeststore.delete(storage, project)
+    # An upload may have come between the checks and the delete (its file makes the
+    # name this index's again, and the reindexer writes a new manifest): say so.
+    folders = held_folders(storage, project)
+    if folders or manifeststore.exists(storage, project):
+        where = f"it has files in {', '.join(folders)}/" if folders else "its manifest is back"
+        raise CommandError(
+            f"{project} was not released: an upload came while releasing it ({where}), "
+            f"so the name is this index's again; remove its files and release it again"
+        )
     return f"released {project}: it goes to the fallback index again"
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import errno
+import ipaddress
 import signal
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +50,11 @@ def add_parsers(commands: Any) -> None:
         "--auth",
         action="store_true",
         help="put the HTTP Basic authorizer in front, with the users of `serverless-pypi user`",
+    )
+    serve.add_argument(
+        "--public",
+        action="store_true",
+        help="serve without --auth on a --host other than loopback, to anyone who can reach it",
     )
     serve.add_argument("--users-path", default=None, help="SSM path of the users (with --auth)")
     serve.add_argument(
@@ -100,6 +107,41 @@ def _settings(args: argparse.Namespace, bucket: str) -> ApiSettings:
         raise CommandError(str(error)) from None
 
 
+def on_loopback(host: str) -> bool:
+    """Whether every address ``host`` names is a loopback one (127.0.0.0/8, ::1):
+    ``0.0.0.0`` is every interface, a name may resolve to the network's."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return True  # no address: listening fails, and says so
+    return all(
+        ipaddress.ip_address(str(info[4][0]).partition("%")[0]).is_loopback for info in found
+    )
+
+
+def _check_exposure(args: argparse.Namespace, bucket: str) -> None:
+    """Refuse to serve the index to the network without --auth, unless --public
+    says so, and then say loudly what that means."""
+    if args.auth or on_loopback(args.host):
+        return
+    if not args.public:
+        raise CommandError(
+            f"--host {args.host} serves the index beyond this machine without --auth: "
+            f"anyone who can reach it could list and download every file. Add --auth "
+            f"(with the users of `serverless-pypi user`), or --public to do it anyway"
+        )
+    print(
+        f"WARNING: serving s3://{bucket} on {args.host} without --auth: anyone who can "
+        f"reach this port can list and download every file",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def serve_command(args: argparse.Namespace) -> int:
     from ..api import App
     from ..authorizer import Authorizer
@@ -114,6 +156,7 @@ def serve_command(args: argparse.Namespace) -> int:
         raise CommandError("--auth-ttl must be 0 to 3600 seconds")
     embedded: EmbeddedS3 | None = None
     bucket = args.bucket or LOCAL_BUCKET
+    _check_exposure(args, bucket)
     settings = _settings(args, bucket)
     try:
         args.users_path = users_path(args.users_path)

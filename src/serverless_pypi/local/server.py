@@ -8,6 +8,8 @@ it (``events.build_event``), and goes to the same handlers that Lambda runs
 from __future__ import annotations
 
 import base64
+import sys
+import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -15,6 +17,16 @@ from typing import Any
 from .apigw_events import Handler, build_event
 
 _MAX_BODY = 1024 * 1024
+# A connection that sends nothing for this many seconds (in a request, or between
+# two on a kept-alive connection) is closed: it no longer holds its thread.
+IDLE_TIMEOUT = 30.0
+# Connections served at once, one thread each; one more is answered 503 at once.
+MAX_CONNECTIONS = 64
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+    b"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n\r\n"
+    b"Too many connections"
+)
 
 
 def body_length(
@@ -38,12 +50,17 @@ def body_length(
 
 
 def _request_handler(
-    handler: Handler, route_keys: Sequence[str] | None, base: str, max_body: int
+    handler: Handler,
+    route_keys: Sequence[str] | None,
+    base: str,
+    max_body: int,
+    idle_timeout: float,
 ) -> type[BaseHTTPRequestHandler]:
     class RequestHandler(BaseHTTPRequestHandler):
         server_version = "serverless-pypi"
         sys_version = ""
         protocol_version = "HTTP/1.1"
+        timeout = idle_timeout  # on every read of the socket (StreamRequestHandler)
 
         def _handle(self) -> None:
             length = body_length(
@@ -55,7 +72,11 @@ def _request_handler(
                 # The body is never read: the connection closes after the answer.
                 self.send_error(*length)
                 return
-            body = self.rfile.read(length) if length else b""
+            try:
+                body = self.rfile.read(length) if length else b""
+            except TimeoutError:
+                self.send_error(408, "The request body stopped coming")
+                return
             event = build_event(
                 self.command,
                 self.path,
@@ -87,6 +108,49 @@ def _request_handler(
     return RequestHandler
 
 
+class BoundedServer(ThreadingHTTPServer):
+    """A threaded HTTP server that serves at most ``max_connections`` connections at
+    once: one more is answered 503 (with Retry-After, which pip and uv honour) and
+    closed, without a thread."""
+
+    daemon_threads = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[BaseHTTPRequestHandler],
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            try:
+                request.settimeout(1.0)
+                request.sendall(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()  # no thread was started to release it
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that went away or fell silent is not the server's error.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 def make_server(
     host: str,
     port: int,
@@ -95,14 +159,15 @@ def make_server(
     route_keys: Sequence[str] | None = None,
     base: str = "",
     max_body: int = _MAX_BODY,
+    idle_timeout: float = IDLE_TIMEOUT,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> ThreadingHTTPServer:
-    """A threaded server on ``host:port`` (raises OSError when the port is busy).
+    """A threaded server on ``host:port`` (raises OSError when the port is busy),
+    serving at most ``max_connections`` connections at once, each closed after
+    ``idle_timeout`` seconds without a byte from its client.
 
     Every request goes to the ``$default`` route, unless ``route_keys`` (and a
     custom domain's ``base`` path) say how to route it: see ``events.build_event``.
     """
-    server = ThreadingHTTPServer(
-        (host, port), _request_handler(handler, route_keys, base, max_body)
-    )
-    server.daemon_threads = True
-    return server
+    request_handler = _request_handler(handler, route_keys, base, max_body, idle_timeout)
+    return BoundedServer((host, port), request_handler, max_connections)
