@@ -21,15 +21,7 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
-data "aws_caller_identity" "current" {
-  lifecycle {
-    # Terraform 1.7 (the minimum) cannot compare two variables in a validation.
-    precondition {
-      condition     = var.users_ssm_path == null || var.ssm_users_path == null
-      error_message = "Set users_ssm_path or its older name ssm_users_path, not both."
-    }
-  }
-}
+data "aws_caller_identity" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
@@ -64,7 +56,7 @@ locals {
   authorizer_role_name     = coalesce(var.iam_authorizer_role_name, local.authorizer_function_name)
   authorizer_log_group     = "/aws/lambda/${local.authorizer_function_name}"
   authorizer_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.authorizer_log_group}"
-  users_path               = coalesce(var.users_ssm_path, var.ssm_users_path, "/${var.name}/users/")
+  users_path               = coalesce(var.users_ssm_path, "/${var.name}/users/")
   # Every parameter under the path: a hierarchical parameter's ARN is
   # `parameter` followed by its name, leading slash included.
   users_parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_path}*"

@@ -514,22 +514,6 @@ variable "users_ssm_path" {
   }
 }
 
-variable "ssm_users_path" {
-  type        = string
-  description = "Deprecated alias of `users_ssm_path` (its earlier name), kept so that configurations that set it keep working; set one or the other."
-  default     = null
-
-  validation {
-    condition     = var.ssm_users_path == null || try(can(regex("^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$", var.ssm_users_path)) && length(var.ssm_users_path) <= 900, false)
-    error_message = "The ssm_users_path (an alias of users_ssm_path) must start and end with /, hold only letters, digits and _.-/ (no empty level, so not / alone), and be at most 900 characters, e.g. \"/serverless-pypi/users/\"."
-  }
-
-  validation {
-    condition     = var.ssm_users_path == null || try(length(split("/", var.ssm_users_path)) - 2 <= 14, false)
-    error_message = "The ssm_users_path (an alias of users_ssm_path) may have at most 14 levels: SSM allows 15 in a parameter's name, and the user's name is the last."
-  }
-}
-
 variable "ssm_kms_key_arn" {
   type        = string
   description = "ARN of the customer managed KMS key that encrypts the users' SecureString parameters; the authorizer may decrypt with it through SSM only. Null (default) for the AWS-managed `aws/ssm` key, which needs no permission."

@@ -402,21 +402,6 @@ run "basic_auth" {
   }
 }
 
-# The users' path under its older input name (a documented alias).
-run "users_path_by_its_older_name" {
-  command = plan
-
-  variables {
-    api_basic_auth = true
-    ssm_users_path = "/older/users/"
-  }
-
-  assert {
-    condition     = aws_lambda_function.authorizer[0].environment[0].variables.USERS_PATH == "/older/users/" && output.users_ssm_path == "/older/users/"
-    error_message = "ssm_users_path sets the users' path as users_ssm_path does."
-  }
-}
-
 # The names follow `name`.
 run "basic_auth_named" {
   command = plan

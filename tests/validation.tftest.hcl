@@ -410,27 +410,6 @@ run "invalid_api_stage_name" {
   expect_failures = [var.api_stage_name]
 }
 
-run "users_ssm_path_and_its_alias_both_set" {
-  command = plan
-
-  variables {
-    users_ssm_path = "/a/users/"
-    ssm_users_path = "/b/users/"
-  }
-
-  expect_failures = [data.aws_caller_identity.current]
-}
-
-run "invalid_ssm_users_path_alias" {
-  command = plan
-
-  variables {
-    ssm_users_path = "/serverless-pypi/users" # the alias is checked as the input is
-  }
-
-  expect_failures = [var.ssm_users_path]
-}
-
 run "invalid_users_ssm_path_without_trailing_slash" {
   command = plan
 
