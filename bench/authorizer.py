@@ -15,11 +15,11 @@ from package_tree import fresh_interpreter, package_tree
 from timing import median_ms
 
 from serverless_pypi import authorizer
+from serverless_pypi.cli.userstore import UserStore
 from serverless_pypi.config import AuthSettings
 from serverless_pypi.layout import ROUTE_KEYS
 from serverless_pypi.local.events import authorizer_event, build_event
 from serverless_pypi.ssm import SsmReader
-from serverless_pypi.users import UserStore
 
 PATH = "/bench/users/"
 

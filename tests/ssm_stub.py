@@ -1,10 +1,10 @@
 """A stub of SSM Parameter Store on loopback that throttles as Parameter Store does.
 
 It speaks the JSON protocol the authorizer's reader sends (``X-Amz-Target``
-``AmazonSSM.GetParameter`` and ``AmazonSSM.GetParametersByPath``, at most 10
-parameters a page) and shares one token bucket between them: ``rate`` calls a
-second (40 by default, Parameter Store's default throughput per account and
-region), beyond which it answers ``400 ThrottlingException``. It counts what it
+``AmazonSSM.GetParametersByPath``, at most 10 parameters a page) within a token
+bucket: ``rate`` calls a second (40 by default, Parameter Store's default
+throughput per account and region, which GetParameter, GetParameters and
+GetParametersByPath share), beyond which it answers ``400 ThrottlingException``. It counts what it
 answered and what it throttled. Signatures are not checked (moto checks none
 either); a request must carry one.
 """
@@ -72,17 +72,9 @@ class Stub:
             return 400, {"__type": "ThrottlingException", "message": "Rate exceeded"}
         if self.failing:
             return 500, {"__type": "InternalServerError", "message": "failing on purpose"}
-        if target == "AmazonSSM.GetParameter":
-            return self._get(request)
         if target == "AmazonSSM.GetParametersByPath":
             return self._by_path(request)
         return 400, {"__type": "InvalidAction", "message": target}
-
-    def _get(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        name = str(request.get("Name", ""))
-        if name not in self.parameters:
-            return 400, {"__type": "ParameterNotFound", "message": name}
-        return 200, {"Parameter": self._parameter(name)}
 
     def _by_path(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         path = str(request.get("Path", "")).rstrip("/") + "/"

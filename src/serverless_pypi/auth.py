@@ -61,7 +61,9 @@ class AuthError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Credentials:
+class BasicCredentials:
+    """The user and secret of an ``Authorization: Basic`` header."""
+
     user: str
     secret: str
 
@@ -87,7 +89,7 @@ def valid_name(name: str) -> bool:
     return bool(_NAME.fullmatch(name)) and not name.lower().startswith(TOKEN_PREFIX)
 
 
-def parse_basic(header: str | None) -> Credentials | None:
+def parse_basic(header: str | None) -> BasicCredentials | None:
     """The user and secret of an ``Authorization: Basic`` header, None when it is not one."""
     if not header or len(header) > 4 * MAX_SECRET:
         return None
@@ -101,7 +103,7 @@ def parse_basic(header: str | None) -> Credentials | None:
     user, colon, secret = decoded.partition(":")
     if not colon or not valid_name(user) or not secret or len(secret) > MAX_SECRET:
         return None
-    return Credentials(user, secret)
+    return BasicCredentials(user, secret)
 
 
 def new_token() -> str:

@@ -36,11 +36,12 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import auth
 from .config import AuthSettings, ConfigError, log_level
-from .headers import AuthorizerRequest
+from .headers import Headers, mapping
 from .limits import Clock, Failures, Lru, TokenBucket
 from .logs import get_logger
 from .objects import StorageError
@@ -63,6 +64,21 @@ class UsersUnavailable(RuntimeError):
 
 class ParameterLister(Protocol):
     def list(self, path: str, limit: int) -> tuple[dict[str, str], bool]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerEvent:
+    """What API Gateway asks a REQUEST authorizer (payload 2.0) about: the route key
+    and the request's headers (powertools' ``APIGatewayAuthorizerEventV2``)."""
+
+    route_key: str | None
+    headers: Headers
+
+    @classmethod
+    def from_event(cls, event: Any) -> AuthorizerEvent:
+        event = mapping(event)
+        route = event.get("routeKey")
+        return cls(route if isinstance(route, str) else None, Headers(event.get("headers")))
 
 
 def users_of(values: Mapping[str, str]) -> dict[str, auth.User]:
@@ -198,7 +214,7 @@ class Authorizer:
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
-        request = AuthorizerRequest.from_event(event)
+        request = AuthorizerEvent.from_event(event)
         route_key = request.route_key
         credentials = auth.parse_basic(request.headers.get("authorization"))
         user, allowed = self._decide(credentials, route_key) if credentials else (None, False)
@@ -216,7 +232,7 @@ class Authorizer:
         return {"isAuthorized": True, "context": context_of(user)}
 
     def _decide(
-        self, credentials: auth.Credentials, route_key: str | None
+        self, credentials: auth.BasicCredentials, route_key: str | None
     ) -> tuple[auth.User | None, bool]:
         """The user these credentials name, if any, and whether they open the route."""
         users = self.users.current()

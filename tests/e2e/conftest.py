@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from serverless_pypi.authorizer import Authorizer
+from serverless_pypi.cli.userstore import UserStore
 from serverless_pypi.config import AuthSettings, ReindexSettings, UploadSettings
 from serverless_pypi.local import stand_in
 from serverless_pypi.reindex import Reindexer
@@ -20,7 +21,6 @@ from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader
-from serverless_pypi.users import UserStore
 from tests.clients import serving
 from tests.conftest import BUCKET, Get, s3_event
 from tests.e2e.stack import Stack

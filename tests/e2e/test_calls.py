@@ -24,6 +24,7 @@ import pytest
 
 from serverless_pypi.api import App
 from serverless_pypi.authorizer import Authorizer
+from serverless_pypi.cli.userstore import UserStore
 from serverless_pypi.config import AuthSettings, ReindexSettings, Settings, UploadSettings
 from serverless_pypi.local.events import authorizer_event, build_event, multipart_form
 from serverless_pypi.reindex import Reindexer
@@ -32,7 +33,6 @@ from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader
-from serverless_pypi.users import UserStore
 from tests.builders import wheel_bytes
 from tests.conftest import s3_event
 from tests.e2e.stack import ACCOUNT_ID, REGION, Stack

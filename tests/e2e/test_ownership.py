@@ -20,13 +20,13 @@ import pytest
 from serverless_pypi import cli
 from serverless_pypi.authorizer import Authorizer
 from serverless_pypi.cli import names
+from serverless_pypi.cli.userstore import UserStore
 from serverless_pypi.config import AuthSettings, UploadSettings
 from serverless_pypi.local import stand_in
 from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader
-from serverless_pypi.users import UserStore
 from tests.builders import wheel_bytes, write
 from tests.clients import isolated_env, pip, pip_installed, serving, venv
 from tests.conftest import BUCKET, Get

@@ -5,23 +5,19 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
 import pytest
 
 from serverless_pypi import auth, authorizer, cli
+from serverless_pypi.cli.userstore import UserError, UserStore
 from serverless_pypi.config import AuthSettings
 from serverless_pypi.layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
 from serverless_pypi.local.events import authorizer_event, build_event
 from serverless_pypi.local.gateway import Authorized
 from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
-from serverless_pypi.users import UserError, UserStore
 
 PATH = "/serverless-pypi/users/"
 
@@ -70,8 +66,8 @@ def event(header: str | None, route: str = "GET /simple/{proxy+}") -> dict[str, 
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        (basic("alice", "s3cret"), auth.Credentials("alice", "s3cret")),
-        ("basic " + base64.b64encode(b"bob:a:b").decode(), auth.Credentials("bob", "a:b")),
+        (basic("alice", "s3cret"), auth.BasicCredentials("alice", "s3cret")),
+        ("basic " + base64.b64encode(b"bob:a:b").decode(), auth.BasicCredentials("bob", "a:b")),
         (None, None),
         ("", None),
         ("Bearer abc", None),
@@ -84,7 +80,7 @@ def event(header: str | None, route: str = "GET /simple/{proxy+}") -> dict[str, 
         ("Basic " + "A" * 10_000, None),
     ],
 )
-def test_basic_headers(header: str | None, expected: auth.Credentials | None) -> None:
+def test_basic_headers(header: str | None, expected: auth.BasicCredentials | None) -> None:
     assert auth.parse_basic(header) == expected
 
 
@@ -290,62 +286,20 @@ def test_a_password_is_read_from_stdin_and_hashed_slowly(
     assert cli.main(["user", "add", "tiny", "--password"]) == 1
 
 
-# -- the lean SSM client ------------------------------------------------------
-
-
-def test_the_ssm_reader_signs_as_botocore_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    when = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
-    keys = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "token")
-    reader = SsmReader("eu-west-1", credentials=lambda: keys, clock=lambda: when)
-    sent: dict[str, Any] = {}
-
-    class Connection:
-        def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> None:
-            sent.update(method=method, path=path, body=body, headers=headers)
-
-        def getresponse(self) -> Any:
-            class Answer:
-                status = 200
-
-                def read(self) -> bytes:
-                    return b'{"Parameter": {"Value": "v"}}'
-
-                def getheaders(self) -> list[tuple[str, str]]:
-                    return [("Content-Type", "application/x-amz-json-1.1")]
-
-            return Answer()
-
-    reader.connections._local.connection = Connection()
-    assert reader.get("/p/users/alice") == "v"
-    request = botocore.awsrequest.AWSRequest(
-        method="POST", url="https://ssm.eu-west-1.amazonaws.com/", data=sent["body"]
-    )
-    for name in ("content-type", "x-amz-target"):
-        request.headers[name] = sent["headers"][name]
-    frozen = botocore.credentials.Credentials("AKIDEXAMPLE", keys.secret_key, "token")
-    signer = botocore.auth.SigV4Auth(frozen, "ssm", "eu-west-1")
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: when.replace(tzinfo=None))
-    signer.add_auth(request)
-    assert sent["headers"]["authorization"] == request.headers["Authorization"]
-
-
-def test_the_ssm_reader_on_moto(store: UserStore, parameters: SsmReader, ssm: Any) -> None:
-    store.add("alice", frozenset({"read"}))
-    assert json.loads(parameters.get(PATH + "alice") or "")["v"] == 1
-    assert parameters.get(PATH + "nobody") is None
-    for number in range(24):
-        store.add(f"user-{number}", frozenset({"read"}))
-    ssm.put_parameter(Name=PATH + "deeper/x", Value="not a user", Type="String")
-    before = parameters.requests
-    users, complete = parameters.list(PATH, 1000)
-    assert complete and parameters.requests - before == 3  # pages of ten
-    assert sorted(users) == sorted(["alice", *(f"user-{n}" for n in range(24))])
-    assert all(json.loads(value)["v"] == 1 for value in users.values())  # decrypted
-    some, complete = parameters.list(PATH, 15)
-    assert not complete and len(some) == 20  # two pages: 15 reached
-
-
 # -- the authorizer -----------------------------------------------------------
+
+
+def test_the_authorizer_event_is_read_from_what_api_gateway_sends() -> None:
+    sent = build_event(
+        "GET", "/simple/x/", [("Authorization", "Basic eDp5")], route_keys=ROUTE_KEYS
+    )
+    asked = authorizer.AuthorizerEvent.from_event(
+        authorizer_event(sent, ["Basic eDp5", sent["routeKey"]])
+    )
+    assert asked.route_key == "GET /simple/{proxy+}"
+    assert asked.headers.get("Authorization") == "Basic eDp5"
+    nothing = authorizer.AuthorizerEvent.from_event(None)
+    assert nothing.route_key is None and nothing.headers.items() == []
 
 
 @pytest.fixture

@@ -173,7 +173,7 @@ def _local_user(args: argparse.Namespace, embedded: EmbeddedS3 | None) -> str:
     printed pip and twine lines work on a machine without AWS credentials."""
     if not args.auth or embedded is None:
         return ""
-    from ..users import UserStore
+    from .userstore import UserStore
 
     store = UserStore(embedded.client("ssm"), args.users_path)
     return store.add("local", frozenset({"read", "upload"}))

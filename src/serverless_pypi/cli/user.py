@@ -1,5 +1,5 @@
 """``serverless-pypi user add|list|remove|rotate|rights``: the users of an index, in SSM
-Parameter Store (``users.UserStore``), through the standard AWS environment."""
+Parameter Store (``userstore.UserStore``), through the standard AWS environment."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def user_command(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ..users import UserError, UserStore
+    from .userstore import UserError, UserStore
 
     require_credentials()
     try:

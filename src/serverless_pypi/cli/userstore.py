@@ -5,7 +5,7 @@ One standard-tier SecureString parameter per user under the users path (the
 module's ``users_ssm_path``, ``/<name>/users/``), holding ``auth.record``: the
 user's rights (with the upload right's project patterns) and the hash of their
 secret. Used by ``serverless-pypi user`` with the standard AWS environment; the
-authorizer only reads.
+authorizer only reads. Only the command line loads it: no function does.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import auth
-from .config import ConfigError, users_path
+from .. import auth
+from ..config import ConfigError, users_path
 
 
 class UserError(Exception):
