@@ -255,6 +255,17 @@ variable "lambda_authorizer_timeout" {
   }
 }
 
+variable "lambda_authorizer_reserved_concurrent_executions" {
+  type        = number
+  description = "Concurrent executions reserved for the authorizer function (only with `api_basic_auth`), which are also the most it runs at once: every wrong secret costs it one scrypt, so this bounds how many guesses a second anyone can make and what a flood of wrong credentials costs (docs/security.md); beyond it, requests whose verdict API Gateway has not cached fail with 500 until the flood ends. Null (default) leaves it unreserved; at least 1."
+  default     = null
+
+  validation {
+    condition     = var.lambda_authorizer_reserved_concurrent_executions == null || try(var.lambda_authorizer_reserved_concurrent_executions >= 1 && floor(var.lambda_authorizer_reserved_concurrent_executions) == var.lambda_authorizer_reserved_concurrent_executions, false)
+    error_message = "The lambda_authorizer_reserved_concurrent_executions must be null or a whole number, 1 or more (0 would refuse every request: lambda_api_reserved_concurrent_executions = 0 turns the index off)."
+  }
+}
+
 variable "lambda_upload_memory_size" {
   type        = number
   description = "Memory of the upload function, in MB (CPU scales with it): it holds, decodes and checks an uploaded file of up to about 4.4 MB."

@@ -291,6 +291,10 @@ run "basic_auth" {
     error_message = "The authorizer function has 256 MB and 5 s by default."
   }
   assert {
+    condition     = coalesce(aws_lambda_function.authorizer[0].reserved_concurrent_executions, -1) == -1
+    error_message = "The authorizer is unreserved by default."
+  }
+  assert {
     condition = aws_lambda_function.authorizer[0].environment[0].variables == tomap({
       USERS_PATH         = "/serverless-pypi/users/"
       USER_CACHE_SECONDS = "60"
@@ -433,20 +437,21 @@ run "basic_auth_overrides" {
   command = plan
 
   variables {
-    api_basic_auth                         = true
-    lambda_authorizer_function_name        = "pkgs-auth"
-    iam_authorizer_role_name               = "pkgs-auth-role"
-    lambda_authorizer_memory_size          = 1024
-    lambda_authorizer_timeout              = 10
-    log_group_authorizer_retention_in_days = 7
-    users_ssm_path                         = "/platform/pypi.users-1/"
-    ssm_kms_key_arn                        = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    authorizer_user_cache_seconds          = 0
-    authorizer_result_ttl_in_seconds       = 0
-    log_level                              = "DEBUG"
-    lambda_runtime                         = "python3.12"
-    lambda_architecture                    = "x86_64"
-    tags                                   = { team = "platform" }
+    api_basic_auth                                   = true
+    lambda_authorizer_function_name                  = "pkgs-auth"
+    iam_authorizer_role_name                         = "pkgs-auth-role"
+    lambda_authorizer_memory_size                    = 1024
+    lambda_authorizer_timeout                        = 10
+    lambda_authorizer_reserved_concurrent_executions = 10
+    log_group_authorizer_retention_in_days           = 7
+    users_ssm_path                                   = "/platform/pypi.users-1/"
+    ssm_kms_key_arn                                  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    authorizer_user_cache_seconds                    = 0
+    authorizer_result_ttl_in_seconds                 = 0
+    log_level                                        = "DEBUG"
+    lambda_runtime                                   = "python3.12"
+    lambda_architecture                              = "x86_64"
+    tags                                             = { team = "platform" }
   }
 
   assert {
@@ -456,6 +461,10 @@ run "basic_auth_overrides" {
   assert {
     condition     = aws_lambda_function.authorizer[0].memory_size == 1024 && aws_lambda_function.authorizer[0].timeout == 10 && aws_cloudwatch_log_group.authorizer[0].retention_in_days == 7
     error_message = "The authorizer's sizing and log retention are configurable."
+  }
+  assert {
+    condition     = aws_lambda_function.authorizer[0].reserved_concurrent_executions == 10
+    error_message = "The authorizer's reserved concurrency, which bounds guessing, is configurable."
   }
   assert {
     condition     = aws_lambda_function.authorizer[0].runtime == "python3.12" && aws_lambda_function.authorizer[0].architectures == tolist(["x86_64"])
