@@ -17,15 +17,15 @@ detail", says why each number is what it is):
   the read is tried again every RETRY_SECONDS. Without a list that recent (a
   cold container, a long outage) the function fails: API Gateway answers 500,
   which it does not cache and pip and uv retry, rather than a cached 403.
-- Memory: the list (at most MAX_USERS users), VERIFIED_SIZE remembered secrets
-  (digests), and one failure count per user; nothing per unknown name or per
-  wrong secret.
-- CPU: a failed check costs one scrypt whether the name is a user's or not, a
-  token's or a password's, on any route (the secret is checked before the
-  right), within budgets: DECOYS_PER_SECOND for names that are no user's, and
-  FAILURES_PER_USER per user and FAILURE_WINDOW. Beyond them a failure is cheap:
-  a token is still checked (it cannot be guessed), a password user is refused
-  unchecked until the window ends, unless that very secret was verified before.
+- Memory: the list (at most MAX_USERS users) and VERIFIED_SIZE remembered
+  secrets (digests); nothing per unknown name or per wrong secret.
+- CPU: every failed check costs one scrypt, whether the name is a user's or not,
+  a token's or a password's, on any route (the secret is checked before the
+  right), however many came before: no budget, because a check that a budget
+  skips would refuse the right secret too, and API Gateway would keep that
+  refusal for the TTL. What bounds guessing is the scrypt per guess times the
+  function's concurrency (``lambda_authorizer_reserved_concurrent_executions``).
+  A secret verified once is remembered: it costs nothing more on this container.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from typing import Any, Protocol
 from . import auth
 from .config import AuthSettings, ConfigError, log_level
 from .headers import Headers, mapping
-from .limits import Clock, Failures, Lru, TokenBucket
+from .limits import Clock, Lru
 from .logs import get_logger
 from .objects import StorageError
 
@@ -53,9 +53,6 @@ MIN_REFRESH_SECONDS = 1  # USER_CACHE_SECONDS=0 reads the users at most once a s
 STALE_SECONDS = 900  # how long the last list read outlives its cache period when SSM fails
 RETRY_SECONDS = 5  # between two failed reads of the list
 VERIFIED_SIZE = 1024  # secrets verified, remembered as 32-byte digests
-FAILURES_PER_USER = 10  # failed checks that cost a scrypt, per user and window
-FAILURE_WINDOW = 900
-DECOYS_PER_SECOND, DECOY_BURST = 1.0, 5.0  # scrypts a second (and saved up) for non-users
 
 
 class UsersUnavailable(RuntimeError):
@@ -145,39 +142,30 @@ class UserList:
 
 
 class Secrets:
-    """Checks secrets against the users' hashes, at a cost that tells no name,
-    kind of secret or right apart, within budgets (see the module's docstring)."""
+    """Checks secrets against the users' hashes, at a cost that tells no name, kind
+    of secret or right apart: every check that fails costs one scrypt (see the
+    module's docstring); a secret that matched is remembered."""
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    def __init__(self) -> None:
         self.verified: Lru[bytes, bool] = Lru(VERIFIED_SIZE)
-        self.failures: Failures[str] = Failures(FAILURES_PER_USER, FAILURE_WINDOW, MAX_USERS, clock)
-        self.decoys = TokenBucket(DECOYS_PER_SECOND, DECOY_BURST, clock)
         self._lock = threading.Lock()
 
     def check(self, user: auth.User | None, secret: str) -> bool:
         """Whether ``secret`` is ``user``'s (never when there is no such user)."""
         if user is None:
-            with self._lock:
-                spend = self.decoys.take()
-            if spend:
-                auth.decoy(secret)
+            auth.decoy(secret)
             return False
         key = _fingerprint(user, secret)
         with self._lock:
             if self.verified.get(key):
                 return True
-            within_budget = not self.failures.exhausted(user.name)
-        if user.password and not within_budget:
-            return False
-        verified = auth.verify(secret, user.hash)
-        if not verified and within_budget and not user.password:
-            auth.decoy(secret)
-        with self._lock:
-            if verified:
+        if auth.verify(secret, user.hash):
+            with self._lock:
                 self.verified.put(key, True)
-            else:
-                self.failures.fail(user.name)
-        return verified
+            return True
+        if not user.password:
+            auth.decoy(secret)  # a wrong token's SHA-256 alone would tell it apart
+        return False
 
 
 def _fingerprint(user: auth.User, secret: str) -> bytes:
@@ -204,7 +192,7 @@ class Authorizer:
     ) -> None:
         self.settings = settings
         self.users = UserList(settings.users_path, parameters, settings.cache_seconds, clock)
-        self.secrets = Secrets(clock)
+        self.secrets = Secrets()
 
     @classmethod
     def from_env(cls) -> Authorizer:
