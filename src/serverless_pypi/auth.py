@@ -143,9 +143,17 @@ def verify(secret: str, stored: str) -> bool:
     return hmac.compare_digest(actual, digest)
 
 
+def matches_every_project(pattern: str) -> bool:
+    """Whether a glob matches every project name, as ``may_upload`` matches: only
+    wildcards, a ``*`` among them and at most one ``?`` (``**``, ``?*``, ``*?*``),
+    since a name has at least one character."""
+    return set(pattern) <= {"*", "?"} and "*" in pattern and pattern.count("?") <= 1
+
+
 def project_patterns(raw: Iterable[str]) -> tuple[str, ...]:
     """Upload patterns as stored: each a glob on normalized names (``Team_*`` is
-    ``team-*``), without repeats; ``("*",)`` when one of them is ``*``."""
+    ``team-*``), without repeats; ``("*",)`` when one of them matches every project
+    (``*``, or ``**``, ``?*``...)."""
     patterns: list[str] = []
     for pattern in raw:
         if not _PATTERN.fullmatch(pattern):
@@ -153,7 +161,7 @@ def project_patterns(raw: Iterable[str]) -> tuple[str, ...]:
                 f"{pattern[:100]!r} is not a project pattern: letters, digits, '.', '_', '-' "
                 "and the wildcards '*' and '?', at most 100 characters"
             )
-        normalized = normalize(pattern)
+        normalized = EVERY_PROJECT if matches_every_project(pattern) else normalize(pattern)
         if normalized not in patterns:
             patterns.append(normalized)
     if not patterns or len(patterns) > MAX_PATTERNS:

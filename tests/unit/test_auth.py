@@ -139,6 +139,23 @@ def test_records_narrow_the_upload_right_in_version_2_only(
     assert auth.parse_record("u", stored).projects == parsed
 
 
+@pytest.mark.parametrize("pattern", ["**", "?*", "*?", "*?*", "***"])
+def test_patterns_that_match_every_project_are_stored_as_every_project(pattern: str) -> None:
+    for name in ("a", "x", "team-a", "a" * 100):  # a name has one character or more
+        assert auth.may_upload([pattern], name)
+    assert auth.project_patterns([pattern]) == auth.project_patterns(["lib-*", pattern]) == ("*",)
+    stored = auth.record(frozenset({"read", "upload"}), "sha256$00$00", (pattern,))
+    assert json.loads(stored)["v"] == 1  # every project: the record of earlier releases
+    narrowed = json.dumps({"v": 2, "rights": ["read", "upload"], "projects": [pattern], "hash": ""})
+    assert auth.parse_record("u", narrowed).projects == ("*",)
+
+
+@pytest.mark.parametrize("pattern", ["?", "??*", "*-*", "a*"])
+def test_patterns_that_miss_some_project_are_kept(pattern: str) -> None:
+    assert not all(auth.may_upload([pattern], name) for name in ("a", "ab", "a-b", "b"))
+    assert auth.project_patterns([pattern]) == (pattern,)
+
+
 def test_version_1_records_written_before_upload_to_every_project() -> None:
     before = '{"v":1,"rights":["read","upload"],"hash":"sha256$00$00"}'
     user = auth.parse_record("ci", before)
@@ -237,6 +254,10 @@ def test_the_cli_changes_rights_and_keeps_the_secret(
     assert record["rights"] == ["read"] and auth.verify(token, record["hash"])
     assert cli.main(["user", "rights", "ci", "--upload"]) == 0
     assert "may now read, upload to every project" in capsys.readouterr().out
+    assert cli.main(["user", "rights", "ci", "--upload", "?*"]) == 0
+    assert "may now read, upload to every project" in capsys.readouterr().out
+    assert cli.main(["user", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ci\tread,upload\ttoken\t*"]
     assert cli.main(["user", "rights", "nobody", "--upload"]) == 1
     assert "no user nobody" in capsys.readouterr().err
     assert cli.main(["user", "rights", "ci", "--upload", "no/slash"]) == 1
