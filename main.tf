@@ -50,8 +50,9 @@ locals {
 
   # The HTTP Basic authorizer (`api_basic_auth`): its names exist whether it
   # is on or not, only its resources are counted. The users are SSM
-  # parameters, one each (`<users_path><user>`): `serverless-pypi user add`
-  # writes them, only the authorizer reads them.
+  # parameters, one each (`<users_path><user>`), and the users file at the
+  # bucket's root, every record in one object: `serverless-pypi user` writes
+  # them, only the authorizer reads them.
   authorizer_function_name = coalesce(var.lambda_authorizer_function_name, "${var.name}-authorizer")
   authorizer_role_name     = coalesce(var.iam_authorizer_role_name, local.authorizer_function_name)
   authorizer_log_group     = "/aws/lambda/${local.authorizer_function_name}"
@@ -63,6 +64,11 @@ locals {
   # The path itself, without its last slash: what GetParametersByPath is
   # authorized against (users_parameters_arn covers it with the slash).
   users_path_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${trimsuffix(local.users_path, "/")}"
+  # The users file (layout.USERS_FILE, tied by tests/e2e/test_terraform_layout.py):
+  # at the root, where the shared role's reads (`*/*`) and the upload role's
+  # never reach, and no role writes.
+  users_file     = ".serverless-pypi-users.json"
+  users_file_arn = "${local.bucket_arn}/${local.users_file}"
 
   # The upload route (PyPI's legacy upload API, `api_upload_route`): only
   # behind an authorizer, the module's own or the caller's, never anonymous.
@@ -111,6 +117,7 @@ locals {
   }
   # What src/serverless_pypi/authorizer.py reads (AuthSettings, log level).
   authorizer_environment = {
+    S3_BUCKET          = aws_s3_bucket.this.bucket
     USERS_PATH         = local.users_path
     USER_CACHE_SECONDS = tostring(var.authorizer_user_cache_seconds)
     LOG_LEVEL          = var.log_level

@@ -511,7 +511,7 @@ variable "api_basic_auth" {
 
 variable "users_ssm_path" {
   type        = string
-  description = "SSM Parameter Store path that holds one parameter per user (`<path><user>`), which `serverless-pypi user add` writes and only the authorizer function may read; the output of the same name. Defaults to `/<name>/users/`."
+  description = "SSM Parameter Store path that holds one parameter per user (`<path><user>`), which `serverless-pypi user add` and the other `user` commands write (and then the users file at the bucket's root, which the authorizer reads in one GET) and only the authorizer function may read; the output of the same name. Defaults to `/<name>/users/`."
   default     = null
 
   validation {
@@ -538,7 +538,7 @@ variable "ssm_kms_key_arn" {
 
 variable "authorizer_user_cache_seconds" {
   type        = number
-  description = "How often a warm authorizer function reads the list of users again (GetParametersByPath, one call per 10 users), in seconds (0 to 3600; 0 reads it at most once a second): a new or removed user or a changed secret takes effect within this time (plus `authorizer_result_ttl_in_seconds`). While SSM cannot be read, the last list read serves 15 minutes longer."
+  description = "How often a warm authorizer function reads the users again (the users file, one conditional GET; while there is none, GetParametersByPath, one call per 10 users), in seconds (0 to 3600; 0 reads them at most once a second): a new or removed user or a changed secret takes effect within this time (plus `authorizer_result_ttl_in_seconds`). While they cannot be read, the last list read serves 15 minutes longer."
   default     = 60
   nullable    = false
 

@@ -8,7 +8,9 @@ Store's 40 calls a second (tests/ssm_stub.py), on loopback:
   flood: the next item says what each costs);
 - what one wrong secret costs, for a name that is no user's, a token user, a
   password user and a reader on the upload route, on a container that saw no
-  failure and on one that saw many (the same: nothing is budgeted).
+  failure and on one that saw many (the same: nothing is budgeted);
+- 20 cold authorizers starting at once with 1,000 users, reading the users file,
+  and reading the SSM parameters only (a deployment before its first `user sync`).
 
     python bench/flood.py            # 1,000 requests a second for 10 s
     python bench/flood.py --seconds 3
@@ -38,8 +40,9 @@ from tests.flood import (  # noqa: E402
     add_users,
     authorizer_request,
     basic,
-    container,
+    cold_starts,
     flood,
+    make,
     percentile,
 )
 from tests.ssm_stub import Stub, ssm_stub  # noqa: E402
@@ -48,6 +51,7 @@ from timing import median_ms  # noqa: E402
 from serverless_pypi.authorizer import Authorizer, Secrets  # noqa: E402
 
 SAMPLES = 25
+COLD, USERS = 20, 1000  # cold authorizers at once, and the users they read
 FAILURES_BEFORE = 20  # twice what the budgets of earlier releases allowed
 
 
@@ -57,6 +61,18 @@ def bench_flood(seconds: float = 10.0, rate: int = 1000) -> dict[str, Any]:
         result = flood(stub, url, rate=rate, seconds=seconds)
     with ssm_stub(40) as (stub, url):
         costs = wrong_secret_costs(stub, url)
+    starts = {}
+    for label, users_file in (("users file", True), ("SSM parameters only", False)):
+        with ssm_stub(40) as (stub, url):
+            start = cold_starts(stub, url, containers=COLD, users=USERS, users_file=users_file)
+        starts[label] = {
+            "allowed": start.allowed,
+            "failed": start.failed,
+            "ssm_calls": start.ssm_calls,
+            "ssm_throttled": start.ssm_throttled,
+            "object_gets": start.object_gets,
+            "seconds": round(start.seconds, 2),
+        }
     return {
         "rate": rate,
         "seconds": seconds,
@@ -65,6 +81,7 @@ def bench_flood(seconds: float = 10.0, rate: int = 1000) -> dict[str, Any]:
         "containers": result.containers,
         "ssm_calls": result.ssm_calls,
         "ssm_throttled": result.ssm_throttled,
+        "object_gets": result.object_gets,
         "rss_growth_mb": round(result.rss_growth_mb, 1),
         "scrypts": result.scrypts,
         "valid": result.valid,
@@ -76,6 +93,7 @@ def bench_flood(seconds: float = 10.0, rate: int = 1000) -> dict[str, Any]:
         "valid_p99_ms": round(percentile(result.valid_ms, 0.99), 3),
         "largest_caches": result.largest_caches,
         "wrong_secret_ms": costs,
+        "cold_starts": starts,
     }
 
 
@@ -93,7 +111,7 @@ def wrong_secret_costs(stub: Stub, url: str) -> dict[str, float]:
     }
     events = {label: authorizer_request(basic(*case[:2]), case[2]) for label, case in cases.items()}
     right = events.pop("password user, right password (first time)")
-    fresh, worn = container(url, cache_seconds=3600), container(url, cache_seconds=3600)
+    fresh, worn = make(url, cache_seconds=3600), make(url, cache_seconds=3600)
     for event in events.values():
         for _ in range(FAILURES_BEFORE):
             worn(event)
@@ -126,11 +144,12 @@ def flood_report(results: dict[str, Any]) -> list[str]:
         f"## Authorizer under a flood ({results['rate']:,} random names a second for "
         f"{results['seconds']:g} s; a stub SSM at 40 calls a second)",
         "",
-        "| requests | containers | SSM calls | throttled | memory growth | scrypts "
+        "| requests | containers | S3 GETs | SSM calls | throttled | memory growth | scrypts "
         "| real users let in | attackers let in | decision p50 / p99 | real users' p50 / p99 |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {results['sent']:,} in {results['elapsed_s']} s | {results['containers']} "
-        f"| {results['ssm_calls']} | {results['ssm_throttled']} "
+        f"| {results.get('object_gets', 'n/a')} | {results['ssm_calls']} "
+        f"| {results['ssm_throttled']} "
         f"| {results['rss_growth_mb']} MB | {results['scrypts']:,} "
         f"| {results['valid_allowed_pct']}% of "
         f"{results['valid']:,} | {results['flood_allowed']} "
@@ -146,6 +165,19 @@ def flood_report(results: dict[str, Any]) -> list[str]:
         "|---|---:|",
     ]
     lines += [f"| {label} | {ms} |" for label, ms in results["wrong_secret_ms"].items()]
+    lines += [
+        "",
+        f"{COLD} cold authorizers at once, {USERS:,} users, SSM at 40 calls a second:",
+        "",
+        "| users read from | users let in | failed (500) | SSM calls | throttled | S3 GETs "
+        "| seconds |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, start in results.get("cold_starts", {}).items():
+        lines.append(
+            f"| {label} | {start['allowed']} of {COLD} | {start['failed']} | {start['ssm_calls']} "
+            f"| {start['ssm_throttled']} | {start['object_gets']} | {start['seconds']} |"
+        )
     lines.append("")
     return lines
 

@@ -296,11 +296,12 @@ run "basic_auth" {
   }
   assert {
     condition = aws_lambda_function.authorizer[0].environment[0].variables == tomap({
+      S3_BUCKET          = "my-pypi-bucket"
       USERS_PATH         = "/serverless-pypi/users/"
       USER_CACHE_SECONDS = "60"
       LOG_LEVEL          = "INFO"
     })
-    error_message = "The authorizer's environment is the users' path, the user cache time and the log level."
+    error_message = "The authorizer's environment is the bucket of the users file, the users' path, the user cache time and the log level."
   }
   assert {
     condition     = aws_cloudwatch_log_group.authorizer[0].name == "/aws/lambda/serverless-pypi-authorizer" && aws_cloudwatch_log_group.authorizer[0].retention_in_days == 30
@@ -323,6 +324,12 @@ run "basic_auth" {
   assert {
     condition = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement == [
       {
+        Sid      = "ReadUsersFile"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "arn:aws:s3:::my-pypi-bucket/.serverless-pypi-users.json"
+      },
+      {
         Sid      = "ReadUsers"
         Effect   = "Allow"
         Action   = "ssm:GetParametersByPath"
@@ -335,7 +342,7 @@ run "basic_auth" {
         Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/serverless-pypi-authorizer:*"
       },
     ]
-    error_message = "The authorizer reads the users' parameters by their path and writes its own logs: no bucket, no KMS without a key."
+    error_message = "The authorizer reads the users file, the users' parameters by their path, and writes its own logs: no other object, no KMS without a key."
   }
   assert {
     condition     = !strcontains(aws_iam_role_policy.this.policy, "ssm:") && !strcontains(aws_iam_role_policy.this.policy, "authorizer")
@@ -428,7 +435,7 @@ run "basic_auth_named" {
     error_message = "The users' path is /<name>/users/."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement[0].Resource == ["arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users", "arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users/*"]
+    condition     = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement[1].Resource == ["arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users", "arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users/*"]
     error_message = "The authorizer reads the parameters under /<name>/users/ only."
   }
 }
@@ -472,6 +479,7 @@ run "basic_auth_overrides" {
   }
   assert {
     condition = aws_lambda_function.authorizer[0].environment[0].variables == tomap({
+      S3_BUCKET          = "my-pypi-bucket"
       USERS_PATH         = "/platform/pypi.users-1/"
       USER_CACHE_SECONDS = "0"
       LOG_LEVEL          = "DEBUG"
@@ -484,6 +492,12 @@ run "basic_auth_overrides" {
   }
   assert {
     condition = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement == [
+      {
+        Sid      = "ReadUsersFile"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "arn:aws:s3:::my-pypi-bucket/.serverless-pypi-users.json"
+      },
       {
         Sid      = "ReadUsers"
         Effect   = "Allow"
@@ -1023,7 +1037,7 @@ run "upload_route" {
     error_message = "The shared role gains nothing from the upload route."
   }
   assert {
-    condition     = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement.Sid] == ["ReadUsers", "WriteLogs"] && !strcontains(aws_iam_role_policy.authorizer[0].policy, "s3:")
+    condition     = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement.Sid] == ["ReadUsersFile", "ReadUsers", "WriteLogs"] && !strcontains(aws_iam_role_policy.authorizer[0].policy, "s3:PutObject")
     error_message = "The authorizer's role gains nothing from the upload route."
   }
 

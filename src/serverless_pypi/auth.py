@@ -1,7 +1,8 @@
 """HTTP Basic access: users, their secrets and rights, as pure functions.
 
 A user is one SSM SecureString parameter, ``<users path><name>``, holding a JSON
-record: the user's rights and a hash of their secret, never the secret itself.
+record: the user's rights and a hash of their secret, never the secret itself
+(and the users file, ``userfile.py``, holds every user's record in one object).
 A secret is either a generated token (at least 128 bits from ``secrets``: a
 salted SHA-256 is then as strong as any slow hash) or a password the user chose
 (scrypt, which a guessing attacker pays for). Comparisons are constant-time.
@@ -187,12 +188,15 @@ def record(
     return json.dumps(data, separators=(",", ":"))
 
 
-def parse_record(name: str, value: str) -> User:
-    """A user from their parameter's value (a version 1 or 2 record)."""
-    try:
-        data = json.loads(value)
-    except ValueError:
-        raise AuthError(f"user {name}: the parameter is not JSON") from None
+def parse_record(name: str, value: str | object) -> User:
+    """A user from their record (version 1 or 2): the JSON text of their parameter,
+    or that JSON decoded (the users file holds it so)."""
+    data = value
+    if isinstance(value, str):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            raise AuthError(f"user {name}: the record is not JSON") from None
     if not isinstance(data, dict) or data.get("v") not in (1, 2):
         raise AuthError(f"user {name}: not a version 1 or 2 user record")
     rights, stored = data.get("rights"), data.get("hash")

@@ -20,6 +20,11 @@ class StorageError(Exception):
     """S3 answered with an error (after retries), or could not be reached."""
 
 
+class AccessDenied(StorageError):
+    """S3 answered 403: the caller may not read the object, or (without
+    s3:ListBucket) the object does not exist."""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
     key: str

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi import auth, authorizer
+from serverless_pypi import auth, authorizer, userfile
 from serverless_pypi.authorizer import UsersUnavailable
+from serverless_pypi.layout import USERS_FILE
 from serverless_pypi.limits import Lru
 from serverless_pypi.local.gateway import Authorized
 from serverless_pypi.sigv4 import Backoff
 from serverless_pypi.ssm import SsmReader
 from tests.flood import (
+    BUCKET,
     PAGE_ROUTE,
     PATH,
     UPLOAD_ROUTE,
@@ -25,7 +27,9 @@ from tests.flood import (
     authorizer_request,
     basic,
     cheap_scrypt,
+    cold_starts,
     make,
+    sync,
     user,
 )
 from tests.ssm_stub import Stub, ssm_stub
@@ -71,9 +75,79 @@ def test_unknown_names_never_cost_an_ssm_call(
     decide = make(url, clock)
     for number in range(2000):
         assert not allowed(decide, f"random-{number}", "x" * 20, PAGE_ROUTE)
-    # The list, once: three pages of at most ten.
+    # No users file yet: the list, once, in three pages of at most ten.
     assert ssm.counts.by_target == {"AmazonSSM.GetParametersByPath": 3}
+    assert ssm.counts.object_gets == 1
     assert len(decide.users) == 25
+
+
+# -- the users file: one GET per cold authorizer --------------------------------------
+
+
+def test_twenty_cold_authorizers_let_every_user_in_within_parameter_stores_quota(
+    stub: tuple[Stub, str],
+) -> None:
+    """1,000 users, 20 authorizers starting at once, Parameter Store at 40 calls a
+    second: each reads the users file, one GET, and lets its user in."""
+    ssm, url = stub
+    result = cold_starts(ssm, url, containers=20, users=1000)
+    assert (result.allowed, result.failed) == (20, 0)
+    assert (result.ssm_calls, result.object_gets) == (0, 20)
+
+
+def test_a_warm_authorizer_reads_the_users_file_again_with_a_304(
+    stub: tuple[Stub, str], clock: Clock
+) -> None:
+    ssm, url = stub
+    secret = user(ssm, "alice")
+    sync(ssm)
+    decide = make(url, clock, cache_seconds=60)
+    assert allowed(decide, "alice", secret, PAGE_ROUTE)
+    newcomer = user(ssm, "bob")  # a parameter only: the file is what is read
+    clock.now += 60
+    assert not allowed(decide, "bob", newcomer, PAGE_ROUTE)
+    assert ssm.counts.not_modified == 1
+    sync(ssm)
+    clock.now += 60
+    assert allowed(decide, "bob", newcomer, PAGE_ROUTE)
+    assert allowed(decide, "alice", secret, PAGE_ROUTE)
+    assert (ssm.counts.calls, ssm.counts.object_gets) == (0, 3)
+
+
+def test_a_failing_s3_keeps_the_last_list_and_never_turns_to_ssm(
+    stub: tuple[Stub, str], clock: Clock
+) -> None:
+    """A warm function keeps its list; a burst of GetParametersByPath from every
+    container while S3 fails would only trade one outage for another."""
+    ssm, url = stub
+    secret = user(ssm, "alice")
+    sync(ssm)
+    decide = make(url, clock)
+    assert allowed(decide, "alice", secret, PAGE_ROUTE)
+    ssm.objects_failing = True
+    clock.now += 61
+    for _ in range(20):
+        assert allowed(decide, "alice", secret, PAGE_ROUTE)
+    clock.now += authorizer.STALE_SECONDS
+    with pytest.raises(UsersUnavailable):
+        decide(authorizer_request(basic("alice", secret)))
+    assert ssm.counts.calls == 0
+    with pytest.raises(UsersUnavailable):  # a cold one: the same, no SSM call
+        make(url, clock)(authorizer_request(basic("alice", secret)))
+    assert ssm.counts.calls == 0
+
+
+def test_a_users_file_of_another_path_is_not_used(
+    stub: tuple[Stub, str], clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ssm, url = stub
+    secret = user(ssm, "alice")
+    other = auth.record(frozenset({"read"}), auth.hash_secret("spypi_x", slow=False))
+    ssm.objects[f"{BUCKET}/{USERS_FILE}"] = userfile.render("/other/users/", {"mallory": other})
+    decide = make(url, clock)
+    assert allowed(decide, "alice", secret, PAGE_ROUTE)  # from the parameters of PATH
+    assert not allowed(decide, "mallory", "spypi_x", PAGE_ROUTE)
+    assert f"not {PATH!r}: the users' SSM parameters are read instead" in caplog.text
 
 
 def test_the_list_is_read_again_once_per_cache_period(

@@ -197,6 +197,9 @@ def _print_hints(
         login = f"-u local -p {token}" if token else "-u NAME -p TOKEN"
         print(f"  twine upload --repository-url {origin}/legacy/ {login} dist/*")
         env = f"{embedded.environment} " if embedded else ""
-        print(f"  users: {env}serverless-pypi user add NAME [--upload] --path {args.users_path}")
+        print(
+            f"  users: {env}serverless-pypi user add NAME [--upload] --path {args.users_path}"
+            f" --bucket {bucket}"
+        )
     if embedded is not None:
         print(f"  upload: {embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/")
