@@ -88,6 +88,6 @@ resource "aws_apigatewayv2_authorizer" "basic" {
 check "public_routes" {
   assert {
     condition     = var.api_basic_auth || var.api_authorization_type != "NONE"
-    error_message = "The index's routes are public: anyone who has its URL can list and download every file in the bucket. Set api_basic_auth = true (then add users with `serverless-pypi user add`, under the users_ssm_path output), or put an authorizer of yours on the routes with api_authorization_type."
+    error_message = "The index's routes are public: anyone who has its URL can list and download every file in the bucket. Set api_basic_auth = true (then add users with `serverless-pypi user add --bucket <bucket_name>`, under the users_ssm_path output), or put an authorizer of yours on the routes with api_authorization_type."
   }
 }

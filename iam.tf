@@ -125,9 +125,11 @@ resource "aws_iam_role_policy" "this" {
   policy = local.role_policy
 }
 
-# The authorizer's own role: it reads the users' parameters and writes its
-# logs, nothing else (no bucket, no topic); the shared role above gets no SSM
-# permission, so nothing else of the module can read a user's record.
+# The authorizer's own role: it reads the users (the users file, and their
+# parameters while there is none) and writes its logs, nothing else (no other
+# object, no listing, no topic); the shared role above gets no SSM permission
+# and reads no object at the bucket's root, nor does the upload role, so nothing
+# else of the module can read a user's record.
 
 locals {
   authorizer_role_policy = jsonencode({
@@ -135,10 +137,19 @@ locals {
     Statement = concat(
       [
         {
-          # The users, read whole once per cache period (GetParametersByPath,
-          # which IAM authorizes against the path asked for, with or without
-          # its last slash): an unknown name then costs no SSM call. No reads by
-          # name, no writes.
+          # The users file: every record in one GET, once per cache period.
+          # Without s3:ListBucket, S3 answers 403 for it while it does not
+          # exist, which the authorizer takes for "no file".
+          Sid      = "ReadUsersFile"
+          Effect   = "Allow"
+          Action   = "s3:GetObject"
+          Resource = local.users_file_arn
+        },
+        {
+          # While there is no users file, the users' parameters, read whole once
+          # per cache period (GetParametersByPath, which IAM authorizes against
+          # the path asked for, with or without its last slash): an unknown name
+          # then costs no call. No reads by name, no writes.
           Sid      = "ReadUsers"
           Effect   = "Allow"
           Action   = "ssm:GetParametersByPath"
@@ -150,6 +161,16 @@ locals {
           Effect   = "Allow"
           Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
           Resource = "${local.authorizer_log_group_arn}:*"
+        },
+      ],
+      # The users file under the bucket's customer managed key (SSE-KMS).
+      var.s3_kms_key_arn == null ? [] : [
+        {
+          Sid       = "DecryptUsersFile"
+          Effect    = "Allow"
+          Action    = "kms:Decrypt"
+          Resource  = var.s3_kms_key_arn
+          Condition = local.via_s3
         },
       ],
       # SecureString parameters under a customer managed key; the AWS-managed

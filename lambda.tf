@@ -80,17 +80,18 @@ resource "aws_cloudwatch_log_group" "authorizer" {
 resource "aws_lambda_function" "authorizer" {
   count = var.api_basic_auth ? 1 : 0
 
-  function_name    = local.authorizer_function_name
-  description      = "serverless-pypi: HTTP Basic authorizer of the index of s3://${aws_s3_bucket.this.bucket}"
-  role             = aws_iam_role.authorizer[0].arn
-  filename         = local.package
-  source_code_hash = filebase64sha256(local.package)
-  handler          = "serverless_pypi.authorizer.handler"
-  runtime          = var.lambda_runtime
-  architectures    = [var.lambda_architecture]
-  memory_size      = var.lambda_authorizer_memory_size
-  timeout          = var.lambda_authorizer_timeout
-  tags             = var.tags
+  function_name                  = local.authorizer_function_name
+  description                    = "serverless-pypi: HTTP Basic authorizer of the index of s3://${aws_s3_bucket.this.bucket}"
+  role                           = aws_iam_role.authorizer[0].arn
+  filename                       = local.package
+  source_code_hash               = filebase64sha256(local.package)
+  handler                        = "serverless_pypi.authorizer.handler"
+  runtime                        = var.lambda_runtime
+  architectures                  = [var.lambda_architecture]
+  memory_size                    = var.lambda_authorizer_memory_size
+  timeout                        = var.lambda_authorizer_timeout
+  reserved_concurrent_executions = var.lambda_authorizer_reserved_concurrent_executions
+  tags                           = var.tags
 
   environment {
     variables = local.authorizer_environment

@@ -24,15 +24,7 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
-data "aws_caller_identity" "current" {
-  lifecycle {
-    # Terraform 1.7 (the minimum) cannot compare two variables in a validation.
-    precondition {
-      condition     = var.users_ssm_path == null || var.ssm_users_path == null
-      error_message = "Set users_ssm_path or its older name ssm_users_path, not both."
-    }
-  }
-}
+data "aws_caller_identity" "current" {}
 
 locals {
   partition  = data.aws_partition.current.partition
@@ -61,19 +53,25 @@ locals {
 
   # The HTTP Basic authorizer (`api_basic_auth`): its names exist whether it
   # is on or not, only its resources are counted. The users are SSM
-  # parameters, one each (`<users_path><user>`): `serverless-pypi user add`
-  # writes them, only the authorizer reads them.
+  # parameters, one each (`<users_path><user>`), and the users file at the
+  # bucket's root, every record in one object: `serverless-pypi user` writes
+  # them, only the authorizer reads them.
   authorizer_function_name = coalesce(var.lambda_authorizer_function_name, "${var.name}-authorizer")
   authorizer_role_name     = coalesce(var.iam_authorizer_role_name, local.authorizer_function_name)
   authorizer_log_group     = "/aws/lambda/${local.authorizer_function_name}"
   authorizer_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.authorizer_log_group}"
-  users_path               = coalesce(var.users_ssm_path, var.ssm_users_path, "/${var.name}/users/")
+  users_path               = coalesce(var.users_ssm_path, "/${var.name}/users/")
   # Every parameter under the path: a hierarchical parameter's ARN is
   # `parameter` followed by its name, leading slash included.
   users_parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.users_path}*"
   # The path itself, without its last slash: what GetParametersByPath is
   # authorized against (users_parameters_arn covers it with the slash).
   users_path_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${trimsuffix(local.users_path, "/")}"
+  # The users file (layout.USERS_FILE, tied by tests/e2e/test_terraform_layout.py):
+  # at the root, where the shared role's reads (`*/*`) and the upload role's
+  # never reach, and no role writes.
+  users_file     = ".serverless-pypi-users.json"
+  users_file_arn = "${local.bucket_arn}/${local.users_file}"
 
   # The upload route (PyPI's legacy upload API, `api_upload_route`): only
   # behind an authorizer, the module's own or the caller's, never anonymous.
@@ -127,6 +125,7 @@ locals {
   }
   # What src/serverless_pypi/authorizer.py reads (AuthSettings, log level).
   authorizer_environment = {
+    S3_BUCKET          = aws_s3_bucket.this.bucket
     USERS_PATH         = local.users_path
     USER_CACHE_SECONDS = tostring(var.authorizer_user_cache_seconds)
     LOG_LEVEL          = var.log_level

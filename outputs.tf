@@ -99,7 +99,7 @@ output "upload_log_group_name" {
 }
 
 output "users_ssm_path" {
-  description = "SSM Parameter Store path of the users (one SecureString parameter each, `<path><user>`), where `serverless-pypi user add` writes and the authorizer reads; set even when `api_basic_auth` is off."
+  description = "SSM Parameter Store path of the users (one SecureString parameter each, `<path><user>`), where `serverless-pypi user add` and the other `user` commands write (and then the users file in the bucket, which the authorizer reads first); set even when `api_basic_auth` is off."
   value       = local.users_path
 }
 

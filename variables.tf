@@ -255,6 +255,17 @@ variable "lambda_authorizer_timeout" {
   }
 }
 
+variable "lambda_authorizer_reserved_concurrent_executions" {
+  type        = number
+  description = "Concurrent executions reserved for the authorizer function (only with `api_basic_auth`), which are also the most it runs at once: every wrong secret costs it one scrypt, so this bounds how many guesses a second anyone can make and what a flood of wrong credentials costs (docs/security.md); beyond it, requests whose verdict API Gateway has not cached fail with 500 until the flood ends. Null (default) leaves it unreserved; at least 1."
+  default     = null
+
+  validation {
+    condition     = var.lambda_authorizer_reserved_concurrent_executions == null || try(var.lambda_authorizer_reserved_concurrent_executions >= 1 && floor(var.lambda_authorizer_reserved_concurrent_executions) == var.lambda_authorizer_reserved_concurrent_executions, false)
+    error_message = "The lambda_authorizer_reserved_concurrent_executions must be null or a whole number, 1 or more (0 would refuse every request: lambda_api_reserved_concurrent_executions = 0 turns the index off)."
+  }
+}
+
 variable "lambda_upload_memory_size" {
   type        = number
   description = "Memory of the upload function, in MB (CPU scales with it): it holds, decodes and checks an uploaded file of up to about 4.4 MB."
@@ -518,7 +529,7 @@ variable "api_basic_auth" {
 
 variable "users_ssm_path" {
   type        = string
-  description = "SSM Parameter Store path that holds one parameter per user (`<path><user>`), which `serverless-pypi user add` writes and only the authorizer function may read; the output of the same name. Defaults to `/<name>/users/`."
+  description = "SSM Parameter Store path that holds one parameter per user (`<path><user>`), which `serverless-pypi user add` and the other `user` commands write (and then the users file at the bucket's root, which the authorizer reads in one GET) and only the authorizer function may read; the output of the same name. Defaults to `/<name>/users/`."
   default     = null
 
   validation {
@@ -529,22 +540,6 @@ variable "users_ssm_path" {
   validation {
     condition     = var.users_ssm_path == null || try(length(split("/", var.users_ssm_path)) - 2 <= 14, false)
     error_message = "The users_ssm_path may have at most 14 levels: SSM allows 15 in a parameter's name, and the user's name is the last."
-  }
-}
-
-variable "ssm_users_path" {
-  type        = string
-  description = "Deprecated alias of `users_ssm_path` (its earlier name), kept so that configurations that set it keep working; set one or the other."
-  default     = null
-
-  validation {
-    condition     = var.ssm_users_path == null || try(can(regex("^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$", var.ssm_users_path)) && length(var.ssm_users_path) <= 900, false)
-    error_message = "The ssm_users_path (an alias of users_ssm_path) must start and end with /, hold only letters, digits and _.-/ (no empty level, so not / alone), and be at most 900 characters, e.g. \"/serverless-pypi/users/\"."
-  }
-
-  validation {
-    condition     = var.ssm_users_path == null || try(length(split("/", var.ssm_users_path)) - 2 <= 14, false)
-    error_message = "The ssm_users_path (an alias of users_ssm_path) may have at most 14 levels: SSM allows 15 in a parameter's name, and the user's name is the last."
   }
 }
 
@@ -561,7 +556,7 @@ variable "ssm_kms_key_arn" {
 
 variable "authorizer_user_cache_seconds" {
   type        = number
-  description = "How often a warm authorizer function reads the list of users again (GetParametersByPath, one call per 10 users), in seconds (0 to 3600; 0 reads it at most once a second): a new or removed user or a changed secret takes effect within this time (plus `authorizer_result_ttl_in_seconds`). While SSM cannot be read, the last list read serves 15 minutes longer."
+  description = "How often a warm authorizer function reads the users again (the users file, one conditional GET; while there is none, GetParametersByPath, one call per 10 users), in seconds (0 to 3600; 0 reads them at most once a second): a new or removed user or a changed secret takes effect within this time (plus `authorizer_result_ttl_in_seconds`). While they cannot be read, the last list read serves 15 minutes longer."
   default     = 60
   nullable    = false
 

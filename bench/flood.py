@@ -3,10 +3,14 @@
 Parameter Store's 40 calls a second (tests/ssm_stub.py), on loopback:
 
 - a flood of random user names (tests/flood.py): SSM calls, memory, how often the
-  real users were let in, and p50 / p99 of a decision;
+  real users were let in, p50 / p99 of a decision, and how many scrypts the
+  decisions needed (a SHA-256 stands in for each, so that one thread can send the
+  flood: the next item says what each costs);
 - what one wrong secret costs, for a name that is no user's, a token user, a
-  password user and a reader on the upload route (the budgets refilled before each
-  sample), beside what the checks cost once the budgets are spent.
+  password user and a reader on the upload route, on a container that saw no
+  failure and on one that saw many (the same: nothing is budgeted);
+- 20 cold authorizers starting at once with 1,000 users, reading the users file,
+  and reading the SSM parameters only (a deployment before its first `user sync`).
 
     python bench/flood.py            # 1,000 requests a second for 10 s
     python bench/flood.py --seconds 3
@@ -18,7 +22,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -35,8 +41,9 @@ from tests.flood import (  # noqa: E402
     add_users,
     authorizer_request,
     basic,
-    container,
+    cold_starts,
     flood,
+    make,
     percentile,
 )
 from tests.ssm_stub import Stub, ssm_stub  # noqa: E402
@@ -44,7 +51,9 @@ from timing import median_ms  # noqa: E402
 
 from serverless_pypi.authorizer import Authorizer, Secrets  # noqa: E402
 
-SAMPLES = 15
+SAMPLES = 25
+COLD, USERS = 20, 1000  # cold authorizers at once, and the users they read
+FAILURES_BEFORE = 20  # twice what the budgets of earlier releases allowed
 
 
 def bench_flood(seconds: float = 10.0, rate: int = 1000) -> dict[str, Any]:
@@ -53,6 +62,18 @@ def bench_flood(seconds: float = 10.0, rate: int = 1000) -> dict[str, Any]:
         result = flood(stub, url, rate=rate, seconds=seconds)
     with ssm_stub(40) as (stub, url):
         costs = wrong_secret_costs(stub, url)
+    starts = {}
+    for label, users_file in (("users file", True), ("SSM parameters only", False)):
+        with ssm_stub(40) as (stub, url):
+            start = cold_starts(stub, url, containers=COLD, users=USERS, users_file=users_file)
+        starts[label] = {
+            "allowed": start.allowed,
+            "failed": start.failed,
+            "ssm_calls": start.ssm_calls,
+            "ssm_throttled": start.ssm_throttled,
+            "object_gets": start.object_gets,
+            "seconds": round(start.seconds, 2),
+        }
     return {
         "rate": rate,
         "seconds": seconds,
@@ -61,7 +82,9 @@ def bench_flood(seconds: float = 10.0, rate: int = 1000) -> dict[str, Any]:
         "containers": result.containers,
         "ssm_calls": result.ssm_calls,
         "ssm_throttled": result.ssm_throttled,
+        "object_gets": result.object_gets,
         "rss_growth_mb": round(result.rss_growth_mb, 1),
+        "scrypts": result.scrypts,
         "valid": result.valid,
         "valid_allowed_pct": round(100 * result.valid_allowed / max(result.valid, 1), 2),
         "flood_allowed": result.flood_allowed,
@@ -71,47 +94,50 @@ def bench_flood(seconds: float = 10.0, rate: int = 1000) -> dict[str, Any]:
         "valid_p99_ms": round(percentile(result.valid_ms, 0.99), 3),
         "largest_caches": result.largest_caches,
         "wrong_secret_ms": costs,
+        "cold_starts": starts,
+        "cold_authorizers": COLD,
     }
 
 
 def wrong_secret_costs(stub: Stub, url: str) -> dict[str, float]:
-    """Median ms of one decision per case: within the budgets (refilled before each
-    sample, as on a container that saw no failure), then with them spent."""
+    """Median ms of one decision per case: on a container that remembers no secret,
+    and on one that saw FAILURES_BEFORE failures of each case first. The samples
+    are taken in turns, case after case, so that a busy machine slows all alike."""
     add_users(stub, readers=1)  # reader-0, ci, team-ci, pat: the secrets are not needed
-    decide = container(url, cache_seconds=3600)
     cases = {
         "name that is no user's": ("nobody", "a-wrong-secret", PAGE_ROUTE),
         "token user, wrong token": ("ci", "spypi_wrong", PAGE_ROUTE),
         "password user, wrong password": ("pat", "a wrong password", PAGE_ROUTE),
         "reader on the upload route, wrong secret": ("reader-0", "spypi_wrong", UPLOAD_ROUTE),
+        "password user, right password (first time)": ("pat", PASSWORD, PAGE_ROUTE),
     }
-    costs: dict[str, float] = {}
-    for label, (name, secret, route) in cases.items():
-        event = authorizer_request(basic(name, secret), route)
-        costs[label] = round(median_ms(_fresh(decide, event), SAMPLES), 2)
-    for label, (name, secret, route) in cases.items():
-        event = authorizer_request(basic(name, secret), route)
-        for _ in range(20):
-            decide(event)  # spend the budgets
-        costs[f"{label}, budget spent"] = round(median_ms(partial(decide, event), 200), 3)
-    pat = authorizer_request(basic("pat", PASSWORD))
-    costs["password user, right password (first time)"] = round(
-        median_ms(_fresh(decide, pat), SAMPLES), 2
-    )
+    events = {label: authorizer_request(basic(*case[:2]), case[2]) for label, case in cases.items()}
+    right = events.pop("password user, right password (first time)")
+    fresh, worn = make(url, cache_seconds=3600), make(url, cache_seconds=3600)
+    for event in events.values():
+        for _ in range(FAILURES_BEFORE):
+            worn(event)
+    samples: dict[str, list[float]] = {}
+    for _ in range(SAMPLES):
+        for label, event in events.items():
+            samples.setdefault(label, []).append(_ms(fresh, event))
+            after = f"{label}, after {FAILURES_BEFORE} failures"
+            samples.setdefault(after, []).append(_ms(worn, event))
+        fresh.secrets = Secrets()  # remembers no secret
+        samples.setdefault("password user, right password (first time)", []).append(
+            _ms(fresh, right)
+        )
+    costs = {label: round(statistics.median(ms), 2) for label, ms in samples.items()}
     costs["password user, right password (remembered)"] = round(
-        median_ms(partial(decide, pat), 200), 3
+        median_ms(partial(fresh, right), 200), 3
     )
     return costs
 
 
-def _fresh(decide: Authorizer, event: dict[str, Any]) -> Any:
-    """One decision on a container whose budgets are full and that remembers no secret."""
-
-    def run() -> None:
-        decide.secrets = Secrets()
-        decide(event)
-
-    return run
+def _ms(decide: Authorizer, event: dict[str, Any]) -> float:
+    started = time.perf_counter()
+    decide(event)
+    return (time.perf_counter() - started) * 1000
 
 
 def main() -> int:

@@ -62,7 +62,7 @@ run "the_authorizer_lists_the_users_by_path" {
   command = plan
 
   assert {
-    condition = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement if startswith(statement.Sid, "ReadUsers")] == [{
+    condition = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement if statement.Sid == "ReadUsers"] == [{
       Sid      = "ReadUsers"
       Effect   = "Allow"
       Action   = "ssm:GetParametersByPath"
@@ -73,6 +73,49 @@ run "the_authorizer_lists_the_users_by_path" {
   assert {
     condition     = !strcontains(aws_iam_role_policy.authorizer[0].policy, "\"ssm:GetParameter\"") && !strcontains(aws_iam_role_policy.authorizer[0].policy, "ssm:Put")
     error_message = "No GetParameter by name, and no writes."
+  }
+}
+
+run "only_the_authorizer_reads_the_users_file" {
+  command = plan
+
+  variables {
+    s3_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  }
+
+  assert {
+    condition = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement if endswith(statement.Sid, "UsersFile")] == [
+      {
+        Sid      = "ReadUsersFile"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "arn:aws:s3:::my-pypi-bucket/.serverless-pypi-users.json"
+      },
+      {
+        Sid       = "DecryptUsersFile"
+        Effect    = "Allow"
+        Action    = "kms:Decrypt"
+        Resource  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+        Condition = { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com" } }
+      },
+    ]
+    error_message = "The authorizer reads one object, the users file at the bucket's root, and decrypts it through S3 under the bucket's key."
+  }
+  assert {
+    condition = alltrue([for resource in flatten([
+      for statement in concat(jsondecode(aws_iam_role_policy.this.policy).Statement, jsondecode(aws_iam_role_policy.upload[0].policy).Statement) :
+      statement.Resource if contains(flatten([statement.Action]), "s3:GetObject") || contains(flatten([statement.Action]), "s3:PutObject")
+      ]) : startswith(resource, "arn:aws:s3:::my-pypi-bucket/*/") || startswith(resource, "arn:aws:s3:::my-pypi-bucket/.serverless-pypi/") || resource == "arn:aws:s3:::my-pypi-bucket/index.html"
+    ])
+    error_message = "The other roles read and write keys with a slash (and index.html) only: never the users file at the root (tests/e2e/test_policies.py evaluates them)."
+  }
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.this.policy, "users") && !strcontains(aws_iam_role_policy.upload[0].policy, "users") && !strcontains(aws_s3_bucket_policy.this.policy, "users")
+    error_message = "Neither the other roles nor the bucket policy name the users file."
+  }
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.authorizer[0].policy, "s3:PutObject") && !strcontains(aws_iam_role_policy.authorizer[0].policy, "s3:ListBucket") && !strcontains(aws_iam_role_policy.authorizer[0].policy, "s3:Delete")
+    error_message = "The authorizer writes, lists and deletes nothing."
   }
 }
 

@@ -299,12 +299,17 @@ run "basic_auth" {
     error_message = "The authorizer function has 256 MB and 5 s by default."
   }
   assert {
+    condition     = coalesce(aws_lambda_function.authorizer[0].reserved_concurrent_executions, -1) == -1
+    error_message = "The authorizer is unreserved by default."
+  }
+  assert {
     condition = aws_lambda_function.authorizer[0].environment[0].variables == tomap({
+      S3_BUCKET          = "my-pypi-bucket"
       USERS_PATH         = "/serverless-pypi/users/"
       USER_CACHE_SECONDS = "60"
       LOG_LEVEL          = "INFO"
     })
-    error_message = "The authorizer's environment is the users' path, the user cache time and the log level."
+    error_message = "The authorizer's environment is the bucket of the users file, the users' path, the user cache time and the log level."
   }
   assert {
     condition     = aws_cloudwatch_log_group.authorizer[0].name == "/aws/lambda/serverless-pypi-authorizer" && aws_cloudwatch_log_group.authorizer[0].retention_in_days == 30
@@ -327,6 +332,12 @@ run "basic_auth" {
   assert {
     condition = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement == [
       {
+        Sid      = "ReadUsersFile"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "arn:aws:s3:::my-pypi-bucket/.serverless-pypi-users.json"
+      },
+      {
         Sid      = "ReadUsers"
         Effect   = "Allow"
         Action   = "ssm:GetParametersByPath"
@@ -339,7 +350,7 @@ run "basic_auth" {
         Resource = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/serverless-pypi-authorizer:*"
       },
     ]
-    error_message = "The authorizer reads the users' parameters by their path and writes its own logs: no bucket, no KMS without a key."
+    error_message = "The authorizer reads the users file, the users' parameters by their path, and writes its own logs: no other object, no KMS without a key."
   }
   assert {
     condition     = !strcontains(aws_iam_role_policy.this.policy, "ssm:") && !strcontains(aws_iam_role_policy.this.policy, "authorizer")
@@ -410,21 +421,6 @@ run "basic_auth" {
   }
 }
 
-# The users' path under its older input name (a documented alias).
-run "users_path_by_its_older_name" {
-  command = plan
-
-  variables {
-    api_basic_auth = true
-    ssm_users_path = "/older/users/"
-  }
-
-  assert {
-    condition     = aws_lambda_function.authorizer[0].environment[0].variables.USERS_PATH == "/older/users/" && output.users_ssm_path == "/older/users/"
-    error_message = "ssm_users_path sets the users' path as users_ssm_path does."
-  }
-}
-
 # The names follow `name`.
 run "basic_auth_named" {
   command = plan
@@ -447,7 +443,7 @@ run "basic_auth_named" {
     error_message = "The users' path is /<name>/users/."
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement[0].Resource == ["arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users", "arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users/*"]
+    condition     = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement[1].Resource == ["arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users", "arn:aws:ssm:eu-west-1:123456789012:parameter/pkgs/users/*"]
     error_message = "The authorizer reads the parameters under /<name>/users/ only."
   }
 }
@@ -456,20 +452,21 @@ run "basic_auth_overrides" {
   command = plan
 
   variables {
-    api_basic_auth                         = true
-    lambda_authorizer_function_name        = "pkgs-auth"
-    iam_authorizer_role_name               = "pkgs-auth-role"
-    lambda_authorizer_memory_size          = 1024
-    lambda_authorizer_timeout              = 10
-    log_group_authorizer_retention_in_days = 7
-    users_ssm_path                         = "/platform/pypi.users-1/"
-    ssm_kms_key_arn                        = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    authorizer_user_cache_seconds          = 0
-    authorizer_result_ttl_in_seconds       = 0
-    log_level                              = "DEBUG"
-    lambda_runtime                         = "python3.12"
-    lambda_architecture                    = "x86_64"
-    tags                                   = { team = "platform" }
+    api_basic_auth                                   = true
+    lambda_authorizer_function_name                  = "pkgs-auth"
+    iam_authorizer_role_name                         = "pkgs-auth-role"
+    lambda_authorizer_memory_size                    = 1024
+    lambda_authorizer_timeout                        = 10
+    lambda_authorizer_reserved_concurrent_executions = 10
+    log_group_authorizer_retention_in_days           = 7
+    users_ssm_path                                   = "/platform/pypi.users-1/"
+    ssm_kms_key_arn                                  = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    authorizer_user_cache_seconds                    = 0
+    authorizer_result_ttl_in_seconds                 = 0
+    log_level                                        = "DEBUG"
+    lambda_runtime                                   = "python3.12"
+    lambda_architecture                              = "x86_64"
+    tags                                             = { team = "platform" }
   }
 
   assert {
@@ -481,11 +478,16 @@ run "basic_auth_overrides" {
     error_message = "The authorizer's sizing and log retention are configurable."
   }
   assert {
+    condition     = aws_lambda_function.authorizer[0].reserved_concurrent_executions == 10
+    error_message = "The authorizer's reserved concurrency, which bounds guessing, is configurable."
+  }
+  assert {
     condition     = aws_lambda_function.authorizer[0].runtime == "python3.12" && aws_lambda_function.authorizer[0].architectures == tolist(["x86_64"])
     error_message = "Runtime and architecture apply to the authorizer too."
   }
   assert {
     condition = aws_lambda_function.authorizer[0].environment[0].variables == tomap({
+      S3_BUCKET          = "my-pypi-bucket"
       USERS_PATH         = "/platform/pypi.users-1/"
       USER_CACHE_SECONDS = "0"
       LOG_LEVEL          = "DEBUG"
@@ -498,6 +500,12 @@ run "basic_auth_overrides" {
   }
   assert {
     condition = jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement == [
+      {
+        Sid      = "ReadUsersFile"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "arn:aws:s3:::my-pypi-bucket/.serverless-pypi-users.json"
+      },
       {
         Sid      = "ReadUsers"
         Effect   = "Allow"
@@ -1080,7 +1088,7 @@ run "upload_route" {
     error_message = "The shared role gains nothing from the upload route."
   }
   assert {
-    condition     = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement.Sid] == ["ReadUsers", "WriteLogs"] && !strcontains(aws_iam_role_policy.authorizer[0].policy, "s3:")
+    condition     = [for statement in jsondecode(aws_iam_role_policy.authorizer[0].policy).Statement : statement.Sid] == ["ReadUsersFile", "ReadUsers", "WriteLogs"] && !strcontains(aws_iam_role_policy.authorizer[0].policy, "s3:PutObject")
     error_message = "The authorizer's role gains nothing from the upload route."
   }
 

@@ -247,6 +247,17 @@ run "invalid_lambda_authorizer_timeout" {
   expect_failures = [var.lambda_authorizer_timeout]
 }
 
+run "invalid_lambda_authorizer_reserved_concurrent_executions" {
+  command = plan
+
+  variables {
+    api_basic_auth                                   = true
+    lambda_authorizer_reserved_concurrent_executions = 0 # would refuse every request
+  }
+
+  expect_failures = [var.lambda_authorizer_reserved_concurrent_executions]
+}
+
 run "invalid_lambda_upload_memory_size" {
   command = plan
 
@@ -428,27 +439,6 @@ run "invalid_api_stage_name" {
   }
 
   expect_failures = [var.api_stage_name]
-}
-
-run "users_ssm_path_and_its_alias_both_set" {
-  command = plan
-
-  variables {
-    users_ssm_path = "/a/users/"
-    ssm_users_path = "/b/users/"
-  }
-
-  expect_failures = [data.aws_caller_identity.current]
-}
-
-run "invalid_ssm_users_path_alias" {
-  command = plan
-
-  variables {
-    ssm_users_path = "/serverless-pypi/users" # the alias is checked as the input is
-  }
-
-  expect_failures = [var.ssm_users_path]
 }
 
 run "invalid_users_ssm_path_without_trailing_slash" {
@@ -642,34 +632,35 @@ run "lower_limits" {
   command = plan
 
   variables {
-    name                                          = "p"
-    lambda_runtime                                = "python3.11"
-    lambda_api_memory_size                        = 128
-    lambda_api_timeout                            = 1
-    lambda_api_reserved_concurrent_executions     = 0
-    lambda_reindex_memory_size                    = 128
-    lambda_reindex_timeout                        = 3
-    lambda_reindex_reserved_concurrent_executions = 0
-    lambda_authorizer_memory_size                 = 128
-    lambda_authorizer_timeout                     = 1
-    lambda_authorizer_function_name               = "a"
-    iam_authorizer_role_name                      = "r"
-    log_group_authorizer_retention_in_days        = 0
-    lambda_upload_memory_size                     = 128
-    lambda_upload_timeout                         = 1
-    lambda_upload_function_name                   = "u"
-    iam_upload_role_name                          = "w"
-    log_group_upload_retention_in_days            = 0
-    users_ssm_path                                = "/u/"
-    authorizer_user_cache_seconds                 = 0
-    authorizer_result_ttl_in_seconds              = 0
-    lambda_api_fallback_index_url                 = "http://localhost:8080"
-    s3_presigned_url_ttl                          = 1
-    page_max_age                                  = 0
-    log_group_api_retention_in_days               = 0
-    log_group_reindex_retention_in_days           = 1
-    reindex_maximum_retry_attempts                = 0
-    s3_bucket_name                                = "abc"
+    name                                             = "p"
+    lambda_runtime                                   = "python3.11"
+    lambda_api_memory_size                           = 128
+    lambda_api_timeout                               = 1
+    lambda_api_reserved_concurrent_executions        = 0
+    lambda_reindex_memory_size                       = 128
+    lambda_reindex_timeout                           = 3
+    lambda_reindex_reserved_concurrent_executions    = 0
+    lambda_authorizer_memory_size                    = 128
+    lambda_authorizer_timeout                        = 1
+    lambda_authorizer_reserved_concurrent_executions = 1
+    lambda_authorizer_function_name                  = "a"
+    iam_authorizer_role_name                         = "r"
+    log_group_authorizer_retention_in_days           = 0
+    lambda_upload_memory_size                        = 128
+    lambda_upload_timeout                            = 1
+    lambda_upload_function_name                      = "u"
+    iam_upload_role_name                             = "w"
+    log_group_upload_retention_in_days               = 0
+    users_ssm_path                                   = "/u/"
+    authorizer_user_cache_seconds                    = 0
+    authorizer_result_ttl_in_seconds                 = 0
+    lambda_api_fallback_index_url                    = "http://localhost:8080"
+    s3_presigned_url_ttl                             = 1
+    page_max_age                                     = 0
+    log_group_api_retention_in_days                  = 0
+    log_group_reindex_retention_in_days              = 1
+    reindex_maximum_retry_attempts                   = 0
+    s3_bucket_name                                   = "abc"
   }
 
   assert {

@@ -2,7 +2,7 @@
 # and the index on it, behind the module's HTTP Basic authorizer.
 #
 #   terraform apply -var s3_bucket_name=my-pypi-bucket
-#   serverless-pypi user add alice --upload --path "$(terraform output -raw users_ssm_path)"
+#   serverless-pypi user add alice --upload --path "$(terraform output -raw users_ssm_path)" --bucket "$(terraform output -raw bucket_name)"
 #   twine upload --repository-url "$(terraform output -raw upload_url)" dist/*
 #   pip install --index-url "$(terraform output -raw index_url)" my-pkg
 #
@@ -48,8 +48,8 @@ module "pypi" {
   # Projects that are not in the bucket come from PyPI; those that are never do.
   lambda_api_fallback_index_url = "https://pypi.org/simple/"
 
-  # HTTP Basic on every route; add users with
-  # `serverless-pypi user add <name> --path <users_ssm_path>`.
+  # HTTP Basic on every route; add users with `serverless-pypi user add
+  # <name> --path <users_ssm_path> --bucket <bucket_name>`.
   api_basic_auth = true
 
   # What `serverless-pypi remove` and `prune` delete can be brought back with

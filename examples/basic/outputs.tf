@@ -39,7 +39,7 @@ output "dead_letter_queue_arn" {
 }
 
 output "users_ssm_path" {
-  description = "SSM path of the index's users: `serverless-pypi user add <name> --path <users_ssm_path>`."
+  description = "SSM path of the index's users: `serverless-pypi user add <name> --path <users_ssm_path> --bucket <bucket_name>`."
   value       = module.pypi.users_ssm_path
 }
 

@@ -1,8 +1,8 @@
 """A small typed view of API Gateway HTTP API (payload 2.0) events and responses.
 
 Specific to API Gateway: what any code may need about Lambda's response size is
-in ``payload.py``; headers, and what an authorizer reads of its event, are in
-``headers.py`` (the authorizer imports nothing else of this).
+in ``payload.py``; headers are in ``headers.py``, the one part of API Gateway's
+events that the authorizer (``authorizer.AuthorizerEvent``) imports.
 """
 
 from __future__ import annotations

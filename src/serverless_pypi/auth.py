@@ -1,7 +1,8 @@
 """HTTP Basic access: users, their secrets and rights, as pure functions.
 
 A user is one SSM SecureString parameter, ``<users path><name>``, holding a JSON
-record: the user's rights and a hash of their secret, never the secret itself.
+record: the user's rights and a hash of their secret, never the secret itself
+(and the users file, ``userfile.py``, holds every user's record in one object).
 A secret is either a generated token (at least 128 bits from ``secrets``: a
 salted SHA-256 is then as strong as any slow hash) or a password the user chose
 (scrypt, which a guessing attacker pays for). Comparisons are constant-time.
@@ -61,7 +62,9 @@ class AuthError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Credentials:
+class BasicCredentials:
+    """The user and secret of an ``Authorization: Basic`` header."""
+
     user: str
     secret: str
 
@@ -87,7 +90,7 @@ def valid_name(name: str) -> bool:
     return bool(_NAME.fullmatch(name)) and not name.lower().startswith(TOKEN_PREFIX)
 
 
-def parse_basic(header: str | None) -> Credentials | None:
+def parse_basic(header: str | None) -> BasicCredentials | None:
     """The user and secret of an ``Authorization: Basic`` header, None when it is not one."""
     if not header or len(header) > 4 * MAX_SECRET:
         return None
@@ -101,7 +104,7 @@ def parse_basic(header: str | None) -> Credentials | None:
     user, colon, secret = decoded.partition(":")
     if not colon or not valid_name(user) or not secret or len(secret) > MAX_SECRET:
         return None
-    return Credentials(user, secret)
+    return BasicCredentials(user, secret)
 
 
 def new_token() -> str:
@@ -141,9 +144,17 @@ def verify(secret: str, stored: str) -> bool:
     return hmac.compare_digest(actual, digest)
 
 
+def matches_every_project(pattern: str) -> bool:
+    """Whether a glob matches every project name, as ``may_upload`` matches: only
+    wildcards, a ``*`` among them and at most one ``?`` (``**``, ``?*``, ``*?*``),
+    since a name has at least one character."""
+    return set(pattern) <= {"*", "?"} and "*" in pattern and pattern.count("?") <= 1
+
+
 def project_patterns(raw: Iterable[str]) -> tuple[str, ...]:
     """Upload patterns as stored: each a glob on normalized names (``Team_*`` is
-    ``team-*``), without repeats; ``("*",)`` when one of them is ``*``."""
+    ``team-*``), without repeats; ``("*",)`` when one of them matches every project
+    (``*``, or ``**``, ``?*``...)."""
     patterns: list[str] = []
     for pattern in raw:
         if not _PATTERN.fullmatch(pattern):
@@ -151,7 +162,7 @@ def project_patterns(raw: Iterable[str]) -> tuple[str, ...]:
                 f"{pattern[:100]!r} is not a project pattern: letters, digits, '.', '_', '-' "
                 "and the wildcards '*' and '?', at most 100 characters"
             )
-        normalized = normalize(pattern)
+        normalized = EVERY_PROJECT if matches_every_project(pattern) else normalize(pattern)
         if normalized not in patterns:
             patterns.append(normalized)
     if not patterns or len(patterns) > MAX_PATTERNS:
@@ -177,12 +188,15 @@ def record(
     return json.dumps(data, separators=(",", ":"))
 
 
-def parse_record(name: str, value: str) -> User:
-    """A user from their parameter's value (a version 1 or 2 record)."""
-    try:
-        data = json.loads(value)
-    except ValueError:
-        raise AuthError(f"user {name}: the parameter is not JSON") from None
+def parse_record(name: str, value: str | object) -> User:
+    """A user from their record (version 1 or 2): the JSON text of their parameter,
+    or that JSON decoded (the users file holds it so)."""
+    data = value
+    if isinstance(value, str):
+        try:
+            data = json.loads(value)
+        except ValueError:
+            raise AuthError(f"user {name}: the record is not JSON") from None
     if not isinstance(data, dict) or data.get("v") not in (1, 2):
         raise AuthError(f"user {name}: not a version 1 or 2 user record")
     rights, stored = data.get("rights"), data.get("hash")

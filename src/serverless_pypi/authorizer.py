@@ -10,22 +10,25 @@ answer ever holds a secret, a hash or the header.
 What a request can cost, whoever sends it (docs/security.md, "Access control in
 detail", says why each number is what it is):
 
-- SSM: the users are read whole (GetParametersByPath, 10 a call) at most once per
-  ``USER_CACHE_SECONDS`` (and at most once a second); a name that is not among
-  them is refused without any SSM call. When a read fails (after retries with
-  jittered backoff), the last list read stays in use for STALE_SECONDS more and
-  the read is tried again every RETRY_SECONDS. Without a list that recent (a
-  cold container, a long outage) the function fails: API Gateway answers 500,
-  which it does not cache and pip and uv retry, rather than a cached 403.
-- Memory: the list (at most MAX_USERS users), VERIFIED_SIZE remembered secrets
-  (digests), and one failure count per user; nothing per unknown name or per
-  wrong secret.
-- CPU: a failed check costs one scrypt whether the name is a user's or not, a
-  token's or a password's, on any route (the secret is checked before the
-  right), within budgets: DECOYS_PER_SECOND for names that are no user's, and
-  FAILURES_PER_USER per user and FAILURE_WINDOW. Beyond them a failure is cheap:
-  a token is still checked (it cannot be guessed), a password user is refused
-  unchecked until the window ends, unless that very secret was verified before.
+- Reads: the users are read whole at most once per ``USER_CACHE_SECONDS`` (and at
+  most once a second): the users file (``userfile.py``), one S3 GET (conditional:
+  a 304 when unchanged), or while there is none the users' SSM parameters
+  (GetParametersByPath, 10 a call, within Parameter Store's 40 calls a second per
+  account). A name that is not among them is refused without any call. When a
+  read fails (after retries with jittered backoff), the last list read stays in
+  use for STALE_SECONDS more and the read is tried again every RETRY_SECONDS.
+  Without a list that recent (a cold container, a long outage) the function
+  fails: API Gateway answers 500, which it does not cache and pip and uv retry,
+  rather than a cached 403.
+- Memory: the list (at most MAX_USERS users) and VERIFIED_SIZE remembered
+  secrets (digests); nothing per unknown name or per wrong secret.
+- CPU: every failed check costs one scrypt, whether the name is a user's or not,
+  a token's or a password's, on any route (the secret is checked before the
+  right), however many came before: no budget, because a check that a budget
+  skips would refuse the right secret too, and API Gateway would keep that
+  refusal for the TTL. What bounds guessing is the scrypt per guess times the
+  function's concurrency (``lambda_authorizer_reserved_concurrent_executions``).
+  A secret verified once is remembered: it costs nothing more on this container.
 """
 
 from __future__ import annotations
@@ -36,39 +39,118 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from . import auth
-from .bounded import Clock, Failures, Lru, TokenBucket
+from . import auth, userfile
+from .bounded import Clock, Lru
 from .config import AuthSettings, ConfigError, log_level
-from .headers import AuthorizerRequest
+from .headers import Headers, mapping
 from .logs import get_logger
-from .objects import AwsError
+from .objects import AccessDenied, AwsError, Blob, NotModified
 
 logger = get_logger(__name__)
 
-MAX_USERS = 1000  # 100 GetParametersByPath calls a read
+MAX_USERS = 1000  # one users file; or 100 GetParametersByPath calls
 MIN_REFRESH_SECONDS = 1  # USER_CACHE_SECONDS=0 reads the users at most once a second
-STALE_SECONDS = 900  # how long the last list read outlives its cache period when SSM fails
+STALE_SECONDS = 900  # how long the last list read outlives its cache period when reads fail
 RETRY_SECONDS = 5  # between two failed reads of the list
 VERIFIED_SIZE = 1024  # secrets verified, remembered as 32-byte digests
-FAILURES_PER_USER = 10  # failed checks that cost a scrypt, per user and window
-FAILURE_WINDOW = 900
-DECOYS_PER_SECOND, DECOY_BURST = 1.0, 5.0  # scrypts a second (and saved up) for non-users
 
 
 class UsersUnavailable(RuntimeError):
     """No list of users recent enough to decide with."""
 
 
+# The users' records by name: what a parameter holds (JSON text), or that decoded.
+Records = Mapping[str, object]
+
+
 class ParameterLister(Protocol):
     def list(self, path: str, limit: int) -> tuple[dict[str, str], bool]: ...
 
 
-def users_of(values: Mapping[str, str]) -> dict[str, auth.User]:
-    """The users in parameter values by name; a record that cannot be used is logged."""
+class ObjectGetter(Protocol):
+    def get(self, key: str, if_none_match: str | None = None) -> Blob | NotModified | None: ...
+
+
+class UserSource(Protocol):
+    def read(self) -> tuple[Records, bool]:
+        """The users' records, and whether that is all of them (at most MAX_USERS are);
+        AwsError when they cannot be read."""
+        ...
+
+
+class ParameterSource:
+    """The users' SSM parameters under the path: GetParametersByPath, 10 a call."""
+
+    def __init__(self, path: str, lister: ParameterLister) -> None:
+        self.path, self.lister = path, lister
+
+    def read(self) -> tuple[Records, bool]:
+        return self.lister.list(self.path, MAX_USERS)
+
+
+class FileSource:
+    """The users file of the path, one GET (a 304 when it is unchanged); while there
+    is none, or it cannot be used, the users' parameters (``fallback``), which the
+    file mirrors. S3 answers 403 for a missing key to a role that may not list the
+    bucket (the authorizer's may not), so a 403 counts as no file."""
+
+    def __init__(self, objects: ObjectGetter, path: str, fallback: UserSource) -> None:
+        self.objects, self.path, self.fallback = objects, path, fallback
+        self._last: tuple[str, Records, bool] | None = None  # the ETag, what it held
+        self._missing_said = False
+
+    def read(self) -> tuple[Records, bool]:
+        why = "no users file in the bucket"
+        try:
+            found = self.objects.get(userfile.USERS_FILE, self._last[0] if self._last else None)
+        except AccessDenied as error:  # S3's answer for a missing key, to this role
+            found, why = None, f"no users file ({error})"
+        if isinstance(found, NotModified) and self._last is not None:
+            return self._last[1], self._last[2]
+        self._last = None
+        if not isinstance(found, Blob):
+            if not self._missing_said:  # once per container: it is a state, not an event
+                logger.warning(
+                    "%s: the users' SSM parameters are read instead, 10 a call; "
+                    "`serverless-pypi user sync` writes the file",
+                    why,
+                )
+                self._missing_said = True
+            return self.fallback.read()
+        try:
+            records = userfile.parse(found.body, self.path)
+        except userfile.UnusableFile as error:
+            logger.error("%s: the users' SSM parameters are read instead", error)
+            return self.fallback.read()
+        complete = len(records) <= MAX_USERS
+        if not complete:
+            records = dict(sorted(records.items())[:MAX_USERS])
+        self._last = (found.etag, records, complete)
+        return records, complete
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizerEvent:
+    """What API Gateway asks a REQUEST authorizer (payload 2.0) about: the route key
+    and the request's headers (powertools' ``APIGatewayAuthorizerEventV2``)."""
+
+    route_key: str | None
+    headers: Headers
+
+    @classmethod
+    def from_event(cls, event: Any) -> AuthorizerEvent:
+        event = mapping(event)
+        route = event.get("routeKey")
+        return cls(route if isinstance(route, str) else None, Headers(event.get("headers")))
+
+
+def users_of(records: Records) -> dict[str, auth.User]:
+    """The users of their records by name; a record that cannot be used is logged."""
     users = {}
-    for name, value in values.items():
+    for name, value in records.items():
         if not auth.valid_name(name):
             continue
         try:
@@ -79,15 +161,14 @@ def users_of(values: Mapping[str, str]) -> dict[str, auth.User]:
 
 
 class UserList:
-    """The users under the path, read whole when the last read is ``seconds`` old,
-    and kept STALE_SECONDS longer while reads fail."""
+    """The users of a source, read whole when the last read is ``seconds`` old, and
+    kept STALE_SECONDS longer while reads fail."""
 
-    def __init__(
-        self, path: str, parameters: ParameterLister, seconds: int, clock: Clock = time.monotonic
-    ) -> None:
-        self.path, self.parameters, self.clock = path, parameters, clock
+    def __init__(self, source: UserSource, seconds: int, clock: Clock = time.monotonic) -> None:
+        self.source, self.clock = source, clock
         self.seconds = max(seconds, MIN_REFRESH_SECONDS)
         self._read: tuple[float, dict[str, auth.User]] | None = None  # when, and what
+        self._records: Records | None = None  # what the last read parsed
         self._retry_at = float("-inf")
         self._reading = threading.Lock()
 
@@ -117,51 +198,45 @@ class UserList:
     def _refresh(self) -> None:
         started = self.clock()
         try:
-            values, complete = self.parameters.list(self.path, MAX_USERS)
+            records, complete = self.source.read()
         except AwsError as error:
             self._retry_at = started + RETRY_SECONDS
             kept = f"{started - self._read[0]:.0f} s old" if self._read else "none"
             logger.error("users could not be read: %s; the list kept: %s", error, kept)
             return
         if not complete:
-            logger.error("more than %d users under %s: the rest are refused", MAX_USERS, self.path)
-        self._read = (started, users_of(values))
+            logger.error("more than %d users: the rest are refused", MAX_USERS)
+        if self._read is not None and records is self._records:
+            self._read = (started, self._read[1])  # unchanged (a 304): not parsed again
+        else:
+            self._read, self._records = (started, users_of(records)), records
 
 
 class Secrets:
-    """Checks secrets against the users' hashes, at a cost that tells no name,
-    kind of secret or right apart, within budgets (see the module's docstring)."""
+    """Checks secrets against the users' hashes, at a cost that tells no name, kind
+    of secret or right apart: every check that fails costs one scrypt (see the
+    module's docstring); a secret that matched is remembered."""
 
-    def __init__(self, clock: Clock = time.monotonic) -> None:
+    def __init__(self) -> None:
         self.verified: Lru[bytes, bool] = Lru(VERIFIED_SIZE)
-        self.failures: Failures[str] = Failures(FAILURES_PER_USER, FAILURE_WINDOW, MAX_USERS, clock)
-        self.decoys = TokenBucket(DECOYS_PER_SECOND, DECOY_BURST, clock)
         self._lock = threading.Lock()
 
     def check(self, user: auth.User | None, secret: str) -> bool:
         """Whether ``secret`` is ``user``'s (never when there is no such user)."""
         if user is None:
-            with self._lock:
-                spend = self.decoys.take()
-            if spend:
-                auth.decoy(secret)
+            auth.decoy(secret)
             return False
         key = _fingerprint(user, secret)
         with self._lock:
             if self.verified.get(key):
                 return True
-            within_budget = not self.failures.exhausted(user.name)
-        if user.password and not within_budget:
-            return False
-        verified = auth.verify(secret, user.hash)
-        if not verified and within_budget and not user.password:
-            auth.decoy(secret)
-        with self._lock:
-            if verified:
+        if auth.verify(secret, user.hash):
+            with self._lock:
                 self.verified.put(key, True)
-            else:
-                self.failures.fail(user.name)
-        return verified
+            return True
+        if not user.password:
+            auth.decoy(secret)  # a wrong token's SHA-256 alone would tell it apart
+        return False
 
 
 def _fingerprint(user: auth.User, secret: str) -> bytes:
@@ -184,21 +259,34 @@ class Authorizer:
     """Decides one request from its ``Authorization`` header and route key."""
 
     def __init__(
-        self, settings: AuthSettings, parameters: ParameterLister, clock: Clock = time.monotonic
+        self,
+        settings: AuthSettings,
+        parameters: ParameterLister,
+        clock: Clock = time.monotonic,
+        *,
+        objects: ObjectGetter | None = None,
     ) -> None:
+        """The users are read from ``objects`` (the users file in the settings' bucket)
+        and, while there is no file or without ``objects``, from ``parameters``."""
         self.settings = settings
-        self.users = UserList(settings.users_path, parameters, settings.cache_seconds, clock)
-        self.secrets = Secrets(clock)
+        source: UserSource = ParameterSource(settings.users_path, parameters)
+        if objects is not None:
+            source = FileSource(objects, settings.users_path, source)
+        self.users = UserList(source, settings.cache_seconds, clock)
+        self.secrets = Secrets()
 
     @classmethod
     def from_env(cls) -> Authorizer:
+        from .s3http import S3Reader
         from .ssm import SsmReader
 
-        return cls(AuthSettings.from_env(), SsmReader.from_env())
+        settings = AuthSettings.from_env()
+        objects = S3Reader.from_env(settings.bucket) if settings.bucket else None
+        return cls(settings, SsmReader.from_env(), objects=objects)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
-        request = AuthorizerRequest.from_event(event)
+        request = AuthorizerEvent.from_event(event)
         route_key = request.route_key
         credentials = auth.parse_basic(request.headers.get("authorization"))
         user, allowed = self._decide(credentials, route_key) if credentials else (None, False)
@@ -216,7 +304,7 @@ class Authorizer:
         return {"isAuthorized": True, "context": context_of(user)}
 
     def _decide(
-        self, credentials: auth.Credentials, route_key: str | None
+        self, credentials: auth.BasicCredentials, route_key: str | None
     ) -> tuple[auth.User | None, bool]:
         """The user these credentials name, if any, and whether they open the route."""
         users = self.users.current()

@@ -142,6 +142,9 @@ class UploadSettings:
 class AuthSettings:
     users_path: str = DEFAULT_USERS_PATH
     cache_seconds: int = 60  # how long a warm authorizer keeps a user record
+    # The bucket of the users file (``userfile.py``); without it, only the users'
+    # SSM parameters are read.
+    bucket: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
@@ -149,6 +152,7 @@ class AuthSettings:
         return cls(
             users_path(env.get("USERS_PATH", "")),
             _integer(env, "USER_CACHE_SECONDS", 60, 0, 3600),
+            env.get("S3_BUCKET", "").strip() or None,
         )
 
 

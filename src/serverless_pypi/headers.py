@@ -1,13 +1,12 @@
-"""An API Gateway event's headers, looked up in any case, and what a REQUEST
-authorizer reads of its event: all the authorizer function needs, without the
-request and response machinery of ``apigw.py`` (gzip, content negotiation),
-which it would load at every cold start.
+"""An API Gateway event's headers, looked up in any case: all the authorizer
+function needs of API Gateway's events, without the request and response
+machinery of ``apigw.py`` (gzip, content negotiation), which it would load at
+every cold start.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 _MAX_HEADER_VALUE = 8192
@@ -41,18 +40,3 @@ class Headers:
 def mapping(value: Any) -> Mapping[str, Any]:
     """``value`` if it is a mapping, else an empty one (events are untrusted JSON)."""
     return value if isinstance(value, Mapping) else {}
-
-
-@dataclass(frozen=True, slots=True)
-class AuthorizerRequest:
-    """What a REQUEST authorizer (payload 2.0) is asked about: the route key and the
-    request's headers (powertools' ``APIGatewayAuthorizerEventV2``)."""
-
-    route_key: str | None
-    headers: Headers
-
-    @classmethod
-    def from_event(cls, event: Any) -> AuthorizerRequest:
-        event = mapping(event)
-        route = event.get("routeKey")
-        return cls(route if isinstance(route, str) else None, Headers(event.get("headers")))

@@ -4,7 +4,8 @@ Distributions sit one level deep, in a folder per project, as the older
 serverless PyPI module lays them out (``my-pkg/my_pkg-1.0.tar.gz``), with
 ``index.html`` at the root. Everything the indexer derives lives under
 ``.serverless-pypi/``: no project name can start with a dot, and the bucket
-notification only fires for distribution and marker suffixes.
+notification only fires for distribution and marker suffixes. The users file
+of the authorizer is the one other object at the root.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ ROOT_JSON = DERIVED_PREFIX + "index.json"
 ROOT_HTML = "index.html"
 MANIFEST_PREFIX = DERIVED_PREFIX + "projects/"
 METADATA_PREFIX = DERIVED_PREFIX + "metadata/"
+
+# Every user's record in one object (``userfile.py``), at the root, where no
+# function's role but the authorizer's may read it and none may write it (iam.tf).
+USERS_FILE = ".serverless-pypi-users.json"
 
 # ``<file>.yanked`` beside a distribution yanks it (PEP 592); the object's
 # text, if any, is the reason. Deleting the marker un-yanks the file.

@@ -21,6 +21,11 @@ class AwsError(Exception):
     reached, or no credentials were found to call it with."""
 
 
+class AccessDenied(AwsError):
+    """S3 answered 403: the caller may not read the object, or (without
+    s3:ListBucket) the object does not exist."""
+
+
 @dataclass(frozen=True, slots=True)
 class ObjectInfo:
     key: str

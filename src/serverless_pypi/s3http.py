@@ -19,7 +19,7 @@ from datetime import datetime
 from urllib.parse import unquote_plus, urlsplit
 
 from . import sigv4
-from .objects import NOT_MODIFIED, AwsError, Blob, NotModified
+from .objects import NOT_MODIFIED, AccessDenied, AwsError, Blob, NotModified
 from .retry import Backoff
 from .sigv4 import (
     UNSIGNED_PAYLOAD,
@@ -129,6 +129,8 @@ class S3Reader:
             return NOT_MODIFIED
         if status == 404 and _error_code(body) == "NoSuchKey":
             return None  # never NoSuchBucket: a wrong bucket must not look empty
+        if status == 403:
+            raise AccessDenied(f"S3 answered 403 for a GET: {_error_code(body)}")
         raise AwsError(f"S3 answered {status} for a GET: {_error_code(body)}")
 
     def has_objects(self, prefix: str) -> bool:

@@ -1,5 +1,4 @@
-"""The authorizer's AWS calls, SSM GetParametersByPath (and GetParameter), on the
-standard library.
+"""The authorizer's one SSM call, GetParametersByPath, on the standard library.
 
 Like the api's S3 reader (``s3http``), and for the same reason: creating a boto3
 client costs more than the whole decision. Requests are signed by the same SigV4
@@ -64,17 +63,6 @@ class SsmReader:
     @classmethod
     def from_env(cls) -> SsmReader:
         return cls(default_region(), configured_endpoint("ssm"))
-
-    def get(self, name: str) -> str | None:
-        """The decrypted value of parameter ``name``; None when there is none."""
-        status, answer = self._call("AmazonSSM.GetParameter", {"Name": name})
-        if status == 200:
-            value = json.loads(answer)["Parameter"]["Value"]
-            return str(value)
-        kind = _error_type(answer)
-        if status == 400 and kind == "ParameterNotFound":
-            return None
-        raise AwsError(f"SSM answered {status}: {kind}")
 
     def list(self, path: str, limit: int) -> tuple[dict[str, str], bool]:
         """The decrypted values of the parameters directly under ``path`` (``/a/b/``),

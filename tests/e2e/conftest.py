@@ -1,5 +1,5 @@
 """A private index on this machine, as the module deploys it with api_basic_auth:
-users in (moto's) SSM, the authorizer and the upload function behind the stand-in
+users in (moto's) SSM and the users file, the authorizer and the upload function behind the stand-in
 for API Gateway (``serverless_pypi.local.stand_in``), on loopback."""
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ import boto3
 import pytest
 
 from serverless_pypi.authorizer import Authorizer
+from serverless_pypi.cli.userstore import UserStore
 from serverless_pypi.config import AuthSettings, ReindexSettings, UploadSettings
 from serverless_pypi.local import stand_in
 from serverless_pypi.reindex import Reindexer
+from serverless_pypi.s3http import S3Reader
 from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader
-from serverless_pypi.users import UserStore
 from tests.clients import serving
 from tests.conftest import BUCKET, Get, s3_event
 from tests.e2e.stack import Stack
@@ -69,15 +70,18 @@ class PrivateIndex:
 
 @pytest.fixture
 def private_index(s3: Any, storage: Storage, get: Get, moto_url: str) -> Iterator[PrivateIndex]:
-    store = UserStore(boto3.client("ssm", region_name="us-east-1"), USERS_PATH)
+    store = UserStore(boto3.client("ssm", region_name="us-east-1"), USERS_PATH, bucket=storage)
     reader = store.add("dev", frozenset({"read"}))
     uploader = store.add("ci", frozenset({"read", "upload"}))
-    parameters = SsmReader("us-east-1", moto_url, credentials=lambda: Credentials("t", "t"))
+    keys = Credentials("t", "t")
+    parameters = SsmReader("us-east-1", moto_url, credentials=lambda: keys)
+    objects = S3Reader(BUCKET, "us-east-1", moto_url, credentials=lambda: keys)
     clock = Clock()  # API Gateway's result cache and the authorizer's list of users
+    settings = AuthSettings(USERS_PATH, 0, BUCKET)
     server = stand_in(
         get.app,
         upload=Uploader(UploadSettings(BUCKET), storage),
-        authorizer=Authorizer(AuthSettings(USERS_PATH, 0), parameters, clock),
+        authorizer=Authorizer(settings, parameters, clock, objects=objects),
         ttl=300,
         clock=clock,
     )

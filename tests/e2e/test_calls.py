@@ -24,7 +24,9 @@ import pytest
 
 from serverless_pypi.api import App
 from serverless_pypi.authorizer import Authorizer
+from serverless_pypi.cli.userstore import UserStore
 from serverless_pypi.config import ApiSettings, AuthSettings, ReindexSettings, UploadSettings
+from serverless_pypi.layout import USERS_FILE
 from serverless_pypi.local.apigw_events import authorizer_event, build_event, multipart_form
 from serverless_pypi.reindex import Reindexer
 from serverless_pypi.s3http import S3Reader
@@ -32,7 +34,6 @@ from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader
-from serverless_pypi.users import UserStore
 from tests.builders import wheel_bytes
 from tests.conftest import s3_event
 from tests.e2e.stack import ACCOUNT_ID, REGION, Stack
@@ -216,17 +217,33 @@ def test_the_api_function_s_calls_are_all_allowed(
 
 
 def test_the_authorizer_s_calls_are_all_allowed(
-    stack: Stack, authorizer_policy: Mapping[str, Any]
+    stack: Stack, authorizer_policy: Mapping[str, Any], without_the_tls_policy: None
 ) -> None:
+    """Before the users file exists (a deployment upgraded, no `user` command run
+    since), and after `user sync` wrote it."""
     path = stack.outputs["users_ssm_path"]
-    token = UserStore(stack.client("ssm"), path).add("calls", frozenset({"read"}))
-    seen: list[Call] = []
+    calls = Calls(stack.bucket)
+    parameters_only = UserStore(stack.client("ssm"), path)
+    token = parameters_only.add("calls", frozenset({"read"}))
+    header = "Basic " + base64.b64encode(f"calls:{token}".encode()).decode()
+    request = build_event("GET", "/simple/x/", [("Authorization", header)])
+    event = authorizer_event(request, [header, "GET /simple/{proxy+}"])
+    settings = AuthSettings(path, 0, stack.bucket)
     try:
-        decide = Authorizer(AuthSettings(path, 0), RecordingSsm(stack, seen))
-        header = "Basic " + base64.b64encode(f"calls:{token}".encode()).decode()
-        request = build_event("GET", "/simple/x/", [("Authorization", header)])
-        assert decide(authorizer_event(request, [header, "GET /simple/{proxy+}"]))["isAuthorized"]
+        with stack.environ():
+            before = RecordingSsm(stack, calls.seen), RecordingReader(stack, calls)
+            assert Authorizer(settings, before[0], objects=before[1])(event)["isAuthorized"]
+            assert {call[0] for call in calls.seen} == {"s3:GetObject", "ssm:GetParametersByPath"}
+            bucket = Storage(stack.client("s3"), stack.bucket)
+            UserStore(stack.client("ssm"), path, bucket=bucket).sync()
+            after = Calls(stack.bucket)
+            decide = Authorizer(
+                settings, RecordingSsm(stack, after.seen), objects=RecordingReader(stack, after)
+            )
+            assert decide(event)["isAuthorized"]
     finally:
-        UserStore(stack.client("ssm"), path).remove("calls")
-    assert {call[0] for call in seen} == {"ssm:GetParametersByPath"}
-    assert not _refused(authorizer_policy, seen, _function_arn(stack, "authorizer_function_name"))
+        parameters_only.remove("calls")
+    users_file = f"arn:aws:s3:::{stack.bucket}/{USERS_FILE}"
+    assert after.seen == [("s3:GetObject", users_file, ())]
+    function = _function_arn(stack, "authorizer_function_name")
+    assert not _refused(authorizer_policy, [*calls.seen, *after.seen], function)

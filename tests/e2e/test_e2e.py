@@ -160,10 +160,15 @@ class Deployment:
 
 
 def _add_user(deployment: Deployment, name: str, *flags: str) -> str:
-    """`serverless-pypi user add` under the deployed authorizer's users path; the token."""
+    """`serverless-pypi user add` under the deployed authorizer's users path, and in
+    the users file of the bucket it reads; the token."""
     path = deployment.authorizer.environment["USERS_PATH"]
+    bucket = deployment.authorizer.environment["S3_BUCKET"]
     added = subprocess.run(
-        [sys.executable, "-m", "serverless_pypi", "user", "add", name, *flags, "--path", path],
+        [
+            *[sys.executable, "-m", "serverless_pypi", "user", "add", name, *flags],
+            *["--path", path, "--bucket", bucket],
+        ],
         env=deployment.stack.env,
         capture_output=True,
         text=True,

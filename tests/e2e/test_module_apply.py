@@ -336,6 +336,7 @@ def test_functions_run_the_handlers_with_their_settings(stack: Stack) -> None:
         "LOG_LEVEL": "INFO",
     }
     assert stack.function_environment(AUTHORIZER_FUNCTION) == {
+        "S3_BUCKET": stack.bucket,
         "USERS_PATH": USERS_PATH,
         "USER_CACHE_SECONDS": "60",
         "LOG_LEVEL": "INFO",
@@ -420,6 +421,12 @@ def test_the_authorizers_role_reads_the_users_and_writes_its_logs_only(stack: St
     )
     # No ssm_kms_key_arn in the example: the aws/ssm key needs no statement.
     assert _statements(document["PolicyDocument"]) == [
+        {
+            "Sid": "ReadUsersFile",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{stack.bucket}/.serverless-pypi-users.json",
+        },
         {
             "Sid": "ReadUsers",
             "Effect": "Allow",

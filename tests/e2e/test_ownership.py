@@ -20,13 +20,15 @@ import pytest
 from serverless_pypi import cli
 from serverless_pypi.authorizer import Authorizer
 from serverless_pypi.cli import claims
+from serverless_pypi.cli.userstore import UserStore
 from serverless_pypi.config import AuthSettings, UploadSettings
+from serverless_pypi.layout import USERS_FILE
 from serverless_pypi.local import stand_in
+from serverless_pypi.s3http import S3Reader
 from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader
-from serverless_pypi.users import UserStore
 from tests.builders import wheel_bytes, write
 from tests.clients import isolated_env, pip, pip_installed, serving, venv
 from tests.conftest import BUCKET, Get
@@ -45,7 +47,7 @@ class Guarded:
 
 def add_user(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     """`serverless-pypi user add ARGS`, as the README says; the token it prints last."""
-    assert cli.main(["user", "add", *args, "--path", USERS_PATH]) == 0
+    assert cli.main(["user", "add", *args, "--path", USERS_PATH, "--bucket", BUCKET]) == 0
     return capsys.readouterr().out.splitlines()[-1]
 
 
@@ -58,19 +60,27 @@ def guarded(
         "ci": add_user(capsys, "ci", "--upload"),
         "dev": add_user(capsys, "dev"),
     }
-    parameters = SsmReader("us-east-1", moto_url, credentials=lambda: Credentials("t", "t"))
+    keys = Credentials("t", "t")
+    parameters = SsmReader("us-east-1", moto_url, credentials=lambda: keys)
+    objects = S3Reader(BUCKET, "us-east-1", moto_url, credentials=lambda: keys)
     with fake_index({"/simple/requests/": 200}) as (fallback, url):
         get.configure(fallback_index_url=url)
         server = stand_in(
             get.app,
             upload=Uploader(UploadSettings(BUCKET, fallback_index_url=url), storage),
-            authorizer=Authorizer(AuthSettings(USERS_PATH, 0), parameters),
+            authorizer=Authorizer(AuthSettings(USERS_PATH, 0, BUCKET), parameters, objects=objects),
             ttl=300,
         )
-        store = UserStore(boto3.client("ssm", region_name="us-east-1"), USERS_PATH)
+        store = UserStore(boto3.client("ssm", region_name="us-east-1"), USERS_PATH, bucket=storage)
         with serving(server) as origin:
             index = PrivateIndex(origin, tokens["dev"], tokens["ci"], store, s3)
             yield Guarded(index, fallback, tokens)
+
+
+def uploaded(index: PrivateIndex) -> list[str]:
+    """The keys in the bucket but the users file."""
+    found = index.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    return [item["Key"] for item in found if item["Key"] != USERS_FILE]
 
 
 def twine(index: PrivateIndex, user: str, token: str, dist: Path) -> tuple[int, str]:
@@ -104,8 +114,7 @@ def test_a_team_uploader_publishes_its_projects_only(
         index, "team-ci", guarded.tokens["team-ci"], write(tmp_path, wheel_bytes("other", "1.0"))
     )
     assert code != 0 and "403" in out and "may not upload to other (only to: team-*)" in out, out
-    keys = [item["Key"] for item in index.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
-    assert keys == ["team-a/team_a-1.0-py3-none-any.whl"]
+    assert uploaded(index) == ["team-a/team_a-1.0-py3-none-any.whl"]
     assert cli.main(["user", "list", "--path", USERS_PATH]) == 0
     assert sorted(capsys.readouterr().out.splitlines()) == [
         "ci\tread,upload\ttoken\t*",
@@ -145,11 +154,11 @@ def test_changed_rights_keep_the_token(
     (this test's authorizer reads the users again at most once a second, and nothing is
     cached before the change)."""
     index, token = guarded.index, guarded.tokens["ci"]
-    assert cli.main(["user", "rights", "ci", "--upload", "team-*", "--path", USERS_PATH]) == 0
+    rights = ["rights", "ci", "--upload", "team-*", "--path", USERS_PATH, "--bucket", BUCKET]
+    assert cli.main(["user", *rights]) == 0
     assert "may now read, upload to team-*" in capsys.readouterr().out
     code, out = twine(index, "ci", token, write(tmp_path, wheel_bytes("other", "1.0")))
     assert code != 0 and "may not upload to other (only to: team-*)" in out, out
     code, out = twine(index, "ci", token, write(tmp_path, wheel_bytes("team-b", "1.0")))
     assert code == 0, out
-    keys = [item["Key"] for item in index.s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
-    assert keys == ["team-b/team_b-1.0-py3-none-any.whl"]
+    assert uploaded(index) == ["team-b/team_b-1.0-py3-none-any.whl"]

@@ -14,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, manifest_key
+from serverless_pypi.layout import ROOT_HTML, ROOT_JSON, USERS_FILE, manifest_key
 from tests.e2e.stack import ACCOUNT_ID, REGION, Stack
 from tests.iam import allowed, denied_explicitly
 
@@ -175,6 +175,37 @@ def test_the_other_functions_cannot_read_the_users(
         context = {"lambda:SourceFunctionArn": _function_arn(function)}
         for action in ("ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"):
             assert not allowed(role_policy, action, user, context), (function, action)
+
+
+def test_only_the_authorizer_reads_the_users_file(
+    stack: Stack,
+    role_policy: Mapping[str, Any],
+    authorizer_policy: Mapping[str, Any],
+    upload_policy: Mapping[str, Any],
+) -> None:
+    """Every user's hash is in one object at the bucket's root: the authorizer may read
+    it, and neither the api, the reindexer nor the upload function may read, write or
+    delete it; nor does the bucket policy let anyone."""
+    users_file = _object(stack, USERS_FILE)
+    outputs = stack.outputs
+    authorizer = {"lambda:SourceFunctionArn": _function_arn(outputs["authorizer_function_name"])}
+    assert allowed(authorizer_policy, "s3:GetObject", users_file, authorizer)
+    for action in WRITES:
+        assert not allowed(authorizer_policy, action, users_file, authorizer), action
+    others = [
+        (role_policy, outputs["api_function_name"]),
+        (role_policy, outputs["reindex_function_name"]),
+        (upload_policy, outputs["upload_function_name"]),
+    ]
+    bucket_policy = json.loads(stack.client("s3").get_bucket_policy(Bucket=stack.bucket)["Policy"])
+    for policy, function in others:
+        context = {
+            "lambda:SourceFunctionArn": _function_arn(function),
+            "aws:SecureTransport": "true",
+        }
+        for action in ("s3:GetObject", *WRITES):
+            assert not allowed(policy, action, users_file, context), (function, action)
+            assert not allowed(bucket_policy, action, users_file, context, principal=function)
 
 
 def _upload_context(stack: Stack, **request: str) -> dict[str, str]:

@@ -54,12 +54,15 @@ def test_serve_auth_guards_the_local_index_with_the_users_of_the_cli(tmp_path: P
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     with serve("--auth", "--dist", str(dist)) as served:
         url = served.index_url
-        users = re.search(r"users: ((?:AWS_\w+=\S+ )+)serverless-pypi user add NAME", served.output)
+        users = re.search(
+            r"users: ((?:AWS_\w+=\S+ )+)serverless-pypi user add NAME .*--bucket (\S+)",
+            served.output,
+        )
         assert users, served.output
         assert open_url(url + "hello/").status == 401
         user_env = {**env, **dict(pair.split("=", 1) for pair in users[1].split())}
         added = subprocess.run(
-            [sys.executable, "-m", "serverless_pypi", "user", "add", "dev"],
+            [sys.executable, "-m", "serverless_pypi", "user", "add", "dev", "--bucket", users[2]],
             env=user_env,
             capture_output=True,
             text=True,

@@ -11,6 +11,7 @@ test ties those locals to layout.py:
     local.upload_route_keys layout.UPLOAD_ROUTE_KEYS (the upload routes)
     local.derived_prefix    layout.DERIVED_PREFIX    (what only the reindexer writes)
     local.root_index        layout.ROOT_HTML         (the PEP 503 root page)
+    local.users_file        layout.USERS_FILE        (the authorizer's users file)
 
 The locals are read with ``terraform console`` (what Terraform itself evaluates,
 not a parse of the HCL text) in a copy of the module's *.tf files: ``terraform
@@ -46,6 +47,7 @@ LOCALS = (
     "upload_route_keys",
     "derived_prefix",
     "root_index",
+    "users_file",
 )
 # The module's required variables; console checks their validation rules.
 VARIABLES = {
@@ -119,3 +121,9 @@ def test_the_upload_routes_are_layouts(module_locals: dict[str, Any]) -> None:
 def test_the_derived_prefix_and_root_page_are_layouts(module_locals: dict[str, Any]) -> None:
     assert module_locals["derived_prefix"] == layout.DERIVED_PREFIX
     assert module_locals["root_index"] == layout.ROOT_HTML
+
+
+def test_the_users_file_is_layouts_and_at_the_root(module_locals: dict[str, Any]) -> None:
+    assert module_locals["users_file"] == layout.USERS_FILE
+    # At the root: the shared role reads keys with a slash only, the upload role too.
+    assert "/" not in layout.USERS_FILE and layout.split_key(layout.USERS_FILE) is None

@@ -1,35 +1,35 @@
-"""Access that holds under attack: the authorizer, flooded with unknown names and
-wrong secrets, against a stub of SSM that throttles as Parameter Store does
-(tests/ssm_stub.py), on loopback.
-
-Each test names the item of the security review it answers: SSM calls per
-unknown name (1), bounded caches (2), the cost of wrong secrets (3), SSM
-failures that must not lock users out.
+"""Access that holds under attack: the authorizer against a stub of SSM that
+throttles as Parameter Store does (tests/ssm_stub.py), on loopback. No SSM call
+per unknown name, bounded caches, wrong secrets that cost the same whoever they
+name and never make the right one fail, SSM failures that lock no one out.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from serverless_pypi import auth, authorizer
+from serverless_pypi import auth, authorizer, userfile
 from serverless_pypi.authorizer import UsersUnavailable
-from serverless_pypi.bounded import Failures, Lru, TokenBucket
+from serverless_pypi.bounded import Lru
+from serverless_pypi.layout import USERS_FILE
 from serverless_pypi.local.gateway import Authorized
 from serverless_pypi.retry import Backoff
 from serverless_pypi.ssm import SsmReader
 from tests.flood import (
+    BUCKET,
     PAGE_ROUTE,
-    PASSWORD,
     PATH,
     UPLOAD_ROUTE,
     allowed,
     authorizer_request,
     basic,
+    cheap_scrypt,
+    cold_starts,
     make,
+    sync,
     user,
 )
 from tests.ssm_stub import Stub, ssm_stub
@@ -56,35 +56,103 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
 
 @pytest.fixture
-def scrypts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every scrypt the code computes, by its N."""
-    calls: list[int] = []
-    real = hashlib.scrypt
-
-    def counting(password: bytes, **kwargs: Any) -> bytes:
-        calls.append(kwargs["n"])
-        return real(password, **kwargs)
-
-    monkeypatch.setattr(hashlib, "scrypt", counting)
-    return calls
+def scrypts() -> Iterator[list[int]]:
+    """Every scrypt the code computes, by its N (a SHA-256 stands in: the same
+    answers, in microseconds)."""
+    with cheap_scrypt() as calls:
+        yield calls
 
 
-# -- 1. unknown names cost no SSM call ------------------------------------------------
+# -- unknown names cost no SSM call ------------------------------------------------
 
 
-def test_unknown_names_never_cost_an_ssm_call(stub: tuple[Stub, str]) -> None:
+def test_unknown_names_never_cost_an_ssm_call(
+    stub: tuple[Stub, str], clock: Clock, scrypts: list[int]
+) -> None:
     ssm, url = stub
     for number in range(25):
         user(ssm, f"user-{number}")
-    decide = make(url)
+    decide = make(url, clock)
     for number in range(2000):
         assert not allowed(decide, f"random-{number}", "x" * 20, PAGE_ROUTE)
-    # The list, once: three pages of at most ten.
+    # No users file yet: the list, once, in three pages of at most ten.
     assert ssm.counts.by_target == {"AmazonSSM.GetParametersByPath": 3}
+    assert ssm.counts.object_gets == 1
     assert len(decide.users) == 25
 
 
-def test_the_list_is_read_again_once_per_cache_period(stub: tuple[Stub, str], clock: Clock) -> None:
+# -- the users file: one GET per cold authorizer --------------------------------------
+
+
+def test_twenty_cold_authorizers_let_every_user_in_within_parameter_stores_quota(
+    stub: tuple[Stub, str],
+) -> None:
+    """1,000 users, 20 authorizers starting at once, Parameter Store at 40 calls a
+    second: each reads the users file, one GET, and lets its user in."""
+    ssm, url = stub
+    result = cold_starts(ssm, url, containers=20, users=1000)
+    assert (result.allowed, result.failed) == (20, 0)
+    assert (result.ssm_calls, result.object_gets) == (0, 20)
+
+
+def test_a_warm_authorizer_reads_the_users_file_again_with_a_304(
+    stub: tuple[Stub, str], clock: Clock
+) -> None:
+    ssm, url = stub
+    secret = user(ssm, "alice")
+    sync(ssm)
+    decide = make(url, clock, cache_seconds=60)
+    assert allowed(decide, "alice", secret, PAGE_ROUTE)
+    newcomer = user(ssm, "bob")  # a parameter only: the file is what is read
+    clock.now += 60
+    assert not allowed(decide, "bob", newcomer, PAGE_ROUTE)
+    assert ssm.counts.not_modified == 1
+    sync(ssm)
+    clock.now += 60
+    assert allowed(decide, "bob", newcomer, PAGE_ROUTE)
+    assert allowed(decide, "alice", secret, PAGE_ROUTE)
+    assert (ssm.counts.calls, ssm.counts.object_gets) == (0, 3)
+
+
+def test_a_failing_s3_keeps_the_last_list_and_never_turns_to_ssm(
+    stub: tuple[Stub, str], clock: Clock
+) -> None:
+    """A warm function keeps its list; a burst of GetParametersByPath from every
+    container while S3 fails would only trade one outage for another."""
+    ssm, url = stub
+    secret = user(ssm, "alice")
+    sync(ssm)
+    decide = make(url, clock)
+    assert allowed(decide, "alice", secret, PAGE_ROUTE)
+    ssm.objects_failing = True
+    clock.now += 61
+    for _ in range(20):
+        assert allowed(decide, "alice", secret, PAGE_ROUTE)
+    clock.now += authorizer.STALE_SECONDS
+    with pytest.raises(UsersUnavailable):
+        decide(authorizer_request(basic("alice", secret)))
+    assert ssm.counts.calls == 0
+    with pytest.raises(UsersUnavailable):  # a cold one: the same, no SSM call
+        make(url, clock)(authorizer_request(basic("alice", secret)))
+    assert ssm.counts.calls == 0
+
+
+def test_a_users_file_of_another_path_is_not_used(
+    stub: tuple[Stub, str], clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    ssm, url = stub
+    secret = user(ssm, "alice")
+    other = auth.record(frozenset({"read"}), auth.hash_secret("spypi_x", slow=False))
+    ssm.objects[f"{BUCKET}/{USERS_FILE}"] = userfile.render("/other/users/", {"mallory": other})
+    decide = make(url, clock)
+    assert allowed(decide, "alice", secret, PAGE_ROUTE)  # from the parameters of PATH
+    assert not allowed(decide, "mallory", "spypi_x", PAGE_ROUTE)
+    assert f"not {PATH!r}: the users' SSM parameters are read instead" in caplog.text
+
+
+def test_the_list_is_read_again_once_per_cache_period(
+    stub: tuple[Stub, str], clock: Clock, scrypts: list[int]
+) -> None:
     ssm, url = stub
     secret = user(ssm, "alice")
     decide = make(url, clock, cache_seconds=60)
@@ -181,35 +249,19 @@ def test_the_handler_fails_rather_than_deny_when_the_users_cannot_be_read(
         authorizer.default_authorizer.cache_clear()
 
 
-# -- 2. every cache is bounded ---------------------------------------------------------
+# -- every cache is bounded ---------------------------------------------------------
 
 
-def test_the_bounded_structures_forget_the_oldest() -> None:
+def test_the_lru_map_forgets_the_least_recently_used() -> None:
     lru: Lru[str, int] = Lru(3)
     for number, key in enumerate("abcd"):
         lru.put(key, number)
         if key == "c":
             assert lru.get("a") == 0  # used: "b" is now the oldest
     assert len(lru) == 3 and lru.get("b") is None and lru.get("a") == 0
-    clock = Clock()
-    failures: Failures[str] = Failures(limit=2, seconds=10, size=2, clock=clock)
-    failures.fail("x")
-    assert not failures.exhausted("x")
-    failures.fail("x")
-    assert failures.exhausted("x")
-    failures.fail("y")
-    failures.fail("z")  # three keys in a map of two: "x" goes
-    assert len(failures) == 2 and not failures.exhausted("x")
-    failures.fail("z")
-    clock.now += 10
-    assert not failures.exhausted("z")  # its window is over
-    bucket = TokenBucket(rate=1, burst=2, clock=clock)
-    assert [bucket.take() for _ in range(3)] == [True, True, False]
-    clock.now += 1
-    assert bucket.take() and not bucket.take()
 
 
-# -- 3. what a wrong secret costs ------------------------------------------------------
+# -- what a wrong secret costs ------------------------------------------------------
 
 
 def test_a_wrong_secret_costs_one_scrypt_whoever_it_is_for(
@@ -241,45 +293,41 @@ def test_a_wrong_secret_costs_one_scrypt_whoever_it_is_for(
     assert scrypts == []
 
 
-def test_failures_beyond_a_users_budget_are_cheap_and_stop_guessing(
-    stub: tuple[Stub, str], clock: Clock, scrypts: list[int]
+def test_every_wrong_secret_costs_one_scrypt_however_many_came_before(
+    stub: tuple[Stub, str], scrypts: list[int]
 ) -> None:
+    """Made-up names, a token user and a password user, far past any budget: still
+    one scrypt each, so that timing never tells which names are users'."""
     ssm, url = stub
     user(ssm, "pat", password=True)
-    token = user(ssm, "ci")
-    decide = make(url, clock)
-    assert allowed(decide, "pat", PASSWORD, PAGE_ROUTE)  # verified once: remembered
-    other = make(url, clock)  # a container that has not seen pat's password
-    scrypts.clear()
-    for number in range(authorizer.FAILURES_PER_USER + 20):
-        for container in (decide, other):
-            assert not allowed(container, "pat", f"guess {number}", PAGE_ROUTE)
-            assert not allowed(container, "ci", f"spypi_guess{number}", PAGE_ROUTE)
-    # Each container paid FAILURES_PER_USER scrypts per user, then nothing.
-    assert len(scrypts) == 2 * 2 * authorizer.FAILURES_PER_USER
-    # The password user: their remembered password still works; a password not
-    # verified here is refused unchecked until the window ends (the lockout).
-    assert allowed(decide, "pat", PASSWORD, PAGE_ROUTE)
-    assert not allowed(other, "pat", PASSWORD, PAGE_ROUTE)
-    # A token cannot be guessed: its user is never locked out.
-    assert allowed(other, "ci", token, PAGE_ROUTE)
-    clock.now += authorizer.FAILURE_WINDOW
-    assert allowed(other, "pat", PASSWORD, PAGE_ROUTE)
+    user(ssm, "ci")
+    decide = make(url)
+    for number in range(25):
+        for name, secret in [(f"nobody-{number}", "x"), ("pat", f"{number}"), ("ci", "spypi_x")]:
+            scrypts.clear()
+            assert not allowed(decide, name, secret, PAGE_ROUTE)
+            assert scrypts == [auth.SCRYPT_N], (number, name)
 
 
-def test_decoys_for_unknown_names_are_budgeted(
-    stub: tuple[Stub, str], clock: Clock, scrypts: list[int]
+@pytest.mark.parametrize(
+    ("kind", "route"),
+    [("password", PAGE_ROUTE), ("password", UPLOAD_ROUTE), ("token", PAGE_ROUTE)],
+)
+def test_wrong_secrets_from_anyone_never_make_the_right_one_fail(
+    stub: tuple[Stub, str], clock: Clock, scrypts: list[int], kind: str, route: str
 ) -> None:
+    """A stranger sends wrong secrets naming a user, on the route the user needs,
+    to a function that has not seen the right one yet: the right one still opens
+    it, and API Gateway keeps no refusal of the right header."""
     ssm, url = stub
-    user(ssm, "alice")
-    decide = make(url, clock)
-    for number in range(100):
-        assert not allowed(decide, f"nobody-{number}", "x", PAGE_ROUTE)
-    assert len(scrypts) == authorizer.DECOY_BURST
-    clock.now += 3
-    for number in range(100):
-        allowed(decide, f"again-{number}", "x", PAGE_ROUTE)
-    assert len(scrypts) == authorizer.DECOY_BURST + 3 * authorizer.DECOYS_PER_SECOND
+    secret = user(ssm, "bob", password=kind == "password", upload=("*",))
+    gateway = Authorized(lambda event, context: {"statusCode": 200}, make(url, clock), 300, clock)
+    for number in range(25):
+        guess = authorizer_request(basic("bob", f"guess {number}"), route)
+        assert gateway(guess, None)["statusCode"] == 403
+    assert gateway(authorizer_request(basic("bob", secret), route), None)["statusCode"] == 200
+    clock.now += authorizer.STALE_SECONDS  # long after: the same
+    assert gateway(authorizer_request(basic("bob", secret), route), None)["statusCode"] == 200
 
 
 def test_an_uploaders_patterns_reach_the_upload_function(stub: tuple[Stub, str]) -> None:

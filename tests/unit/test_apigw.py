@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from serverless_pypi.apigw import BadRequest, Request
-from serverless_pypi.headers import AuthorizerRequest, Headers
-from serverless_pypi.local.apigw_events import authorizer_event, build_event, multipart_form
+from serverless_pypi.headers import Headers
+from serverless_pypi.local.apigw_events import build_event, multipart_form
 from tests.conftest import ROUTE_KEYS
 
 
@@ -52,17 +52,6 @@ def test_events_no_client_could_send_are_bad_requests(change: dict[str, Any]) ->
 def test_a_plain_text_body_is_taken_as_utf8() -> None:
     event = {**build_event("POST", "/legacy/"), "body": "caf\u00e9", "isBase64Encoded": False}
     assert Request.from_event(event).body == "caf\u00e9".encode()
-
-
-def test_the_authorizer_request_is_read_from_what_api_gateway_sends() -> None:
-    sent = build_event(
-        "GET", "/simple/x/", [("Authorization", "Basic eDp5")], route_keys=ROUTE_KEYS
-    )
-    asked = AuthorizerRequest.from_event(authorizer_event(sent, ["Basic eDp5", sent["routeKey"]]))
-    assert asked.route_key == "GET /simple/{proxy+}"
-    assert asked.headers.get("Authorization") == "Basic eDp5"
-    nothing = AuthorizerRequest.from_event(None)
-    assert nothing.route_key is None and nothing.headers.items() == []
 
 
 def test_the_form_builder_writes_what_twine_sends() -> None:

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import boto3
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
 import pytest
 
-from serverless_pypi import auth, authorizer, cli
+from serverless_pypi import auth, authorizer, cli, userfile
+from serverless_pypi.cli.userstore import UserError, UserStore
 from serverless_pypi.config import AuthSettings
-from serverless_pypi.layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
+from serverless_pypi.layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS, USERS_FILE
 from serverless_pypi.local.apigw_events import authorizer_event, build_event
 from serverless_pypi.local.gateway import Authorized
+from serverless_pypi.objects import AwsError
+from serverless_pypi.s3http import S3Reader
 from serverless_pypi.sigv4 import Credentials
 from serverless_pypi.ssm import SsmReader
-from serverless_pypi.users import UserError, UserStore
+from serverless_pypi.storage import Storage
+from tests.conftest import BUCKET
 
 PATH = "/serverless-pypi/users/"
 
@@ -70,8 +71,8 @@ def event(header: str | None, route: str = "GET /simple/{proxy+}") -> dict[str, 
 @pytest.mark.parametrize(
     ("header", "expected"),
     [
-        (basic("alice", "s3cret"), auth.Credentials("alice", "s3cret")),
-        ("basic " + base64.b64encode(b"bob:a:b").decode(), auth.Credentials("bob", "a:b")),
+        (basic("alice", "s3cret"), auth.BasicCredentials("alice", "s3cret")),
+        ("basic " + base64.b64encode(b"bob:a:b").decode(), auth.BasicCredentials("bob", "a:b")),
         (None, None),
         ("", None),
         ("Bearer abc", None),
@@ -84,7 +85,7 @@ def event(header: str | None, route: str = "GET /simple/{proxy+}") -> dict[str, 
         ("Basic " + "A" * 10_000, None),
     ],
 )
-def test_basic_headers(header: str | None, expected: auth.Credentials | None) -> None:
+def test_basic_headers(header: str | None, expected: auth.BasicCredentials | None) -> None:
     assert auth.parse_basic(header) == expected
 
 
@@ -141,6 +142,23 @@ def test_records_narrow_the_upload_right_in_version_2_only(
     stored = auth.record(frozenset(rights), "sha256$00$00", projects)
     assert json.loads(stored)["v"] == version
     assert auth.parse_record("u", stored).projects == parsed
+
+
+@pytest.mark.parametrize("pattern", ["**", "?*", "*?", "*?*", "***"])
+def test_patterns_that_match_every_project_are_stored_as_every_project(pattern: str) -> None:
+    for name in ("a", "x", "team-a", "a" * 100):  # a name has one character or more
+        assert auth.may_upload([pattern], name)
+    assert auth.project_patterns([pattern]) == auth.project_patterns(["lib-*", pattern]) == ("*",)
+    stored = auth.record(frozenset({"read", "upload"}), "sha256$00$00", (pattern,))
+    assert json.loads(stored)["v"] == 1  # every project: the record of earlier releases
+    narrowed = json.dumps({"v": 2, "rights": ["read", "upload"], "projects": [pattern], "hash": ""})
+    assert auth.parse_record("u", narrowed).projects == ("*",)
+
+
+@pytest.mark.parametrize("pattern", ["?", "??*", "*-*", "a*"])
+def test_patterns_that_miss_some_project_are_kept(pattern: str) -> None:
+    assert not all(auth.may_upload([pattern], name) for name in ("a", "ab", "a-b", "b"))
+    assert auth.project_patterns([pattern]) == (pattern,)
 
 
 def test_version_1_records_written_before_upload_to_every_project() -> None:
@@ -200,21 +218,21 @@ def test_users_are_hashed_secure_strings(store: UserStore, ssm: Any) -> None:
 
 
 def test_the_cli_manages_users(ssm: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["user", "add", "ci", "--upload"]) == 0
+    assert cli.main(["user", "add", "ci", "--upload", "--bucket", BUCKET]) == 0
     out = capsys.readouterr().out.splitlines()
     token = out[-1]
     assert token.startswith(auth.TOKEN_PREFIX) and " " not in token
-    assert cli.main(["user", "add", "dev"]) == 0
+    assert cli.main(["user", "add", "dev", "--bucket", BUCKET]) == 0
     capsys.readouterr()
     assert cli.main(["user", "list"]) == 0
     listing = capsys.readouterr().out
     assert listing.splitlines() == ["ci\tread,upload\ttoken\t*", "dev\tread\ttoken\t-"]
     assert token not in listing and "sha256" not in listing
-    assert cli.main(["user", "rotate", "ci"]) == 0
+    assert cli.main(["user", "rotate", "ci", "--bucket", BUCKET]) == 0
     rotated = capsys.readouterr().out.splitlines()[-1]
     assert rotated != token and rotated.startswith(auth.TOKEN_PREFIX)
-    assert cli.main(["user", "remove", "dev"]) == 0
-    assert cli.main(["user", "remove", "dev"]) == 1
+    assert cli.main(["user", "remove", "dev", "--bucket", BUCKET]) == 0
+    assert cli.main(["user", "remove", "dev", "--bucket", BUCKET]) == 1
     assert "no user dev" in capsys.readouterr().err
     record = json.loads(
         ssm.get_parameter(Name=PATH + "ci", WithDecryption=True)["Parameter"]["Value"]
@@ -225,13 +243,18 @@ def test_the_cli_manages_users(ssm: Any, capsys: pytest.CaptureFixture[str]) -> 
 def test_the_cli_changes_rights_and_keeps_the_secret(
     ssm: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["user", "add", "ci", "--upload"]) == 0
+    assert cli.main(["user", "add", "ci", "--upload", "--bucket", BUCKET]) == 0
     token = capsys.readouterr().out.splitlines()[-1]
-    assert cli.main(["user", "rights", "ci", "--upload", "Team_*", "--upload", "lib-?"]) == 0
+    assert (
+        cli.main(
+            ["user", "rights", "ci", "--upload", "Team_*", "--upload", "lib-?", "--bucket", BUCKET]
+        )
+        == 0
+    )
     assert "may now read, upload to team-*, lib-?" in capsys.readouterr().out
     assert cli.main(["user", "list"]) == 0
     assert capsys.readouterr().out.splitlines() == ["ci\tread,upload\ttoken\tteam-*,lib-?"]
-    assert cli.main(["user", "rights", "ci", "--read-only"]) == 0
+    assert cli.main(["user", "rights", "ci", "--read-only", "--bucket", BUCKET]) == 0
     capsys.readouterr()
     assert cli.main(["user", "list"]) == 0
     assert capsys.readouterr().out.splitlines() == ["ci\tread\ttoken\t-"]
@@ -239,15 +262,150 @@ def test_the_cli_changes_rights_and_keeps_the_secret(
         ssm.get_parameter(Name=PATH + "ci", WithDecryption=True)["Parameter"]["Value"]
     )
     assert record["rights"] == ["read"] and auth.verify(token, record["hash"])
-    assert cli.main(["user", "rights", "ci", "--upload"]) == 0
+    assert cli.main(["user", "rights", "ci", "--upload", "--bucket", BUCKET]) == 0
     assert "may now read, upload to every project" in capsys.readouterr().out
-    assert cli.main(["user", "rights", "nobody", "--upload"]) == 1
+    assert cli.main(["user", "rights", "ci", "--upload", "?*", "--bucket", BUCKET]) == 0
+    assert "may now read, upload to every project" in capsys.readouterr().out
+    assert cli.main(["user", "list"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ci\tread,upload\ttoken\t*"]
+    assert cli.main(["user", "rights", "nobody", "--upload", "--bucket", BUCKET]) == 1
     assert "no user nobody" in capsys.readouterr().err
-    assert cli.main(["user", "rights", "ci", "--upload", "no/slash"]) == 1
+    assert cli.main(["user", "rights", "ci", "--upload", "no/slash", "--bucket", BUCKET]) == 1
     assert "not a project pattern" in capsys.readouterr().err
     with pytest.raises(SystemExit) as both:
-        cli.main(["user", "rights", "ci", "--upload", "--read-only"])
+        cli.main(["user", "rights", "ci", "--upload", "--read-only", "--bucket", BUCKET])
     assert both.value.code == 2
+
+
+# -- the users file -----------------------------------------------------------
+
+
+def _users_file(s3: Any) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(
+        s3.get_object(Bucket=BUCKET, Key=USERS_FILE)["Body"].read()
+    )
+    return document
+
+
+def _parameters(ssm: Any) -> dict[str, Any]:
+    found = ssm.get_parameters_by_path(Path=PATH, WithDecryption=True)["Parameters"]
+    return {p["Name"][len(PATH) :]: json.loads(p["Value"]) for p in found}
+
+
+def test_every_change_reaches_the_users_file(
+    ssm: Any, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for change in [
+        ["add", "ci", "--upload"],
+        ["add", "dev"],
+        ["add", "pat", "--password"],
+        ["rights", "ci", "--upload", "team-*"],
+        ["rotate", "dev"],
+        ["remove", "pat"],
+    ]:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+            assert cli.main(["user", *change, "--bucket", BUCKET]) == 0
+        assert _users_file(s3) == {"v": 1, "path": PATH, "users": _parameters(ssm)}, change
+    assert set(_users_file(s3)["users"]) == {"ci", "dev"}
+    assert _users_file(s3)["users"]["ci"]["projects"] == ["team-*"]
+
+
+def test_changes_need_the_bucket_of_the_users_file(ssm: Any) -> None:
+    for change in (["add", "x"], ["remove", "x"], ["rotate", "x"], ["rights", "x", "--read-only"]):
+        with pytest.raises(SystemExit) as usage:
+            cli.main(["user", *change])
+        assert usage.value.code == 2, change
+
+
+def test_the_first_change_after_an_upgrade_writes_every_user_to_the_file(
+    ssm: Any, s3: Any, store: UserStore
+) -> None:
+    store.add("earlier", frozenset({"read"}))  # a parameter only, as earlier releases wrote
+    assert cli.main(["user", "add", "later", "--bucket", BUCKET]) == 0
+    assert set(_users_file(s3)["users"]) == {"earlier", "later"}
+
+
+def test_sync_writes_the_file_from_the_parameters(
+    ssm: Any, s3: Any, store: UserStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store.add("a", frozenset({"read"}))
+    store.add("b", frozenset({"read", "upload"}), projects=("team-*",))
+    usable = _parameters(ssm)
+    ssm.put_parameter(Name=PATH + "broken", Value="not a record", Type="SecureString")
+    other = userfile.render("/other/users/", {"mallory": auth.record(frozenset({"read"}), "x")})
+    s3.put_object(Bucket=BUCKET, Key=USERS_FILE, Body=other)  # another path's: replaced
+    assert cli.main(["user", "sync", "--bucket", BUCKET]) == 0
+    out = capsys.readouterr().out
+    assert "left out broken" in out
+    assert f"wrote s3://{BUCKET}/{USERS_FILE}: the 2 users under {PATH}" in out
+    assert _users_file(s3) == {"v": 1, "path": PATH, "users": usable}
+
+
+def test_a_file_of_another_path_is_not_changed_by_a_user_command(
+    ssm: Any, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = userfile.render("/other/users/", {"mallory": auth.record(frozenset({"read"}), "x")})
+    s3.put_object(Bucket=BUCKET, Key=USERS_FILE, Body=other)
+    assert cli.main(["user", "add", "ci", "--bucket", BUCKET]) == 1
+    assert "user sync" in capsys.readouterr().err
+    assert set(_users_file(s3)["users"]) == {"mallory"}
+
+
+def test_a_write_that_loses_a_race_is_made_again_on_the_fresh_file(ssm: Any, s3: Any) -> None:
+    """Two operators at once: each write of the file is conditional on the version
+    it read, so neither change is lost."""
+    first = UserStore(ssm, PATH, bucket=Storage(s3, BUCKET))
+    second = UserStore(ssm, PATH, bucket=Storage(s3, BUCKET))
+    first.add("a", frozenset({"read"}))
+    assert second.file is not None
+    put = second.file.bucket.put
+    raced: list[str] = []
+
+    def put_after_the_other(*args: Any, **kwargs: Any) -> str:
+        if not raced:  # the other command writes between this one's read and write
+            raced.append("b")
+            first.add("b", frozenset({"read"}))
+        return put(*args, **kwargs)
+
+    second.file.bucket.put = put_after_the_other  # type: ignore[method-assign]
+    second.add("c", frozenset({"read"}))
+    assert raced == ["b"]
+    assert set(_users_file(s3)["users"]) == {"a", "b", "c"} == set(_parameters(ssm))
+
+
+def test_a_file_that_could_not_be_written_says_how_to_repair_it(
+    ssm: Any, s3: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["user", "add", "dev", "--bucket", BUCKET]) == 0
+
+    def refuse(*args: Any, **kwargs: Any) -> str:
+        raise AwsError("S3 answered AccessDenied for .serverless-pypi-users.json")
+
+    monkeypatch.setattr(Storage, "put", refuse)
+    assert cli.main(["user", "remove", "dev", "--bucket", BUCKET]) == 1
+    error = capsys.readouterr().err
+    assert "user dev is removed in SSM, but" in error
+    assert f"serverless-pypi user sync --bucket {BUCKET} --path {PATH}" in error
+
+
+def test_the_authorizer_reads_what_the_cli_wrote_with_no_ssm_call(
+    ssm: Any, s3: Any, moto_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["user", "add", "ci", "--upload", "team-*", "--bucket", BUCKET]) == 0
+    token = capsys.readouterr().out.splitlines()[-1]
+
+    class NoSsm:
+        def list(self, path: str, limit: int) -> tuple[dict[str, str], bool]:
+            raise AssertionError("SSM read while there is a users file")
+
+    objects = S3Reader(BUCKET, "us-east-1", moto_url, credentials=lambda: Credentials("t", "t"))
+    decide = authorizer.Authorizer(AuthSettings(PATH, 60, BUCKET), NoSsm(), objects=objects)
+    assert decide(event(basic("ci", token), "POST /legacy/"))["context"] == {
+        "user": "ci",
+        "rights": "read,upload",
+        "projects": "team-*",
+    }
 
 
 def test_rewrites_keep_the_users_kms_key(store: UserStore, ssm: Any) -> None:
@@ -281,71 +439,34 @@ def test_a_password_is_read_from_stdin_and_hashed_slowly(
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
-    assert cli.main(["user", "add", "pat", "--password", "--path", "/other/users/"]) == 0
+    assert (
+        cli.main(
+            ["user", "add", "pat", "--password", "--path", "/other/users/", "--bucket", BUCKET]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "a long enough password" not in out
     value = ssm.get_parameter(Name="/other/users/pat", WithDecryption=True)["Parameter"]["Value"]
     assert json.loads(value)["hash"].startswith("scrypt$")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert cli.main(["user", "add", "tiny", "--password"]) == 1
-
-
-# -- the lean SSM client ------------------------------------------------------
-
-
-def test_the_ssm_reader_signs_as_botocore_does(monkeypatch: pytest.MonkeyPatch) -> None:
-    when = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
-    keys = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "token")
-    reader = SsmReader("eu-west-1", credentials=lambda: keys, clock=lambda: when)
-    sent: dict[str, Any] = {}
-
-    class Connection:
-        def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> None:
-            sent.update(method=method, path=path, body=body, headers=headers)
-
-        def getresponse(self) -> Any:
-            class Answer:
-                status = 200
-
-                def read(self) -> bytes:
-                    return b'{"Parameter": {"Value": "v"}}'
-
-                def getheaders(self) -> list[tuple[str, str]]:
-                    return [("Content-Type", "application/x-amz-json-1.1")]
-
-            return Answer()
-
-    reader.connections._local.connection = Connection()
-    assert reader.get("/p/users/alice") == "v"
-    request = botocore.awsrequest.AWSRequest(
-        method="POST", url="https://ssm.eu-west-1.amazonaws.com/", data=sent["body"]
-    )
-    for name in ("content-type", "x-amz-target"):
-        request.headers[name] = sent["headers"][name]
-    frozen = botocore.credentials.Credentials("AKIDEXAMPLE", keys.secret_key, "token")
-    signer = botocore.auth.SigV4Auth(frozen, "ssm", "eu-west-1")
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: when.replace(tzinfo=None))
-    signer.add_auth(request)
-    assert sent["headers"]["authorization"] == request.headers["Authorization"]
-
-
-def test_the_ssm_reader_on_moto(store: UserStore, parameters: SsmReader, ssm: Any) -> None:
-    store.add("alice", frozenset({"read"}))
-    assert json.loads(parameters.get(PATH + "alice") or "")["v"] == 1
-    assert parameters.get(PATH + "nobody") is None
-    for number in range(24):
-        store.add(f"user-{number}", frozenset({"read"}))
-    ssm.put_parameter(Name=PATH + "deeper/x", Value="not a user", Type="String")
-    before = parameters.requests
-    users, complete = parameters.list(PATH, 1000)
-    assert complete and parameters.requests - before == 3  # pages of ten
-    assert sorted(users) == sorted(["alice", *(f"user-{n}" for n in range(24))])
-    assert all(json.loads(value)["v"] == 1 for value in users.values())  # decrypted
-    some, complete = parameters.list(PATH, 15)
-    assert not complete and len(some) == 20  # two pages: 15 reached
+    assert cli.main(["user", "add", "tiny", "--password", "--bucket", BUCKET]) == 1
 
 
 # -- the authorizer -----------------------------------------------------------
+
+
+def test_the_authorizer_event_is_read_from_what_api_gateway_sends() -> None:
+    sent = build_event(
+        "GET", "/simple/x/", [("Authorization", "Basic eDp5")], route_keys=ROUTE_KEYS
+    )
+    asked = authorizer.AuthorizerEvent.from_event(
+        authorizer_event(sent, ["Basic eDp5", sent["routeKey"]])
+    )
+    assert asked.route_key == "GET /simple/{proxy+}"
+    assert asked.headers.get("Authorization") == "Basic eDp5"
+    nothing = authorizer.AuthorizerEvent.from_event(None)
+    assert nothing.route_key is None and nothing.headers.items() == []
 
 
 @pytest.fixture

@@ -15,10 +15,11 @@ from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 
 from serverless_pypi import s3http
-from serverless_pypi.objects import NOT_MODIFIED, AwsError, Blob
+from serverless_pypi.objects import NOT_MODIFIED, AccessDenied, AwsError, Blob
 from serverless_pypi.retry import Backoff
 from serverless_pypi.sigv4 import Credentials
 from tests.conftest import BUCKET
+from tests.unit.test_sigv4 import serving
 
 WHEN = datetime(2026, 11, 25, 10, 11, 12, tzinfo=UTC)
 KEYS = [
@@ -166,6 +167,19 @@ def test_a_missing_bucket_is_an_error_not_an_empty_index(s3: Any, moto_url: str)
     reader = s3http.S3Reader("no-such-bucket", "us-east-1", moto_url)
     with pytest.raises(AwsError, match="NoSuchBucket"):
         reader.get("anything")
+
+
+def test_a_refused_get_is_access_denied_and_not_retried() -> None:
+    """S3 answers 403 for a key the caller may not read, and for a missing one to a
+    caller that may not list the bucket: the authorizer reads that as no users file."""
+    refused = (403, b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
+    with serving([refused]) as served:
+        keys = Credentials("testing", "testing")
+        reader = s3http.S3Reader(BUCKET, "us-east-1", served.url, credentials=lambda: keys)
+        with pytest.raises(AccessDenied, match="S3 answered 403 for a GET: AccessDenied"):
+            reader.get(".serverless-pypi-users.json")
+        reader.connections.drop()
+    assert reader.requests == 1
 
 
 def test_an_unreachable_endpoint_is_an_error_after_retries() -> None:

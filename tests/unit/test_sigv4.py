@@ -29,8 +29,6 @@ from serverless_pypi.sigv4 import Credentials, HttpReply
 from serverless_pypi.ssm import SsmReader
 
 KEYS = Credentials("testing", "testing")
-THROTTLED = (400, b'{"__type": "ThrottlingException", "message": "Rate exceeded"}')
-FOUND = (200, b'{"Parameter": {"Name": "/p/alice", "Value": "v"}}')
 S3_VIRTUAL = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
 SLOW_DOWN = b"<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>"
 
@@ -300,72 +298,6 @@ def serving(answers: list[tuple[int, bytes]]) -> Iterator[Served]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def _ssm(url: str, waits: list[float]) -> SsmReader:
-    reader = SsmReader("us-east-1", url, credentials=lambda: KEYS)
-    reader.backoff = Backoff(attempts=4, base=0.1, sleep=waits.append)
-    return reader
-
-
-def test_the_ssm_reader_retries_throttling() -> None:
-    waits: list[float] = []
-    with serving([THROTTLED, THROTTLED, FOUND]) as served:
-        reader = _ssm(served.url, waits)
-        assert reader.get("/p/alice") == "v"
-        reader.connections.drop()
-    assert reader.requests == 3
-    assert len(waits) == 2
-    assert all(target == "AmazonSSM.GetParameter" for _, _, target in _targets(served))
-    assert len(served.clients) == 1  # one kept-alive connection for the three
-
-
-def _targets(served: Served) -> list[tuple[str, str, str]]:
-    return [(method, path, headers["x-amz-target"]) for method, path, headers, _ in served.seen]
-
-
-def test_the_ssm_reader_gives_up_on_persistent_throttling() -> None:
-    waits: list[float] = []
-    with serving([THROTTLED]) as served:
-        reader = _ssm(served.url, waits)
-        with pytest.raises(AwsError, match="SSM answered 400: ThrottlingException"):
-            reader.get("/p/alice")
-        reader.connections.drop()
-    assert reader.requests == 4
-    assert sum(waits) <= 1.0
-
-
-@pytest.mark.parametrize(
-    ("answer", "outcome"),
-    [
-        ((400, b'{"__type": "ParameterNotFound"}'), None),
-        ((400, b'{"__type": "com.amazon#AccessDeniedException"}'), "AccessDeniedException"),
-        ((400, b"not json"), "no error type"),
-    ],
-)
-def test_the_ssm_reader_never_retries_another_400(
-    answer: tuple[int, bytes], outcome: str | None
-) -> None:
-    waits: list[float] = []
-    with serving([answer]) as served:
-        reader = _ssm(served.url, waits)
-        if outcome is None:
-            assert reader.get("/p/nobody") is None
-        else:
-            with pytest.raises(AwsError, match=outcome):
-                reader.get("/p/alice")
-        reader.connections.drop()
-    assert reader.requests == 1
-    assert waits == []
-
-
-def test_the_ssm_reader_retries_a_server_error() -> None:
-    waits: list[float] = []
-    with serving([(500, b'{"__type": "InternalServerError"}'), FOUND]) as served:
-        reader = _ssm(served.url, waits)
-        assert reader.get("/p/alice") == "v"
-        reader.connections.drop()
-    assert reader.requests == 2
 
 
 def test_the_s3_reader_retries_5xx_then_fails_loudly() -> None:

@@ -216,7 +216,7 @@ def _local_user(args: argparse.Namespace, embedded: EmbeddedS3 | None) -> str:
     printed pip and twine lines work on a machine without AWS credentials."""
     if not args.auth or embedded is None:
         return ""
-    from ..users import UserStore
+    from .userstore import UserStore
 
     store = UserStore(embedded.client("ssm"), args.users_path)
     return store.add("local", frozenset({"read", "upload"}))
@@ -240,6 +240,9 @@ def _print_hints(
         login = f"-u local -p {token}" if token else "-u NAME -p TOKEN"
         print(f"  twine upload --repository-url {origin}/legacy/ {login} dist/*")
         env = f"{embedded.environment} " if embedded else ""
-        print(f"  users: {env}serverless-pypi user add NAME [--upload] --path {args.users_path}")
+        print(
+            f"  users: {env}serverless-pypi user add NAME [--upload] --path {args.users_path}"
+            f" --bucket {bucket}"
+        )
     if embedded is not None:
         print(f"  upload: {embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/")

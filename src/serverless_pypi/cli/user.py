@@ -1,5 +1,6 @@
-"""``serverless-pypi user add|list|remove|rotate|rights``: the users of an index, in SSM
-Parameter Store (``users.UserStore``), through the standard AWS environment."""
+"""``serverless-pypi user add|list|remove|rotate|rights|sync``: the users of an index,
+in SSM Parameter Store and in the users file of its bucket (``userstore.UserStore``),
+through the standard AWS environment."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 from ..auth import EVERY_PROJECT, Right, project_patterns
 from ..config import DEFAULT_USERS_PATH
-from .common import EXIT_OK, CommandError, require_credentials
+from ..userfile import USERS_FILE
+from .common import EXIT_OK, CommandError, bucket_storage, require_credentials
 
 # The authorizer reads the users whole once per cache period, not name by name.
 NOT_AT_ONCE = (
@@ -29,7 +31,9 @@ def add_parsers(commands: Any) -> None:
         "user",
         help="add, list, remove or rotate the users of an index, or change their rights",
         description="Users live in SSM Parameter Store (standard AWS environment; "
-        "AWS_ENDPOINT_URL points at another endpoint), one SecureString each, as a hash.",
+        "AWS_ENDPOINT_URL points at another endpoint), one SecureString each, as a hash; "
+        "every change is then made to the users file in the index's bucket (--bucket), "
+        "which the authorizer reads.",
     )
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument(
@@ -37,9 +41,15 @@ def add_parsers(commands: Any) -> None:
         default=None,
         help=f"SSM path of the users: the module's users_ssm_path (default {DEFAULT_USERS_PATH})",
     )
+    changes = argparse.ArgumentParser(add_help=False, parents=[where])
+    changes.add_argument(
+        "--bucket",
+        required=True,
+        help="the index's bucket (the module's bucket_name), whose users file the authorizer reads",
+    )
     actions = user.add_subparsers(required=True, metavar="ACTION")
     add = actions.add_parser(
-        "add", parents=[where], help="create a user; prints the new token on the last line"
+        "add", parents=[changes], help="create a user; prints the new token on the last line"
     )
     add.add_argument("name")
     _upload_option(add)
@@ -52,18 +62,18 @@ def add_parsers(commands: Any) -> None:
         "list", parents=[where], help="names, rights, kinds of secret and upload patterns"
     )
     listing.set_defaults(run=user_command, action="list")
-    remove = actions.add_parser("remove", parents=[where], help="delete a user")
+    remove = actions.add_parser("remove", parents=[changes], help="delete a user")
     remove.add_argument("name")
     remove.set_defaults(run=user_command, action="remove")
     rotate = actions.add_parser(
-        "rotate", parents=[where], help="a new token (or password) for a user"
+        "rotate", parents=[changes], help="a new token (or password) for a user"
     )
     rotate.add_argument("name")
     rotate.add_argument("--password", action="store_true", help="choose a password instead")
     rotate.set_defaults(run=user_command, action="rotate")
     rights = actions.add_parser(
         "rights",
-        parents=[where],
+        parents=[changes],
         help="replace a user's rights (read only, or upload to PATTERNs); the secret stays",
     )
     rights.add_argument("name")
@@ -73,6 +83,13 @@ def add_parsers(commands: Any) -> None:
         "--read-only", action="store_true", help="may read, and upload to no project"
     )
     rights.set_defaults(run=user_command, action="rights")
+    sync = actions.add_parser(
+        "sync",
+        parents=[changes],
+        help="write the users file whole from the users' parameters (after an upgrade, or "
+        "when a change did not reach it)",
+    )
+    sync.set_defaults(run=user_command, action="sync")
 
 
 def _upload_option(parser: Any) -> None:
@@ -105,11 +122,12 @@ def user_command(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from ..users import UserError, UserStore
+    from .userstore import UserError, UserStore
 
     require_credentials()
+    bucket = bucket_storage(args.bucket) if getattr(args, "bucket", None) else None
     try:
-        store = UserStore(boto3.client("ssm"), args.path, getattr(args, "kms_key_id", None))
+        store = UserStore(boto3.client("ssm"), args.path, getattr(args, "kms_key_id", None), bucket)
         if args.action == "add":
             rights = _rights(args)
             projects = tuple(args.upload or ())
@@ -132,6 +150,11 @@ def user_command(args: argparse.Namespace) -> int:
         elif args.action == "remove":
             store.remove(args.name)
             print(f"removed user {args.name}")
+        elif args.action == "sync":
+            count, unusable = store.sync()
+            for name in unusable:
+                print(f"left out {name}: its parameter holds no usable user record")
+            print(f"wrote s3://{args.bucket}/{USERS_FILE}: the {count} users under {store.path}")
         else:
             for listed in store.list():
                 rights_text = ",".join(sorted(listed.rights)) or "-"
