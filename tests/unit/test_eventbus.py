@@ -16,12 +16,13 @@ from serverless_pypi import changeevents, cli
 from serverless_pypi.changeevents import IndexChange
 from serverless_pypi.config import ReindexSettings
 from serverless_pypi.eventbus import BUS_TAG, EventBus, tagged_bus
+from serverless_pypi.layout import manifest_key, metadata_key
 from serverless_pypi.reindex import Reindexer
 from serverless_pypi.retry import Backoff
 from serverless_pypi.storage import Storage
 from tests.builders import wheel_bytes
 from tests.conftest import BUCKET, s3_event
-from tests.moto_bucket import created, put
+from tests.moto_bucket import Requests, created, indexed_project, put
 
 BUS = "index-events"
 
@@ -106,6 +107,26 @@ def test_each_change_is_one_documented_event_on_the_bus(s3: Any, storage: Storag
     assert published["upload-time"].endswith("Z")
     assert details[2]["reason"] == "broken build"
     assert len({found["change-id"] for found in details}) == len(details)
+
+
+def test_an_event_still_adds_its_file_with_four_s3_requests(s3: Any, storage: Storage) -> None:
+    arn, sqs, queue = watched_bus(s3)
+    indexed_project(s3, storage, "1.0")
+    name, data = wheel_bytes("my-pkg", "2.0")
+    put(s3, f"my-pkg/{name}", data)
+    requests = Requests(storage)
+    bus = EventBus(boto3.client("events"), arn, BUCKET)
+    Reindexer(ReindexSettings(BUCKET, arn), storage, bus)(created(s3, f"my-pkg/{name}"))
+    assert requests.take() == [
+        f"GET {manifest_key('my-pkg')}",
+        f"GET my-pkg/{name}",
+        f"PUT {metadata_key('my-pkg', name)}",
+        f"PUT {manifest_key('my-pkg')}",
+    ]
+    events = received(sqs, queue)
+    assert [(event["detail-type"], event["detail"]["filename"]) for event in events] == [
+        ("Distribution Published", name)
+    ]
 
 
 def test_the_claim_command_sends_nothing_without_the_buckets_tag(
