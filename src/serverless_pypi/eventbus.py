@@ -30,17 +30,21 @@ def bus_region(bus: str) -> str | None:
     """The region of a bus ARN (``arn:aws:events:<region>:<account>:event-bus/<name>``);
     None for a name (the caller's region)."""
     parts = bus.split(":")
-    return parts[3] or None if bus.startswith("arn:") and len(parts) >= 6 else None
+    if not bus.startswith("arn:") or len(parts) < 6:
+        return None
+    return parts[3] or None
 
 
 def make_client(bus: str) -> Any:
-    """A boto3 EventBridge client for ``bus``, in its ARN's region when it has one."""
+    """A boto3 EventBridge client for ``bus``, in its ARN's region when it has one
+    (botocore's standard retries, short timeouts: the reindexer's time is counted)."""
     import boto3
+    from botocore.config import Config
 
-    from .storage import CLIENT_CONFIG
-
-    region = bus_region(bus)
-    return boto3.client("events", region_name=region, config=CLIENT_CONFIG)
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10
+    )
+    return boto3.client("events", region_name=bus_region(bus), config=config)
 
 
 def tagged_bus(s3: Any, bucket: str) -> str | None:

@@ -15,7 +15,7 @@ import pytest
 from serverless_pypi import changeevents, cli
 from serverless_pypi.changeevents import IndexChange
 from serverless_pypi.config import ReindexSettings
-from serverless_pypi.eventbus import BUS_TAG, EventBus, tagged_bus
+from serverless_pypi.eventbus import BUS_TAG, EventBus, bus_region, tagged_bus
 from serverless_pypi.layout import manifest_key, metadata_key
 from serverless_pypi.reindex import Reindexer
 from serverless_pypi.retry import Backoff
@@ -185,3 +185,9 @@ def test_what_still_fails_is_logged_not_raised(caplog: pytest.LogCaptureFixture)
     assert [json.loads(item["Detail"])["filename"] for item in failed] == ["p-0.tar.gz"]
     assert len(client.calls) == 3
     assert "event not put on index-events: Distribution Removed" in caplog.text
+
+
+def test_a_bus_arn_is_called_in_its_region_a_name_in_the_callers() -> None:
+    assert bus_region("arn:aws:events:eu-west-1:123456789012:event-bus/x") == "eu-west-1"
+    assert bus_region("default") is None
+    assert bus_region("index-events") is None
