@@ -98,6 +98,8 @@ locals {
           Resource = local.dead_letter_queue_arn
         },
       ] : [],
+      # The index's events (eventbus.tf), when they are on.
+      local.event_bus_statements,
       var.s3_kms_key_arn == null ? [] : [
         {
           Sid       = "DecryptObjects"

@@ -119,10 +119,15 @@ locals {
     # Set only for the root layout, so that the default environment is unchanged.
     var.index_at_api_root ? { INDEX_PATH = "/" } : {},
   )
-  reindex_environment = {
-    S3_BUCKET = aws_s3_bucket.this.bucket
-    LOG_LEVEL = var.log_level
-  }
+  reindex_environment = merge(
+    {
+      S3_BUCKET = aws_s3_bucket.this.bucket
+      LOG_LEVEL = var.log_level
+    },
+    # The bus of the index's events (eventbus.tf), only with event_bus_name, so
+    # that the default environment is unchanged.
+    local.events ? { EVENT_BUS = local.event_bus_arn } : {},
+  )
   # What src/serverless_pypi/authorizer.py reads (AuthSettings, log level).
   authorizer_environment = {
     S3_BUCKET          = aws_s3_bucket.this.bucket

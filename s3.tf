@@ -4,7 +4,7 @@ resource "aws_s3_bucket" "this" {
   bucket        = var.s3_bucket_name
   force_destroy = var.s3_force_destroy
   # The deployed release last, so that no other tag stands in for it.
-  tags = merge(var.tags, var.s3_bucket_tags, local.release_tags)
+  tags = merge(var.tags, var.s3_bucket_tags, local.event_bus_tags, local.release_tags)
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {

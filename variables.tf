@@ -615,3 +615,14 @@ variable "alarm_period_seconds" {
     error_message = "The alarm_period_seconds must be 60 or a multiple of 60, up to 86400."
   }
 }
+
+variable "event_bus_name" {
+  type        = string
+  description = "An EventBridge bus (a name in the module's account and region, `default` for the account's default bus, or a bus ARN) that gets one event per change of the index: a file published, yanked, unyanked or removed, a name claimed or released (docs/events.md). The reindex function may put events on this bus only. Null or empty (default): no events."
+  default     = null
+
+  validation {
+    condition     = var.event_bus_name == null || trimspace(coalesce(var.event_bus_name, " ")) == "" || can(regex("^(?:[A-Za-z0-9._\\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._\\-/]{1,256})$", trimspace(var.event_bus_name)))
+    error_message = "The event_bus_name must be a bus name (letters, digits and ._-/, at most 256 characters) or an event-bus ARN, arn:<partition>:events:<region>:<account>:event-bus/<name>."
+  }
+}

@@ -61,4 +61,8 @@ module "pypi" {
   # errors, api and upload 5xx and throttles, authorizer errors.
   # alarm_topic_arn = aws_sns_topic.alerts.arn
   # create_alarms   = true # when that topic is created in this configuration too
+
+  # The index's events on an EventBridge bus (docs/events.md): each file published,
+  # yanked, unyanked or removed, each name claimed or released.
+  # event_bus_name = "default"
 }

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import incremental
+from .changeevents import IndexChange
 from .deadline import Deadline
 from .indexer import ProjectResult, Snapshot, reindex_project
 from .logs import get_logger
@@ -36,10 +37,14 @@ class BatchResult:
 
 
 def apply_changes(
-    storage: Storage, changes: Iterable[Change], deadline: Deadline | None = None
+    storage: Storage,
+    changes: Iterable[Change],
+    deadline: Deadline | None = None,
+    recorded: list[IndexChange] | None = None,
 ) -> BatchResult:
     """Bring the projects that ``changes`` (one event's) touch in step with the bucket:
-    new files of an indexed project incrementally, anything else with a listing."""
+    new files of an indexed project incrementally, anything else with a listing.
+    ``recorded`` gets the changes each manifest write made visible."""
     by_project: dict[str, list[Change]] = {}
     for change in changes:
         by_project.setdefault(change.project, []).append(change)
@@ -47,12 +52,16 @@ def apply_changes(
     def run(project: str) -> ProjectResult:
         found = by_project[project]
         added = incremental.uploads(found)
-        result = incremental.add_files(storage, project, added, deadline) if added else None
+        result = (
+            incremental.add_files(storage, project, added, deadline, recorded) if added else None
+        )
         if result is not None:
             return result
         folders = {change.folder for change in found}
         touch = any(change.removal for change in found)
-        return reindex_project(storage, project, folders, deadline=deadline, touch=touch)
+        return reindex_project(
+            storage, project, folders, deadline=deadline, touch=touch, recorded=recorded
+        )
 
     return _each(by_project, run)
 

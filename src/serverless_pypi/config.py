@@ -32,6 +32,12 @@ MAX_USERS_PATH = 900
 MAX_USERS_PATH_LEVELS = 14  # SSM allows 15 levels in a name; the user's name is the last
 UPLOAD_RIGHTS = ("required", "authorizer")
 LOCAL_VERSIONS = ("accept", "refuse")  # whether the upload route takes `1.0+cpu`
+# An EventBridge bus: its name, or its ARN (variables.tf's validation of
+# event_bus_name; tests/unit/test_config.py ties them).
+EVENT_BUS_PATTERN = (
+    r"[A-Za-z0-9._\-/]{1,256}"
+    r"|arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/[A-Za-z0-9._\-/]{1,256}"
+)
 
 
 class ConfigError(ValueError):
@@ -110,10 +116,28 @@ class ApiSettings:
 @dataclass(frozen=True, slots=True)
 class ReindexSettings:
     bucket: str
+    # The EventBridge bus (a name or an ARN) that hears of each change the
+    # reindexer makes visible; None: no events.
+    event_bus: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReindexSettings:
-        return cls(required_bucket(os.environ if env is None else env))
+        env = os.environ if env is None else env
+        return cls(required_bucket(env), event_bus(env.get("EVENT_BUS", "")))
+
+
+def event_bus(raw: str | None) -> str | None:
+    """An event bus name or ARN, checked as variables.tf checks event_bus_name;
+    None when none is given."""
+    bus = (raw or "").strip()
+    if not bus:
+        return None
+    if not re.fullmatch(EVENT_BUS_PATTERN, bus):
+        raise ConfigError(
+            f"the event bus must be a bus name (letters, digits and '._-/', at most 256 "
+            f"characters) or an event-bus ARN, not {bus!r}"
+        )
+    return bus
 
 
 @dataclass(frozen=True, slots=True)

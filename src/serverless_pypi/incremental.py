@@ -17,6 +17,7 @@ from typing import Any
 
 from . import distfile, manifeststore, retry
 from . import manifest as manifests
+from .changeevents import IndexChange
 from .deadline import Deadline
 from .indexer import Memory, ProjectResult, inspect_file, remembered
 from .logs import get_logger
@@ -63,12 +64,14 @@ def add_files(
     project: str,
     added: Sequence[Upload],
     deadline: Deadline | None = None,
+    recorded: list[IndexChange] | None = None,
 ) -> ProjectResult | None:
     """Add the files an event names to the project's manifest, or None: the event
     does not match the bucket or the manifest, and only a listing can tell.
 
     A lost race is retried from a fresh read of the manifest: the file's entry is
     kept, the file itself is checked again (a removal may have come between).
+    ``recorded`` gets the changes the write made visible.
     """
     deadline = deadline or Deadline()
     memory = Memory()
@@ -92,7 +95,7 @@ def add_files(
             project, list(old["folders"]), files, skipped=old.get("skipped", 0)
         )
         try:
-            changed = Writer(storage, stored, None).write(manifest)
+            changed = Writer(storage, stored, None, recorded).write(manifest)
         except PreconditionFailed:
             logger.info("%s: another reindex wrote first, adding again", project)
             continue

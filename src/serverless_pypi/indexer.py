@@ -31,6 +31,7 @@ from typing import Any
 from . import distfile, manifeststore, retry
 from . import manifest as manifests
 from .archives import Limits
+from .changeevents import IndexChange
 from .deadline import Deadline, OutOfTime
 from .layout import YANK_SUFFIX, metadata_key
 from .logs import get_logger, printable
@@ -115,6 +116,7 @@ def reindex_project(
     snapshot: Snapshot | None = None,
     deadline: Deadline | None = None,
     touch: bool = False,
+    recorded: list[IndexChange] | None = None,
 ) -> ProjectResult:
     """Re-derive one project's manifest from the bucket and write it if it changed.
 
@@ -124,7 +126,8 @@ def reindex_project(
 
     ``touch`` (after a removal) writes the manifest even when it did not change:
     an incremental add that verified its file before the removal then loses its
-    conditional write, and verifies again.
+    conditional write, and verifies again. ``recorded`` gets the changes each
+    write made visible, checkpoints included.
     """
     hinted = set(folders)
     memory = Memory()
@@ -139,7 +142,7 @@ def reindex_project(
             stored, objects = Stored(None, None), list(bulk.objects)
         else:
             stored, objects = _read_project(storage, project, hinted)
-        writer = Writer(storage, stored, listed)
+        writer = Writer(storage, stored, listed, recorded)
         try:
             plan = _plan(project, objects, stored.manifest, memory, deadline)
             entries, pending = _read_files(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from . import manifest as manifests
 from . import simple
+from .changeevents import IndexChange, derived
 from .layout import manifest_key
 from .logs import get_logger
 from .manifest import Manifest, Pages
@@ -138,11 +139,19 @@ class Writer:
     was none).
 
     ``listed`` is when the listing behind the manifests it writes began; None for
-    an incremental add, which keeps what the stored manifest says.
+    an incremental add, which keeps what the stored manifest says. ``recorded``
+    gets the changes each write makes visible (``changeevents.derived``).
     """
 
-    def __init__(self, storage: Storage, stored: Stored, listed: float | None) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        stored: Stored,
+        listed: float | None,
+        recorded: list[IndexChange] | None = None,
+    ) -> None:
         self.storage = storage
+        self.recorded = recorded
         current = stored.blob
         self.etag = current.etag if current else None
         self.last = stored.manifest
@@ -182,5 +191,7 @@ class Writer:
             if_absent=self.etag is None,
             metadata=metadata,
         )
+        if self.recorded is not None:
+            self.recorded.extend(derived(self.last, manifest))
         self.last, self.up_to_date, self.wrote_at = manifest, True, time.monotonic()
         return True

@@ -9,8 +9,11 @@ from typing import Any
 
 from . import batch as batches
 from . import notifications
+from .changeevents import IndexChange
 from .config import ReindexSettings, log_level
 from .deadline import Deadline
+from .eventbus import EventBus
+from .eventbus import make_client as make_events_client
 from .rootwriter import update_root
 from .storage import Storage, make_client
 
@@ -19,25 +22,38 @@ from .storage import Storage, make_client
 class Reindexer:
     """The reindex handler, made from its settings and a Storage (nothing here
     reads the environment): Lambda, ``serverless-pypi serve`` and the tests
-    build one."""
+    build one. With a ``bus``, each change its manifest writes make visible is
+    put on it as an event (docs/events.md), once the writes are done."""
 
     settings: ReindexSettings
     storage: Storage
+    bus: EventBus | None = None
 
     @classmethod
     def from_env(cls) -> Reindexer:
         settings = ReindexSettings.from_env()
-        return cls(settings, Storage(make_client(), settings.bucket))
+        storage = Storage(make_client(), settings.bucket)
+        if settings.event_bus is None:
+            return cls(settings, storage)
+        bus = EventBus(make_events_client(settings.event_bus), settings.event_bus, settings.bucket)
+        return cls(settings, storage, bus)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         found = notifications.changes(event, self.settings.bucket)
         projects = {change.project for change in found}
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         deadline = Deadline.from_remaining(remaining()) if callable(remaining) else None
-        batch = batches.apply_changes(self.storage, found, deadline)
-        present = {result.project: result.files > 0 for result in batch.results if result.root}
-        if present:
-            update_root(self.storage, present)
+        recorded: list[IndexChange] | None = [] if self.bus is not None else None
+        try:
+            batch = batches.apply_changes(self.storage, found, deadline, recorded)
+            present = {result.project: result.files > 0 for result in batch.results if result.root}
+            if present:
+                update_root(self.storage, present)
+        finally:
+            # Whatever fails after them, the writes that were made are told of: a
+            # retried event derives no change from a manifest already written.
+            if self.bus is not None and recorded:
+                self.bus.emit(recorded)
         if batch.failures:
             # Fail the invocation: Lambda retries it, then hands it to the
             # on-failure destination. Reindexing is idempotent.

@@ -58,6 +58,7 @@ SERVICES = (
     "apigatewayv2",
     "cloudwatch",
     "cloudwatchlogs",
+    "events",
     "iam",
     "kms",
     "lambda",
@@ -80,6 +81,19 @@ ALARMS_OVERRIDE_TF = """# Written by tests/e2e/stack.py: the module's alarms on,
 module "pypi" {
   alarm_topic_arn = aws_sns_topic.alarms.arn
   create_alarms   = true
+}
+"""
+# The index's events on (event_bus_name), to a bus the test adds beside the
+# example, in the same way.
+EVENT_BUS = "serverless-pypi-test-events"
+EVENT_BUS_TF = f"""# Written by tests/e2e/stack.py: a bus for the index's events.
+resource "aws_cloudwatch_event_bus" "index" {{
+  name = "{EVENT_BUS}"
+}}
+"""
+EVENT_BUS_OVERRIDE_TF = """# Written by tests/e2e/stack.py: the index's events, to the test's bus.
+module "pypi" {
+  event_bus_name = aws_cloudwatch_event_bus.index.name
 }
 """
 
@@ -374,6 +388,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         (workdir / "alarms_topic.tf").write_text(ALARMS_TOPIC_TF)
         (workdir / "alarms_override.tf").write_text(ALARMS_OVERRIDE_TF)
         (workdir / "versioning_override.tf").write_text(UNVERSIONED_OVERRIDE_TF)
+        (workdir / "event_bus.tf").write_text(EVENT_BUS_TF)
+        (workdir / "event_bus_override.tf").write_text(EVENT_BUS_OVERRIDE_TF)
         env = terraform_env({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint_url})
         stack = Stack(endpoint_url, REGION, workdir, base, env)
         bucket = f"serverless-pypi-test-{uuid.uuid4().hex[:12]}"

@@ -5,8 +5,9 @@ function that lists the bucket works on moto and fails on AWS if its role may no
 list. So the handlers run here, in-process, against the applied stack (examples/basic
 on moto), doing what they do in Lambda (an upload, its reindex by event and by
 listing, a yank, a removal, the pages, a fallback, a decision); every S3 and SSM
-request they send is recorded, and each is evaluated against the policy Terraform
-deployed for that function, with the evaluator of test_policies.py.
+request they send, and each PutEvents of the reindexer's events, is recorded, and
+each is evaluated against the policy Terraform deployed for that function, with the
+evaluator of test_policies.py.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from serverless_pypi.api import App
 from serverless_pypi.authorizer import Authorizer
 from serverless_pypi.cli.userstore import UserStore
 from serverless_pypi.config import ApiSettings, AuthSettings, ReindexSettings, UploadSettings
+from serverless_pypi.eventbus import EventBus
 from serverless_pypi.layout import USERS_FILE
 from serverless_pypi.local.apigw_events import authorizer_event, build_event, multipart_form
 from serverless_pypi.reindex import Reindexer
@@ -53,6 +55,11 @@ class Calls:
     def s3(self, action: str, key: str | None = None, **context: str) -> None:
         resource = f"arn:aws:s3:::{self.bucket}" + (f"/{key}" if key is not None else "")
         self.seen.append((action, resource, tuple(sorted(context.items()))))
+
+    def from_events(self, params: Mapping[str, Any], **_: Any) -> None:
+        """A PutEvents call, as IAM authorizes it: once for each bus it names."""
+        for bus in dict.fromkeys(entry["EventBusName"] for entry in params["Entries"]):
+            self.seen.append(("events:PutEvents", bus, ()))
 
     def from_boto3(self, params: Mapping[str, Any], model: Any, **_: Any) -> None:
         """A botocore operation, as IAM authorizes it."""
@@ -171,7 +178,14 @@ def test_the_reindex_function_s_calls_are_all_allowed(
 ) -> None:
     setup, calls = Calls(stack.bucket), Calls(stack.bucket)
     with stack.environ():
-        reindexer = Reindexer(ReindexSettings(stack.bucket), _storage(stack, calls))
+        # Built from the deployed function's settings: its bus, too.
+        environment = stack.function_environment(stack.outputs["reindex_function_name"])
+        settings = ReindexSettings.from_env(environment)
+        assert settings.event_bus is not None
+        client = stack.client("events")
+        client.meta.events.register("before-parameter-build.events.PutEvents", calls.from_events)
+        bus = EventBus(client, settings.event_bus, stack.bucket)
+        reindexer = Reindexer(settings, _storage(stack, calls), bus)
         first, _ = _upload(stack, setup, "calls-pkg", "1.0")
         reindexer(s3_event(("ObjectCreated:Put", f"calls-pkg/{first}"), bucket=stack.bucket))
         second, _ = _upload(stack, setup, "calls-pkg", "1.1")  # the incremental path
@@ -189,7 +203,7 @@ def test_the_reindex_function_s_calls_are_all_allowed(
         stack.client("s3").delete_object(Bucket=stack.bucket, Key=f"calls-pkg/{second}")
         reindexer(s3_event(("ObjectRemoved:Delete", f"calls-pkg/{second}"), bucket=stack.bucket))
     actions = {call[0] for call in calls.seen}
-    assert actions >= {"s3:ListBucket", "s3:GetObject", "s3:PutObject"}, actions
+    assert actions >= {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "events:PutEvents"}
     refused = _refused(role_policy, calls.seen, _function_arn(stack, "reindex_function_name"))
     assert not refused
 

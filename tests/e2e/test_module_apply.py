@@ -16,7 +16,7 @@ from typing import Any
 from serverless_pypi import layout, release
 from serverless_pypi.cli import version
 from serverless_pypi.names import DISTRIBUTION_SUFFIXES
-from tests.e2e.stack import ACCOUNT_ID, ALARM_TOPIC, Stack
+from tests.e2e.stack import ACCOUNT_ID, ALARM_TOPIC, EVENT_BUS, Stack
 from tests.package import build_script
 
 NAME = "serverless-pypi"
@@ -86,7 +86,9 @@ def test_bucket_is_tagged_with_the_release_deployed(stack: Stack) -> None:
     tags = {
         tag["Key"]: tag["Value"] for tag in s3.get_bucket_tagging(Bucket=stack.bucket)["TagSet"]
     }
-    assert tags == release.THIS.tags()
+    # The stack sends the index's events: the tags name the bus for the command line.
+    bus = f"arn:aws:events:{stack.region}:{ACCOUNT_ID}:event-bus/{EVENT_BUS}"
+    assert tags == {**release.THIS.tags(), "serverless-pypi:event-bus": bus}
     said = io.StringIO()
     version.check_bucket(stack.bucket, client=s3, stream=said)
     assert said.getvalue() == ""
@@ -334,6 +336,7 @@ def test_functions_run_the_handlers_with_their_settings(stack: Stack) -> None:
     assert stack.function_environment(REINDEX_FUNCTION) == {
         "S3_BUCKET": stack.bucket,
         "LOG_LEVEL": "INFO",
+        "EVENT_BUS": f"arn:aws:events:{stack.region}:{ACCOUNT_ID}:event-bus/{EVENT_BUS}",
     }
     assert stack.function_environment(AUTHORIZER_FUNCTION) == {
         "S3_BUCKET": stack.bucket,
@@ -535,6 +538,31 @@ def test_alarms_watch_every_function_and_the_dead_letter_queue(stack: Stack) -> 
         assert found["filterPattern"] == '"[ERROR]"'
         transformation = found["metricTransformations"][0]
         assert transformation["metricName"] == f"{function}-logged-errors"
+
+
+# -- events (event_bus_name, which the stack sets) ----------------------------------
+
+
+def test_only_the_reindex_function_may_put_events_and_on_the_index_bus_only(
+    stack: Stack, role_policy: Any
+) -> None:
+    bus = f"arn:aws:events:{stack.region}:{ACCOUNT_ID}:event-bus/{EVENT_BUS}"
+    events = [
+        statement
+        for statement in role_policy["Statement"]
+        if any(action.startswith("events:") for action in _as_list(statement["Action"]))
+    ]
+    reindex = f"arn:aws:lambda:{stack.region}:{ACCOUNT_ID}:function:{REINDEX_FUNCTION}"
+    assert events == [
+        {
+            "Sid": "ReindexPutEvents",
+            "Effect": "Allow",
+            "Action": "events:PutEvents",
+            "Resource": bus,
+            "Condition": {"ArnEquals": {"lambda:SourceFunctionArn": reindex}},
+        }
+    ]
+    assert stack.client("events").describe_event_bus(Name=EVENT_BUS)["Arn"] == bus
 
 
 # -- Terraform's view --------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import signal
@@ -166,4 +167,35 @@ def test_files_over_8_mib_are_listed_with_their_own_sha256(tmp_path: Path) -> No
         pip(python, "install", "--index-url", url, "--require-hashes", "-r", str(requirements))
         installed = pip_installed(python)
         assert (installed["big-single"], installed["big-parts"]) == ("1.0", "1.0")
+        served.stop()
+
+
+def test_serve_event_bus_puts_the_index_events_where_its_printed_line_reads_them(
+    tmp_path: Path,
+) -> None:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("hello", "1.0"))
+    with serve("--event-bus", "index-events", "--dist", str(dist)) as served:
+        found = re.search(r"events on index-events: ((?:AWS_\w+=\S+ )+)(aws sqs .*)", served.output)
+        assert found, served.output
+        variables = dict(pair.split("=", 1) for pair in found[1].split())
+        files = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}
+        env = isolated_env({**variables, **files})
+        events = []
+        for _ in range(20):  # the reindexer's thread delivers within a second
+            answer = subprocess.run(
+                [str(BIN / "aws"), *found[2].split()[1:], "--output", "json"],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
+            assert answer.returncode == 0, answer.stderr
+            if answer.stdout.strip():
+                events += [json.loads(m["Body"]) for m in json.loads(answer.stdout)["Messages"]]
+                break
+            time.sleep(0.5)
+        assert [(event["detail-type"], event["detail"]["filename"]) for event in events] == [
+            ("Distribution Published", "hello-1.0-py3-none-any.whl")
+        ]
         served.stop()

@@ -76,3 +76,34 @@ def test_the_users_path_rule_and_default_are_the_module_s() -> None:
     assert '"/${var.name}/users/"' in (ROOT / "main.tf").read_text()
     assert users_path(None) == users_path("") == config.DEFAULT_USERS_PATH
     assert users_path("/" + "a/" * 14) == "/" + "a/" * 14
+
+
+@pytest.mark.parametrize(
+    "bus",
+    ["default", "my-bus", "aws.partner/x/y", "arn:aws:events:eu-west-1:123456789012:event-bus/b"],
+)
+def test_an_event_bus_is_a_name_or_an_arn(bus: str) -> None:
+    assert config.event_bus(f" {bus} ") == bus
+    settings = config.ReindexSettings.from_env({"S3_BUCKET": "b", "EVENT_BUS": bus})
+    assert settings.event_bus == bus
+
+
+@pytest.mark.parametrize(
+    "bus", ["my bus", "x" * 257, "arn:aws:sns:eu-west-1:123456789012:topic", "bus!"]
+)
+def test_anything_else_is_no_event_bus(bus: str) -> None:
+    with pytest.raises(ConfigError, match="the event bus"):
+        config.event_bus(bus)
+
+
+def test_no_event_bus_by_default() -> None:
+    assert config.ReindexSettings.from_env({"S3_BUCKET": "b"}).event_bus is None
+    assert config.event_bus("  ") is None
+
+
+def test_the_event_bus_rule_is_the_module_s() -> None:
+    """variables.tf validates event_bus_name with the same pattern."""
+    variables = (ROOT / "variables.tf").read_text()
+    block = variables[variables.index('variable "event_bus_name"') :]
+    hcl = config.EVENT_BUS_PATTERN.replace("\\", "\\\\")
+    assert f'regex("^(?:{hcl})$"' in block

@@ -11,6 +11,7 @@ Hand-kept, checked here:
 - the README's "Where the code is" map names every module of the package;
 - the handlers' environment table names what main.tf sets and config.py reads;
 - the command table names every command, and every `serverless-pypi` line parses;
+- docs/events.md's tables are the fields and detail-types of the events the code emits;
 - every relative link resolves, anchors included, and every repository path named in
   the docs or in a comment exists.
 """
@@ -45,6 +46,7 @@ from doc_tables import (
     uncode,
 )
 
+from serverless_pypi import changeevents
 from serverless_pypi.cli import parser
 
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -272,3 +274,21 @@ def test_every_repository_path_named_exists() -> None:
             if not (ROOT / path).exists():
                 missing.add(f"{source.relative_to(ROOT)}: {path}")
     assert not missing, sorted(missing)
+
+
+def test_the_events_schema_is_what_the_code_emits() -> None:
+    """docs/events.md's tables: the fields of every detail, then each detail-type
+    with its own fields, as changeevents builds them."""
+    text = (ROOT / "docs" / "events.md").read_text()
+    common = [uncode(row[0]) for row in table(text, "The events")]
+    assert common == list(changeevents.COMMON)
+    documented = {
+        uncode(row[0]): [uncode(field) for field in row[1].split(", ") if field != "(none)"]
+        for row in table(text, "The detail-types")
+    }
+    emitted = {
+        changeevents.DETAIL_TYPES[kind]: list(fields)
+        for kind, fields in changeevents.FIELDS.items()
+    }
+    assert documented == emitted
+    assert f"source `{changeevents.SOURCE}`" in text

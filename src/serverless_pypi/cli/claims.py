@@ -7,15 +7,22 @@ refuses it when the fallback index has it. ``claim`` writes the name's manifest,
 empty, as the reindexer leaves it once a project's last file is removed: the name
 then never falls back and may be uploaded. ``release`` deletes the manifest of a
 name that has no file in any spelling of its folder, which hands it back.
+
+When the module sends the index's events (its ``event_bus_name``), it tags the
+bucket with the bus (``eventbus.BUS_TAG``): each command that changes a name then
+puts a "Project Name Claimed" or "Project Name Released" event on that bus, with
+the operator's credentials, after the change.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
+from .. import eventbus, manifeststore
 from .. import manifest as manifests
-from .. import manifeststore
+from ..changeevents import IndexChange
 from ..manifeststore import Stored, Writer
 from ..names import TooManyFolders, is_valid_name, normalize
 from ..objects import AwsError, PreconditionFailed
@@ -63,9 +70,9 @@ def held_folders(storage: Storage, project: str) -> list[str]:
         raise CommandError(f"{project}: {error}; cannot tell which folders are its") from None
 
 
-def claim(storage: Storage, project: str) -> str:
+def claim(storage: Storage, project: str, recorded: list[IndexChange] | None = None) -> str:
     """Write ``project``'s empty manifest unless the bucket holds the name already;
-    what happened, in words."""
+    what happened, in words (and in ``recorded``, the change when there was one)."""
     if manifeststore.exists(storage, project):
         return f"{project} is this index's already"
     folders = held_folders(storage, project)
@@ -73,14 +80,18 @@ def claim(storage: Storage, project: str) -> str:
         return f"{project} is this index's already: it has files in {', '.join(folders)}/"
     try:
         # As the reindexer writes a manifest: only if none is there yet.
-        Writer(storage, Stored(None, None), None).write(manifests.new(project, [], []))
+        writer = Writer(storage, Stored(None, None), None)
+        writer.write(manifests.new(project, [], []))
     except PreconditionFailed:
         return f"{project} is this index's already"
+    if recorded is not None:
+        recorded.append(IndexChange("claimed", project, etag=writer.etag or ""))
     return f"claimed {project}: it no longer falls back, and uploads of it are accepted"
 
 
-def release(storage: Storage, project: str) -> str:
-    """Delete ``project``'s manifest when the name has no file; what happened, in words."""
+def release(storage: Storage, project: str, recorded: list[IndexChange] | None = None) -> str:
+    """Delete ``project``'s manifest when the name has no file; what happened, in
+    words (and in ``recorded``, the change when there was one)."""
     stored = manifeststore.read(storage, project)
     folders = held_folders(storage, project)
     if folders:
@@ -103,6 +114,8 @@ def release(storage: Storage, project: str) -> str:
             f"{project} was not released: an upload came while releasing it ({where}), "
             f"so the name is this index's again; remove its files and release it again"
         )
+    if recorded is not None:
+        recorded.append(IndexChange("released", project, etag=stored.blob.etag))
     return f"released {project}: it goes to the fallback index again"
 
 
@@ -110,8 +123,25 @@ def claims_command(args: argparse.Namespace) -> int:
     project = project_name(args.name)
     storage = bucket_storage(args.bucket)
     act = claim if args.action == "claim" else release
+    recorded: list[IndexChange] = []
     try:
-        print(act(storage, project))
+        print(act(storage, project, recorded))
     except AwsError as error:
         raise CommandError(str(error)) from None
+    if recorded:
+        announce(storage, recorded)
     return EXIT_OK
+
+
+def announce(storage: Storage, changes: list[IndexChange]) -> None:
+    """Put ``changes`` on the bus the bucket's tags name, if they name one."""
+    try:
+        bus = eventbus.tagged_bus(storage.client, storage.bucket)
+    except AwsError as error:
+        print(f"serverless-pypi: note: no event sent: {error}", file=sys.stderr)
+        return
+    if bus is None:
+        return
+    if eventbus.EventBus(eventbus.make_client(bus), bus, storage.bucket).emit(changes):
+        raise CommandError(f"the change is made, but its event could not be put on {bus}")
+    print(f"event sent to {bus}")

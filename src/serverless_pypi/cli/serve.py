@@ -22,6 +22,7 @@ from ..config import (
     ConfigError,
     ReindexSettings,
     UploadSettings,
+    event_bus,
     users_path,
 )
 from ..local import Deferred, EmbeddedS3, MissingMoto, stand_in
@@ -59,6 +60,12 @@ def add_parsers(commands: Any) -> None:
     serve.add_argument("--users-path", default=None, help="SSM path of the users (with --auth)")
     serve.add_argument(
         "--auth-ttl", type=int, default=300, help="authorizer result cache, seconds (0-3600)"
+    )
+    serve.add_argument(
+        "--event-bus",
+        metavar="NAME",
+        help='put the index\'s events on this bus of the embedded AWS ("default" or a new '
+        "one), where a rule copies them to a queue that the printed line reads",
     )
     serve.set_defaults(run=serve_command)
 
@@ -145,6 +152,7 @@ def _check_exposure(args: argparse.Namespace, bucket: str) -> None:
 def serve_command(args: argparse.Namespace) -> int:
     from ..api import App
     from ..authorizer import Authorizer
+    from ..eventbus import EventBus
     from ..reindex import Reindexer
     from ..s3http import S3Reader
     from ..ssm import SsmReader
@@ -154,6 +162,13 @@ def serve_command(args: argparse.Namespace) -> int:
         raise CommandError(f"--dist {args.dist}: not a directory")
     if not 0 <= args.auth_ttl <= 3600:
         raise CommandError("--auth-ttl must be 0 to 3600 seconds")
+    if args.event_bus is not None:
+        if args.bucket is not None:
+            raise CommandError("--event-bus needs the embedded S3: leave out --bucket")
+        try:
+            event_bus(args.event_bus)
+        except ConfigError as error:
+            raise CommandError(f"--event-bus: {error}") from None
     embedded: EmbeddedS3 | None = None
     bucket = args.bucket or LOCAL_BUCKET
     _check_exposure(args, bucket)
@@ -193,11 +208,16 @@ def serve_command(args: argparse.Namespace) -> int:
             if args.dist is not None:
                 keys = seed(storage, args.dist)
                 print(f"uploaded {len(keys)} distributions from {args.dist}")
+            events_queue = ""
             if embedded is not None:
                 reindexer = Reindexer(ReindexSettings(bucket), storage)
+                if args.event_bus is not None:
+                    arn, events_queue = embedded.watch_events(bucket, args.event_bus)
+                    bus = EventBus(embedded.client("events"), arn, bucket)
+                    reindexer = Reindexer(ReindexSettings(bucket, arn), storage, bus)
                 embedded.deliver(reindexer)
                 embedded.start_delivery(reindexer)
-            _print_hints(args, server, bucket, embedded, token)
+            _print_hints(args, server, bucket, embedded, token, events_queue)
             with _sigterm_as_ctrl_c():
                 # Said once SIGTERM is handled: whoever reads it may stop us right away.
                 print("Ctrl-C stops it.", flush=True)
@@ -228,6 +248,7 @@ def _print_hints(
     bucket: str,
     embedded: EmbeddedS3 | None,
     token: str,
+    events_queue: str = "",
 ) -> None:
     host, port = str(server.server_address[0]), server.server_address[1]
     shown = f"[{host}]" if ":" in host else host
@@ -246,3 +267,9 @@ def _print_hints(
         )
     if embedded is not None:
         print(f"  upload: {embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/")
+    if embedded is not None and events_queue:
+        print(
+            f"  events on {args.event_bus}: {embedded.environment} aws sqs receive-message "
+            f"--endpoint-url {embedded.url} --queue-url {events_queue} "
+            "--max-number-of-messages 10"
+        )

@@ -1,5 +1,6 @@
 """An embedded S3 (moto's server on loopback) wired like the module: bucket (tagged
-with this release) -> SNS -> reindex, and SSM for the users.
+with this release) -> SNS -> reindex, SSM for the users, and on request an
+EventBridge bus for the index's events, with a queue that a rule fills to watch them.
 
 Nothing here reads or changes the process environment: the embedded S3 hands
 out clients, readers and the settings that point at it. Any process of this
@@ -14,6 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..changeevents import SOURCE
+from ..eventbus import BUS_TAG
 from ..layout import NOTIFY_SUFFIXES
 from ..logs import get_logger
 from ..release import THIS
@@ -113,6 +116,28 @@ class EmbeddedS3:
                 ]
             },
         )
+
+    def watch_events(self, bucket: str, name: str) -> tuple[str, str]:
+        """The bus ``name`` (made unless it is "default"), named by the bucket's tags
+        as the module names it, and a rule that sends every event of the index to a
+        queue: the bus's ARN and the queue's URL."""
+        events, sqs, s3 = self.client("events"), self.client("sqs"), self.client("s3")
+        if name != "default":
+            events.create_event_bus(Name=name)
+        arn = events.describe_event_bus(Name=name)["Arn"]
+        tags = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+        tags = [tag for tag in tags if tag["Key"] != BUS_TAG] + [{"Key": BUS_TAG, "Value": arn}]
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+        queue_url = sqs.create_queue(QueueName="serverless-pypi-events")["QueueUrl"]
+        queue = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+        pattern = json.dumps({"source": [SOURCE]})
+        events.put_rule(Name="serverless-pypi-events", EventBusName=name, EventPattern=pattern)
+        events.put_targets(
+            Rule="serverless-pypi-events",
+            EventBusName=name,
+            Targets=[{"Id": "queue", "Arn": queue["Attributes"]["QueueArn"]}],
+        )
+        return arn, queue_url
 
     def deliver(self, reindex: Callable[[dict[str, Any]], object]) -> int:
         """Hand the queued notifications to ``reindex``; return how many."""
