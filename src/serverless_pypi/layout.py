@@ -16,6 +16,9 @@ ROOT_JSON = DERIVED_PREFIX + "index.json"
 ROOT_HTML = "index.html"
 MANIFEST_PREFIX = DERIVED_PREFIX + "projects/"
 METADATA_PREFIX = DERIVED_PREFIX + "metadata/"
+# A project's status (PEP 792) as the command line set it, beside its manifest's
+# copy: what a rebuild of a project whose manifest is gone reads back.
+STATUS_PREFIX = DERIVED_PREFIX + "status/"
 
 # ``<file>.yanked`` beside a distribution yanks it (PEP 592); the object's
 # text, if any, is the reason. Deleting the marker un-yanks the file.
@@ -41,6 +44,10 @@ UPLOAD_ROUTE_KEYS = ("POST /legacy", "POST /legacy/")
 
 def manifest_key(project: str) -> str:
     return f"{MANIFEST_PREFIX}{project}.json"
+
+
+def status_key(project: str) -> str:
+    return f"{STATUS_PREFIX}{project}.json"
 
 
 def metadata_key(project: str, filename: str) -> str:
