@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import subprocess
+import sys
 from html.parser import HTMLParser
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import cast
 
 import pytest
 
 from serverless_pypi import manifest as manifests
-from serverless_pypi import simple
+from serverless_pypi import negotiate, simple
+from tests.builders import wheel_bytes
+from tests.clients import QuietHandler, isolated_env, serving
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 H1, H2, H3, H4 = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
@@ -294,3 +300,80 @@ def test_a_status_reason_is_escaped_cleaned_and_bounded() -> None:
 def test_an_unknown_or_malformed_status_is_active() -> None:
     for value in ({"status": "gone"}, {"reason": "x"}, "archived", None, {"status": 3}):
         assert manifests.project_status(value) is None
+
+
+@pytest.mark.parametrize("status", ["archived", "quarantined", "deprecated"])
+@pytest.mark.parametrize("variant", ["html", "json"])
+def test_uv_audit_reads_the_status_markers_of_either_page(
+    tmp_path: Path, variant: str, status: str
+) -> None:
+    """uv (0.13) shows nothing on install; ``uv audit`` reports a locked project's
+    adverse status with its reason, read from the page uv negotiated."""
+    name, data = wheel_bytes("my-pkg", "1.0")
+    files = [
+        cast(
+            manifests.Entry,
+            {
+                "filename": name,
+                "key": f"my-pkg/{name}",
+                "version": "1.0",
+                "size": len(data),
+                "etag": '"e"',
+                "sha256": hashlib.sha256(data).hexdigest(),
+            },
+        )
+    ]
+    marked: manifests.Status = {"status": status, "reason": "see <new-pkg> & co"}
+    served = {"page": simple.redirect_pages(manifests.new("my-pkg", ["my-pkg"], files))}
+
+    class Index(QuietHandler):
+        def do_GET(self) -> None:
+            html, page = served["page"]
+            if self.path == "/simple/my-pkg/" and variant == "json":
+                self.reply(200, page.encode(), {"Content-Type": negotiate.JSON_V1})
+            elif self.path == "/simple/my-pkg/":
+                self.reply(200, html.encode(), {"Content-Type": "text/html"})
+            elif self.path == f"/simple/my-pkg/{name}":
+                self.reply(200, data, {"Content-Type": "application/octet-stream"})
+            else:
+                self.reply(404, b"")
+
+        def do_HEAD(self) -> None:  # uv's probe of the file: its size, no body
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+
+        def do_POST(self) -> None:  # the vulnerability service (OSV's API): nothing known
+            asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            known: dict[str, list[object]] = {"results": [{} for _ in asked["queries"]]}
+            self.reply(200, json.dumps(known).encode(), {"Content-Type": "application/json"})
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\n'
+        'requires-python = ">=3.9"\ndependencies = ["my-pkg"]\n'
+    )
+    uv = str(Path(sys.executable).parent / "uv")
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Index)) as origin:
+        index = ["--default-index", f"{origin}/simple/"]
+
+        def uv_run(*args: str) -> str:
+            found = subprocess.run(
+                [uv, *args, *index],
+                cwd=tmp_path,
+                env=isolated_env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert found.returncode == 0, found.stderr
+            return found.stdout + found.stderr
+
+        def audit() -> str:
+            return uv_run("audit", "--frozen", "--service-url", f"{origin}/osv")
+
+        uv_run("lock")
+        assert "no adverse project status" in audit()
+        served["page"] = simple.redirect_pages(
+            manifests.new("my-pkg", ["my-pkg"], files, status=marked)
+        )
+        assert f"my-pkg is {status}: see <new-pkg> & co" in audit()
