@@ -236,3 +236,17 @@ def test_an_incremental_add_racing_a_status_write_loses_neither(s3: Any, index: 
     stored = manifeststore.read(index, "my-pkg").manifest
     assert manifests.status_of(stored) == "quarantined"
     assert root(s3) == ["other-pkg"]
+
+
+def test_a_name_with_a_status_is_not_released_until_it_is_active(
+    s3: Any, storage: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "claim", "held")
+    run(capsys, "quarantine", "held")
+    code, _, err = run(capsys, "release", "held")
+    assert code == 1 and "held is quarantined: make it active first" in err
+    assert manifeststore.exists(storage, "held")
+    run(capsys, "activate", "held")
+    assert run(capsys, "release", "held")[0] == 0
+    assert not manifeststore.exists(storage, "held")
+    assert manifeststore.read_status(storage, "held") is None
