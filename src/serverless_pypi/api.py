@@ -288,7 +288,7 @@ def _project_page(
     manifest = manifests.decode(fetched.body) if isinstance(fetched, Blob) else None
     if not manifest:
         return _unknown_project(settings, storage, project)
-    if not manifest.get("files"):
+    if not manifest.get("files") and manifests.project_status(manifest.get("status")) is None:
         if manifest.get("pending"):
             return _being_indexed(project)
         return _emptied_project(project, manifest)
@@ -365,6 +365,7 @@ def _file(
         return _metadata(request, settings, storage, project, filename.removesuffix(".metadata"))
     if parse_filename(filename, project) is None:
         raise _NotFound
+    _check_offered(storage, project)
     # The key is built from a folder that is a spelling of the project and a
     # distribution filename of that project: nothing else can be presigned.
     location = storage.presign(f"{folder}/{filename}", request.method, settings.presigned_url_ttl)
@@ -376,6 +377,7 @@ def _metadata(
 ) -> Response:
     if parse_filename(filename, project) is None:
         raise _NotFound
+    _check_offered(storage, project)
     cached = _cached_s3_etag(request.header("if-none-match"))
     fetched = storage.get(metadata_key(project, filename), if_none_match=cached)
     headers = {
@@ -388,3 +390,11 @@ def _metadata(
     if not isinstance(fetched, Blob):
         raise _NotFound
     return Response(200, fetched.body, {**headers, "ETag": f"W/{fetched.etag}"})
+
+
+def _check_offered(storage: Reader, project: str) -> None:
+    """404 for any file of a quarantined project (PEP 792: none is offered), a link
+    a lock file recorded included: one HEAD of its manifest, whose metadata says so."""
+    metadata = storage.head(manifest_key(project))
+    if metadata is not None and manifests.stored_status(metadata) == manifests.QUARANTINED:
+        raise _NotFound

@@ -100,8 +100,9 @@ def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
     indexed = storage.indexed_projects()
     for project in indexed:
         projects.setdefault(project, set())  # gone from the bucket: its manifest empties
+    statuses = storage.status_projects()
     snapshots = {
-        project: Snapshot(tuple(objects.get(project, ())), listed)
+        project: Snapshot(tuple(objects.get(project, ())), listed, project in statuses)
         for project in projects
         if project not in indexed
     }
@@ -112,7 +113,7 @@ def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
     batch = _each(projects, run, progress)
     update_root(
         storage,
-        {result.project: result.files > 0 for result in batch.results},
+        {result.project: result.files > 0 and not result.quarantined for result in batch.results},
         verify=False,
         force=True,
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .manifest import Entry, Manifest
+from .manifest import Entry, Manifest, status_of
 
 SOURCE = "serverless-pypi"
 Kind = Literal["published", "yanked", "unyanked", "removed", "claimed", "released", "status"]
@@ -50,7 +50,8 @@ MAX_CALL_BYTES = 256 * 1024  # PutEvents: bytes a call, as EventBridge counts th
 class IndexChange:
     """One change of the index. ``etag`` is the file's (a name's changes: its
     manifest's, when known); ``marker`` the yank marker's ETag (yanked: the new
-    marker, unyanked: the one removed); ``reason`` a yank's or a status's."""
+    marker, unyanked: the one removed); ``reason`` a yank's or a status's (PEP 792,
+    ``status`` the new one: "active" when it was cleared)."""
 
     kind: Kind
     project: str
@@ -109,6 +110,10 @@ def derived(old: Manifest | None, new: Manifest) -> list[IndexChange]:
             changes.append(_file_change("yanked", project, entry, marker))
         elif "yanked" in prior and "yanked" not in entry:
             changes.append(_file_change("unyanked", project, entry, was))
+    status = new.get("status")
+    if old is not None and old.get("status") != status:
+        reason = status.get("reason", "") if status else ""
+        changes.append(IndexChange("status", project, status=status_of(new), reason=reason))
     return changes
 
 

@@ -92,7 +92,11 @@ def add_files(
             return None  # out of time for a file: the full path checkpoints
         files = [*old["files"], *(entry for entry in entries if entry is not None)]
         manifest = manifests.new(
-            project, list(old["folders"]), files, skipped=old.get("skipped", 0)
+            project,
+            list(old["folders"]),
+            files,
+            skipped=old.get("skipped", 0),
+            status=old.get("status"),
         )
         try:
             changed = Writer(storage, stored, None, recorded).write(manifest)

@@ -35,7 +35,7 @@ from .changeevents import IndexChange
 from .deadline import Deadline, OutOfTime
 from .layout import YANK_SUFFIX, metadata_key
 from .logs import get_logger, printable
-from .manifest import Entry, Manifest
+from .manifest import Entry, Manifest, Status
 from .manifeststore import Stored, Writer
 from .names import DISTRIBUTION_SUFFIXES, parse_filename
 from .objects import ObjectInfo, ObjectMissing, PreconditionFailed
@@ -61,6 +61,7 @@ class ProjectResult:
     # Whether the root index may have to change: False after an incremental add to
     # a project that already had files (it is listed, and still is).
     root: bool = True
+    quarantined: bool = False  # its files are not offered: the root index leaves it off
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ class Snapshot:
 
     objects: tuple[ObjectInfo, ...]
     listed: float  # when the listing began (Unix seconds)
+    status_stored: bool = False  # whether it has a status object (a listing showed it)
 
 
 @dataclass(slots=True)
@@ -80,6 +82,7 @@ class _Plan:
     markers: dict[str, ObjectInfo] = field(default_factory=dict)  # file key -> marker
     folders: set[str] = field(default_factory=set)
     skipped: list[str] = field(default_factory=list)
+    status: Status | None = None  # the project's status (PEP 792), carried over
 
 
 @dataclass(slots=True)
@@ -145,6 +148,14 @@ def reindex_project(
         writer = Writer(storage, stored, listed, recorded)
         try:
             plan = _plan(project, objects, stored.manifest, memory, deadline)
+            if stored.manifest is not None:
+                plan.status = manifests.project_status(stored.manifest.get("status"))
+            elif bulk is None or bulk.status_stored:
+                # No manifest to carry the status over from (a first index, a rebuild
+                # of a project whose manifest is gone, an unreadable one): the status
+                # the command line stored beside it (a rebuild reads only those its
+                # listing of the status objects showed).
+                plan.status = manifeststore.read_status(storage, project)
             entries, pending = _read_files(
                 storage, project, plan, memory, writer, deadline, claim=bulk is None
             )
@@ -165,7 +176,12 @@ def reindex_project(
                 f"{project}: {pending} files left to read when the invocation ran out of time"
             )
         result = ProjectResult(
-            project, len(entries), changed, memory.inspected, tuple(plan.skipped)
+            project,
+            len(entries),
+            changed,
+            memory.inspected,
+            tuple(plan.skipped),
+            quarantined=manifests.status_of(manifest) == manifests.QUARANTINED,
         )
         if changed:
             logger.info(
@@ -275,7 +291,12 @@ def _manifest(
     project: str, plan: _Plan, entries: Mapping[str, Entry], pending: int = 0
 ) -> Manifest:
     return manifests.new(
-        project, sorted(plan.folders), entries.values(), skipped=len(plan.skipped), pending=pending
+        project,
+        sorted(plan.folders),
+        entries.values(),
+        skipped=len(plan.skipped),
+        pending=pending,
+        status=plan.status,
     )
 
 

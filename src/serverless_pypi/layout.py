@@ -17,6 +17,9 @@ ROOT_JSON = DERIVED_PREFIX + "index.json"
 ROOT_HTML = "index.html"
 MANIFEST_PREFIX = DERIVED_PREFIX + "projects/"
 METADATA_PREFIX = DERIVED_PREFIX + "metadata/"
+# A project's status (PEP 792) as the command line set it, beside its manifest's
+# copy: what a rebuild of a project whose manifest is gone reads back.
+STATUS_PREFIX = DERIVED_PREFIX + "status/"
 
 # Every user's record in one object (``userfile.py``), at the root, where no
 # function's role but the authorizer's may read it and none may write it (iam.tf).
@@ -50,6 +53,10 @@ UPLOAD_ROUTE_KEYS = ("POST /legacy", "POST /legacy/")
 
 def manifest_key(project: str) -> str:
     return f"{MANIFEST_PREFIX}{project}.json"
+
+
+def status_key(project: str) -> str:
+    return f"{STATUS_PREFIX}{project}.json"
 
 
 def metadata_key(project: str, filename: str) -> str:

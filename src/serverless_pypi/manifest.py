@@ -26,7 +26,14 @@ HTML page renders)::
                                                  # reads the file again
      "skipped": 2,             # files in the folders that are not the project's
      "pending": 3,             # files still being read (a checkpoint)
-     "metadata-hashes": false} # only when the pages could not carry them all
+     "metadata-hashes": false, # only when the pages could not carry them all
+     "status": {"status": "archived", "reason": "..."}}  # PEP 792; absent: active
+
+A project's status (PEP 792) is set by the command line (``serverless-pypi
+archive``, ``deprecate``, ``quarantine``, ``activate``) and carried over by every
+writer of the manifest; a quarantined project's pages list no file, and its
+stored object says so in its metadata (``x-amz-meta-status``), which the root
+index, the file routes and the upload route read.
 
 Files are kept sorted by version (PEP 440), then filename.
 
@@ -78,6 +85,17 @@ Entry = TypedDict(
     },
 )
 
+
+# A project's status as PEP 792 shows it; ``reason`` only when one was given.
+class Status(TypedDict):
+    status: str
+    reason: NotRequired[str]
+
+
+ACTIVE, ARCHIVED, DEPRECATED, QUARANTINED = "active", "archived", "deprecated", "quarantined"
+STATUSES = (ACTIVE, ARCHIVED, DEPRECATED, QUARANTINED)
+MAX_STATUS_REASON = 500  # characters of a status reason kept
+
 Manifest = TypedDict(
     "Manifest",
     {
@@ -88,6 +106,7 @@ Manifest = TypedDict(
         "skipped": NotRequired[int],
         "pending": NotRequired[int],
         "metadata-hashes": NotRequired[bool],
+        "status": NotRequired[Status],
     },
 )
 
@@ -119,9 +138,16 @@ FileView = TypedDict(
 
 
 def new(
-    name: str, folders: list[str], files: Iterable[Entry], *, skipped: int = 0, pending: int = 0
+    name: str,
+    folders: list[str],
+    files: Iterable[Entry],
+    *,
+    skipped: int = 0,
+    pending: int = 0,
+    status: Status | None = None,
 ) -> Manifest:
-    """The manifest of ``files``, which it keeps sorted by version, then filename."""
+    """The manifest of ``files``, which it keeps sorted by version, then filename;
+    ``status`` (PEP 792) is kept unless it is none or active."""
     manifest: Manifest = {
         "schema": SCHEMA,
         "name": name,
@@ -132,7 +158,42 @@ def new(
         manifest["skipped"] = skipped
     if pending:
         manifest["pending"] = pending
+    status = project_status(status)
+    if status is not None:
+        manifest["status"] = status
     return manifest
+
+
+def status_reason(text: str) -> str:
+    """A status reason as the index keeps and shows it: cleaned as a yank reason
+    is (one line of printable text), at most MAX_STATUS_REASON characters."""
+    return yank_reason(text)[:MAX_STATUS_REASON].rstrip()
+
+
+def project_status(value: Any) -> Status | None:
+    """``value`` (a manifest's ``status``, or what a status object holds) as the
+    index serves it: a known status other than active, its reason cleaned and
+    bounded; None for active, none or anything malformed."""
+    if not isinstance(value, dict) or value.get("status") not in STATUSES:
+        return None
+    if value["status"] == ACTIVE:
+        return None
+    status: Status = {"status": value["status"]}
+    reason = value.get("reason")
+    if isinstance(reason, str) and status_reason(reason):
+        status["reason"] = status_reason(reason)
+    return status
+
+
+def status_of(manifest: Manifest | None) -> str:
+    """The project's status: ``active`` unless its manifest says otherwise."""
+    found = project_status(manifest.get("status")) if manifest else None
+    return found["status"] if found else ACTIVE
+
+
+def offered(manifest: Manifest) -> list[Entry]:
+    """The files a project's pages list: none when it is quarantined."""
+    return [] if status_of(manifest) == QUARANTINED else manifest["files"]
 
 
 def yank_reason(text: str) -> str:
@@ -196,6 +257,7 @@ def _first_member(body: bytes) -> bytes:
 
 PAGES = "pages"  # the stored object's metadata: where its pages are
 FILES = "files"  # the stored object's metadata: how many files it lists (the root index's check)
+STATUS = "status"  # the stored object's metadata: the project's status, when not active
 Variant = Literal["html", "json"]
 
 
@@ -221,6 +283,12 @@ def stored_render(metadata: Mapping[str, str]) -> str | None:
     """The render version a stored object was written with (None: an older release)."""
     layout = _layout(metadata)
     return layout[0] if layout else None
+
+
+def stored_status(metadata: Mapping[str, Any]) -> str:
+    """The status a stored object's metadata tells (active when none)."""
+    found = str(metadata.get(STATUS, ACTIVE))
+    return found if found in STATUSES else ACTIVE
 
 
 def stored_page(

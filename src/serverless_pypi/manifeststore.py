@@ -13,6 +13,7 @@ RELIST_SECONDS, and a project is listed again after that.
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -20,9 +21,9 @@ from dataclasses import dataclass
 from . import manifest as manifests
 from . import simple
 from .changeevents import IndexChange, derived
-from .layout import manifest_key
+from .layout import manifest_key, status_key
 from .logs import get_logger
-from .manifest import Manifest, Pages
+from .manifest import Manifest, Pages, Status
 from .objects import Blob
 from .payload import fits, gzipped
 from .storage import Storage
@@ -69,11 +70,43 @@ def exists(storage: Storage, project: str) -> bool:
 
 
 def has_files(storage: Storage, project: str) -> bool:
-    """Whether the project's manifest lists any file (its metadata says so): one HEAD."""
+    """Whether the project's manifest lists any file (its metadata says so) and
+    the root index lists it (it is not quarantined): one HEAD."""
     head = storage.head(manifest_key(project))
     if head is None:
         return False
-    return str(head.get("Metadata", {}).get(manifests.FILES, "0")) not in ("", "0")
+    metadata = head.get("Metadata", {})
+    if manifests.stored_status(metadata) == manifests.QUARANTINED:
+        return False
+    return str(metadata.get(manifests.FILES, "0")) not in ("", "0")
+
+
+def status_of(storage: Storage, project: str) -> str:
+    """The project's status, from its manifest object's metadata: one HEAD."""
+    head = storage.head(manifest_key(project))
+    return manifests.stored_status(head.get("Metadata", {})) if head else manifests.ACTIVE
+
+
+def read_status(storage: Storage, project: str) -> Status | None:
+    """The status the command line last set for the project (its status object):
+    one GET; None when active or never set."""
+    fetched = storage.get(status_key(project))
+    if not isinstance(fetched, Blob):
+        return None
+    try:
+        return manifests.project_status(json.loads(fetched.body))
+    except (ValueError, RecursionError):
+        logger.warning("%s: unreadable status object, taken as active", project)
+        return None
+
+
+def write_status(storage: Storage, project: str, status: Status | None) -> None:
+    """Store the project's status object (delete it when the project is active)."""
+    if status is None:
+        storage.delete(status_key(project))
+        return
+    body = json.dumps(status, separators=(",", ":"), ensure_ascii=False).encode()
+    storage.put(status_key(project), body, "application/json")
 
 
 def delete(storage: Storage, project: str) -> None:
@@ -103,8 +136,8 @@ def fit_pages(manifest: Manifest) -> Pages | None:
     pages announce core metadata without its hash (PEP 658 allows it).
     """
     manifest.pop("metadata-hashes", None)
-    if not manifest["files"]:
-        return None
+    if not manifest["files"] and manifests.project_status(manifest.get("status")) is None:
+        return None  # a page with a status marker and no file still tells its status
     pages = _pages(manifest)
     if len(manifest["files"]) >= LARGE_PROJECT and not (fits(pages.html) and fits(pages.json)):
         manifest["metadata-hashes"] = False
@@ -128,6 +161,9 @@ def _packed(
 ) -> tuple[bytes, dict[str, str]]:
     body, metadata = manifests.pack(manifest, pages, simple.RENDER_VERSION, stamp)
     metadata[manifests.FILES] = str(len(manifest["files"]))
+    status = manifests.status_of(manifest)
+    if status != manifests.ACTIVE:
+        metadata[manifests.STATUS] = status
     if listed is not None:
         metadata[LISTED] = str(int(listed))
     return body, metadata

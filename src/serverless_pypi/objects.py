@@ -60,10 +60,13 @@ NOT_MODIFIED = NotModified()
 
 
 class Reader(Protocol):
-    """What the api needs from S3: one GET per page, presigned URLs, and (only
-    before a fallback redirect) the folders spelled like a name."""
+    """What the api needs from S3: one GET per page, presigned URLs, a HEAD of the
+    manifest before a file (its status), and (only before a fallback redirect) the
+    folders spelled like a name."""
 
     def get(self, key: str, if_none_match: str | None = None) -> Blob | NotModified | None: ...
+
+    def head(self, key: str) -> dict[str, str] | None: ...
 
     def has_objects(self, prefix: str) -> bool: ...
 

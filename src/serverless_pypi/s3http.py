@@ -118,13 +118,7 @@ class S3Reader:
             extra["if-none-match"] = if_none_match
         status, response_headers, body = self._request(key, "", extra)
         if status == 200:
-            etag = response_headers.get("etag", "")
-            metadata = {
-                name[len("x-amz-meta-") :]: value
-                for name, value in response_headers.items()
-                if name.startswith("x-amz-meta-")
-            }
-            return Blob(body, etag, metadata)
+            return Blob(body, response_headers.get("etag", ""), _user_metadata(response_headers))
         if status == 304:
             return NOT_MODIFIED
         if status == 404 and _error_code(body) == "NoSuchKey":
@@ -132,6 +126,15 @@ class S3Reader:
         if status == 403:
             raise AccessDenied(f"S3 answered 403 for a GET: {_error_code(body)}")
         raise AwsError(f"S3 answered {status} for a GET: {_error_code(body)}")
+
+    def head(self, key: str) -> dict[str, str] | None:
+        """The object's user metadata (``x-amz-meta-*``), None when absent: one HEAD."""
+        status, response_headers, _ = self._request(key, "", {}, "HEAD")
+        if status == 200:
+            return _user_metadata(response_headers)
+        if status == 404:
+            return None
+        raise AwsError(f"S3 answered {status} for a HEAD")
 
     def has_objects(self, prefix: str) -> bool:
         """Whether any object's key starts with ``prefix`` (one ListObjectsV2 of one key)."""
@@ -152,19 +155,21 @@ class S3Reader:
             raise AwsError(f"S3 answered {status} for a listing: {_error_code(body)}")
         return folder_listing(body)
 
-    def _request(self, key: str | None, query: str, extra: Mapping[str, str]) -> HttpReply:
-        """A signed GET of an object (``key``) or of the bucket (``query``), retried
-        with backoff on connection errors and 5xx answers."""
+    def _request(
+        self, key: str | None, query: str, extra: Mapping[str, str], method: str = "GET"
+    ) -> HttpReply:
+        """A signed GET (or HEAD) of an object (``key``) or of the bucket (``query``),
+        retried with backoff on connection errors and 5xx answers."""
         path = self.endpoint.bucket_path if key is None else self.endpoint.path(key)
         target = f"{path}?{query}" if query else path
         signed = {"host": self.endpoint.host, "x-amz-content-sha256": UNSIGNED_PAYLOAD}
 
         def send() -> HttpReply:
             headers = self.signer.headers(
-                self._credentials(), self._clock(), "GET", path, signed, UNSIGNED_PAYLOAD, query
+                self._credentials(), self._clock(), method, path, signed, UNSIGNED_PAYLOAD, query
             )
             headers.update(extra)
-            return self._send("GET", target, headers)
+            return self._send(method, target, headers)
 
         return retrying(send, self.backoff, "S3", reconnect=self.connections.drop)
 
@@ -173,6 +178,14 @@ class S3Reader:
         response = self.connections.request(method, path, headers)
         self.bytes_read += len(response[2])
         return response
+
+
+def _user_metadata(headers: Mapping[str, str]) -> dict[str, str]:
+    return {
+        name[len("x-amz-meta-") :]: value
+        for name, value in headers.items()
+        if name.startswith("x-amz-meta-")
+    }
 
 
 _COMMON_PREFIX = re.compile(rb"<CommonPrefixes>\s*<Prefix>([^<]*)</Prefix>")

@@ -23,16 +23,22 @@ from .manifest import (
     LinkFor,
     Manifest,
     MetadataMode,
+    Status,
     file_view,
     metadata_mode,
+    offered,
+    project_status,
     relative_url,
 )
 
 API_VERSION = "1.1"
+# The version a project page with a status marker (PEP 792) announces: the markers
+# came with API 1.4. Other pages keep 1.1: they use nothing newer (PEP 700).
+STATUS_API_VERSION = "1.4"
 # Part of every page ETag and of the pages stored with a manifest: bump it when
 # a rendering changes, and the api renders per request until the reindexer has
 # stored the new pages.
-RENDER_VERSION = "2"  # 2: yank reasons cleaned (manifest.yank_reason)
+RENDER_VERSION = "3"  # 2: yank reasons cleaned (manifest.yank_reason); 3: PEP 792 status
 
 
 _UNSAFE = re.compile("[&<>\"']")
@@ -43,10 +49,18 @@ def _escape(value: str) -> str:
     return escape(value) if _UNSAFE.search(value) else value
 
 
-def _head(title: str) -> str:
+def _head(title: str, status: Status | None = None) -> str:
+    version, markers = API_VERSION, ""
+    if status is not None:
+        version = STATUS_API_VERSION
+        markers = f'<meta name="pypi:project-status" content="{_escape(status["status"])}">\n'
+        if "reason" in status:
+            markers += (
+                f'<meta name="pypi:project-status-reason" content="{_escape(status["reason"])}">\n'
+            )
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n"
-        f'<meta name="pypi:repository-version" content="{API_VERSION}">\n'
+        f'<meta name="pypi:repository-version" content="{version}">\n{markers}'
         f"<title>{title}</title>\n</head>\n<body>\n<h1>{title}</h1>\n"
     )
 
@@ -55,12 +69,13 @@ _TAIL = "</body>\n</html>\n"
 
 
 def project_html(manifest: Manifest, link: LinkFor, metadata: MetadataMode = HASHES) -> str:
-    """The PEP 503 page of one project (with PEP 592, 658, 714 attributes)."""
+    """The PEP 503 page of one project (with PEP 592, 658, 714 attributes, and
+    PEP 792's status markers; a quarantined project's page lists no file)."""
     name = _escape(manifest["name"])
-    parts = [_head(f"Links for {name}")]
+    parts = [_head(f"Links for {name}", project_status(manifest.get("status")))]
     append = parts.append
     requires: dict[str, str] = {}  # the same few values come again and again
-    for entry in manifest["files"]:
+    for entry in offered(manifest):
         append(_anchor(file_view(entry, link, metadata), requires))
     append(_TAIL)
     return "".join(parts)
@@ -90,14 +105,19 @@ def _anchor(view: FileView, requires: dict[str, str]) -> str:
 
 
 def project_json(manifest: Manifest, link: LinkFor, metadata: MetadataMode = HASHES) -> str:
-    """The PEP 691 page of one project (with PEP 592, 700, 714 keys). Only the PEP 714
+    """The PEP 691 page of one project (with PEP 592, 700, 714 keys, and PEP 792's
+    ``project-status``; a quarantined project's page lists no file). Only the PEP 714
     name ``core-metadata``: ``dist-info-metadata`` in JSON makes pip 22.3 to 23.1 fail."""
-    page = {
-        "meta": {"api-version": API_VERSION},
+    status = project_status(manifest.get("status"))
+    files = offered(manifest)
+    page: dict[str, object] = {
+        "meta": {"api-version": STATUS_API_VERSION if status else API_VERSION},
         "name": manifest["name"],
-        "versions": versions(manifest),
-        "files": [file_view(entry, link, metadata) for entry in manifest["files"]],
     }
+    if status is not None:
+        page["project-status"] = status
+    page["versions"] = list(dict.fromkeys(entry["version"] for entry in files))
+    page["files"] = [file_view(entry, link, metadata) for entry in files]
     return json.dumps(page, separators=(",", ":"), ensure_ascii=False)
 
 

@@ -20,7 +20,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .layout import DERIVED_PREFIX, MANIFEST_PREFIX
+from .layout import DERIVED_PREFIX, MANIFEST_PREFIX, STATUS_PREFIX
 from .logs import get_logger
 from .names import is_valid_name, normalize, spelled_folders
 from .objects import (
@@ -296,6 +296,14 @@ class Storage:
         return {
             obj.key[len(MANIFEST_PREFIX) : -len(".json")]
             for obj in self.list(MANIFEST_PREFIX)
+            if obj.key.endswith(".json")
+        }
+
+    def status_projects(self) -> set[str]:
+        """Every project with a status object (PEP 792): one listing of them."""
+        return {
+            obj.key[len(STATUS_PREFIX) : -len(".json")]
+            for obj in self.list(STATUS_PREFIX)
             if obj.key.endswith(".json")
         }
 

@@ -28,6 +28,7 @@ import urllib.request
 from typing import Any
 from urllib.parse import quote
 
+from . import manifest as manifests
 from . import manifeststore, metadata, multipart
 from .apigw import BadRequest, Request, Response
 from .archives import Budget, Limits
@@ -142,6 +143,7 @@ class Uploader:
         if self.settings.require_upload_right:
             _check_project_right(request, project)
         _check_digests(fields, data)
+        self._check_status(project)
         folders = self._folders(project)
         self._check_absent(folders, project, filename)
         if not folders:
@@ -161,6 +163,18 @@ class Uploader:
         except PreconditionFailed:
             raise Rejected(409, f"File already exists: {filename}") from None
         return key
+
+    def _check_status(self, project: str) -> None:
+        """403 for an archived or quarantined project (PEP 792: no new uploads),
+        as its manifest's metadata says: one HEAD."""
+        status = manifeststore.status_of(self.storage, project)
+        if status in (manifests.ARCHIVED, manifests.QUARANTINED):
+            activate = f"serverless-pypi activate {project} --bucket {self.settings.bucket}"
+            raise Rejected(
+                403,
+                f"{project} is {status} in this index: uploads of it are refused. "
+                f"To accept them again: {activate}",
+            )
 
     def _folders(self, project: str) -> list[str]:
         """The folders of the bucket spelled like ``project`` that hold anything."""

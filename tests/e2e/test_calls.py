@@ -90,13 +90,15 @@ class RecordingReader(S3Reader):
         super().__init__(stack.bucket, REGION, stack.endpoint_url, credentials=lambda: KEYS)
         self.calls = calls
 
-    def _request(self, key: str | None, query: str, extra: Mapping[str, str]) -> Any:
+    def _request(
+        self, key: str | None, query: str, extra: Mapping[str, str], method: str = "GET"
+    ) -> Any:
         if key is None:
             prefix = dict(urllib.parse.parse_qsl(query)).get("prefix", "")
             self.calls.s3("s3:ListBucket", None, **{"s3:prefix": prefix})
         else:
-            self.calls.s3("s3:GetObject", key)
-        return super()._request(key, query, extra)
+            self.calls.s3("s3:GetObject", key)  # S3 authorizes a HEAD as GetObject
+        return super()._request(key, query, extra, method)
 
 
 class RecordingSsm(SsmReader):

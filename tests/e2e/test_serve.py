@@ -198,4 +198,67 @@ def test_serve_event_bus_puts_the_index_events_where_its_printed_line_reads_them
         assert [(event["detail-type"], event["detail"]["filename"]) for event in events] == [
             ("Distribution Published", "hello-1.0-py3-none-any.whl")
         ]
+
+
+def test_a_project_s_status_governs_what_serve_offers_and_accepts(tmp_path: Path) -> None:
+    """archive: twine's upload is refused, pip still installs; quarantine: pip cannot
+    install, a file URL is 404 and the list of projects leaves the project off;
+    activate: all of it back. The commands run as a user runs them, against the
+    embedded S3 the printed hints name."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    write(dist, wheel_bytes("hello", "1.0"))
+    newer = write(tmp_path, wheel_bytes("hello", "2.0"))
+    with serve("--auth", "--dist", str(dist)) as served:
+        pip_url = re.search(r"pip install --index-url (\S+) <package>", served.output)
+        twine_line = re.search(r"  (twine upload .*) dist/\*", served.output)
+        assert pip_url and twine_line, served.output
+        token = re.search(r"-p (\S+)", twine_line[1])
+        assert token
+        login = "Basic " + base64.b64encode(f"local:{token[1]}".encode()).decode()
+        url = served.index_url
+        aws_env, bucket = served.aws
+
+        def command(*args: str) -> str:
+            done = subprocess.run(
+                [sys.executable, "-m", "serverless_pypi", *args, "--bucket", bucket],
+                env=aws_env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            return done.stdout
+
+        def twine_upload() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(
+                [*twine_line[1].split(), "--non-interactive", str(newer)],
+                env=isolated_env({"PATH": f"{BIN}:{os.environ['PATH']}"}),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+
+        def install(into: str) -> subprocess.CompletedProcess[str]:
+            python = venv(tmp_path / into)
+            return pip(python, "install", "--index-url", pip_url[1], "hello", check=False)
+
+        wheel = f"{url}hello/hello-1.0-py3-none-any.whl"
+        assert "hello is archived" in command("archive", "hello", "--reason", "see hello2")
+        refused = twine_upload()
+        assert refused.returncode != 0
+        assert "403" in refused.stdout + refused.stderr
+        assert install("archived").returncode == 0
+
+        assert "hello is quarantined" in command("quarantine", "hello", "--reason", "malware")
+        assert install("quarantined").returncode != 0
+        assert open_url(wheel, Authorization=login).status == 404
+        assert open_url(wheel + ".metadata", Authorization=login).status == 404
+        assert b"hello" not in open_url(url, Authorization=login).read()
+
+        assert "hello is active" in command("activate", "hello")
+        assert open_url(wheel, Authorization=login).status == 302
+        assert b"hello" in open_url(url, Authorization=login).read()
+        assert twine_upload().returncode == 0
+        assert install("active").returncode == 0
         served.stop()

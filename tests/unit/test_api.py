@@ -682,7 +682,7 @@ def test_root_redirect_never_repeats_an_odd_segment(s3: Any, leaf: str) -> None:
     assert reply.headers["Location"] == "simple/"
 
 
-def test_one_s3_request_per_page_and_none_per_file_link(get: Get, index: Any) -> None:
+def test_one_s3_request_per_page_and_one_head_per_file_link(get: Get, index: Any) -> None:
     def count(path: str, **headers: str) -> int:
         before = get.reader.requests
         get(path, headers=headers)
@@ -691,8 +691,10 @@ def test_one_s3_request_per_page_and_none_per_file_link(get: Get, index: Any) ->
     assert count("/simple/") == 1
     assert count("/simple/my-pkg/", accept=PIP_ACCEPT) == 1
     assert count("/simple/my-pkg/", accept="text/html") == 1
-    assert count(f"/simple/my-pkg/{WHEEL}.metadata") == 1
-    assert count(f"/simple/my-pkg/{WHEEL}") == 0
+    # A file link: a HEAD of the project's manifest (is it quarantined?), then for
+    # core metadata its GET; a download is a redirect, never a read of the file.
+    assert count(f"/simple/my-pkg/{WHEEL}.metadata") == 2
+    assert count(f"/simple/my-pkg/{WHEEL}") == 1
     assert count("/simple/My.Pkg/") == 0
     # A name the bucket never held: its manifest, then the folders under its first
     # letter in each case ("n", "N"), as no spelling of its folder may fall back.

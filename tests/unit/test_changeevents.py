@@ -128,3 +128,13 @@ def test_calls_hold_at_most_ten_entries_and_256_kb() -> None:
     assert [len(batch) for batch in batches([sized(quarter)] * 5)] == [4, 1]
     assert [len(batch) for batch in batches([sized(quarter + 1)] * 4)] == [3, 1]
     assert list(batches([])) == []
+
+
+def test_a_status_change_is_one_change_and_a_first_manifest_none() -> None:
+    archived = made() | {"status": {"status": "archived", "reason": "see x2"}}
+    assert derived(made(), archived) == [
+        IndexChange("status", archived["name"], status="archived", reason="see x2")
+    ]
+    assert derived(archived, made()) == [IndexChange("status", archived["name"], status="active")]
+    assert derived(archived, archived) == []
+    assert derived(None, archived) == []  # a first manifest: its status was set before

@@ -81,6 +81,9 @@ def test_each_change_is_one_documented_event_on_the_bus(s3: Any, storage: Storag
     twice(s3_event(("ObjectCreated:Put", marker)))
     command("unyank", key)
     twice(s3_event(("ObjectRemoved:Delete", marker)))
+    command("archive", "my-pkg", "--reason", "see my-pkg2")
+    command("archive", "my-pkg", "--reason", "see my-pkg2")  # no change: no event
+    command("activate", "my-pkg")
     command("remove", key, "--yes", "--permanent")
     twice(s3_event(("ObjectRemoved:Delete", key)))
     command("release", "my-pkg")
@@ -91,6 +94,8 @@ def test_each_change_is_one_documented_event_on_the_bus(s3: Any, storage: Storag
         "Distribution Published",
         "Distribution Yanked",
         "Distribution Unyanked",
+        "Project Status Changed",
+        "Project Status Changed",
         "Distribution Removed",
         "Project Name Released",
     ]
@@ -106,6 +111,8 @@ def test_each_change_is_one_documented_event_on_the_bus(s3: Any, storage: Storag
     assert published["sha256"] == hashlib.sha256(data).hexdigest()
     assert published["upload-time"].endswith("Z")
     assert details[2]["reason"] == "broken build"
+    assert (details[4]["status"], details[4]["reason"]) == ("archived", "see my-pkg2")
+    assert (details[5]["status"], details[5]["reason"]) == ("active", "")
     assert len({found["change-id"] for found in details}) == len(details)
 
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
+import subprocess
+import sys
 from html.parser import HTMLParser
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+from typing import cast
+
+import pytest
 
 from serverless_pypi import manifest as manifests
-from serverless_pypi import simple
+from serverless_pypi import negotiate, simple
+from tests.builders import wheel_bytes
+from tests.clients import QuietHandler, isolated_env, serving
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 H1, H2, H3, H4 = ("a" * 64, "b" * 64, "c" * 64, "d" * 64)
@@ -190,3 +199,181 @@ def test_an_empty_project_renders_a_page_without_links() -> None:
     html = simple.project_html(empty, LINK)
     assert "<title>Links for x</title>" in html and "<h1>Links for x</h1>" in html
     assert "<a " not in html
+
+
+# -- project status (PEP 792) ---------------------------------------------------------------
+
+# my_pkg-1.0-py3-none-any.whl of MANIFEST, with its name, size and hash only.
+ONE_FILE = manifests.new(
+    "my-pkg",
+    ["my-pkg"],
+    [
+        cast(
+            manifests.Entry,
+            {
+                k: MANIFEST["files"][1][k]
+                for k in ("filename", "key", "version", "size", "etag", "sha256")
+            },
+        )
+    ],
+)
+_LINK = (
+    '<a href="my_pkg-1.0-py3-none-any.whl#sha256=' + H2 + '">my_pkg-1.0-py3-none-any.whl</a><br>\n'
+)
+_FILE = {
+    "filename": "my_pkg-1.0-py3-none-any.whl",
+    "url": "my_pkg-1.0-py3-none-any.whl",
+    "hashes": {"sha256": H2},
+    "size": 1000,
+}
+
+
+def _with_status(status: str, reason: str | None = None) -> manifests.Manifest:
+    found: manifests.Status = {"status": status}
+    if reason is not None:
+        found["reason"] = reason
+    return manifests.new("my-pkg", ["my-pkg"], ONE_FILE["files"], status=found)
+
+
+@pytest.mark.parametrize(
+    ("status", "offered"),
+    [("archived", True), ("deprecated", True), ("quarantined", False)],
+)
+def test_each_status_in_html_byte_for_byte(status: str, offered: bool) -> None:
+    html, _ = simple.redirect_pages(_with_status(status, "moved to new-pkg"))
+    assert html == (
+        "<!DOCTYPE html>\n<html>\n<head>\n"
+        '<meta name="pypi:repository-version" content="1.4">\n'
+        f'<meta name="pypi:project-status" content="{status}">\n'
+        '<meta name="pypi:project-status-reason" content="moved to new-pkg">\n'
+        "<title>Links for my-pkg</title>\n</head>\n<body>\n<h1>Links for my-pkg</h1>\n"
+        + (_LINK if offered else "")
+        + "</body>\n</html>\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "offered"),
+    [("archived", True), ("deprecated", True), ("quarantined", False)],
+)
+def test_each_status_in_json_byte_for_byte(status: str, offered: bool) -> None:
+    _, page = simple.redirect_pages(_with_status(status, "moved to new-pkg"))
+    expected = {
+        "meta": {"api-version": "1.4"},
+        "name": "my-pkg",
+        "project-status": {"status": status, "reason": "moved to new-pkg"},
+        "versions": ["1.0"] if offered else [],
+        "files": [_FILE] if offered else [],
+    }
+    assert page == json.dumps(expected, separators=(",", ":"))
+
+
+def test_a_status_without_reason_has_no_reason_marker() -> None:
+    html, page = simple.redirect_pages(_with_status("archived"))
+    assert '<meta name="pypi:project-status" content="archived">\n<title>' in html
+    assert "project-status-reason" not in html
+    assert json.loads(page)["project-status"] == {"status": "archived"}
+
+
+def test_an_active_project_keeps_api_version_1_1_and_no_marker() -> None:
+    for manifest in (ONE_FILE, _with_status("active", "ignored")):
+        html, page = simple.redirect_pages(manifest)
+        assert '<meta name="pypi:repository-version" content="1.1">' in html
+        assert "project-status" not in html
+        assert json.loads(page)["meta"] == {"api-version": "1.1"}
+        assert "project-status" not in json.loads(page)
+
+
+def test_a_status_reason_is_escaped_cleaned_and_bounded() -> None:
+    reason = 'a "quoted" <b>reason</b> & \x1b[31mred\u202e\n' + "x" * 1000
+    html, page = simple.redirect_pages(_with_status("deprecated", reason))
+    kept = json.loads(page)["project-status"]["reason"]
+    assert kept.startswith('a "quoted" <b>reason</b> & [31mred x')
+    assert len(kept) == manifests.MAX_STATUS_REASON
+    assert "\x1b" not in kept and "\u202e" not in kept
+    assert (
+        '<meta name="pypi:project-status-reason" content="a &quot;quoted&quot; '
+        "&lt;b&gt;reason&lt;/b&gt; &amp; [31mred x" in html
+    )
+
+
+def test_an_unknown_or_malformed_status_is_active() -> None:
+    for value in ({"status": "gone"}, {"reason": "x"}, "archived", None, {"status": 3}):
+        assert manifests.project_status(value) is None
+
+
+@pytest.mark.parametrize("status", ["archived", "quarantined", "deprecated"])
+@pytest.mark.parametrize("variant", ["html", "json"])
+def test_uv_audit_reads_the_status_markers_of_either_page(
+    tmp_path: Path, variant: str, status: str
+) -> None:
+    """uv (0.13) shows nothing on install; ``uv audit`` reports a locked project's
+    adverse status with its reason, read from the page uv negotiated."""
+    name, data = wheel_bytes("my-pkg", "1.0")
+    files = [
+        cast(
+            manifests.Entry,
+            {
+                "filename": name,
+                "key": f"my-pkg/{name}",
+                "version": "1.0",
+                "size": len(data),
+                "etag": '"e"',
+                "sha256": hashlib.sha256(data).hexdigest(),
+            },
+        )
+    ]
+    marked: manifests.Status = {"status": status, "reason": "see <new-pkg> & co"}
+    served = {"page": simple.redirect_pages(manifests.new("my-pkg", ["my-pkg"], files))}
+
+    class Index(QuietHandler):
+        def do_GET(self) -> None:
+            html, page = served["page"]
+            if self.path == "/simple/my-pkg/" and variant == "json":
+                self.reply(200, page.encode(), {"Content-Type": negotiate.JSON_V1})
+            elif self.path == "/simple/my-pkg/":
+                self.reply(200, html.encode(), {"Content-Type": "text/html"})
+            elif self.path == f"/simple/my-pkg/{name}":
+                self.reply(200, data, {"Content-Type": "application/octet-stream"})
+            else:
+                self.reply(404, b"")
+
+        def do_HEAD(self) -> None:  # uv's probe of the file: its size, no body
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+
+        def do_POST(self) -> None:  # the vulnerability service (OSV's API): nothing known
+            asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            known: dict[str, list[object]] = {"results": [{} for _ in asked["queries"]]}
+            self.reply(200, json.dumps(known).encode(), {"Content-Type": "application/json"})
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\n'
+        'requires-python = ">=3.9"\ndependencies = ["my-pkg"]\n'
+    )
+    uv = str(Path(sys.executable).parent / "uv")
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Index)) as origin:
+        index = ["--default-index", f"{origin}/simple/"]
+
+        def uv_run(*args: str) -> str:
+            found = subprocess.run(
+                [uv, *args, *index],
+                cwd=tmp_path,
+                env=isolated_env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert found.returncode == 0, found.stderr
+            return found.stdout + found.stderr
+
+        def audit() -> str:
+            return uv_run("audit", "--frozen", "--service-url", f"{origin}/osv")
+
+        uv_run("lock")
+        assert "no adverse project status" in audit()
+        served["page"] = simple.redirect_pages(
+            manifests.new("my-pkg", ["my-pkg"], files, status=marked)
+        )
+        assert f"my-pkg is {status}: see <new-pkg> & co" in audit()

@@ -103,6 +103,7 @@ def test_every_bucket_command_can_ignore_the_version_and_no_other() -> None:
     assert {name for name, has in _commands_with("--bucket").items() if has} == {
         "serve", "reindex", "upload", "claim", "release", "status",
         "yank", "unyank", "remove", "prune", "restore",
+        "archive", "deprecate", "quarantine", "activate",
     }  # fmt: skip
 
 

@@ -6,7 +6,8 @@ A name the bucket has never held goes to the fallback index, and the upload rout
 refuses it when the fallback index has it. ``claim`` writes the name's manifest,
 empty, as the reindexer leaves it once a project's last file is removed: the name
 then never falls back and may be uploaded. ``release`` deletes the manifest of a
-name that has no file in any spelling of its folder, which hands it back.
+name that has no file in any spelling of its folder, which hands it back (not while
+it has a status: ``activate`` it first).
 
 When the module sends the index's events (its ``event_bus_name``), it tags the
 bucket with the bus (``eventbus.BUS_TAG``): each command that changes a name then
@@ -99,6 +100,13 @@ def release(storage: Storage, project: str, recorded: list[IndexChange] | None =
     if stored.blob is None:
         return f"{project} is not this index's: it goes to the fallback index already"
     current = stored.manifest
+    status = manifests.status_of(current)
+    if status != manifests.ACTIVE:
+        # A quarantined name must never fall back; any status is undone on purpose first.
+        raise CommandError(
+            f"{project} is {status}: make it active first "
+            f"(serverless-pypi activate {project} --bucket {storage.bucket})"
+        )
     if current is not None and current["files"]:
         raise CommandError(
             f"{project}'s manifest still lists files: wait for the reindexer, or run "

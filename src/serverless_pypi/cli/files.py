@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import batch as batches
+from .. import manifest as manifests
+from .. import manifeststore
 from ..logs import get_logger, shown
 from ..metadata import project_of
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name
@@ -87,7 +89,24 @@ def upload_command(args: argparse.Namespace) -> int:
             raise CommandError(f"{path.name}: {error}") from None
     storage = bucket_storage(args.bucket)
     failed = 0
+    statuses: dict[str, str] = {}
     for path, key in plan:
+        project = key.partition("/")[0]
+        try:
+            if project not in statuses:
+                statuses[project] = manifeststore.status_of(storage, project)
+        except AwsError as error:
+            raise CommandError(str(error)) from None
+        if statuses[project] in (manifests.ARCHIVED, manifests.QUARANTINED):
+            # As the upload route: no new file for a project that takes none (PEP 792).
+            print(
+                f"refused, {shown(project)} is {statuses[project]}: {shown(path.name)} "
+                f"(serverless-pypi activate {shown(project)} --bucket {args.bucket} "
+                "accepts uploads again)",
+                file=sys.stderr,
+            )
+            failed += 1
+            continue
         bar = ByteBar(path.name, path.stat().st_size)
         try:
             storage.put_file(path, key, bar)

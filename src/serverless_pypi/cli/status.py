@@ -1,6 +1,9 @@
 """``serverless-pypi status``: what an operator must know about an index, for a
 person (a table) or a scheduled job (``--json``, and the exit code).
 
+Every project that is not active (PEP 792: archived, deprecated, quarantined)
+is listed with its status and reason.
+
 It reads one listing of the bucket, one of the manifests and each project's
 manifest (in parallel): one GET per project plus a request per thousand keys,
 never a read of a distribution. Needs attention (exit code 3): a file with a
@@ -16,8 +19,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .. import manifest as manifests
 from ..logs import shown
-from ..manifest import Manifest
+from ..manifest import ACTIVE, Manifest
 from ..names import DISTRIBUTION_SUFFIXES, is_valid_name, normalize, version_key
 from ..objects import ObjectInfo
 from ..storage import Storage
@@ -54,6 +58,8 @@ class ProjectStatus:
     pending: int = 0
     skipped: int = 0
     problems: dict[str, str] = field(default_factory=dict)  # filename -> reason
+    status: str = ACTIVE  # PEP 792: archived, deprecated, quarantined or active
+    status_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -94,6 +100,7 @@ def project_status(manifest: Manifest) -> ProjectStatus:
     if keys:
         latest = next(e["version"] for e in files if version_key(e["version"]) == keys[-1])
     uploads = [entry["upload-time"] for entry in files if entry.get("upload-time")]
+    marker = manifests.project_status(manifest.get("status"))
     return ProjectStatus(
         name=manifest["name"],
         files=len(files),
@@ -103,6 +110,8 @@ def project_status(manifest: Manifest) -> ProjectStatus:
         pending=int(manifest.get("pending", 0)),
         skipped=int(manifest.get("skipped", 0)),
         problems={e["filename"]: e["problem"] for e in files if e.get("problem")},
+        status=marker["status"] if marker else ACTIVE,
+        status_reason=marker.get("reason") if marker else None,
     )
 
 
@@ -221,6 +230,9 @@ def _as_text(report: Report, bucket: str) -> str:
             lines.append(f"problem: {name}/{shown(filename)}: {shown(reason)}")
         if project.pending:
             lines.append(f"pending: {name}: {project.pending} files still being read")
+        if project.status != ACTIVE:
+            why = f": {shown(project.status_reason)}" if project.status_reason else ""
+            lines.append(f"{project.status}: {name}{why}")
     lines += [f"drift: not in any manifest: {shown(key)}" for key in report.unlisted]
     lines += [f"drift: indexed but gone: {shown(key)}" for key in report.missing]
     lines += [
