@@ -1,6 +1,8 @@
-"""A lean S3 reader for the api's hot path, on the standard library alone.
+"""A lean S3 reader for the api's hot path and the authorizer's users file, on the
+standard library alone.
 
-The api only ever GETs one small object per request and presigns URLs. A
+The api only ever GETs or HEADs one small object per request and presigns URLs;
+the authorizer GETs the users file (then a 304). A
 boto3 client costs about 70 ms to create (it loads the service model) and a
 millisecond per presigned URL; this reader signs with AWS Signature Version 4
 itself (``sigv4``, checked against botocore in the tests), keeps its HTTP
