@@ -137,7 +137,7 @@ class Uploader:
             raise Rejected(
                 400,
                 f"Local versions such as {dist_version} are refused by this index, as by "
-                f"PyPI: `pip install {project}=={public}` would take {filename} for the "
+                f"PyPI: a requirement {project}=={public} would take {filename} for the "
                 f"release {public}.",
             )
         if self.settings.require_upload_right:

@@ -163,7 +163,7 @@ def test_an_uploader_cannot_turn_prune_into_the_loss_of_the_owners_releases(
         login = re.search(r"twine upload --repository-url (\S+) -u local -p (\S+)", served.output)
         assert login, served.output
         upload_url, owner = login[1], _basic("local", login[2])
-        added = _cli(env, "user", "add", "mallory", "--upload", "team-*")
+        added = _cli(env, "user", "add", "mallory", "--upload", "team-*", "--bucket", bucket)
         assert added.returncode == 0, added.stderr
         mallory = _basic("mallory", added.stdout.splitlines()[-1])
         for version, who in [("1.0", owner), ("1.1", owner)] + [

@@ -63,6 +63,9 @@ def module_locals(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     workdir = tmp_path_factory.mktemp("module")
     for path in ROOT.glob("*.tf"):
         shutil.copy2(path, workdir / path.name)
+    # The module reads its release (package/release.json) into the bucket's tags.
+    (workdir / "package").mkdir()
+    shutil.copy2(ROOT / "package" / "release.json", workdir / "package" / "release.json")
     lock = ROOT / ".terraform.lock.hcl"
     if lock.is_file():
         shutil.copy2(lock, workdir / lock.name)
