@@ -293,17 +293,17 @@ class Storage:
 
     def indexed_projects(self) -> set[str]:
         """Every project with a manifest: one listing of the manifests."""
-        return {
-            obj.key[len(MANIFEST_PREFIX) : -len(".json")]
-            for obj in self.list(MANIFEST_PREFIX)
-            if obj.key.endswith(".json")
-        }
+        return self._named(MANIFEST_PREFIX)
 
     def status_projects(self) -> set[str]:
         """Every project with a status object (PEP 792): one listing of them."""
+        return self._named(STATUS_PREFIX)
+
+    def _named(self, prefix: str) -> set[str]:
+        """The projects of the ``<prefix><project>.json`` objects: one listing."""
         return {
-            obj.key[len(STATUS_PREFIX) : -len(".json")]
-            for obj in self.list(STATUS_PREFIX)
+            obj.key[len(prefix) : -len(".json")]
+            for obj in self.list(prefix)
             if obj.key.endswith(".json")
         }
 
