@@ -34,7 +34,7 @@ DETAIL_TYPES: Mapping[Kind, str] = {
 COMMON = ("change-id", "bucket", "project")
 _FILE = ("filename", "version", "key", "etag")
 FIELDS: Mapping[Kind, tuple[str, ...]] = {
-    "published": (*_FILE, "size", "sha256", "upload-time"),
+    "published": (*_FILE, "size", "sha256", "upload-time", "uploaded-by"),
     "yanked": (*_FILE, "reason"),
     "unyanked": _FILE,
     "removed": _FILE,
@@ -62,6 +62,7 @@ class IndexChange:
     size: int | None = None
     sha256: str | None = None
     upload_time: str | None = None
+    uploaded_by: str | None = None
     marker: str = ""
     reason: str = ""
     status: str = ""
@@ -79,6 +80,7 @@ def _file_change(kind: Kind, project: str, entry: Entry, marker: str = "") -> In
         size=entry["size"] if kind == "published" else None,
         sha256=entry.get("sha256") if kind == "published" else None,
         upload_time=entry.get("upload-time") if kind == "published" else None,
+        uploaded_by=entry.get("uploaded-by") if kind == "published" else None,
         marker=marker,
         reason=reason if kind == "yanked" and isinstance(reason, str) else "",
     )
@@ -140,6 +142,7 @@ def detail(change: IndexChange, bucket: str) -> dict[str, Any]:
         "size": change.size,
         "sha256": change.sha256,
         "upload-time": change.upload_time,
+        "uploaded-by": change.uploaded_by,
         "reason": change.reason,
         "status": change.status,
     }

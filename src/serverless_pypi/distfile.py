@@ -16,13 +16,14 @@ import base64
 import hashlib
 import io
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import metadata as core
 from .archives import Budget, Limits, OverTime
+from .layout import UPLOADED_BY
 from .names import Distribution
 from .objects import AwsError, ObjectInfo, ObjectMissing, PreconditionFailed
 from .storage import Storage
@@ -53,6 +54,7 @@ class Inspection:
     parsed: core.CoreMetadata | None
     problem: str | None  # why there is no metadata: short, as the archive said it (unescaped)
     over_time: bool = False  # the extraction ran out of its Limits.seconds
+    uploaded_by: str | None = None  # the object's ``layout.UPLOADED_BY``, as stored (raw)
 
 
 def inspect(
@@ -62,55 +64,62 @@ def inspect(
     limits: Limits | None = None,
     *,
     data: bytes | None = None,
+    user_metadata: Mapping[str, str] | None = None,
     head: Mapping[str, Any] | None = None,
 ) -> Inspection:
-    """Hash a distribution and extract its core metadata, within ``limits``.
+    """Hash a distribution and extract its core metadata, within ``limits``, with
+    who uploaded it (from the object's metadata, read by the same requests).
 
     What the caller already read is not asked of S3 again: ``data``, a small
-    file's whole bytes, or ``head``, the object's HeadObject answer with its
-    checksum (ChecksumMode ENABLED).
+    file's whole bytes, with ``user_metadata`` from the same GET, or ``head``, the
+    object's HeadObject answer with its checksum (ChecksumMode ENABLED).
     """
-    limits = limits or Limits()
+    found = _inspect(storage, obj, dist, limits or Limits(), data, user_metadata, head)
+    return replace(found[0], uploaded_by=found[1].get(UPLOADED_BY))
+
+
+def _inspect(
+    storage: Storage,
+    obj: ObjectInfo,
+    dist: Distribution,
+    limits: Limits,
+    data: bytes | None,
+    user_metadata: Mapping[str, str] | None,
+    head: Mapping[str, Any] | None,
+) -> tuple[Inspection, Mapping[str, str]]:
     if obj.size <= SMALL_FILE:
         if data is None and obj.size:
-            data = storage.get_range(obj.key, 0, obj.size - 1, obj.etag)
+            data, user_metadata = storage.read_range(obj.key, 0, obj.size - 1, obj.etag)
         data = data or b""
         digest = hashlib.sha256(data).hexdigest()
-        return _finish(digest, _extract(io.BytesIO(data), dist, limits))
+        return _finish(digest, _extract(io.BytesIO(data), dist, limits)), user_metadata or {}
 
     def fetch(start: int, end: int) -> bytes:
         return storage.get_range(obj.key, start, end, obj.etag)
 
-    known = _s3_sha256(storage, obj, head)
+    if head is None:
+        head = storage.head(obj.key, checksum=True)
+    current = head is not None and head.get("ETag") == obj.etag
+    known = full_object_sha256(head) if head is not None and current else None
+    user = dict(head.get("Metadata") or {}) if head is not None and current else {}
     if known is None and obj.size > MAX_HASHED_SIZE:
-        return Inspection(None, None, None, TOO_LARGE_TO_HASH)
+        return Inspection(None, None, None, TOO_LARGE_TO_HASH), user
     if known is not None and dist.filename.endswith((".whl", ".zip")):
         source = io.BufferedReader(RangeFile(fetch, obj.size))
-        return _finish(known, _extract(source, dist, limits))
+        return _finish(known, _extract(source, dist, limits)), user
     with storage.open(obj.key, obj.etag) as stream:
         hashing = HashingReader(stream)
         if dist.filename.endswith(".tar.gz"):
             reader = io.BufferedReader(hashing)
             extracted = _extract(reader, dist, limits)
             if known is not None:
-                return _finish(known, extracted)
+                return _finish(known, extracted), user
             hashing.drain()  # also after a failed extraction: the hash needs every byte
-            return _finish(hashing.hexdigest(), extracted)
+            return _finish(hashing.hexdigest(), extracted), user
         hashing.drain(keep_tail=_TAIL)
     tail_start = obj.size - len(hashing.tail)
     source = io.BufferedReader(RangeFile(fetch, obj.size, tail=(tail_start, hashing.tail)))
-    return _finish(hashing.hexdigest(), _extract(source, dist, limits))
-
-
-def _s3_sha256(
-    storage: Storage, obj: ObjectInfo, head: Mapping[str, Any] | None = None
-) -> str | None:
-    """The SHA-256 that S3 stored at upload, when it is the whole object's."""
-    if head is None:
-        head = storage.head(obj.key, checksum=True)
-    if head is None or head.get("ETag") != obj.etag:
-        return None
-    return full_object_sha256(head)
+    return _finish(hashing.hexdigest(), _extract(source, dist, limits)), user
 
 
 def full_object_sha256(head: Mapping[str, Any]) -> str | None:

@@ -156,14 +156,17 @@ def _read_upload(
     if not (deadline.ever_allows(hinted) and deadline.allows(hinted)):
         return None
     data: bytes | None = None
+    user_metadata: Mapping[str, str] | None = None
     head: Mapping[str, Any] | None = None
     if item.size <= distfile.SMALL_FILE:
-        data, obj = storage.read(item.key, item.etag, item.size)
+        data, obj, user_metadata = storage.read(item.key, item.etag, item.size)
     else:
         obj, head = storage.info(item.key, item.etag)
         if obj.size != item.size:
             raise PreconditionFailed(f"{item.key}: {obj.size} bytes, the event said {item.size}")
-    entry = inspect_file(storage, project, obj, memory, deadline, data=data, head=head)
+    entry = inspect_file(
+        storage, project, obj, memory, deadline, data=data, user_metadata=user_metadata, head=head
+    )
     if entry is None:
         return None
     memory.entries[(obj.key, obj.etag)] = entry

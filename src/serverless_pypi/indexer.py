@@ -350,16 +350,19 @@ def inspect_file(
     deadline: Deadline,
     *,
     data: bytes | None = None,
+    user_metadata: Mapping[str, str] | None = None,
     head: Mapping[str, Any] | None = None,
 ) -> Entry | None:
-    """The file's entry, read within its limits (``data`` and ``head``: what the
-    caller already read, see ``distfile.inspect``); None when the deadline cut its
-    reading short and a fresh invocation would give it more time."""
+    """The file's entry, read within its limits (``data``, ``user_metadata`` and
+    ``head``: what the caller already read, see ``distfile.inspect``); None when the
+    deadline cut its reading short and a fresh invocation would give it more time."""
     entry = _base_entry(project, obj)
     dist = parse_filename(entry["filename"], project)
     assert dist is not None
     limits = deadline.limits(obj)
-    found = distfile.inspect(storage, obj, dist, limits, data=data, head=head)
+    found = distfile.inspect(
+        storage, obj, dist, limits, data=data, user_metadata=user_metadata, head=head
+    )
     memory.inspected += 1
     if found.over_time and deadline.cut_short(obj, limits):
         logger.info("%s: out of time in this invocation, read next time", obj.key)
@@ -368,6 +371,9 @@ def inspect_file(
         entry["time-budget"] = deadline.stamp  # the deadline, not the file's budget, set it
     if found.sha256 is not None:
         entry["sha256"] = found.sha256
+    uploader = manifests.uploader(found.uploaded_by)
+    if uploader:
+        entry["uploaded-by"] = uploader
     problem = found.problem
     if found.parsed is not None and found.parsed.requires_python:
         entry["requires-python"] = found.parsed.requires_python

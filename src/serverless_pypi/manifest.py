@@ -16,6 +16,9 @@ HTML page renders)::
                 "upload-time": "2026-01-02T03:04:05.000000Z",
                 "requires-python": ">=3.9",      # when the metadata says so
                 "core-metadata": "<hex>",        # sha256 of the .metadata file
+                "uploaded-by": "alice",          # the upload route's record of who
+                                                 # sent it (x-amz-meta-uploaded-by),
+                                                 # printable, at most 200 characters
                 "href": "my_pkg-1.0-py3-none-any.whl",  # its link, relative to the page
                 "yanked": "reason" | true,       # when a .yanked marker exists (the
                                                  # reason as yank_reason keeps it)
@@ -77,6 +80,7 @@ Entry = TypedDict(
         "upload-time": NotRequired[str],
         "requires-python": NotRequired[str],
         "core-metadata": NotRequired[str],
+        "uploaded-by": NotRequired[str],
         "href": NotRequired[str],
         "yanked": NotRequired[str | bool],
         "marker-etag": NotRequired[str],
@@ -211,6 +215,18 @@ def yank_reason(text: str) -> str:
     if line.isprintable():
         return line
     return " ".join("".join(char for char in line if char.isprintable()).split())
+
+
+MAX_UPLOADER = 200  # characters of an uploader kept
+
+
+def uploader(recorded: str | None) -> str | None:
+    """Who uploaded a file as the index keeps it, from the object's metadata
+    (``layout.UPLOADED_BY``): one printable line of at most MAX_UPLOADER
+    characters (anyone who may write the bucket can set it), None when absent."""
+    if recorded is None:
+        return None
+    return yank_reason(recorded)[:MAX_UPLOADER] or None
 
 
 def upload_time(when: datetime) -> str:

@@ -20,7 +20,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .layout import DERIVED_PREFIX, MANIFEST_PREFIX, STATUS_PREFIX
+from .layout import DERIVED_PREFIX, MANIFEST_PREFIX, STATUS_PREFIX, UPLOADED_BY
 from .logs import get_logger
 from .names import is_valid_name, normalize, spelled_folders
 from .objects import (
@@ -183,14 +183,21 @@ class Storage:
 
         S3 ignores a Range header it cannot parse (``bytes=0--1``) and answers with
         the whole object: such a range is refused before it is sent."""
+        return self.read_range(key, start, end, etag)[0]
+
+    def read_range(self, key: str, start: int, end: int, etag: str) -> tuple[bytes, dict[str, str]]:
+        """``get_range``'s bytes, and the object's user metadata (``x-amz-meta-*``,
+        which S3 sends with a ranged GetObject as with any other)."""
         if start < 0 or end < start:
             raise ValueError(f"{key}: no bytes {start}-{end} to read")
         with _s3(key):
-            return self._fetch(key, Range=f"bytes={start}-{end}", IfMatch=etag)[1]
+            response, data = self._fetch(key, Range=f"bytes={start}-{end}", IfMatch=etag)
+        return data, dict(response.get("Metadata") or {})
 
-    def read(self, key: str, etag: str, size: int) -> tuple[bytes, ObjectInfo]:
+    def read(self, key: str, etag: str, size: int) -> tuple[bytes, ObjectInfo, dict[str, str]]:
         """The whole object of ``size`` bytes, if it has ``etag`` (an event said so),
-        with what a listing would say of it: one conditional GET, which S3 answers
+        with what a listing would say of it and its user metadata (``x-amz-meta-*``):
+        one conditional GET, which S3 answers
         412 when the object has another ETag now and 404 when it is gone.
         PreconditionFailed when the object is not ``size`` bytes.
 
@@ -205,10 +212,10 @@ class Storage:
         (ETag) is the same as the one specified ... otherwise, return a 412").
         """
         if size <= 0:
-            obj, _ = self.info(key, etag)
+            obj, head = self.info(key, etag)
             if obj.size != size:
                 raise PreconditionFailed(f"{key}: {obj.size} bytes, the event said {size}")
-            return b"", obj
+            return b"", obj, dict(head.get("Metadata") or {})
         try:
             with _unreachable(key):
                 response, data = self._fetch(key, IfMatch=etag, Range=f"bytes=0-{size - 1}")
@@ -219,7 +226,8 @@ class Storage:
         total = str(response.get("ContentRange", "")).rpartition("/")[2]
         if len(data) != size or (total and total != str(size)):
             raise PreconditionFailed(f"{key}: {len(data)} bytes, the event said {size}")
-        return data, ObjectInfo(key, response["ETag"], size, response["LastModified"])
+        info = ObjectInfo(key, response["ETag"], size, response["LastModified"])
+        return data, info, dict(response.get("Metadata") or {})
 
     def info(self, key: str, etag: str) -> tuple[ObjectInfo, dict[str, Any]]:
         """What a listing would say of the object, if it still has ``etag``
@@ -373,11 +381,17 @@ class Storage:
     # -- writes ------------------------------------------------------------
 
     def put_file(
-        self, path: Path, key: str, progress: Callable[[int], object] | None = None
+        self,
+        path: Path,
+        key: str,
+        progress: Callable[[int], object] | None = None,
+        *,
+        uploaded_by: str | None = None,
     ) -> None:
         """Upload a local file in one conditional PUT (If-None-Match: *, so an object
-        there is never replaced) with its SHA-256 checksum; ``progress`` hears of the
-        bytes as they go. PreconditionFailed when the key exists.
+        there is never replaced) with its SHA-256 checksum and, when given, who
+        uploaded it (``layout.UPLOADED_BY``); ``progress`` hears of the bytes as they
+        go. PreconditionFailed when the key exists.
 
         One PUT, never parts: S3 keeps the whole file's SHA-256 only for a
         single-part upload (up to 5 GiB), which spares the reindexer reading it;
@@ -393,6 +407,7 @@ class Storage:
                 body,  # type: ignore[arg-type]  # boto3 streams any readable file
                 "application/octet-stream",
                 if_absent=True,
+                metadata={UPLOADED_BY: uploaded_by} if uploaded_by else None,
                 checksum_sha256=digest.digest(),
             )
 

@@ -81,6 +81,17 @@ def test_what_each_change_carries() -> None:
     assert (unyanked.reason, unyanked.marker) == ("", '"m"')
 
 
+def test_a_published_file_names_who_uploaded_it_where_recorded() -> None:
+    sent = file("1.0")
+    sent["uploaded-by"] = "ci-publisher"
+    (published,) = derived(None, made(sent))
+    assert detail(published, "b")["uploaded-by"] == "ci-publisher"
+    (copied,) = derived(None, made(file("1.0")))  # aws s3 cp: not recorded
+    assert detail(copied, "b")["uploaded-by"] is None
+    (removed,) = derived(made(sent), made())
+    assert "uploaded-by" not in detail(removed, "b")
+
+
 def test_the_same_change_has_the_same_id_and_another_change_another() -> None:
     first = derived(None, made(file("1.0")))[0]
     again = derived(made(), made(file("1.0")))[0]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from serverless_pypi import batch as batches
@@ -307,6 +308,9 @@ def test_upload_puts_files_in_their_normalized_folder_once(
     stored = s3.get_object(Bucket=BUCKET, Key=f"fancy-name/{wheel.name}", ChecksumMode="ENABLED")
     assert stored["Body"].read() == wheel.read_bytes()
     assert "ChecksumSHA256" in stored
+    # Who uploaded it: the AWS identity the command ran as, as STS names it.
+    arn = boto3.client("sts").get_caller_identity()["Arn"]
+    assert arn.startswith("arn:aws:") and stored["Metadata"] == {"uploaded-by": arn}
     # Never replaced: a second upload of the same name is refused (exit 1).
     assert cli.main(["upload", str(wheel), "--bucket", BUCKET]) == 1
     assert "exists, not replaced" in capsys.readouterr().err

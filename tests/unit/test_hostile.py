@@ -1,4 +1,9 @@
-"""Hostile and broken requests: a clean 3xx/4xx, never a 5xx, never a stray object."""
+"""Hostile and broken requests: a clean 3xx/4xx, never a 5xx, never a stray object.
+
+These go through ``api.handler``, the Lambda entry point, on purpose: a hostile
+request is a hostile API Gateway event, and reading the event is part of what is
+under attack (the App the entry point builds is the one the other tests build from
+``ApiSettings``)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from hypothesis import strategies as st
 from serverless_pypi import api
 from tests.builders import wheel_bytes
 from tests.conftest import BUCKET, Reply, http_event
-from tests.moto_bucket import notify
+from tests.moto_bucket import notify, put
 
 SECRET = b"-----BEGIN PRIVATE KEY----- do not serve"
 WHEEL = "my_pkg-1.0-py3-none-any.whl"
@@ -23,11 +28,10 @@ WHEEL = "my_pkg-1.0-py3-none-any.whl"
 @pytest.fixture
 def hostile_bucket(s3: Any) -> Any:
     """An index with secrets beside it: at the root, in a project folder, in derived data."""
-    _, wheel = wheel_bytes("my-pkg", "1.0")
-    s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{WHEEL}", Body=wheel)
+    put(s3, f"my-pkg/{WHEEL}", wheel_bytes("my-pkg", "1.0")[1])
     notify(("ObjectCreated:Put", f"my-pkg/{WHEEL}"))
     for key in ("secret.pem", "my-pkg/secret.pem", "my-pkg/.env", ".serverless-pypi/secret.pem"):
-        s3.put_object(Bucket=BUCKET, Key=key, Body=SECRET)
+        put(s3, key, SECRET)
     return s3
 
 
@@ -218,7 +222,7 @@ def test_any_request_is_answered_safely(
 def test_a_hostile_object_key_cannot_inject_markup(s3: Any) -> None:
     # A filename that is a valid sdist name of the project yet full of markup.
     key = 'evil/evil-1.0"><img src=x onerror=alert(1)>.tar.gz'
-    s3.put_object(Bucket=BUCKET, Key=key, Body=b"not really an sdist")
+    put(s3, key, b"not really an sdist")
     notify(("ObjectCreated:Put", key))
     page = Reply(api.handler(http_event("/simple/evil/"), None))
     assert page.status == 200

@@ -308,3 +308,31 @@ def test_an_event_that_gives_an_empty_object_a_size_is_checked_with_a_listing(
     entry = files(s3, "my-pkg")[name]
     assert (entry["size"], entry["sha256"]) == (0, hashlib.sha256(b"").hexdigest())
     assert kept in files(s3, "my-pkg")
+
+
+@pytest.mark.parametrize("large", [False, True], ids=["read-whole", "headed-then-streamed"])
+def test_who_uploaded_a_file_is_kept_by_an_event_and_by_a_rebuild(
+    s3: Any, storage: Storage, large: bool
+) -> None:
+    """The upload route records its user in the object's metadata; both paths carry
+    it into the entry from the requests they already send (a small file's GET, a
+    large one's HEAD), cleaned as a yank reason is: anyone who may write the
+    bucket can set it."""
+    indexed_project(s3, storage, "1.0")
+    extra = {"blob.bin": os.urandom(distfile.SMALL_FILE + 1024)} if large else None
+    name, data = wheel_bytes("my-pkg", "2.0", extra_files=extra)
+    recorded = "ci\x1b[2J\x07publisher" + "x" * 300  # S3 metadata is ASCII (botocore checks)
+    s3.put_object(
+        Bucket=BUCKET, Key=f"my-pkg/{name}", Body=data, Metadata={"uploaded-by": recorded}
+    )
+    requests = Requests(storage)
+    reindexer(storage)(created(s3, f"my-pkg/{name}"))
+    if not large:  # no request more than the four of any added file
+        assert len(requests.take()) == 4
+    kept = "ci[2Jpublisher" + "x" * (manifests.MAX_UPLOADER - len("ci[2Jpublisher"))
+    assert files(s3, "my-pkg")[name]["uploaded-by"] == kept
+    by_event = manifest(s3, "my-pkg")
+    s3.delete_object(Bucket=BUCKET, Key=manifest_key("my-pkg"))
+    indexer.reindex_project(storage, "my-pkg", ["my-pkg"])
+    assert manifest(s3, "my-pkg")["files"] == by_event["files"]
+    assert "uploaded-by" not in files(s3, "my-pkg")[next(iter(files(s3, "my-pkg")))]

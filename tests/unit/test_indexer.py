@@ -286,10 +286,12 @@ def test_a_file_deleted_while_being_read_is_left_out(s3: Any, storage: Storage) 
     put(s3, f"my-pkg/{second}", data2)
 
     class Vanishing(Storage):
-        def get_range(self, key: str, start: int, end: int, etag: str) -> bytes:
+        def read_range(
+            self, key: str, start: int, end: int, etag: str
+        ) -> tuple[bytes, dict[str, str]]:
             if key.endswith(second):
                 s3.delete_object(Bucket=BUCKET, Key=key)
-            return super().get_range(key, start, end, etag)
+            return super().read_range(key, start, end, etag)
 
     result = indexer.reindex_project(Vanishing(storage.client, BUCKET), "my-pkg", ["my-pkg"])
     assert result.files == 1

@@ -12,13 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from serverless_pypi import multipart
+from serverless_pypi import cli, multipart
 from serverless_pypi.config import UploadSettings
 from serverless_pypi.local.apigw_events import build_event, multipart_form
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import MAX_FIELDS, MAX_FILE, Uploader
 from tests.builders import metadata_text, sdist_bytes, wheel_bytes
 from tests.conftest import BUCKET
+from tests.moto_bucket import created, reindexer
 
 BOUNDARY = "xYzZY"
 LAMBDA_REQUEST_LIMIT = 6_291_456  # bytes of a synchronous invocation's event JSON
@@ -99,6 +100,23 @@ def test_the_upload_route_records_who_uploaded(uploader: Uploader, s3: Any) -> N
         assert uploader(sent)["statusCode"] == 200
         head = s3.head_object(Bucket=BUCKET, Key=f"my-pkg/{name}")
         assert head["Metadata"] == {"uploaded-by": recorded}
+
+
+def test_who_uploaded_reaches_the_manifest_and_status(
+    uploader: Uploader, s3: Any, storage: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The route's record, carried by the reindexer (from the notification S3
+    sends) into the file's entry, is what ``status --json`` shows per file."""
+    name, data = wheel_bytes("my-pkg", "1.0")
+    sent = event(form(fields_for("my-pkg", "1.0", data), name, data))
+    sent["requestContext"]["authorizer"]["lambda"]["user"] = "ci"
+    assert uploader(sent)["statusCode"] == 200
+    copied, other = wheel_bytes("my-pkg", "1.1")
+    s3.put_object(Bucket=BUCKET, Key=f"my-pkg/{copied}", Body=other)  # aws s3 cp
+    reindexer(storage)(created(s3, f"my-pkg/{name}", f"my-pkg/{copied}"))
+    assert cli.main(["status", "--json", "--bucket", BUCKET]) == 0
+    [project] = json.loads(capsys.readouterr().out)["projects"]
+    assert project["uploaders"] == {name: "ci"}
 
 
 def test_attestations_and_md5_only_are_accepted(uploader: Uploader) -> None:

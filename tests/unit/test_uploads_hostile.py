@@ -123,9 +123,11 @@ class Recording(Storage):
         self.whole.append(key)
         return super().get(key, if_none_match)
 
-    def get_range(self, key: str, start: int, end: int, etag: str) -> bytes:
+    def read_range(
+        self, key: str, start: int, end: int, etag: str
+    ) -> tuple[bytes, dict[str, str]]:  # every ranged read (get_range too) comes here
         self.ranges.append((key, end - start + 1))
-        return super().get_range(key, start, end, etag)
+        return super().read_range(key, start, end, etag)
 
 
 def test_a_huge_yank_marker_costs_one_small_ranged_read(s3: Any, storage: Storage) -> None:
@@ -174,11 +176,13 @@ def test_progress_survives_a_killed_invocation(
     class DiesOnTheThirdFile(Storage):
         reads = 0
 
-        def get_range(self, key: str, start: int, end: int, etag: str) -> bytes:
+        def read_range(
+            self, key: str, start: int, end: int, etag: str
+        ) -> tuple[bytes, dict[str, str]]:
             DiesOnTheThirdFile.reads += 1
             if DiesOnTheThirdFile.reads == 3:
                 raise Killed
-            return super().get_range(key, start, end, etag)
+            return super().read_range(key, start, end, etag)
 
     with pytest.raises(Killed):
         indexer.reindex_project(DiesOnTheThirdFile(storage.client, BUCKET), "my-pkg", ["my-pkg"])

@@ -9,6 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
 from .. import batch as batches
 from .. import manifest as manifests
 from .. import manifeststore
@@ -78,6 +81,17 @@ def seed(storage: Storage, directory: Path) -> list[str]:
     return keys
 
 
+def caller() -> str | None:
+    """Who this command uploads as: the ARN of the AWS identity it runs with (STS
+    GetCallerIdentity, which no policy can deny), recorded with each file as the
+    upload route records its user; None, with a warning, when STS cannot say."""
+    try:
+        return str(boto3.client("sts").get_caller_identity()["Arn"])
+    except (BotoCoreError, ClientError) as error:
+        logger.warning("the files will not record who uploaded them: %s", error)
+        return None
+
+
 def upload_command(args: argparse.Namespace) -> int:
     plan = []
     for path in args.dists:
@@ -88,6 +102,7 @@ def upload_command(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise CommandError(f"{path.name}: {error}") from None
     storage = bucket_storage(args.bucket)
+    uploader = caller()
     failed = 0
     statuses: dict[str, str] = {}
     for path, key in plan:
@@ -109,7 +124,7 @@ def upload_command(args: argparse.Namespace) -> int:
             continue
         bar = ByteBar(path.name, path.stat().st_size)
         try:
-            storage.put_file(path, key, bar)
+            storage.put_file(path, key, bar, uploaded_by=uploader)
         except PreconditionFailed:
             bar.finish()
             print(f"exists, not replaced: s3://{args.bucket}/{shown(key)}", file=sys.stderr)

@@ -58,6 +58,7 @@ class ProjectStatus:
     pending: int = 0
     skipped: int = 0
     problems: dict[str, str] = field(default_factory=dict)  # filename -> reason
+    uploaders: dict[str, str] = field(default_factory=dict)  # filename -> who, where recorded
     status: str = ACTIVE  # PEP 792: archived, deprecated, quarantined or active
     status_reason: str | None = None
 
@@ -110,6 +111,7 @@ def project_status(manifest: Manifest) -> ProjectStatus:
         pending=int(manifest.get("pending", 0)),
         skipped=int(manifest.get("skipped", 0)),
         problems={e["filename"]: e["problem"] for e in files if e.get("problem")},
+        uploaders={e["filename"]: e["uploaded-by"] for e in files if e.get("uploaded-by")},
         status=marker["status"] if marker else ACTIVE,
         status_reason=marker.get("reason") if marker else None,
     )
