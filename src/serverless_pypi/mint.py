@@ -37,17 +37,14 @@ from typing import Any
 from . import jwtverify, publishers, uploadtoken
 from .apigw import BadRequest, Request, Response
 from .config import ConfigError, MintSettings, log_level
+from .layout import OIDC_ROUTE_KEYS
 from .logs import get_logger
 from .objects import AwsError, PreconditionFailed
 from .storage import Storage, make_client
 
 logger = get_logger(__name__)
 
-AUDIENCE_ROUTE = "GET /_/oidc/audience"
-MINT_ROUTE = "POST /_/oidc/mint-token"
-BURN_ROUTE = "POST /_/oidc/burn-token"
-DISCOVERY_ROUTE = "GET /.well-known/pytp"
-ROUTE_KEYS = (AUDIENCE_ROUTE, MINT_ROUTE, BURN_ROUTE, DISCOVERY_ROUTE)
+AUDIENCE_ROUTE, MINT_ROUTE, BURN_ROUTE, DISCOVERY_ROUTE = OIDC_ROUTE_KEYS
 MAX_BODY = 16 * 1024
 MAX_DOCUMENT = 256 * 1024  # a discovery document or a JWKS
 FETCH_TIMEOUT = 5.0

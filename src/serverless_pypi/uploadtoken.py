@@ -27,6 +27,8 @@ from .publishers import SigningKey
 PREFIX = "spypi-tp."
 TOKEN_USER = "__token__"
 MAX_TOKEN = 4096
+# The authorizer's context key that marks an upload with a minted token: who published.
+PUBLISHER = "publisher"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +124,7 @@ def context(minted: Minted) -> dict[str, str]:
         "user": TOKEN_USER,
         "rights": "upload",
         "projects": ",".join(minted.projects),
-        "publisher": minted.by,
+        PUBLISHER: minted.by,
         "expires": str(minted.expires),
         "jti": minted.jti,
     }
