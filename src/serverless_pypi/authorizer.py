@@ -36,7 +36,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Mapping
@@ -290,7 +289,7 @@ class Authorizer:
         settings = AuthSettings.from_env()
         objects = S3Reader.from_env(settings.bucket) if settings.bucket else None
         trust = None
-        if objects is not None and os.environ.get("TRUSTED_PUBLISHING") == "true":
+        if objects is not None and settings.trusted_publishing:
             trust = publishers.TrustCache(objects, settings.cache_seconds)
         return cls(settings, SsmReader.from_env(), objects=objects, trust=trust)
 

@@ -170,6 +170,9 @@ class AuthSettings:
     # The bucket of the users file (``userfile.py``); without it, only the users'
     # SSM parameters are read.
     bucket: str | None = None
+    # Whether minted upload tokens open the upload routes (trusted publishing,
+    # mint.py): their keys are in the trust file of the bucket.
+    trusted_publishing: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
@@ -178,6 +181,7 @@ class AuthSettings:
             users_path(env.get("USERS_PATH", "")),
             _integer(env, "USER_CACHE_SECONDS", 60, 0, 3600),
             env.get("S3_BUCKET", "").strip() or None,
+            env.get("TRUSTED_PUBLISHING", "").strip() == "true",
         )
 
 
