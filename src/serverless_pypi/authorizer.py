@@ -222,8 +222,9 @@ class Secrets:
         self._lock = threading.Lock()
 
     def check(self, user: auth.User | None, secret: str) -> bool:
-        """Whether ``secret`` is ``user``'s (never when there is no such user)."""
-        if user is None:
+        """Whether ``secret`` is ``user``'s (never when there is no such user, nor
+        once the user has expired: refused as a wrong secret is, at its cost)."""
+        if user is None or auth.expired(user):
             auth.decoy(secret)
             return False
         key = _fingerprint(user, secret)
