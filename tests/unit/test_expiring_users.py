@@ -30,7 +30,9 @@ def test_durations_as_the_cooldown_writes_them(text: str, seconds: int) -> None:
     assert duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0d", "90", "90s", "1.5d", "-1d", "3651d", "d90", "９d"])
+@pytest.mark.parametrize(
+    "text", ["", "0d", "90", "90s", "1.5d", "-1d", "3651d", "d90", "\uff19d"]
+)  # a full-width 9 is no digit here
 def test_durations_that_are_refused(text: str) -> None:
     with pytest.raises(argparse.ArgumentTypeError):
         duration(text)
