@@ -239,7 +239,7 @@ class Minter:
         if not trust.keys:
             raise Refused(
                 "not-enabled",
-                "the index has no signing key: `serverless-pypi publisher rotate-key`",
+                "the index has no signing key: `serverless-pypi publisher rotate`",
             )
         now = self.clock()
         expires = int(now) + self.settings.token_ttl

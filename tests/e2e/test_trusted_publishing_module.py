@@ -145,7 +145,7 @@ def test_the_deployed_handlers_mint_refuse_and_authorize(oidc_stack: Stack) -> N
     cli_env = {**oidc_stack.env, "AWS_ENDPOINT_URL": oidc_stack.endpoint_url}
     bucket = oidc_stack.bucket
     rotated = subprocess.run(
-        [sys.executable, "-m", "serverless_pypi", "publisher", "rotate-key", "--bucket", bucket],
+        [sys.executable, "-m", "serverless_pypi", "publisher", "rotate", "--bucket", bucket],
         env=cli_env,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""``serverless-pypi publisher add|list|remove|rotate-key``: the trusted publishers
+"""``serverless-pypi publisher add|list|remove|rotate``: the trusted publishers
 of an index and the key that signs their upload tokens, in the trust file at its
 bucket's root (``publishers.py``), changed with conditional writes (If-Match, or
 If-None-Match: * for the first), retried when another change came first."""
@@ -28,7 +28,7 @@ def add_parsers(commands: Any) -> None:
         "publisher",
         help="trusted publishers: CI jobs that may publish a project without a secret",
         description="Trusted publishers live in the trust file of the index's bucket, with the "
-        "key that signs the upload tokens minted for them (rotate-key creates it).",
+        "key that signs the upload tokens minted for them (rotate creates it).",
     )
     bucket = argparse.ArgumentParser(add_help=False)
     bucket.add_argument("--bucket", required=True, help="the index's bucket (bucket_name)")
@@ -74,11 +74,11 @@ def add_parsers(commands: Any) -> None:
     remove.add_argument("projects", nargs="+", metavar="PROJECT")
     remove.set_defaults(run=publisher_command, action="remove")
     rotate = actions.add_parser(
-        "rotate-key",
+        "rotate",
         parents=[bucket],
         help="a new key signs upload tokens; the one before still verifies, older ones are gone",
     )
-    rotate.set_defaults(run=publisher_command, action="rotate-key")
+    rotate.set_defaults(run=publisher_command, action="rotate")
 
 
 def publisher_from(args: argparse.Namespace) -> publishers.Publisher:
@@ -154,7 +154,7 @@ def _run(args: argparse.Namespace, store: TrustStore) -> int:
         for found in sorted(trust.publishers, key=lambda p: p.project):
             print(found.describe())
         if not trust.keys:
-            print("no signing key yet: `serverless-pypi publisher rotate-key` creates it")
+            print("no signing key yet: `serverless-pypi publisher rotate` creates it")
         return EXIT_OK
     if args.action == "add":
         new = publisher_from(args)
@@ -162,8 +162,7 @@ def _run(args: argparse.Namespace, store: TrustStore) -> int:
         print(f"added {new.describe()}; {LATER}")
         if not trust.keys:
             print(
-                "no signing key yet: run "
-                f"`serverless-pypi publisher rotate-key --bucket {args.bucket}`"
+                f"no signing key yet: run `serverless-pypi publisher rotate --bucket {args.bucket}`"
             )
         return EXIT_OK
     if args.action == "remove":
