@@ -40,6 +40,9 @@ MAX_RSA_BITS = 8192
 # Clock skew allowed on exp, nbf and iat (seconds): a CI runner's clock may be a
 # little off, a minute is what PyPI allows too.
 LEEWAY = 60
+# The longest a token may live (exp - iat): GitHub's live minutes, GitLab's at most
+# the job's timeout. The used jti's need keeping no longer than this.
+MAX_LIFETIME = 24 * 3600
 
 # DigestInfo's DER prefix for SHA-256 (RFC 8017 9.2, note 1).
 _SHA256_PREFIX = bytes.fromhex("3031300d060960864801650304020105000420")
@@ -306,7 +309,8 @@ def _number(claims: Mapping[str, Any], name: str, required: bool) -> int | None:
 def check_claims(claims: Mapping[str, Any], issuer: str, audience: str, now: float) -> None:
     """The registered claims: ``iss`` exactly ``issuer``, ``aud`` exactly
     ``audience`` (a string, or a list of that one string), ``exp`` not past,
-    ``nbf`` and ``iat`` not ahead (each within LEEWAY), a ``jti``."""
+    ``nbf`` and ``iat`` not ahead (each within LEEWAY), a life of at most
+    MAX_LIFETIME, a ``jti``."""
     if claims.get("iss") != issuer:
         raise TokenError("invalid-issuer", "the token's issuer is not the one its key came from")
     aud = claims.get("aud")
@@ -322,6 +326,8 @@ def check_claims(claims: Mapping[str, Any], issuer: str, audience: str, now: flo
         raise TokenError("invalid-token", "the token is not valid yet (nbf)")
     if now + LEEWAY < iat:
         raise TokenError("invalid-token", "the token was issued in the future (iat)")
+    if exp - iat > MAX_LIFETIME:
+        raise TokenError("invalid-token", "the token lives longer than a day (exp - iat)")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 256:
         raise TokenError("invalid-token", "the token has no 'jti' claim")

@@ -274,13 +274,15 @@ def mapping_get(event: Any, name: str) -> object:
 def _no_publisher(
     issuer: str, candidates: list[publishers.Publisher], claims: Mapping[str, Any]
 ) -> str:
-    """Why no publisher matched: which claim each publisher of the issuer wanted
-    otherwise (claim names, never values of the token)."""
+    """Why no publisher matched: the names of the claims that differ (never their
+    values, nor the projects: any job of a public CI can get a token for this
+    audience, and must learn nothing of the index from a refusal)."""
     if not candidates:
         return f"no trusted publisher is configured for {issuer}"
-    reasons = sorted({f"{p.project}: {p.mismatch(claims)}" for p in candidates})[:10]
-    return "no trusted publisher matches the token; the claim that differs, by project: " + (
-        "; ".join(reasons)
+    differ = sorted({str(p.mismatch(claims)) for p in candidates})
+    return (
+        f"no trusted publisher of {issuer} matches this token; the claims that differ: "
+        + ", ".join(differ[:10])
     )
 
 

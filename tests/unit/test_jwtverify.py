@@ -204,6 +204,8 @@ def test_times_are_checked_with_the_documented_skew() -> None:
         jwtverify.check_claims(claims(nbf=int(now) + skew + 30), ISS, AUD, now)
     with pytest.raises(TokenError, match="iat"):
         jwtverify.check_claims(claims(iat=int(now) + skew + 30), ISS, AUD, now)
+    with pytest.raises(TokenError, match="longer than a day"):
+        jwtverify.check_claims(claims(exp=int(now) + 2 * 86400), ISS, AUD, now)
     for missing in ("exp", "iat", "jti"):
         bad = claims()
         del bad[missing]
