@@ -100,9 +100,10 @@ def valid_name(name: str) -> bool:
     return bool(_NAME.fullmatch(name)) and not name.lower().startswith(TOKEN_PREFIX)
 
 
-def parse_basic(header: str | None) -> BasicCredentials | None:
-    """The user and secret of an ``Authorization: Basic`` header, None when it is not one."""
-    if not header or len(header) > 4 * MAX_SECRET:
+def basic_pair(header: str | None, limit: int = 4 * MAX_SECRET) -> tuple[str, str] | None:
+    """The ``user:secret`` of an ``Authorization: Basic`` header of at most ``limit``
+    characters, as two strings, unchecked; None when it is not one."""
+    if not header or len(header) > limit:
         return None
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic":
@@ -112,7 +113,16 @@ def parse_basic(header: str | None) -> BasicCredentials | None:
     except (binascii.Error, ValueError):
         return None
     user, colon, secret = decoded.partition(":")
-    if not colon or not valid_name(user) or not secret or len(secret) > MAX_SECRET:
+    return (user, secret) if colon else None
+
+
+def parse_basic(header: str | None) -> BasicCredentials | None:
+    """The user and secret of an ``Authorization: Basic`` header, None when it is not one."""
+    pair = basic_pair(header)
+    if pair is None:
+        return None
+    user, secret = pair
+    if not valid_name(user) or not secret or len(secret) > MAX_SECRET:
         return None
     return BasicCredentials(user, secret)
 

@@ -13,7 +13,6 @@ authorizer may (iam.tf). A client sends it as HTTP Basic, user ``__token__``.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -21,6 +20,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from .auth import basic_pair
 from .jwtverify import b64url_decode, b64url_encode
 from .publishers import SigningKey
 
@@ -92,16 +92,10 @@ def check(token: str, key_of: Callable[[str], SigningKey | None], now: float) ->
 def from_basic(header: str | None) -> str | None:
     """The minted token of an ``Authorization: Basic`` header whose user is
     ``__token__`` and whose password is a minted token; None otherwise."""
-    if not header or len(header) > 2 * MAX_TOKEN:
+    pair = basic_pair(header, 2 * MAX_TOKEN)
+    if pair is None:
         return None
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    user, _, secret = decoded.partition(":")
+    user, secret = pair
     return secret if user == TOKEN_USER and is_minted(secret) else None
 
 

@@ -43,6 +43,22 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def twine(origin: str, ca: Path, token: str, wheel: Path) -> subprocess.CompletedProcess[str]:
+    """twine with ``-u __token__ -p <token>``, trusting the test CA."""
+    return subprocess.run(
+        [
+            str(BIN / "twine"),
+            *("upload", "--non-interactive", "--disable-progress-bar"),
+            *("--repository-url", f"{origin}/legacy/", "--cert", str(ca)),
+            *("-u", "__token__", "-p", token, str(wheel)),
+        ],
+        env=isolated_env({name: str(ca) for name in CA_VARIABLES}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_uv_publishes_from_ci_without_a_secret_and_pip_installs_it(
     tmp_path: Path, issuer: Issuer
 ) -> None:
@@ -117,33 +133,10 @@ def test_uv_publishes_from_ci_without_a_secret_and_pip_installs_it(
         with urllib.request.urlopen(request, context=context, timeout=10) as answer:
             minted = json.loads(answer.read())
         second = write(dist, wheel_bytes("widgets", "1.1"))
-        twine = subprocess.run(
-            [
-                str(BIN / "twine"),
-                *("upload", "--non-interactive", "--disable-progress-bar"),
-                *("--repository-url", f"{origin[1]}/legacy/", "--cert", str(ca)),
-                *("-u", "__token__", "-p", minted["token"], str(second)),
-            ],
-            env=isolated_env(trust_ca),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert twine.returncode == 0, twine.stdout + twine.stderr
+        uploaded = twine(origin[1], ca, minted["token"], second)
+        assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
         # The same token on another project's name: refused.
-        other = write(dist, wheel_bytes("gadgets", "1.0"))
-        refused = subprocess.run(
-            [
-                str(BIN / "twine"),
-                *("upload", "--non-interactive", "--disable-progress-bar"),
-                *("--repository-url", f"{origin[1]}/legacy/", "--cert", str(ca)),
-                *("-u", "__token__", "-p", minted["token"], str(other)),
-            ],
-            env=isolated_env(trust_ca),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        refused = twine(origin[1], ca, minted["token"], write(dist, wheel_bytes("gadgets", "1.0")))
         assert refused.returncode != 0 and "403" in refused.stdout + refused.stderr
         log = served.stop()
     assert "POST /_/oidc/mint-token minted" in log
