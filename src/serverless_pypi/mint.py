@@ -37,6 +37,7 @@ from typing import Any
 from . import jwtverify, publishers, uploadtoken
 from .apigw import BadRequest, Request, Response
 from .config import ConfigError, MintSettings, log_level
+from .jwtverify import ALGORITHMS
 from .layout import OIDC_ROUTE_KEYS
 from .logs import get_logger
 from .objects import AwsError, PreconditionFailed
@@ -121,8 +122,8 @@ class Jwks:
         for jwk in found:
             if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str):
                 continue
-            if jwk.get("use", "sig") != "sig":
-                continue
+            if jwk.get("use", "sig") != "sig" or jwk.get("alg", "RS256") not in ALGORITHMS:
+                continue  # an encryption key, or one its issuer meant for another algorithm
             try:
                 keys[jwk["kid"]] = jwtverify.key_of(jwk)
             except ValueError as error:

@@ -25,7 +25,7 @@ from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader
 from tests.builders import wheel_bytes
 from tests.conftest import BUCKET
-from tests.oidc_issuer import Issuer, github_claims, running, sign
+from tests.oidc_issuer import Issuer, github_claims, new_rsa, running, sign
 from tests.unit.test_upload import fields_for
 
 AUDIENCE = "pypi.example.test"
@@ -357,4 +357,38 @@ def test_a_rotated_key_keeps_the_last_ones_tokens(index: Index, storage: Storage
     assert index.upload(second, version="1.2") == (
         200,
         "OK: widgets/widgets-1.2-py3-none-any.whl\n",
+    )
+
+
+def test_a_key_its_issuer_meant_for_another_algorithm_is_not_used(
+    index: Index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    published = index.issuer.jwks()
+    for jwk in published["keys"]:
+        jwk["alg"] = "RS512"
+    monkeypatch.setattr(index.issuer, "jwks", lambda: published)
+    refusal = error_of(index.mint(index.issuer.github_token(AUDIENCE)))
+    assert refusal.startswith("invalid-signature: no key 'rsa-1'")
+
+
+def test_unknown_kids_read_the_jwks_again_at_most_once_a_minute(index: Index) -> None:
+    assert index.mint(index.issuer.github_token(AUDIENCE))[0] == 200
+    claims = github_claims(index.issuer.url, AUDIENCE)
+    for attempt in range(5):
+        unknown = sign(index.issuer.rsa, {"alg": "RS256", "kid": f"new-{attempt}"}, claims)
+        assert error_of(index.mint(unknown)).startswith("invalid-signature")
+    assert index.issuer.requests.count("/jwks") == 1  # read once, at the first token
+
+
+def test_a_key_the_issuer_rotated_in_is_found_a_minute_later(index: Index) -> None:
+    clock = Clock()
+    index.minter.jwks = Jwks(clock=clock)
+    assert index.mint(index.issuer.github_token(AUDIENCE))[0] == 200
+    index.issuer.keys["rsa-2"] = new_rsa()
+    token = index.issuer.token(github_claims(index.issuer.url, AUDIENCE), kid="rsa-2")
+    assert error_of(index.mint(token)).startswith("invalid-signature")  # read 0 s ago
+    clock.now += 61
+    assert (
+        index.mint(index.issuer.token(github_claims(index.issuer.url, AUDIENCE), kid="rsa-2"))[0]
+        == 200
     )
