@@ -91,3 +91,34 @@ check "public_routes" {
     error_message = "The index's routes are public: anyone who has its URL can list and download every file in the bucket. Set api_basic_auth = true (then add users with `serverless-pypi user add --bucket <bucket_name>`, under the users_ssm_path output), or put an authorizer of yours on the routes with api_authorization_type."
   }
 }
+
+# Trusted publishing (local.trusted_publishing): its routes at the API's root,
+# without an authorizer (a CI job's OIDC token is its credential, which the
+# function verifies), on the mint function's integration.
+resource "aws_apigatewayv2_integration" "mint" {
+  count = local.trusted_publishing ? 1 : 0
+
+  api_id                 = var.api_id
+  description            = "serverless-pypi: ${local.mint_function_name}"
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = aws_lambda_function.mint[0].invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 16000
+}
+
+resource "aws_apigatewayv2_route" "mint" {
+  for_each = toset(local.trusted_publishing ? local.oidc_route_keys : [])
+
+  api_id             = var.api_id
+  route_key          = each.value
+  target             = "integrations/${aws_apigatewayv2_integration.mint[0].id}"
+  authorization_type = "NONE"
+}
+
+check "trusted_publishing" {
+  assert {
+    condition     = !var.trusted_publishing || local.trusted_publishing
+    error_message = "trusted_publishing needs api_basic_auth = true and the upload route (api_upload_route): the module's authorizer checks the upload tokens it mints. No trusted publishing route was added."
+  }
+}

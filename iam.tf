@@ -165,6 +165,16 @@ locals {
           Resource = "${local.authorizer_log_group_arn}:*"
         },
       ],
+      # Trusted publishing: the trust file's signing keys, read as the users
+      # file is, to check the upload tokens the mint function signs.
+      local.trusted_publishing ? [
+        {
+          Sid      = "ReadTrustFile"
+          Effect   = "Allow"
+          Action   = "s3:GetObject"
+          Resource = local.trust_file_arn
+        },
+      ] : [],
       # The users file under the bucket's customer managed key (SSE-KMS).
       var.s3_kms_key_arn == null ? [] : [
         {
@@ -281,6 +291,16 @@ locals {
           Resource = "${local.upload_log_group_arn}:*"
         },
       ],
+      # Trusted publishing: whether a minted token was burned (a HEAD of its
+      # marker; a missing one is a 404 with s3:ListBucket above).
+      local.trusted_publishing ? [
+        {
+          Sid      = "ReadBurnedTokens"
+          Effect   = "Allow"
+          Action   = "s3:GetObject"
+          Resource = "${local.oidc_markers_arn}/burned/*"
+        },
+      ] : [],
       # SSE-KMS: a single PutObject needs a data key, through S3 only.
       var.s3_kms_key_arn == null ? [] : [
         {
@@ -310,4 +330,70 @@ resource "aws_iam_role_policy" "upload" {
   name   = local.upload_role_name
   role   = aws_iam_role.upload[0].id
   policy = local.upload_role_policy
+}
+
+# The mint function's own role (trusted publishing): it reads the trust file
+# (publishers and signing keys) and writes the markers of used jti's and
+# burned tokens, with If-None-Match for a jti (a second use is a 412); nothing
+# else: no listing, no distribution, no user.
+
+locals {
+  mint_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "ReadTrustFile"
+          Effect   = "Allow"
+          Action   = "s3:GetObject"
+          Resource = local.trust_file_arn
+        },
+        {
+          Sid       = "UseJtiOnce"
+          Effect    = "Allow"
+          Action    = "s3:PutObject"
+          Resource  = "${local.oidc_markers_arn}/jti/*"
+          Condition = { Null = { "s3:if-none-match" = "false" } }
+        },
+        {
+          Sid      = "BurnTokens"
+          Effect   = "Allow"
+          Action   = "s3:PutObject"
+          Resource = "${local.oidc_markers_arn}/burned/*"
+        },
+        {
+          Sid      = "WriteLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = "${local.mint_log_group_arn}:*"
+        },
+      ],
+      var.s3_kms_key_arn == null ? [] : [
+        {
+          Sid       = "UseBucketKey"
+          Effect    = "Allow"
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+          Resource  = var.s3_kms_key_arn
+          Condition = local.via_s3
+        },
+      ],
+    )
+  })
+}
+
+resource "aws_iam_role" "mint" {
+  count = local.trusted_publishing ? 1 : 0
+
+  name               = local.mint_function_name
+  description        = "serverless-pypi: function ${local.mint_function_name} (trusted publishing)"
+  assume_role_policy = local.assume_role_policy
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "mint" {
+  count = local.trusted_publishing ? 1 : 0
+
+  name   = local.mint_function_name
+  role   = aws_iam_role.mint[0].id
+  policy = local.mint_role_policy
 }

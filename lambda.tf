@@ -161,3 +161,47 @@ resource "aws_lambda_permission" "upload" {
   # lead to this function's integration).
   source_arn = "${var.api_execution_arn}/*/*/*"
 }
+
+# Trusted publishing (local.trusted_publishing): the mint function, its log
+# group, and API Gateway's permission to call it on its routes only.
+
+resource "aws_cloudwatch_log_group" "mint" {
+  count = local.trusted_publishing ? 1 : 0
+
+  name              = local.mint_log_group
+  retention_in_days = var.log_group_upload_retention_in_days
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "mint" {
+  count = local.trusted_publishing ? 1 : 0
+
+  function_name    = local.mint_function_name
+  description      = "serverless-pypi: trusted publishing (OIDC) for the index of s3://${aws_s3_bucket.this.bucket}"
+  role             = aws_iam_role.mint[0].arn
+  filename         = local.package
+  source_code_hash = filebase64sha256(local.package)
+  handler          = "serverless_pypi.mint.handler"
+  runtime          = var.lambda_runtime
+  architectures    = [var.lambda_architecture]
+  memory_size      = 256
+  timeout          = 15
+  tags             = var.tags
+
+  environment {
+    variables = local.mint_environment
+  }
+
+  depends_on = [aws_cloudwatch_log_group.mint, aws_iam_role_policy.mint]
+}
+
+resource "aws_lambda_permission" "mint" {
+  count = local.trusted_publishing ? 1 : 0
+
+  statement_id  = "AllowInvokeFromHttpApi"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.mint[0].function_name
+  principal     = "apigateway.amazonaws.com"
+  # Any stage of the caller's API, on the mint routes' methods and paths.
+  source_arn = "${var.api_execution_arn}/*/*/*"
+}

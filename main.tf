@@ -86,6 +86,23 @@ locals {
   upload_log_group     = "/aws/lambda/${local.upload_function_name}"
   upload_log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.upload_log_group}"
 
+  # Trusted publishing (`trusted_publishing`): the mint function and its routes
+  # at the API's root, without an authorizer; the authorizer checks the upload
+  # tokens it mints. The trust file (publishers.TRUST_FILE, beside the users
+  # file) holds the publishers and the tokens' signing keys: only the mint
+  # function and the authorizer may read it, and no function may write it. The
+  # markers of used jti's and burned tokens sit under the derived prefix.
+  trusted_publishing          = var.trusted_publishing && local.upload && var.api_basic_auth
+  mint_function_name          = "${var.name}-oidc"
+  mint_log_group              = "/aws/lambda/${local.mint_function_name}"
+  mint_log_group_arn          = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.mint_log_group}"
+  trust_file                  = ".serverless-pypi-trust.json"
+  trust_file_arn              = "${local.bucket_arn}/${local.trust_file}"
+  oidc_markers_arn            = "${local.bucket_arn}/.serverless-pypi/oidc"
+  trusted_publishing_audience = coalesce(var.trusted_publishing_audience, "serverless-pypi-${aws_s3_bucket.this.bucket}")
+  # The routes (layout.OIDC_ROUTE_KEYS).
+  oidc_route_keys = ["GET /_/oidc/audience", "POST /_/oidc/mint-token", "POST /_/oidc/burn-token", "GET /.well-known/pytp"]
+
   # The bucket layout: distributions one level deep (`<project>/<file>`),
   # derived data under `.serverless-pypi/`, and the PEP 503 root page
   # `index.html`. These three values are the Terraform side of
@@ -129,11 +146,24 @@ locals {
     local.events ? { EVENT_BUS = local.event_bus_arn } : {},
   )
   # What src/serverless_pypi/authorizer.py reads (AuthSettings, log level).
-  authorizer_environment = {
-    S3_BUCKET          = aws_s3_bucket.this.bucket
-    USERS_PATH         = local.users_path
-    USER_CACHE_SECONDS = tostring(var.authorizer_user_cache_seconds)
-    LOG_LEVEL          = var.log_level
+  authorizer_environment = merge(
+    {
+      S3_BUCKET          = aws_s3_bucket.this.bucket
+      USERS_PATH         = local.users_path
+      USER_CACHE_SECONDS = tostring(var.authorizer_user_cache_seconds)
+      LOG_LEVEL          = var.log_level
+    },
+    # Only with trusted publishing, so that the default environment is unchanged.
+    local.trusted_publishing ? { TRUSTED_PUBLISHING = "true" } : {},
+  )
+  # What src/serverless_pypi/mint.py reads (MintSettings).
+  mint_environment = {
+    S3_BUCKET                    = aws_s3_bucket.this.bucket
+    TRUSTED_PUBLISHING_AUDIENCE  = local.trusted_publishing_audience
+    TRUSTED_PUBLISHING_ISSUERS   = join(",", var.trusted_publishing_issuers)
+    TRUSTED_PUBLISHING_TOKEN_TTL = tostring(var.trusted_publishing_token_ttl)
+    USER_CACHE_SECONDS           = tostring(var.authorizer_user_cache_seconds)
+    LOG_LEVEL                    = var.log_level
   }
 
   # What src/serverless_pypi/upload.py reads. UPLOAD_RIGHT: with the built-in

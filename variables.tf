@@ -626,3 +626,45 @@ variable "event_bus_name" {
     error_message = "The event_bus_name must be a bus name (letters, digits and ._-/, at most 256 characters) or an event-bus ARN, arn:<partition>:events:<region>:<account>:event-bus/<name>."
   }
 }
+
+variable "trusted_publishing" {
+  type        = bool
+  description = "Whether CI jobs may publish without a secret (trusted publishing, docs/publishing.md): adds `GET /_/oidc/audience`, `POST /_/oidc/mint-token`, `POST /_/oidc/burn-token` and `GET /.well-known/pytp` at the API's root, without an authorizer, on a function of their own, which mints upload tokens for the publishers that `serverless-pypi publisher add` configures. Needs `api_basic_auth` (its authorizer checks the minted tokens) and the upload route. The routes must be at the host's root: behind a custom domain's base path mapping, uv and the publishing action do not find them."
+  default     = false
+  nullable    = false
+}
+
+variable "trusted_publishing_audience" {
+  type        = string
+  description = "The audience the CI's OIDC tokens must name (`/_/oidc/audience` answers it; clients ask their CI for a token with it). Null (default): `serverless-pypi-<bucket name>`, unique to this index, so that a token minted for another index is refused here."
+  default     = null
+
+  validation {
+    condition     = var.trusted_publishing_audience == null || can(regex("^[A-Za-z0-9._:/-]{1,255}$", var.trusted_publishing_audience))
+    error_message = "The trusted_publishing_audience must be 1 to 255 letters, digits and '._:/-'."
+  }
+}
+
+variable "trusted_publishing_issuers" {
+  type        = list(string)
+  description = "OIDC issuers trusted beyond GitHub Actions' (`https://token.actions.githubusercontent.com`) and gitlab.com's (`https://gitlab.com`): a self-hosted GitLab, GitHub Enterprise Server, Forgejo, Buildkite... Each is the exact `iss` of its tokens, an https URL without a trailing slash, whose `/.well-known/openid-configuration` the mint function reads."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for url in var.trusted_publishing_issuers : can(regex("^https://[^/?#\\s]+(/[^?#\\s]*[^/?#\\s])?$", url)) && length(url) <= 255])
+    error_message = "Each of trusted_publishing_issuers must be an https URL without query, fragment or trailing slash, at most 255 characters."
+  }
+}
+
+variable "trusted_publishing_token_ttl" {
+  type        = number
+  description = "How long an upload token minted for a trusted publisher lives, in seconds: 900 (15 minutes, as on PyPI) by default, 300 to 21600 (6 hours). It stops working at its expiry even when API Gateway cached the authorizer's verdict (the upload function checks it again), and at once when the client burns it (`uv publish` does)."
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.trusted_publishing_token_ttl >= 300 && var.trusted_publishing_token_ttl <= 21600 && floor(var.trusted_publishing_token_ttl) == var.trusted_publishing_token_ttl
+    error_message = "The trusted_publishing_token_ttl must be a whole number of seconds from 300 to 21600."
+  }
+}

@@ -16,6 +16,13 @@ user's ``projects`` globs. A version 1 record's upload right covers every
 project; a record is written as version 2 only when it narrows that, so an
 authorizer from before project patterns refuses such a user instead of letting
 them upload anywhere.
+
+A user may expire: a version 3 record holds ``expires`` (Unix time) beside the
+patterns, and is written only for a user who expires, so that an authorizer
+from before expiry refuses them rather than let them in for ever. From that
+time on, the user's secret is refused as a wrong one is (``expired``).
+
+    {"v": 3, "rights": ["read"], "projects": ["*"], "expires": 1767225600, "hash": "..."}
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -76,6 +84,8 @@ class User:
     hash: str
     # The upload right's project patterns; ("*",) for every project, () without it.
     projects: tuple[str, ...] = ()
+    # When the user stops working (Unix time); None: never.
+    expires: int | None = None
 
     @property
     def password(self) -> bool:
@@ -90,9 +100,10 @@ def valid_name(name: str) -> bool:
     return bool(_NAME.fullmatch(name)) and not name.lower().startswith(TOKEN_PREFIX)
 
 
-def parse_basic(header: str | None) -> BasicCredentials | None:
-    """The user and secret of an ``Authorization: Basic`` header, None when it is not one."""
-    if not header or len(header) > 4 * MAX_SECRET:
+def basic_pair(header: str | None, limit: int = 4 * MAX_SECRET) -> tuple[str, str] | None:
+    """The ``user:secret`` of an ``Authorization: Basic`` header of at most ``limit``
+    characters, as two strings, unchecked; None when it is not one."""
+    if not header or len(header) > limit:
         return None
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic":
@@ -102,7 +113,16 @@ def parse_basic(header: str | None) -> BasicCredentials | None:
     except (binascii.Error, ValueError):
         return None
     user, colon, secret = decoded.partition(":")
-    if not colon or not valid_name(user) or not secret or len(secret) > MAX_SECRET:
+    return (user, secret) if colon else None
+
+
+def parse_basic(header: str | None) -> BasicCredentials | None:
+    """The user and secret of an ``Authorization: Basic`` header, None when it is not one."""
+    pair = basic_pair(header)
+    if pair is None:
+        return None
+    user, secret = pair
+    if not valid_name(user) or not secret or len(secret) > MAX_SECRET:
         return None
     return BasicCredentials(user, secret)
 
@@ -176,16 +196,27 @@ def may_upload(patterns: Iterable[str], project: str) -> bool:
 
 
 def record(
-    rights: frozenset[Right], stored_hash: str, projects: Iterable[str] = (EVERY_PROJECT,)
+    rights: frozenset[Right],
+    stored_hash: str,
+    projects: Iterable[str] = (EVERY_PROJECT,),
+    expires: int | None = None,
 ) -> str:
     """The JSON that a user's parameter holds: version 1 unless the upload right is
-    narrowed to some projects (see the module's docstring)."""
+    narrowed to some projects (2) or the user expires (3; see the module's docstring)."""
     ordered = [right for right in RIGHTS if right in rights]
     data: dict[str, object] = {"v": 1, "rights": ordered, "hash": stored_hash}
     patterns = project_patterns(projects) if "upload" in rights else (EVERY_PROJECT,)
     if patterns != (EVERY_PROJECT,):
         data = {"v": 2, "rights": ordered, "projects": list(patterns), "hash": stored_hash}
+    if expires is not None:
+        data = {"v": 3, "rights": ordered, "projects": list(patterns), "expires": int(expires)}
+        data["hash"] = stored_hash
     return json.dumps(data, separators=(",", ":"))
+
+
+def expired(user: User, now: float | None = None) -> bool:
+    """Whether ``user`` has expired (at ``now``, Unix time; the clock by default)."""
+    return user.expires is not None and (time.time() if now is None else now) >= user.expires
 
 
 def parse_record(name: str, value: str | object) -> User:
@@ -197,22 +228,25 @@ def parse_record(name: str, value: str | object) -> User:
             data = json.loads(value)
         except ValueError:
             raise AuthError(f"user {name}: the record is not JSON") from None
-    if not isinstance(data, dict) or data.get("v") not in (1, 2):
-        raise AuthError(f"user {name}: not a version 1 or 2 user record")
+    if not isinstance(data, dict) or data.get("v") not in (1, 2, 3):
+        raise AuthError(f"user {name}: not a version 1, 2 or 3 user record")
     rights, stored = data.get("rights"), data.get("hash")
     if not isinstance(rights, list) or not isinstance(stored, str):
         raise AuthError(f"user {name}: the record has no rights or hash")
     known = frozenset(right for right in RIGHTS if right in rights)
     projects: tuple[str, ...] = ()
     if "upload" in known:
-        raw = data.get("projects") if data["v"] == 2 else [EVERY_PROJECT]
+        raw = data.get("projects") if data["v"] in (2, 3) else [EVERY_PROJECT]
         if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
             raise AuthError(f"user {name}: the record's projects are not a list of patterns")
         try:
             projects = project_patterns(raw)
         except AuthError as error:
             raise AuthError(f"user {name}: {error}") from None
-    return User(name, known, stored, projects)
+    expires = data.get("expires") if data["v"] == 3 else None
+    if data["v"] == 3 and (not isinstance(expires, int) or isinstance(expires, bool)):
+        raise AuthError(f"user {name}: a version 3 record needs its expiry (Unix time)")
+    return User(name, known, stored, projects, expires)
 
 
 def required_right(route_key: str | None) -> Right:

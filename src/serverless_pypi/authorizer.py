@@ -42,7 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from . import auth, userfile
+from . import auth, publishers, uploadtoken, userfile
 from .bounded import Clock, Lru
 from .config import AuthSettings, ConfigError, log_level
 from .headers import Headers, mapping
@@ -222,8 +222,9 @@ class Secrets:
         self._lock = threading.Lock()
 
     def check(self, user: auth.User | None, secret: str) -> bool:
-        """Whether ``secret`` is ``user``'s (never when there is no such user)."""
-        if user is None:
+        """Whether ``secret`` is ``user``'s (never when there is no such user, nor
+        once the user has expired: refused as a wrong secret is, at its cost)."""
+        if user is None or auth.expired(user):
             auth.decoy(secret)
             return False
         key = _fingerprint(user, secret)
@@ -265,10 +266,16 @@ class Authorizer:
         clock: Clock = time.monotonic,
         *,
         objects: ObjectGetter | None = None,
+        trust: publishers.TrustCache | None = None,
+        wall_clock: Clock = time.time,
     ) -> None:
         """The users are read from ``objects`` (the users file in the settings' bucket)
-        and, while there is no file or without ``objects``, from ``parameters``."""
+        and, while there is no file or without ``objects``, from ``parameters``.
+        With ``trust`` (trusted publishing), an upload token minted by ``mint.py``
+        opens the upload routes: checked with the trust file's keys, which ``trust``
+        reads on the users' cache period, and ``wall_clock`` for its expiry."""
         self.settings = settings
+        self.trust, self.wall_clock = trust, wall_clock
         source: UserSource = ParameterSource(settings.users_path, parameters)
         if objects is not None:
             source = FileSource(objects, settings.users_path, source)
@@ -282,12 +289,18 @@ class Authorizer:
 
         settings = AuthSettings.from_env()
         objects = S3Reader.from_env(settings.bucket) if settings.bucket else None
-        return cls(settings, SsmReader.from_env(), objects=objects)
+        trust = None
+        if objects is not None and settings.trusted_publishing:
+            trust = publishers.TrustCache(objects, settings.cache_seconds)
+        return cls(settings, SsmReader.from_env(), objects=objects, trust=trust)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
         request = AuthorizerEvent.from_event(event)
         route_key = request.route_key
+        minted = uploadtoken.from_basic(request.headers.get("authorization"))
+        if minted is not None:
+            return self._minted(minted, route_key, started)
         credentials = auth.parse_basic(request.headers.get("authorization"))
         user, allowed = self._decide(credentials, route_key) if credentials else (None, False)
         logger.info(
@@ -302,6 +315,26 @@ class Authorizer:
         if not allowed or user is None:
             return {"isAuthorized": False}
         return {"isAuthorized": True, "context": context_of(user)}
+
+    def _minted(self, token: str, route_key: str | None, started: float) -> dict[str, Any]:
+        """The verdict on a trusted publisher's upload token: the upload routes
+        only, to its projects (the upload function checks the project, the expiry
+        again and whether it was burned); no S3 or SSM call but the trust file's
+        periodic read."""
+        checked = None
+        if self.trust is not None:
+            checked = uploadtoken.check(token, self.trust.key, self.wall_clock())
+        allowed = checked is not None and route_key in auth.UPLOAD_ROUTES
+        logger.info(
+            "%s %s %s %.1fms",
+            "allow" if allowed else "deny",
+            f"token {checked.jti} of {checked.by}" if checked else "an upload token",
+            route_key or "-",
+            (time.perf_counter() - started) * 1000,
+        )
+        if not allowed or checked is None:
+            return {"isAuthorized": False}
+        return {"isAuthorized": True, "context": uploadtoken.context(checked)}
 
     def _decide(
         self, credentials: auth.BasicCredentials, route_key: str | None

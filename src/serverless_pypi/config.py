@@ -4,7 +4,8 @@ container (``from_env``); ``serve`` and the tests build them directly.
 - ``ApiSettings``: the api's (the simple API);
 - ``ReindexSettings``: the reindexer's;
 - ``UploadSettings``: the upload function's;
-- ``AuthSettings``: the authorizer's.
+- ``AuthSettings``: the authorizer's;
+- ``MintSettings``: the trusted publishing routes' (``mint.py``).
 
 main.tf's ``environment`` blocks set the variables read here; a test ties the two.
 """
@@ -169,6 +170,9 @@ class AuthSettings:
     # The bucket of the users file (``userfile.py``); without it, only the users'
     # SSM parameters are read.
     bucket: str | None = None
+    # Whether minted upload tokens open the upload routes (trusted publishing,
+    # mint.py): their keys are in the trust file of the bucket.
+    trusted_publishing: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AuthSettings:
@@ -177,6 +181,7 @@ class AuthSettings:
             users_path(env.get("USERS_PATH", "")),
             _integer(env, "USER_CACHE_SECONDS", 60, 0, 3600),
             env.get("S3_BUCKET", "").strip() or None,
+            env.get("TRUSTED_PUBLISHING", "").strip() == "true",
         )
 
 
@@ -235,3 +240,37 @@ def _fallback(raw: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ConfigError(f"FALLBACK_INDEX_URL must be an http(s) URL without query, not {raw!r}")
     return raw if raw.endswith("/") else raw + "/"
+
+
+# Trusted publishing (mint.py): an upload token lives 15 minutes by default, 5
+# minutes to 6 hours (variables.tf's trusted_publishing_token_ttl).
+TOKEN_TTL_DEFAULT, TOKEN_TTL_MIN, TOKEN_TTL_MAX = 900, 300, 21_600
+
+
+@dataclass(frozen=True, slots=True)
+class MintSettings:
+    """The mint function's: the audience its OIDC tokens must name, the issuers it
+    trusts beyond GitHub's and gitlab.com's, how long a minted token lives."""
+
+    bucket: str
+    audience: str
+    issuers: tuple[str, ...] = ()
+    token_ttl: int = TOKEN_TTL_DEFAULT
+    cache_seconds: int = 60  # how long the trust file is kept before a conditional GET
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> MintSettings:
+        env = os.environ if env is None else env
+        audience = env.get("TRUSTED_PUBLISHING_AUDIENCE", "").strip()
+        if not audience or len(audience) > 255 or not audience.isprintable():
+            raise ConfigError("TRUSTED_PUBLISHING_AUDIENCE must be 1 to 255 printable characters")
+        issuers = tuple(
+            issuer.strip()
+            for issuer in env.get("TRUSTED_PUBLISHING_ISSUERS", "").split(",")
+            if issuer.strip()
+        )
+        ttl = _integer(
+            env, "TRUSTED_PUBLISHING_TOKEN_TTL", TOKEN_TTL_DEFAULT, TOKEN_TTL_MIN, TOKEN_TTL_MAX
+        )
+        cache = _integer(env, "USER_CACHE_SECONDS", 60, 0, 3600)
+        return cls(required_bucket(env), audience, issuers, ttl, cache)

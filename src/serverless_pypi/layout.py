@@ -29,8 +29,10 @@ USERS_FILE = ".serverless-pypi-users.json"
 # text, if any, is the reason. Deleting the marker un-yanks the file.
 YANK_SUFFIX = ".yanked"
 # Who put a distribution there: the user the upload route's authorizer named, in
-# the object's metadata (``x-amz-meta-uploaded-by``); "-" when it named nobody. A
-# file put straight into the bucket (``aws s3 cp``) has none.
+# the object's metadata (``x-amz-meta-uploaded-by``); "-" when it named nobody; for
+# an upload with a trusted publisher's token, the publisher's identity
+# (``publishers.identity``: "oidc iss=... repo=... workflow=... ref=... sha=...").
+# A file put straight into the bucket (``aws s3 cp``) has none.
 UPLOADED_BY = "uploaded-by"
 # The suffixes the bucket notification must report.
 NOTIFY_SUFFIXES = (*DISTRIBUTION_SUFFIXES, YANK_SUFFIX)
@@ -49,6 +51,14 @@ ROOT_ROUTE_KEYS = tuple(f"{method} {path}" for method in ROUTE_METHODS for path 
 # PyPI's legacy upload API (twine, uv publish), on its own function: the module
 # adds these routes (main.tf's upload_route_keys) only behind an authorizer.
 UPLOAD_ROUTE_KEYS = ("POST /legacy", "POST /legacy/")
+# Trusted publishing's routes (mint.py), at the host's root and without the
+# authorizer (main.tf's oidc_route_keys, with trusted_publishing on).
+OIDC_ROUTE_KEYS = (
+    "GET /_/oidc/audience",
+    "POST /_/oidc/mint-token",
+    "POST /_/oidc/burn-token",
+    "GET /.well-known/pytp",
+)
 
 
 def manifest_key(project: str) -> str:

@@ -7,7 +7,9 @@ its project patterns, the filename against the ``name`` and ``version`` fields
 the digests against the bytes, the file's absence in every spelling of its
 folder, the name's owner (a name new to the bucket that the fallback index has
 must be claimed first), and the archive's own metadata (read within the
-inspection budget). The write is conditional (If-None-Match: *), and records
+inspection budget). An upload token minted for a trusted publisher (``mint.py``)
+is checked again here: refused once expired or burned, whatever API Gateway
+cached. The write is conditional (If-None-Match: *), and records
 who uploaded the file in its metadata (``layout.UPLOADED_BY``): a file, once
 there, is never replaced, not even by a racing upload; an existing filename is a
 409 with "File already exists", which ``twine upload --skip-existing`` and ``uv
@@ -46,7 +48,9 @@ from .names import (
     version_key,
 )
 from .objects import AwsError, PreconditionFailed
+from .publishers import MAX_IDENTITY
 from .storage import Storage, make_client
+from .uploadtoken import PUBLISHER, burn_key
 
 logger = get_logger(__name__)
 
@@ -97,10 +101,11 @@ class Uploader:
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
         key = "-"
-        user = None
+        user = publisher = None
         try:
             request = _request(event)
             user = request.user
+            publisher = request.authorizer.get(PUBLISHER)
             key = self.accept(request, context)
             response = Response.text(200, f"OK: {key}")
         except Rejected as error:
@@ -113,7 +118,7 @@ class Uploader:
         logger.info(
             "upload %s by %s: %d %.1fms",
             key,
-            user or "-",
+            publisher or user or "-",
             response.status,
             (time.perf_counter() - started) * 1000,
         )
@@ -123,6 +128,8 @@ class Uploader:
         """Check the upload and write it; the key it was written to."""
         if self.settings.require_upload_right and "upload" not in request.rights:
             raise Rejected(403, "This user may not upload.")
+        if PUBLISHER in request.authorizer:
+            self._check_minted(request)
         if len(request.body) > MAX_FILE + MAX_FIELDS:
             raise Rejected(413, f"The file is larger than {MAX_FILE} bytes; {LARGE_FILES}.")
         form = multipart.parse(request.body, request.header("content-type"))
@@ -151,6 +158,8 @@ class Uploader:
         _check_metadata(filename, data, project, dist_version, _limits(context))
         key = f"{project}/{filename}"
         uploader = printable(request.user, limit=MAX_UPLOADER) if request.user else "-"
+        if PUBLISHER in request.authorizer:  # the publisher's identity: printable already
+            uploader = printable(request.authorizer[PUBLISHER], limit=MAX_IDENTITY)
         try:
             self.storage.put(
                 key,
@@ -163,6 +172,16 @@ class Uploader:
         except PreconditionFailed:
             raise Rejected(409, f"File already exists: {filename}") from None
         return key
+
+    def _check_minted(self, request: Request) -> None:
+        """A trusted publisher's upload token (``uploadtoken.py``): 403 once it has
+        expired, even when API Gateway kept the authorizer's verdict longer, or once
+        it was burned (one HEAD of its marker)."""
+        expires = str(request.authorizer.get("expires", ""))
+        if not expires.isdigit() or time.time() >= int(expires):
+            raise Rejected(403, "The upload token has expired; mint another.")
+        if self.storage.head(burn_key(str(request.authorizer.get("jti", "")))) is not None:
+            raise Rejected(403, "The upload token was burned after its upload; mint another.")
 
     def _check_status(self, project: str) -> None:
         """403 for an archived or quarantined project (PEP 792: no new uploads),

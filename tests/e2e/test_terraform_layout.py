@@ -12,6 +12,8 @@ test ties those locals to layout.py:
     local.derived_prefix    layout.DERIVED_PREFIX    (what only the reindexer writes)
     local.root_index        layout.ROOT_HTML         (the PEP 503 root page)
     local.users_file        layout.USERS_FILE        (the authorizer's users file)
+    local.oidc_route_keys   layout.OIDC_ROUTE_KEYS   (trusted publishing's routes)
+    local.trust_file        publishers.TRUST_FILE    (publishers and signing keys)
 
 The locals are read with ``terraform console`` (what Terraform itself evaluates,
 not a parse of the HCL text) in a copy of the module's *.tf files: ``terraform
@@ -30,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi import layout
+from serverless_pypi import layout, publishers
 from tests.e2e.stack import (
     COMMAND_TIMEOUT,
     INIT_TIMEOUT,
@@ -48,6 +50,8 @@ LOCALS = (
     "derived_prefix",
     "root_index",
     "users_file",
+    "oidc_route_keys",
+    "trust_file",
 )
 # The module's required variables; console checks their validation rules.
 VARIABLES = {
@@ -130,3 +134,11 @@ def test_the_users_file_is_layouts_and_at_the_root(module_locals: dict[str, Any]
     assert module_locals["users_file"] == layout.USERS_FILE
     # At the root: the shared role reads keys with a slash only, the upload role too.
     assert "/" not in layout.USERS_FILE and layout.split_key(layout.USERS_FILE) is None
+
+
+def test_the_trusted_publishing_routes_and_trust_file_are_the_codes(
+    module_locals: dict[str, Any],
+) -> None:
+    assert sorted(module_locals["oidc_route_keys"]) == sorted(layout.OIDC_ROUTE_KEYS)
+    assert module_locals["trust_file"] == publishers.TRUST_FILE
+    assert "/" not in publishers.TRUST_FILE and layout.split_key(publishers.TRUST_FILE) is None

@@ -9,6 +9,7 @@ import errno
 import ipaddress
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,16 +21,19 @@ from ..config import (
     ApiSettings,
     AuthSettings,
     ConfigError,
+    MintSettings,
     ReindexSettings,
     UploadSettings,
     event_bus,
     users_path,
 )
-from ..local import Deferred, EmbeddedS3, MissingMoto, stand_in
+from ..local import Deferred, EmbeddedS3, Handler, MissingMoto, stand_in
+from ..storage import Storage
 from .common import EXIT_OK, CommandError, bucket_storage
 from .files import seed
 
 LOCAL_BUCKET = "serverless-pypi-local"
+LOCAL_AUDIENCE = "serverless-pypi"
 
 
 def add_parsers(commands: Any) -> None:
@@ -67,7 +71,40 @@ def add_parsers(commands: Any) -> None:
         help='put the index\'s events on this bus of the embedded AWS ("default" or a new '
         "one), where a rule copies them to a queue that the printed line reads",
     )
+    serve.add_argument(
+        "--oidc-issuer",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="with --auth: trust this OIDC issuer too for trusted publishing (repeatable), "
+        "e.g. a stand-in on loopback",
+    )
+    serve.add_argument(
+        "--oidc-audience",
+        default=LOCAL_AUDIENCE,
+        help=f"the audience trusted publishing's tokens must name (default {LOCAL_AUDIENCE})",
+    )
+    serve.add_argument("--tls-cert", type=Path, help="serve https with this certificate (PEM)")
+    serve.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     serve.set_defaults(run=serve_command)
+
+
+def _tls(args: argparse.Namespace, server: ThreadingHTTPServer) -> None:
+    """Serve https (uv asks for trusted publishing's routes over https only). The
+    handshake happens in the connection's own thread, on its first read."""
+    if args.tls_cert is None and args.tls_key is None:
+        return
+    if args.tls_cert is None or args.tls_key is None:
+        raise CommandError("--tls-cert and --tls-key go together")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise CommandError(f"--tls-cert/--tls-key: {error}") from None
+    server.socket = context.wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False
+    )
 
 
 @contextmanager
@@ -153,6 +190,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from ..api import App
     from ..authorizer import Authorizer
     from ..eventbus import EventBus
+    from ..publishers import TrustCache
     from ..reindex import Reindexer
     from ..s3http import S3Reader
     from ..ssm import SsmReader
@@ -177,10 +215,11 @@ def serve_command(args: argparse.Namespace) -> int:
         args.users_path = users_path(args.users_path)
     except ConfigError as error:
         raise CommandError(f"--users-path: {error}") from None
-    api, upload, authorizer = Deferred(), Deferred(), Deferred()
-    guarded = {"upload": upload, "authorizer": authorizer} if args.auth else {}
+    api, upload, authorizer, mint = Deferred(), Deferred(), Deferred(), Deferred()
+    guarded = {"upload": upload, "authorizer": authorizer, "mint": mint} if args.auth else {}
     try:
         with _listening(args, api=api, **guarded) as server:
+            _tls(args, server)
             if args.bucket is None:
                 try:
                     embedded = EmbeddedS3()
@@ -203,7 +242,9 @@ def serve_command(args: argparse.Namespace) -> int:
                     auth_settings = AuthSettings(args.users_path, cache_seconds=0)
                 else:
                     auth_settings = AuthSettings(args.users_path)
-                authorizer.handler = Authorizer(auth_settings, parameters)
+                trust = TrustCache(reader, auth_settings.cache_seconds)
+                authorizer.handler = Authorizer(auth_settings, parameters, trust=trust)
+                mint.handler = _minter(args, bucket, storage, embedded is not None)
             token = _local_user(args, embedded)
             if args.dist is not None:
                 keys = seed(storage, args.dist)
@@ -231,6 +272,21 @@ def serve_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _minter(args: argparse.Namespace, bucket: str, storage: Storage, embedded: bool) -> Handler:
+    """Trusted publishing's handler; on the embedded S3, with a signing key."""
+    from ..mint import Minter
+    from ..publishers import TRUST_FILE, Trust, check_issuer, render, rotated
+
+    try:
+        issuers = tuple(check_issuer(url) for url in args.oidc_issuer)
+        settings = MintSettings(bucket, args.oidc_audience, issuers, cache_seconds=0)
+    except (ValueError, ConfigError) as error:
+        raise CommandError(f"--oidc-issuer: {error}") from None
+    if embedded:
+        storage.put(TRUST_FILE, render(rotated(Trust())), "application/json")
+    return Minter(settings, storage)
+
+
 def _local_user(args: argparse.Namespace, embedded: EmbeddedS3 | None) -> str:
     """With --auth on the embedded S3: a user "local" who may upload, so that the
     printed pip and twine lines work on a machine without AWS credentials."""
@@ -252,11 +308,15 @@ def _print_hints(
 ) -> None:
     host, port = str(server.server_address[0]), server.server_address[1]
     shown = f"[{host}]" if ":" in host else host
-    origin = f"http://{shown}:{port}"
+    scheme = "https" if args.tls_cert else "http"
+    origin = f"{scheme}://{shown}:{port}"
     where = f"s3://{bucket}" + (f" (embedded S3 at {embedded.url})" if embedded else "")
     print(f"serving {where} at {origin}/simple/")
     credentials = f"local:{token}@" if token else ("NAME:TOKEN@" if args.auth else "")
-    print(f"  pip install --index-url http://{credentials}{origin[7:]}/simple/ <package>")
+    print(
+        f"  pip install --index-url {scheme}://{credentials}{origin.partition('://')[2]}/simple/"
+        " <package>"
+    )
     if args.auth:
         login = f"-u local -p {token}" if token else "-u NAME -p TOKEN"
         print(f"  twine upload --repository-url {origin}/legacy/ {login} dist/*")
@@ -264,6 +324,10 @@ def _print_hints(
         print(
             f"  users: {env}serverless-pypi user add NAME [--upload] --path {args.users_path}"
             f" --bucket {bucket}"
+        )
+        print(
+            f"  trusted publishing (audience {args.oidc_audience}): {env}serverless-pypi "
+            f"publisher add PROJECT --github OWNER/REPO --workflow FILE --bucket {bucket}"
         )
     if embedded is not None:
         print(f"  upload: {embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/")

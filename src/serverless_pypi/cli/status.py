@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -182,7 +183,21 @@ def status_command(args: argparse.Namespace) -> int:
     if args.dead_letter_queue:
         report.dead_letter_messages = _waiting(args.dead_letter_queue)
     print(_as_json(report) if args.json else _as_text(report, args.bucket))
+    _warn_expiring_users(storage)
     return EXIT_ATTENTION if report.attention else EXIT_OK
+
+
+def _warn_expiring_users(storage: Storage) -> None:
+    """On stderr: the users who expire within a week, or have (the users file)."""
+    from .user import EXPIRY_WARNING_DAYS, expiring_users, expiry_text
+
+    for name, expires in expiring_users(storage):
+        print(
+            f"warning: user {shown(name)} expires {expiry_text(expires)}: "
+            f"`serverless-pypi user rotate {shown(name)} --expires 90d` (within "
+            f"{EXPIRY_WARNING_DAYS} days)",
+            file=sys.stderr,
+        )
 
 
 def _waiting(queue_url: str) -> int:

@@ -5,11 +5,16 @@ through the standard AWS environment."""
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
+import time
 from typing import Any
 
-from ..auth import EVERY_PROJECT, Right, project_patterns
+from ..auth import EVERY_PROJECT, AuthError, Right, parse_record, project_patterns
 from ..config import DEFAULT_USERS_PATH
+from ..objects import Blob
+from ..storage import Storage
 from ..userfile import USERS_FILE
 from .common import EXIT_OK, CommandError, bucket_storage, require_credentials
 
@@ -57,9 +62,12 @@ def add_parsers(commands: Any) -> None:
         "--password", action="store_true", help="choose a password (asked for, or read from stdin)"
     )
     add.add_argument("--kms-key-id", help="KMS key of the SecureString (default: aws/ssm)")
+    _expires_option(add)
     add.set_defaults(run=user_command, action="add")
     listing = actions.add_parser(
-        "list", parents=[where], help="names, rights, kinds of secret and upload patterns"
+        "list",
+        parents=[where],
+        help="names, rights, kinds of secret, upload patterns and expiry",
     )
     listing.set_defaults(run=user_command, action="list")
     remove = actions.add_parser("remove", parents=[changes], help="delete a user")
@@ -70,6 +78,7 @@ def add_parsers(commands: Any) -> None:
     )
     rotate.add_argument("name")
     rotate.add_argument("--password", action="store_true", help="choose a password instead")
+    _expires_option(rotate)
     rotate.set_defaults(run=user_command, action="rotate")
     rights = actions.add_parser(
         "rights",
@@ -104,6 +113,73 @@ def _upload_option(parser: Any) -> None:
     )
 
 
+def _expires_option(parser: Any) -> None:
+    parser.add_argument(
+        "--expires",
+        type=duration,
+        metavar="DURATION",
+        help="the user stops working after DURATION: 90d, 36h, 90m (days, hours, minutes); "
+        "rotate without it keeps the expiry the user has",
+    )
+
+
+_DURATION = re.compile(r"([1-9][0-9]{0,5})([dhm])", re.ASCII)
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60}
+MAX_EXPIRY_DAYS = 3650
+
+
+def duration(text: str) -> int:
+    """Seconds of a duration written as the upstream cooldown's: ``90d``, ``36h``,
+    ``90m`` (``1m`` is one minute); at most MAX_EXPIRY_DAYS days."""
+    found = _DURATION.fullmatch(text.strip())
+    if not found:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r}: a number and d, h or m, e.g. 90d")
+    seconds = int(found[1]) * _UNIT_SECONDS[found[2]]
+    if seconds > MAX_EXPIRY_DAYS * 86400:
+        raise argparse.ArgumentTypeError(f"{text}: at most {MAX_EXPIRY_DAYS} days")
+    return seconds
+
+
+def expiry_text(expires: int | None, now: float | None = None) -> str:
+    """``-`` for never, else the UTC time and how far it is (or ``expired``)."""
+    if expires is None:
+        return "-"
+    now = time.time() if now is None else now
+    when = time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime(expires))
+    if expires <= now:
+        return f"{when} (expired)"
+    left = expires - now
+    span = f"{left / 86400:.0f}d" if left >= 2 * 86400 else f"{left / 3600:.0f}h"
+    return f"{when} (in {span})"
+
+
+EXPIRY_WARNING_DAYS = 7
+
+
+def expiring_users(
+    storage: Storage, now: float | None = None, within: int = EXPIRY_WARNING_DAYS * 86400
+) -> list[tuple[str, int]]:
+    """The users of the bucket's users file who expire within ``within`` seconds
+    (or have expired), by expiry: what ``status`` warns about. None without a file."""
+    found = storage.get(USERS_FILE)
+    if not isinstance(found, Blob):
+        return []
+    try:
+        users = json.loads(found.body).get("users", {})
+    except (ValueError, AttributeError):
+        return []
+    now = time.time() if now is None else now
+    soon = []
+    for name, record in users.items() if isinstance(users, dict) else ():
+        try:
+            user = parse_record(str(name), record)
+        except AuthError:
+            continue
+        if user.expires is not None and user.expires <= now + within:
+            soon.append((user.name, user.expires))
+    return sorted(soon, key=lambda pair: pair[1])
+
+
 def read_password() -> str:
     if not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\n")
@@ -132,14 +208,20 @@ def user_command(args: argparse.Namespace) -> int:
             rights = _rights(args)
             projects = tuple(args.upload or ())
             password = read_password() if args.password else None
-            token = store.add(args.name, rights, password, projects)
+            expires = int(time.time()) + args.expires if args.expires else None
+            token = store.add(args.name, rights, password, projects, expires)
             print(f"added user {args.name} ({_rights_text(rights, projects)}) under {store.path}")
+            if expires is not None:
+                print(f"it expires at {expiry_text(expires)}")
             print(NOT_AT_ONCE)
             if token:
                 print(token)
         elif args.action == "rotate":
-            token = store.rotate(args.name, read_password() if args.password else None)
+            expires = int(time.time()) + args.expires if args.expires else None
+            token = store.rotate(args.name, read_password() if args.password else None, expires)
             print(f"new secret for user {args.name}")
+            if expires is not None:
+                print(f"it expires at {expiry_text(expires)}")
             if token:
                 print(token)
         elif args.action == "rights":
@@ -159,7 +241,9 @@ def user_command(args: argparse.Namespace) -> int:
             for listed in store.list():
                 rights_text = ",".join(sorted(listed.rights)) or "-"
                 patterns = ",".join(listed.projects) or "-"
-                print(f"{listed.name}\t{rights_text}\t{listed.kind}\t{patterns}")
+                # A fifth column, the expiry, for a user who expires.
+                expiry = f"\texpires {expiry_text(listed.expires)}" if listed.expires else ""
+                print(f"{listed.name}\t{rights_text}\t{listed.kind}\t{patterns}{expiry}")
     except UserError as error:
         raise CommandError(str(error)) from None
     except (ClientError, BotoCoreError) as error:

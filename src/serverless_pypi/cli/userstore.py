@@ -40,6 +40,7 @@ class Listed:
     rights: frozenset[auth.Right]
     kind: str  # "token" or "password"
     projects: tuple[str, ...] = ()  # the upload right's patterns
+    expires: int | None = None  # Unix time; None: never
 
 
 class UserFileWriter:
@@ -191,20 +192,25 @@ class UserStore:
         rights: frozenset[auth.Right],
         password: str | None = None,
         projects: tuple[str, ...] = (auth.EVERY_PROJECT,),
+        expires: int | None = None,
     ) -> str:
         """Create ``user``, whose upload right (if any) covers the projects that match
-        ``projects``; return their new token (or "" when they chose a password)."""
+        ``projects``, until ``expires`` (Unix time) if given; return their new token
+        (or "" when they chose a password)."""
         projects = _patterns(rights, projects)
         shown, stored = _new_secret(password)
-        self._set(user, auth.record(rights, stored, projects), overwrite=False)
+        self._set(user, auth.record(rights, stored, projects, expires), overwrite=False)
         return shown
 
-    def rotate(self, user: str, password: str | None = None) -> str:
-        """A new secret for ``user``, same rights; the old one stops working at once here,
-        and at the api once the authorizer's caches expire."""
+    def rotate(self, user: str, password: str | None = None, expires: int | None = None) -> str:
+        """A new secret for ``user``, same rights (and expiry, unless ``expires`` sets
+        another); the old one stops working at once here, and at the api once the
+        authorizer's caches expire."""
         current = self._get(user)
         shown, stored = _new_secret(password)
-        self._set(user, auth.record(current.rights, stored, current.projects), overwrite=True)
+        until = current.expires if expires is None else expires
+        record = auth.record(current.rights, stored, current.projects, until)
+        self._set(user, record, overwrite=True)
         return shown
 
     def change_rights(
@@ -214,7 +220,8 @@ class UserStore:
         ``projects``), keeping their secret; return the patterns as stored."""
         projects = _patterns(rights, projects)
         current = self._get(user)
-        self._set(user, auth.record(rights, current.hash, projects), overwrite=True)
+        record = auth.record(rights, current.hash, projects, current.expires)
+        self._set(user, record, overwrite=True)
         return projects if "upload" in rights else ()
 
     def remove(self, user: str) -> None:
@@ -250,7 +257,7 @@ class UserStore:
             except auth.AuthError:
                 continue
             kind = "password" if user.password else "token"
-            yield Listed(name, user.rights, kind, user.projects)
+            yield Listed(name, user.rights, kind, user.projects, user.expires)
 
     def _parameters(self) -> Iterator[dict[str, Any]]:
         pages = self.client.get_paginator("get_parameters_by_path").paginate(

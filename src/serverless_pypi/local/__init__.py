@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from http.server import ThreadingHTTPServer
 from typing import Any
 
-from ..layout import ROUTE_KEYS, UPLOAD_ROUTE_KEYS
+from ..layout import OIDC_ROUTE_KEYS, ROUTE_KEYS, UPLOAD_ROUTE_KEYS
 from .apigw_events import Handler
 from .embedded import EmbeddedS3, MissingMoto
 from .gateway import MAX_REQUEST, routes
@@ -49,20 +49,23 @@ def stand_in(
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Callable[[], float] = time.monotonic,
+    mint: Handler | None = None,
 ) -> ThreadingHTTPServer:
     """An HTTP server on ``host:port`` that stands in for the caller's HTTP API with
-    the module's routes: ``route_keys`` to the api, ``upload_route_keys`` to the
-    upload function (API Gateway's 404 without one), all behind the authorizer
-    (with API Gateway's result cache of ``ttl`` seconds) when there is one, under a
-    custom domain's ``base`` path when one is given. ``clock`` is the result cache's
-    (tests move it on). OSError when the port is busy.
+        the module's routes: ``route_keys`` to the api, ``upload_route_keys`` to the
+        upload function (API Gateway's 404 without one), all behind the authorizer
+        (with API Gateway's result cache of ``ttl`` seconds) when there is one, under a
+        custom domain's ``base`` path when one is given. ``clock`` is the result cache's
+        (tests move it on). ``mint``: trusted publishing's routes, at the root,
+    without the authorizer. OSError when the port is busy.
     """
-    handler = routes(api, upload, frozenset(upload_route_keys), authorizer, ttl, clock)
+    handler = routes(api, upload, frozenset(upload_route_keys), authorizer, ttl, clock, mint)
+    oidc = OIDC_ROUTE_KEYS if mint is not None else ()
     return make_server(
         host,
         port,
         handler,
-        route_keys=[*route_keys, *upload_route_keys],
+        route_keys=[*route_keys, *upload_route_keys, *oidc],
         base=base,
         max_body=MAX_REQUEST,
     )

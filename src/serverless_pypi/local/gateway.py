@@ -9,7 +9,9 @@ for the local server (``serverless-pypi serve``) and the tests' stand-in.
   key); ``isAuthorized: false`` is a 403; an authorizer that fails is a 500, not
   cached; an allowed request reaches the handler with the authorizer's context in
   ``requestContext.authorizer.lambda``.
-- The upload routes go to the upload function, every other route to the api.
+- The upload routes go to the upload function, every other route to the api;
+  trusted publishing's routes (``layout.OIDC_ROUTE_KEYS``) go to the mint function
+  without the authorizer, when there is one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..headers import Headers
+from ..layout import OIDC_ROUTE_KEYS
 from .apigw_events import DEFAULT, Handler, authorizer_event
 
 # The largest request an HTTP API takes (10 MB); the upload route checks its own limit.
@@ -106,6 +109,7 @@ def routes(
     authorizer: Handler | None = None,
     ttl: int = 300,
     clock: Callable[[], float] = time.monotonic,
+    mint: Handler | None = None,
 ) -> Handler:
     """The module's routes as API Gateway dispatches them: its 404 for a request no
     route takes, then the authorizer (with its cache), then the upload handler or
@@ -122,6 +126,8 @@ def routes(
 
     def route(event: dict[str, Any], context: Any) -> dict[str, Any]:
         key = event.get("routeKey")
+        if mint is not None and key in OIDC_ROUTE_KEYS:
+            return mint(event, context)
         if key == DEFAULT or (upload is None and key in upload_routes):
             return gateway_error(*NOT_FOUND)
         return guarded(event, context)
