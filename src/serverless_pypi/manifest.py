@@ -18,7 +18,7 @@ HTML page renders)::
                 "core-metadata": "<hex>",        # sha256 of the .metadata file
                 "uploaded-by": "alice",          # the upload route's record of who
                                                  # sent it (x-amz-meta-uploaded-by),
-                                                 # printable, at most 200 characters
+                                                 # printable, at most 1024 characters
                 "href": "my_pkg-1.0-py3-none-any.whl",  # its link, relative to the page
                 "yanked": "reason" | true,       # when a .yanked marker exists (the
                                                  # reason as yank_reason keeps it)
@@ -217,7 +217,9 @@ def yank_reason(text: str) -> str:
     return " ".join("".join(char for char in line if char.isprintable()).split())
 
 
-MAX_UPLOADER = 200  # characters of an uploader kept
+# Characters of an uploader kept: a trusted publisher's identity (issuer, repository,
+# workflow, ref, commit) is a few hundred; S3 allows 2 KB of user metadata an object.
+MAX_UPLOADER = 1024
 
 
 def uploader(recorded: str | None) -> str | None:

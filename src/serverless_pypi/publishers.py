@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from urllib.parse import quote
 
 from .logs import get_logger
+from .manifest import MAX_UPLOADER
 from .names import is_valid_name, normalize
 from .objects import AccessDenied, AwsError, Blob, NotModified
 
@@ -50,7 +51,7 @@ _CLAIM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,63}", re.ASCII)
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+", re.ASCII)
 # What the uploaded-by value of a published file may hold unescaped.
 _SAFE = "/:@.+=~-_"
-MAX_IDENTITY = 1024  # S3 allows 2 KB of user metadata per object
+MAX_IDENTITY = MAX_UPLOADER  # what the manifest keeps of an uploader
 
 
 class PublisherError(ValueError):

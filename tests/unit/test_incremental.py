@@ -321,7 +321,7 @@ def test_who_uploaded_a_file_is_kept_by_an_event_and_by_a_rebuild(
     indexed_project(s3, storage, "1.0")
     extra = {"blob.bin": os.urandom(distfile.SMALL_FILE + 1024)} if large else None
     name, data = wheel_bytes("my-pkg", "2.0", extra_files=extra)
-    recorded = "ci\x1b[2J\x07publisher" + "x" * 300  # S3 metadata is ASCII (botocore checks)
+    recorded = "ci\x1b[2J\x07publisher" + "x" * 1500  # S3 metadata is ASCII (botocore checks)
     s3.put_object(
         Bucket=BUCKET, Key=f"my-pkg/{name}", Body=data, Metadata={"uploaded-by": recorded}
     )
