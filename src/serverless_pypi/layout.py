@@ -49,6 +49,11 @@ ROOT_ROUTE_KEYS = tuple(f"{method} {path}" for method in ROUTE_METHODS for path 
 # PyPI's legacy upload API (twine, uv publish), on its own function: the module
 # adds these routes (main.tf's upload_route_keys) only behind an authorizer.
 UPLOAD_ROUTE_KEYS = ("POST /legacy", "POST /legacy/")
+# The pages for people (``ui.py``), on their own function and without the
+# authorizer: it answers a missing login with the challenge that makes a browser
+# prompt (main.tf's ui_route_keys).
+UI_ROUTE_PATHS = ("/ui", "/ui/{proxy+}")
+UI_ROUTE_KEYS = tuple(f"{method} {path}" for method in ROUTE_METHODS for path in UI_ROUTE_PATHS)
 
 
 def manifest_key(project: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from serverless_pypi import distfile, indexer, manifeststore
 from serverless_pypi import manifest as manifests
+from serverless_pypi.catalog import CATALOG
 from serverless_pypi.layout import (
     manifest_key,
     metadata_key,
@@ -47,6 +48,8 @@ def test_an_event_adds_its_file_with_four_requests_and_no_listing(
         f"GET my-pkg/{name}",
         f"PUT {metadata_key('my-pkg', name)}",
         f"PUT {manifest_key('my-pkg')}",
+        f"GET {CATALOG}",  # the project's line in the list of projects for people
+        f"PUT {CATALOG}",
     ]
     entry = files(s3, "my-pkg")[name]
     assert entry["sha256"] == hashlib.sha256(data).hexdigest()

@@ -21,6 +21,7 @@ from ..config import (
     AuthSettings,
     ConfigError,
     ReindexSettings,
+    UiSettings,
     UploadSettings,
     event_bus,
     users_path,
@@ -156,6 +157,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from ..reindex import Reindexer
     from ..s3http import S3Reader
     from ..ssm import SsmReader
+    from ..ui import Gate, UiApp
     from ..upload import Uploader
 
     if args.dist is not None and not args.dist.is_dir():
@@ -177,10 +179,10 @@ def serve_command(args: argparse.Namespace) -> int:
         args.users_path = users_path(args.users_path)
     except ConfigError as error:
         raise CommandError(f"--users-path: {error}") from None
-    api, upload, authorizer = Deferred(), Deferred(), Deferred()
+    api, upload, authorizer, ui = Deferred(), Deferred(), Deferred(), Deferred()
     guarded = {"upload": upload, "authorizer": authorizer} if args.auth else {}
     try:
-        with _listening(args, api=api, **guarded) as server:
+        with _listening(args, api=api, ui=ui, **guarded) as server:
             if args.bucket is None:
                 try:
                     embedded = EmbeddedS3()
@@ -193,6 +195,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 storage = bucket_storage(bucket)
                 reader = S3Reader.from_env(bucket)
             api.handler = App(settings, reader)
+            ui.handler = UiApp(UiSettings(settings), reader)
             if args.auth:
                 fallback = settings.fallback_index_url
                 upload.handler = Uploader(UploadSettings(bucket, True, fallback), storage)
@@ -204,6 +207,10 @@ def serve_command(args: argparse.Namespace) -> int:
                 else:
                     auth_settings = AuthSettings(args.users_path)
                 authorizer.handler = Authorizer(auth_settings, parameters)
+                # The pages check the login themselves, with the authorizer's code.
+                ui.handler = UiApp(
+                    UiSettings(settings, auth_settings), reader, Gate(authorizer.handler)
+                )
             token = _local_user(args, embedded)
             if args.dist is not None:
                 keys = seed(storage, args.dist)
@@ -255,6 +262,7 @@ def _print_hints(
     origin = f"http://{shown}:{port}"
     where = f"s3://{bucket}" + (f" (embedded S3 at {embedded.url})" if embedded else "")
     print(f"serving {where} at {origin}/simple/")
+    print(f"  browse: {origin}/ui/" + ("  (log in as a user of the index)" if args.auth else ""))
     credentials = f"local:{token}@" if token else ("NAME:TOKEN@" if args.auth else "")
     print(f"  pip install --index-url http://{credentials}{origin[7:]}/simple/ <package>")
     if args.auth:
