@@ -28,7 +28,7 @@ from .names import is_prerelease, version_key
 MAX_LINE = 300  # characters of a one-line field (summary, license, author, a URL's label)
 MAX_URL = 2048
 MAX_ITEMS = 100  # classifiers, dependencies, project URLs kept
-MAX_DESCRIPTION = 128 * 1024  # characters of the long description kept
+MAX_DESCRIPTION = 64 * 1024  # characters of the long description kept (rendered per request)
 
 Details = TypedDict(
     "Details",

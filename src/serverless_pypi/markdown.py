@@ -42,17 +42,19 @@ _QUOTE = re.compile(r"^ {0,3}> ?")
 _ITEM = re.compile(r"^( {0,3})([-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _INDENTED = re.compile(r"^(?: {4}|\t)")
 
-# Inline: the first of these that matches at a position wins.
+# Inline: the first of these that matches at a position wins. Every span is
+# bounded, so that text full of openers without closers costs time linear in its
+# length (an unbounded lazy span would scan to the end from each of them).
 _INLINE = re.compile(
     r"(?P<escape>\\[!-/:-@\[-`{-~])"
-    r"|(?P<code>(?P<ticks>`+)(?P<codetext>.+?)(?P=ticks))"
-    r"|(?P<autolink><(?P<autourl>https?://[^\s<>]+)>)"
-    r"|(?P<image>!\[(?P<alt>[^\[\]]*)\]\((?P<imgurl>[^()\s]*)(?:\s+\"[^\"]*\")?\))"
-    r"|(?P<link>\[(?P<text>(?:[^\[\]]|\[[^\[\]]*\])*)\]\((?P<url>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)(?:\s+\"(?P<title>[^\"]*)\")?\))"
-    r"|(?P<strong>(?P<sdelim>\*\*|__)(?=\S)(?P<stext>.+?)(?<=\S)(?P=sdelim))"
-    r"|(?P<em>(?P<edelim>[*_])(?=\S)(?P<etext>.+?)(?<=\S)(?P=edelim))"
-    r"|(?P<del>~~(?=\S)(?P<dtext>.+?)(?<=\S)~~)"
-    r"|(?P<bare>https?://[^\s<>\"'`]+[^\s<>\"'`.,;:!?)\]])"
+    r"|(?P<code>(?P<ticks>`{1,16})(?P<codetext>.{1,2000}?)(?P=ticks))"
+    r"|(?P<autolink><(?P<autourl>https?://[^\s<>]{1,2048})>)"
+    r"|(?P<image>!\[(?P<alt>[^\[\]]{0,300})\]\((?P<imgurl>[^()\s]{0,2048})(?:\s+\"[^\"]{0,300}\")?\))"
+    r"|(?P<link>\[(?P<text>(?:[^\[\]]|\[[^\[\]]{0,300}\]){0,300})\]\((?P<url>[^()\s]{0,2048}(?:\([^()\s]{0,300}\)[^()\s]{0,300}){0,4})(?:\s+\"(?P<title>[^\"]{0,300})\")?\))"
+    r"|(?P<strong>(?P<sdelim>\*\*|__)(?=\S)(?P<stext>.{1,300}?)(?<=\S)(?P=sdelim))"
+    r"|(?P<em>(?P<edelim>[*_])(?=\S)(?P<etext>.{1,300}?)(?<=\S)(?P=edelim))"
+    r"|(?P<del>~~(?=\S)(?P<dtext>.{1,300}?)(?<=\S)~~)"
+    r"|(?P<bare>https?://[^\s<>\"'`]{0,2048}[^\s<>\"'`.,;:!?)\]])"
     r"|(?P<break> {2,}\n|\\\n)",
     re.DOTALL,
 )

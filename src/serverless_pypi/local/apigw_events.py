@@ -85,8 +85,6 @@ def build_event(
         merged[lower] = f"{merged[lower]},{value}" if lower in merged else value
     route_key, parameters = _route(route_keys, method, raw_path, stage, base)
     host = merged.get("host", "localhost")
-    # API Gateway tells the function how the client reached it (https there).
-    merged.setdefault("x-forwarded-proto", "http")
     now = time.time()
     event: dict[str, Any] = {
         "version": "2.0",
