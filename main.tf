@@ -11,6 +11,8 @@
 #   api.tf     integrations, routes and the HTTP Basic authorizer on the
 #              caller's HTTP API
 #   alarms.tf  CloudWatch alarms to the caller's topic, off by default
+#   ui.tf      the pages for people (their function, role and routes), off
+#              by default
 #   compat.tf  the older module's inputs and outputs; moved.tf its resource
 #              addresses
 # and here: the data sources and the derived values (names, ARNs, bucket

@@ -97,7 +97,7 @@ def main() -> int:
                 for scheme in ("light", "dark"):
                     context = browser.new_context(
                         http_credentials={"username": user, "password": token},
-                        color_scheme=scheme,  # type: ignore[arg-type]
+                        color_scheme=scheme,
                         viewport={"width": 1200, "height": 760},
                         device_scale_factor=1,
                     )
