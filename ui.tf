@@ -23,6 +23,8 @@ locals {
       S3_PRESIGNED_URL_TTL = tostring(var.s3_presigned_url_ttl)
       LOG_LEVEL            = var.log_level
       UI_LOGIN             = local.ui_login
+      # The login prompt's realm: the module's name (letters, digits, _ and -).
+      UI_REALM = var.name
     },
     var.api_basic_auth ? {
       USERS_PATH         = local.users_path

@@ -230,8 +230,15 @@ def _versions(files: Sequence[Entry], project: str) -> str:
         return '<p class="muted">No file is offered.</p>'
     ordered = sorted(files, key=lambda entry: (version_key(entry["version"]), entry["filename"]))
     ordered.reverse()
-    out = []
-    for position, (version, group) in enumerate(groupby(ordered, key=lambda e: e["version"])):
+    # One table, one body per version: a project of 10,000 files has one header,
+    # not one table per version.
+    out = [
+        '<div class="table-wrap"><table class="files"><thead><tr>'
+        '<th scope="col">File</th><th scope="col">Size</th><th scope="col">Uploaded</th>'
+        '<th scope="col">By</th><th scope="col">Requires Python</th>'
+        '<th scope="col">SHA-256</th></tr></thead>\n'
+    ]
+    for version, group in groupby(ordered, key=lambda e: e["version"]):
         entries = list(group)
         badges = ""
         if is_prerelease(version):
@@ -239,17 +246,11 @@ def _versions(files: Sequence[Entry], project: str) -> str:
         if all(entry.get("yanked") for entry in entries):
             badges += ' <span class="badge yanked">yanked</span>'
         rows = "".join(_file_row(entry, f"files/{quote(entry['filename'])}") for entry in entries)
-        count = f"{len(entries)} file" + ("" if len(entries) == 1 else "s")
         out.append(
-            f'<details class="version"{" open" if position == 0 else ""}>'
-            f'<summary><span class="v">{_e(version)}</span>{badges}'
-            f' <span class="muted">{count}</span></summary>\n'
-            '<div class="table-wrap"><table class="files"><thead><tr>'
-            '<th scope="col">File</th><th scope="col">Size</th><th scope="col">Uploaded</th>'
-            '<th scope="col">By</th><th scope="col">Requires Python</th>'
-            '<th scope="col">SHA-256</th></tr></thead>\n'
-            f"<tbody>\n{rows}</tbody></table></div></details>\n"
+            '<tbody class="version"><tr class="vrow"><th scope="rowgroup" colspan="6">'
+            f'<span class="v">{_e(version)}</span>{badges}</th></tr>\n{rows}</tbody>\n'
         )
+    out.append("</table></div>\n")
     return "".join(out)
 
 
@@ -343,10 +344,8 @@ overflow-wrap:anywhere;min-width:0;overflow:hidden;position:relative}
 .facts dt{color:var(--muted)}.facts dd{margin:0;overflow-wrap:anywhere}
 .links,.plain-list{padding-left:18px;margin:0;overflow-wrap:anywhere}
 .small{font-size:.85em}
-.versions details{background:var(--card);border:1px solid var(--line);border-radius:8px;
-margin:8px 0}
-.versions summary{padding:10px 14px;cursor:pointer;font-weight:600}
-.versions details .table-wrap{border:0;border-top:1px solid var(--line);border-radius:0 0 8px 8px}
+tr.vrow th{font-size:1rem;text-transform:none;letter-spacing:0;color:var(--fg);
+background:var(--code);padding:8px 12px}
 .badge{display:inline-block;font-size:.72rem;font-weight:600;padding:1px 7px;border-radius:999px;
 vertical-align:middle}
 .badge.pre{color:var(--pre);background:var(--pre-bg)}

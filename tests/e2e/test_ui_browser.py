@@ -121,7 +121,7 @@ def test_log_in_search_open_a_project_and_download_a_file(index: Index, browser:
     page.locator("#q").fill("")
     page.locator("#q").press_sequentially("acme")
     page.wait_for_function("document.querySelectorAll('tbody tr:not([hidden])').length === 1")
-    page.get_by_role("link", name="acme-auth").click()
+    page.get_by_role("link", name="acme-auth", exact=True).click()
     page.wait_for_url(index.origin + "/ui/acme-auth/")
     assert page.locator("h1").inner_text() == "acme-auth"
     assert page.locator(".lead").inner_text() == "Authentication helpers for ACME services"
@@ -129,14 +129,13 @@ def test_log_in_search_open_a_project_and_download_a_file(index: Index, browser:
     assert f"pip install --index-url {index.origin}/simple/ acme-auth" in text
     assert "pre-release" in text and "MIT" in text and "requests>=2.31" in text
     # The latest final release in the facts, the versions newest first.
-    versions = page.locator("summary .v").all_inner_texts()
+    versions = page.locator("tr.vrow .v").all_inner_texts()
     assert versions == ["2.0.0rc1", "1.1.0", "1.0.0"]
     assert page.locator(".facts dd").first.inner_text() == "1.1.0"
     # Follow a file link: the file itself, from S3.
     name = "acme_auth-1.1.0-py3-none-any.whl"
-    page.locator("details.version").nth(1).locator("summary").click()
     with page.expect_download() as download:
-        page.get_by_role("link", name=name).click()
+        page.get_by_role("link", name=name, exact=True).click()
     saved = Path(download.value.path())
     assert (
         hashlib.sha256(saved.read_bytes()).hexdigest()
@@ -180,7 +179,7 @@ def test_a_hostile_wheel_renders_inert(index: Index, browser: Browser, scheme: s
     page.goto(index.origin + "/ui/")
     page.locator("#q").press_sequentially("evil summary")
     page.wait_for_function("document.querySelectorAll('tbody tr:not([hidden])').length === 1")
-    page.get_by_role("link", name="evil-pkg").click()
+    page.get_by_role("link", name="evil-pkg", exact=True).click()
     page.wait_for_url(index.origin + "/ui/evil-pkg/")
     page.locator("h1").hover()
     for link in page.locator("main a").all():

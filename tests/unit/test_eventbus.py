@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from serverless_pypi import changeevents, cli
+from serverless_pypi.catalog import CATALOG
 from serverless_pypi.changeevents import IndexChange
 from serverless_pypi.config import ReindexSettings
 from serverless_pypi.eventbus import BUS_TAG, EventBus, bus_region, tagged_bus
@@ -116,7 +117,7 @@ def test_each_change_is_one_documented_event_on_the_bus(s3: Any, storage: Storag
     assert len({found["change-id"] for found in details}) == len(details)
 
 
-def test_an_event_still_adds_its_file_with_four_s3_requests(s3: Any, storage: Storage) -> None:
+def test_an_event_still_adds_its_file_with_six_s3_requests(s3: Any, storage: Storage) -> None:
     arn, sqs, queue = watched_bus(s3)
     indexed_project(s3, storage, "1.0")
     name, data = wheel_bytes("my-pkg", "2.0")
@@ -129,6 +130,8 @@ def test_an_event_still_adds_its_file_with_four_s3_requests(s3: Any, storage: St
         f"GET my-pkg/{name}",
         f"PUT {metadata_key('my-pkg', name)}",
         f"PUT {manifest_key('my-pkg')}",
+        f"GET {CATALOG}",  # the list of projects for people
+        f"PUT {CATALOG}",
     ]
     events = received(sqs, queue)
     assert [(event["detail-type"], event["detail"]["filename"]) for event in events] == [

@@ -34,7 +34,7 @@ from tests.moto_bucket import (
 )
 
 
-def test_an_event_adds_its_file_with_four_requests_and_no_listing(
+def test_an_event_adds_its_file_with_four_requests_and_no_listing_then_the_catalog(
     s3: Any, storage: Storage
 ) -> None:
     indexed_project(s3, storage, "1.0", "1.1")
