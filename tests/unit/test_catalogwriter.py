@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from serverless_pypi import catalog
+import pytest
+
+from serverless_pypi import catalog, cli
 from serverless_pypi.batch import rebuild
 from serverless_pypi.catalogwriter import update_catalog
 from serverless_pypi.storage import Storage
@@ -36,6 +38,20 @@ def test_each_event_puts_its_projects_card_in_the_catalog(s3: Any) -> None:
     s3.delete_object(Bucket=BUCKET, Key=f"beta/{wheel_bytes('beta', '0.1')[0]}")
     notify(("ObjectRemoved:Delete", f"beta/{wheel_bytes('beta', '0.1')[0]}"))
     assert list(stored(s3)) == ["alpha"]
+
+
+def test_a_quarantined_project_leaves_the_list_and_comes_back(
+    s3: Any, storage: Storage, capsys: pytest.CaptureFixture[str]
+) -> None:
+    filename, data = wheel_bytes("delta", "1.0")
+    put(s3, f"delta/{filename}", data)
+    notify(("ObjectCreated:Put", f"delta/{filename}"))
+    assert list(stored(s3)) == ["delta"]
+    assert cli.main(["quarantine", "delta", "--reason", "bad", "--bucket", BUCKET]) == 0
+    assert stored(s3) == {}
+    assert cli.main(["deprecate", "delta", "--bucket", BUCKET]) == 0
+    assert list(stored(s3)) == ["delta"]
+    capsys.readouterr()
 
 
 def test_a_rebuild_writes_the_whole_catalog(s3: Any, storage: Storage) -> None:
