@@ -57,10 +57,6 @@ module "pypi" {
   s3_versioning                         = true
   s3_noncurrent_version_expiration_days = 30
 
-  # Pages for people at <api>/ui/ (the ui_url output): the browser asks for a
-  # user of the index, as pip does.
-  # api_ui = true
-
   # CloudWatch alarms to an SNS topic of yours: dead-letter messages, reindex
   # errors, api and upload 5xx and throttles, authorizer errors.
   # alarm_topic_arn = aws_sns_topic.alerts.arn
