@@ -7,6 +7,8 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from serverless_pypi import markdown
 
@@ -136,3 +138,18 @@ def test_plain_text_is_escaped_in_a_pre_block() -> None:
 def test_input_is_bounded() -> None:
     html = markdown.render("x" * (markdown.MAX_INPUT + 1000))
     assert html.count("x") == markdown.MAX_INPUT
+
+
+_PIECES = st.sampled_from(
+    [
+        "<", ">", "&", '"', "'", "`", "*", "_", "~~", "[", "]", "(", ")", "!", "\\", "#", "-",
+        "1.", ">", " ", "\n", "\n\n", "    ", "```", "javascript:", "data:", "http://", "//",
+        "https://a.example/", "on", "=", "script", "style", "img", "src", "alert(1)", "x",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=60).map("".join))
+def test_any_mix_of_markup_renders_inert(text: str) -> None:
+    assert_inert(markdown.render(text))
