@@ -5,11 +5,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Playwright drives the system's Chromium (`make browser`); it never downloads one.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
 # Terraform reads its providers from this machine's mirror when there is one.
 export TF_CLI_CONFIG_FILE := $(shell scripts/terraform-cli-config.sh)
 export TF_IN_AUTOMATION := 1
 
 .PHONY: test lint fmt unit package package-check serve bench bench-full e2e clean venv docs
+.PHONY: browser screenshots
 .PHONY: tf-fmt tf-init tf-validate tf-test
 
 test: lint package-check tf-validate tf-test unit e2e ## everything CI runs
@@ -37,8 +41,16 @@ fmt: $(STAMP)
 unit: $(STAMP) ## tests/unit: handlers and pure functions, in-process on moto, on 2 workers (under a minute)
 	$(BIN)/pytest -q -n 2 tests/unit
 
-e2e: $(STAMP) ## tests/e2e: terraform apply on moto, pip/uv/twine/aws CLI end to end (minutes)
+e2e: $(STAMP) browser ## tests/e2e: terraform apply on moto, pip/uv/twine/aws CLI, Chromium end to end (minutes)
 	$(BIN)/pytest -q tests/e2e
+
+browser: ## Debian's chromium for the browser tests (apt-get, as root), unless one is there
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+screenshots: $(STAMP) browser ## docs/images/ui-*.png: both pages, light and dark, from a seeded `serve`
+	$(BIN)/python scripts/ui_screenshots.py
 
 bench: $(STAMP) ## the benchmark at smaller sizes (about a minute): bench/results-quick.json
 	$(BIN)/python bench/run.py

@@ -11,6 +11,8 @@
 #   api.tf     integrations, routes and the HTTP Basic authorizer on the
 #              caller's HTTP API
 #   alarms.tf  CloudWatch alarms to the caller's topic, off by default
+#   ui.tf      the pages for people (their function, role and routes), off
+#              by default
 #   compat.tf  the older module's inputs and outputs; moved.tf its resource
 #              addresses
 # and here: the data sources and the derived values (names, ARNs, bucket
@@ -144,6 +146,9 @@ locals {
     # The bus of the index's events (eventbus.tf), only with event_bus_name, so
     # that the default environment is unchanged.
     local.events ? { EVENT_BUS = local.event_bus_arn } : {},
+    # The pages for people's list of projects (ui.tf), kept up to date by each
+    # event only when they are deployed: two S3 requests more an event.
+    local.ui ? { UI_CATALOG = "true" } : {},
   )
   # What src/serverless_pypi/authorizer.py reads (AuthSettings, log level).
   authorizer_environment = merge(

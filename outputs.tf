@@ -114,13 +114,13 @@ output "integration_id" {
 }
 
 output "route_keys" {
-  description = "Route keys the module adds to the HTTP API, e.g. `GET /simple/{proxy+}`, and `POST /legacy` and `POST /legacy/` with the upload route."
-  value       = sort(concat(keys(aws_apigatewayv2_route.api), keys(aws_apigatewayv2_route.upload)))
+  description = "Route keys the module adds to the HTTP API, e.g. `GET /simple/{proxy+}`, `POST /legacy` and `POST /legacy/` with the upload route, and `GET /ui/{proxy+}` with the pages for people."
+  value       = sort(concat(keys(aws_apigatewayv2_route.api), keys(aws_apigatewayv2_route.upload), keys(aws_apigatewayv2_route.ui)))
 }
 
 output "route_ids" {
   description = "IDs of the module's routes, by route key."
-  value       = { for key, route in merge(aws_apigatewayv2_route.api, aws_apigatewayv2_route.upload) : key => route.id }
+  value       = { for key, route in merge(aws_apigatewayv2_route.api, aws_apigatewayv2_route.upload, aws_apigatewayv2_route.ui) : key => route.id }
 }
 
 output "deployment_trigger" {
@@ -162,7 +162,25 @@ output "deployment_trigger" {
         timeout_milliseconds   = integration.timeout_milliseconds
       }
     }
+    } : {}, local.ui ? {
+    ui = {
+      for integration in aws_apigatewayv2_integration.ui : "ui" => {
+        id              = integration.id
+        integration_uri = integration.integration_uri
+        routes          = { for key, route in aws_apigatewayv2_route.ui : key => route.id }
+      }
+    }
   } : {})))
+}
+
+output "ui_url" {
+  description = "URL of the pages for people (`api_ui`) on the API's default endpoint and stage; null without them."
+  value       = local.ui ? "${local.api_url}ui/" : null
+}
+
+output "ui_function_name" {
+  description = "Name of the pages' function; null without `api_ui`."
+  value       = one(aws_lambda_function.ui[*].function_name)
 }
 
 output "alarm_names" {

@@ -517,6 +517,35 @@ variable "upload_refuse_local_versions" {
   nullable    = false
 }
 
+variable "api_ui" {
+  type        = bool
+  description = "Whether to add the pages for people (`GET /ui/` and `/ui/<project>/`, at the `ui_url` output) with their own function and role. With `api_basic_auth` the browser asks for a user of the index, whom the function checks itself (the routes have no authorizer, so that the browser gets the challenge that makes it prompt); with public routes the pages are public. Not with an authorizer of yours (`api_authorization_type`), which they would bypass, nor with `index_at_api_root`. False (default): an upgrade adds no function and no route."
+  default     = false
+  nullable    = false
+}
+
+variable "lambda_ui_function_name" {
+  type        = string
+  description = "Name of the pages' function (with `api_ui`) and of its role; null (default): `<name>-ui`."
+  default     = null
+
+  validation {
+    condition     = var.lambda_ui_function_name == null || can(regex("^[A-Za-z0-9_-]{1,64}$", var.lambda_ui_function_name))
+    error_message = "The lambda_ui_function_name must be 1 to 64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "lambda_ui_reserved_concurrent_executions" {
+  type        = number
+  description = "Concurrent executions reserved for the pages' function (with `api_ui`), which are also the most it runs at once: with `api_basic_auth` every wrong login costs it one scrypt, as the authorizer's do, so this bounds the guesses a second through the pages. Null (default) leaves it unreserved; at least 1."
+  default     = null
+
+  validation {
+    condition     = var.lambda_ui_reserved_concurrent_executions == null || try(var.lambda_ui_reserved_concurrent_executions >= 1 && floor(var.lambda_ui_reserved_concurrent_executions) == var.lambda_ui_reserved_concurrent_executions, false)
+    error_message = "The lambda_ui_reserved_concurrent_executions must be null or a whole number, 1 or more."
+  }
+}
+
 # Built-in HTTP Basic access control: an authorizer function on every route,
 # users in SSM Parameter Store.
 

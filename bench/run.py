@@ -18,7 +18,8 @@ The measurements are beside this script: pages.py (the project page),
 reindexing.py (one file added, a full rebuild), cold_start.py, authorizer.py,
 publish.py (upload to installable), inspection.py (reading a file's metadata
 within its budget), flood.py (the authorizer under a flood), status.py
-(`serverless-pypi status`); bucket.py is the moto S3 they share, report.py
+(`serverless-pypi status`), uipages.py (the pages for people); bucket.py is the
+moto S3 they share, report.py
 writes the Markdown.
 """
 
@@ -48,6 +49,7 @@ from publish import bench_publish  # noqa: E402
 from reindexing import bench_add_one, bench_rebuild  # noqa: E402
 from report import PERFORMANCE, report, write_docs  # noqa: E402
 from status import bench_status  # noqa: E402
+from uipages import bench_ui_pages  # noqa: E402
 
 from flood import bench_flood  # noqa: E402
 
@@ -119,6 +121,9 @@ def main() -> int:
         results["cold_start"] = bench_cold_start(moto_url, runs=sizes.runs)
         results["authorizer"] = bench_authorizer(moto_url, runs=sizes.runs)
         results["status"] = bench_status(sizes.status)
+        # The pages for people: the largest project page the targets name, and the
+        # list of every project at 10,000 projects.
+        results["ui_pages"] = bench_ui_pages(moto_url, [10, 10_000])
     results["flood"] = bench_flood(seconds=sizes.flood_seconds)
     results["inspection"] = bench_inspection()
     results["publish"] = bench_publish(runs=sizes.uploads)

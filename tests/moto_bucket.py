@@ -64,9 +64,10 @@ def created(s3: Any, *keys: str) -> dict[str, Any]:
     return event
 
 
-def reindexer(storage: Storage) -> Reindexer:
-    """The reindex handler for the test bucket, built from its settings."""
-    return Reindexer(ReindexSettings(BUCKET), storage)
+def reindexer(storage: Storage, *, catalog: bool = False) -> Reindexer:
+    """The reindex handler for the test bucket, built from its settings (``catalog``:
+    as the module deploys it with the pages for people)."""
+    return Reindexer(ReindexSettings(BUCKET, catalog=catalog), storage)
 
 
 class Requests:
@@ -119,10 +120,10 @@ class HookedStorage(Storage):
         return super().put(key, body, content_type, **kwargs)
 
 
-def notify(*records: tuple[str, str]) -> dict[str, Any]:
+def notify(*records: tuple[str, str], catalog: bool = False) -> dict[str, Any]:
     """The reindexer of the test bucket, built from its settings, run on the S3
     notification of ``records`` ((event name, key) pairs)."""
-    return reindexer(Storage(make_client(), BUCKET))(s3_event(*records))
+    return reindexer(Storage(make_client(), BUCKET), catalog=catalog)(s3_event(*records))
 
 
 def sized(event: dict[str, Any], size: int | None) -> dict[str, Any]:

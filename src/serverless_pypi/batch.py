@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import incremental
+from .catalogwriter import update_catalog
 from .changeevents import IndexChange
 from .deadline import Deadline
 from .indexer import ProjectResult, Snapshot, reindex_project
@@ -117,4 +118,10 @@ def rebuild(storage: Storage, progress: Progress | None = None) -> BatchResult:
         verify=False,
         force=True,
     )
+    if not batch.failures:  # a project that failed would drop out of the list
+        update_catalog(
+            storage, {result.project: result.card for result in batch.results}, replace=True
+        )
+    else:
+        update_catalog(storage, {result.project: result.card for result in batch.results})
     return batch

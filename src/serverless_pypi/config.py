@@ -6,6 +6,7 @@ container (``from_env``); ``serve`` and the tests build them directly.
 - ``UploadSettings``: the upload function's;
 - ``AuthSettings``: the authorizer's;
 - ``MintSettings``: the trusted publishing routes' (``mint.py``).
+- ``UiSettings``: the pages for people's (the api's and, with a login, the authorizer's).
 
 main.tf's ``environment`` blocks set the variables read here; a test ties the two.
 """
@@ -120,11 +121,15 @@ class ReindexSettings:
     # The EventBridge bus (a name or an ARN) that hears of each change the
     # reindexer makes visible; None: no events.
     event_bus: str | None = None
+    # Whether each event also updates the catalog the pages for people list
+    # (``catalog.py``): one GET and one conditional PUT more, so only with the pages.
+    catalog: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReindexSettings:
         env = os.environ if env is None else env
-        return cls(required_bucket(env), event_bus(env.get("EVENT_BUS", "")))
+        bus = event_bus(env.get("EVENT_BUS", ""))
+        return cls(required_bucket(env), bus, env.get("UI_CATALOG", "") == "true")
 
 
 def event_bus(raw: str | None) -> str | None:
@@ -183,6 +188,34 @@ class AuthSettings:
             env.get("S3_BUCKET", "").strip() or None,
             env.get("TRUSTED_PUBLISHING", "").strip() == "true",
         )
+
+
+UI_LOGINS = ("basic", "none")  # whether the pages for people ask for a login
+_REALM = re.compile(r"[A-Za-z0-9 ._:/()-]{1,64}")
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    """The pages for people: where the index is (the api's settings) and, when
+    ``auth`` is set, the users who may read it (the authorizer's settings), asked
+    for with HTTP Basic in ``realm``."""
+
+    api: ApiSettings
+    auth: AuthSettings | None = None
+    realm: str = "serverless-pypi"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> UiSettings:
+        env = os.environ if env is None else env
+        login = _choice(env, "UI_LOGIN", UI_LOGINS)
+        realm = env.get("UI_REALM", "").strip() or "serverless-pypi"
+        if not _REALM.fullmatch(realm):
+            raise ConfigError(
+                "UI_REALM must be 1 to 64 letters, digits, spaces and '._:/()-', "
+                f"not {realm[:100]!r}"
+            )
+        auth = AuthSettings.from_env(env) if login == "basic" else None
+        return cls(ApiSettings.from_env(env), auth, realm)
 
 
 def users_path(raw: str | None) -> str:

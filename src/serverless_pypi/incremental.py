@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import distfile, manifeststore, retry
+from . import catalog, distfile, manifeststore, retry
 from . import manifest as manifests
 from .changeevents import IndexChange
 from .deadline import Deadline
@@ -99,13 +99,20 @@ def add_files(
             status=old.get("status"),
         )
         try:
-            changed = Writer(storage, stored, None, recorded).write(manifest)
+            changed = Writer(storage, stored, None, recorded, memory.metadata).write(manifest)
         except PreconditionFailed:
             logger.info("%s: another reindex wrote first, adding again", project)
             continue
         if changed:
             logger.info("indexed %s: %d files (%d added)", project, len(files), len(new))
-        return ProjectResult(project, len(files), changed, memory.inspected, root=not old["files"])
+        return ProjectResult(
+            project,
+            len(files),
+            changed,
+            memory.inspected,
+            root=not old["files"],
+            card=catalog.card_of(manifest),
+        )
     raise AssertionError("unreachable: retry.conflicts raises when the rounds run out")
 
 

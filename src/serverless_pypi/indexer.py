@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import distfile, manifeststore, retry
+from . import catalog, distfile, manifeststore, retry
 from . import manifest as manifests
 from .archives import Limits
 from .changeevents import IndexChange
@@ -62,6 +62,7 @@ class ProjectResult:
     # a project that already had files (it is listed, and still is).
     root: bool = True
     quarantined: bool = False  # its files are not offered: the root index leaves it off
+    card: catalog.Card | None = None  # its line in the catalog (None: not listed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +146,7 @@ def reindex_project(
             stored, objects = Stored(None, None), list(bulk.objects)
         else:
             stored, objects = _read_project(storage, project, hinted)
-        writer = Writer(storage, stored, listed, recorded)
+        writer = Writer(storage, stored, listed, recorded, memory.metadata)
         try:
             plan = _plan(project, objects, stored.manifest, memory, deadline)
             if stored.manifest is not None:
@@ -182,6 +183,7 @@ def reindex_project(
             memory.inspected,
             tuple(plan.skipped),
             quarantined=manifests.status_of(manifest) == manifests.QUARANTINED,
+            card=catalog.card_of(manifest),
         )
         if changed:
             logger.info(

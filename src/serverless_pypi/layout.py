@@ -59,6 +59,11 @@ OIDC_ROUTE_KEYS = (
     "POST /_/oidc/burn-token",
     "GET /.well-known/pytp",
 )
+# The pages for people (``ui.py``), on their own function and without the
+# authorizer: it answers a missing login with the challenge that makes a browser
+# prompt (main.tf's ui_route_keys).
+UI_ROUTE_PATHS = ("/ui", "/ui/{proxy+}")
+UI_ROUTE_KEYS = tuple(f"{method} {path}" for method in ROUTE_METHODS for path in UI_ROUTE_PATHS)
 
 
 def manifest_key(project: str) -> str:

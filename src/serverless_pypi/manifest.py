@@ -30,7 +30,8 @@ HTML page renders)::
      "skipped": 2,             # files in the folders that are not the project's
      "pending": 3,             # files still being read (a checkpoint)
      "metadata-hashes": false, # only when the pages could not carry them all
-     "status": {"status": "archived", "reason": "..."}}  # PEP 792; absent: active
+     "status": {"status": "archived", "reason": "..."},  # PEP 792; absent: active
+     "details": {...}}         # the newest file's core metadata, for people (details.py)
 
 A project's status (PEP 792) is set by the command line (``serverless-pypi
 archive``, ``deprecate``, ``quarantine``, ``activate``) and carried over by every
@@ -63,6 +64,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, NotRequired, TypedDict, cast
 from urllib.parse import quote
 
+from .details import Details
 from .names import VersionKey, version_key
 
 SCHEMA = 1
@@ -111,6 +113,9 @@ Manifest = TypedDict(
         "pending": NotRequired[int],
         "metadata-hashes": NotRequired[bool],
         "status": NotRequired[Status],
+        # What the newest file's core metadata says, for the page for people
+        # (``details.py``); the writer keeps it (``manifeststore.Writer``).
+        "details": NotRequired[Details],
     },
 )
 

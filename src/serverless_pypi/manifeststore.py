@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from . import details as projectdetails
 from . import manifest as manifests
 from . import simple
 from .changeevents import IndexChange, derived
-from .layout import manifest_key, status_key
+from .layout import manifest_key, metadata_key, status_key
 from .logs import get_logger
 from .manifest import Manifest, Pages, Status
 from .objects import Blob
@@ -176,7 +178,8 @@ class Writer:
 
     ``listed`` is when the listing behind the manifests it writes began; None for
     an incremental add, which keeps what the stored manifest says. ``recorded``
-    gets the changes each write makes visible (``changeevents.derived``).
+    gets the changes each write makes visible (``changeevents.derived``);
+    ``metadata`` the metadata files the caller read (``attach_details``).
     """
 
     def __init__(
@@ -185,9 +188,13 @@ class Writer:
         stored: Stored,
         listed: float | None,
         recorded: list[IndexChange] | None = None,
+        metadata: Mapping[tuple[str, str], bytes] | None = None,
     ) -> None:
         self.storage = storage
         self.recorded = recorded
+        # Metadata files just read, by (key, ETag) of their distribution: the
+        # details are taken from them rather than read back.
+        self.metadata = metadata if metadata is not None else {}
         current = stored.blob
         self.etag = current.etag if current else None
         self.last = stored.manifest
@@ -205,6 +212,7 @@ class Writer:
     def write(self, manifest: Manifest, touch: bool = False) -> bool:
         """Write ``manifest`` unless it is what is there (``touch``: write it anyway,
         as other bytes); PreconditionFailed on a lost race."""
+        attach_details(self.storage, manifest, self.last, self.metadata)
         # A large project's pages decide whether they announce metadata hashes, which
         # is part of the manifest: they are rendered before the comparison.
         large = len(manifest["files"]) >= LARGE_PROJECT
@@ -231,3 +239,35 @@ class Writer:
             self.recorded.extend(derived(self.last, manifest))
         self.last, self.up_to_date, self.wrote_at = manifest, True, time.monotonic()
         return True
+
+
+def attach_details(
+    storage: Storage,
+    manifest: Manifest,
+    last: Manifest | None,
+    known: Mapping[tuple[str, str], bytes] | None = None,
+) -> None:
+    """Put the project's details (``details.py``) in ``manifest``: those of ``last``
+    when they came from the same metadata, else from the metadata file of the file
+    that describes the project: ``known`` (by the file's key and ETag) when the
+    caller just read it, or one GET; none without such a file."""
+    entry = projectdetails.source(manifest["files"])
+    if entry is None:
+        manifest.pop("details", None)
+        return
+    kept = projectdetails.valid(last.get("details")) if last else None
+    same = entry["filename"], entry.get("core-metadata")
+    if kept is not None and (kept["from"], kept.get("sha256")) == same:
+        manifest["details"] = kept
+        return
+    data = (known or {}).get((entry["key"], entry["etag"]))
+    if data is None:
+        fetched = storage.get(metadata_key(manifest["name"], entry["filename"]))
+        if not isinstance(fetched, Blob):
+            manifest.pop("details", None)
+            return
+        data = fetched.body
+    found = projectdetails.parse(data, entry["filename"], entry["version"])
+    if entry.get("core-metadata"):
+        found["sha256"] = entry["core-metadata"]
+    manifest["details"] = found

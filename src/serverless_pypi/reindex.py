@@ -9,6 +9,7 @@ from typing import Any
 
 from . import batch as batches
 from . import notifications
+from .catalogwriter import update_catalog
 from .changeevents import IndexChange
 from .config import ReindexSettings, log_level
 from .deadline import Deadline
@@ -49,6 +50,9 @@ class Reindexer:
             present = {result.project: result.files > 0 for result in batch.results if result.root}
             if present:
                 update_root(self.storage, present)
+            cards = {result.project: result.card for result in batch.results if result.changed}
+            if cards and self.settings.catalog:
+                update_catalog(self.storage, cards)
         finally:
             # Whatever fails after them, the writes that were made are told of: a
             # retried event derives no change from a manifest already written.

@@ -9,6 +9,7 @@ test ties those locals to layout.py:
     local.route_keys        layout.ROUTE_KEYS        (the routes on the HTTP API)
     local.root_route_keys   layout.ROOT_ROUTE_KEYS   (those of index_at_api_root)
     local.upload_route_keys layout.UPLOAD_ROUTE_KEYS (the upload routes)
+    local.ui_route_keys     layout.UI_ROUTE_KEYS     (the pages for people)
     local.derived_prefix    layout.DERIVED_PREFIX    (what only the reindexer writes)
     local.root_index        layout.ROOT_HTML         (the PEP 503 root page)
     local.users_file        layout.USERS_FILE        (the authorizer's users file)
@@ -47,6 +48,7 @@ LOCALS = (
     "route_keys",
     "root_route_keys",
     "upload_route_keys",
+    "ui_route_keys",
     "derived_prefix",
     "root_index",
     "users_file",
@@ -123,6 +125,11 @@ def test_the_upload_routes_are_layouts(module_locals: dict[str, Any]) -> None:
     assert sorted(module_locals["upload_route_keys"]) == sorted(layout.UPLOAD_ROUTE_KEYS)
     # Two route sets on one API: no key in both.
     assert not set(layout.UPLOAD_ROUTE_KEYS) & set(layout.ROUTE_KEYS)
+
+
+def test_the_pages_routes_are_layouts(module_locals: dict[str, Any]) -> None:
+    assert sorted(module_locals["ui_route_keys"]) == sorted(layout.UI_ROUTE_KEYS)
+    assert not set(layout.UI_ROUTE_KEYS) & {*layout.ROUTE_KEYS, *layout.UPLOAD_ROUTE_KEYS}
 
 
 def test_the_derived_prefix_and_root_page_are_layouts(module_locals: dict[str, Any]) -> None:

@@ -151,9 +151,10 @@ def test_the_code_map_names_every_module() -> None:
 
 
 def _main_tf_environments() -> dict[str, set[str]]:
-    text = (ROOT / "main.tf").read_text()
+    # The pages' function is an optional feature, in its own file (ui.tf).
+    text = (ROOT / "main.tf").read_text() + (ROOT / "ui.tf").read_text()
     found = {}
-    for function in ("api", "reindex", "authorizer", "upload", "mint"):
+    for function in ("api", "reindex", "authorizer", "upload", "mint", "ui"):
         start = text.index(f"  {function}_environment = ")
         merged = text.startswith("merge(", start + len(f"  {function}_environment = "))
         end = text.index("\n  )" if merged else "\n  }", start)

@@ -12,6 +12,7 @@ import pytest
 
 from serverless_pypi import distfile, indexer, manifeststore
 from serverless_pypi import manifest as manifests
+from serverless_pypi.catalog import CATALOG
 from serverless_pypi.layout import (
     manifest_key,
     metadata_key,
@@ -33,20 +34,24 @@ from tests.moto_bucket import (
 )
 
 
+@pytest.mark.parametrize("catalog", [False, True], ids=["default", "with-the-pages"])
 def test_an_event_adds_its_file_with_four_requests_and_no_listing(
-    s3: Any, storage: Storage
+    s3: Any, storage: Storage, catalog: bool
 ) -> None:
+    """Four requests, as ever; with the pages for people deployed (``api_ui``), two
+    more, after the manifest: the project's line in their list."""
     indexed_project(s3, storage, "1.0", "1.1")
     name, data = wheel_bytes("my-pkg", "2.0", requires_python=">=3.9")
     put(s3, f"my-pkg/{name}", data)
     requests = Requests(storage)
-    answer = reindexer(storage)(created(s3, f"my-pkg/{name}"))
+    answer = reindexer(storage, catalog=catalog)(created(s3, f"my-pkg/{name}"))
     assert answer == {"projects": ["my-pkg"], "changed": ["my-pkg"], "files": 3}
     assert requests.take() == [
         f"GET {manifest_key('my-pkg')}",
         f"GET my-pkg/{name}",
         f"PUT {metadata_key('my-pkg', name)}",
         f"PUT {manifest_key('my-pkg')}",
+        *([f"GET {CATALOG}", f"PUT {CATALOG}"] if catalog else []),
     ]
     entry = files(s3, "my-pkg")[name]
     assert entry["sha256"] == hashlib.sha256(data).hexdigest()

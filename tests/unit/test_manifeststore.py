@@ -13,6 +13,7 @@ from serverless_pypi import manifest as manifests
 from serverless_pypi import manifeststore, simple
 from serverless_pypi.layout import (
     manifest_key,
+    metadata_key,
 )
 from serverless_pypi.objects import PreconditionFailed
 from serverless_pypi.storage import Storage
@@ -153,3 +154,56 @@ def test_a_second_writer_from_nothing_loses_its_race(storage: Storage) -> None:
     first.write(manifests.new("team-a", [], []))
     with pytest.raises(PreconditionFailed):
         second.write(manifests.new("team-a", ["team-a"], []))
+
+
+# -- the details the pages for people show -----------------------------------
+
+
+def _entry(version: str, **extra: Any) -> manifests.Entry:
+    filename = f"my_pkg-{version}-py3-none-any.whl"
+    found: dict[str, Any] = {
+        "filename": filename,
+        "key": f"my-pkg/{filename}",
+        "version": version,
+        "size": 1,
+        "etag": '"e"',
+        "core-metadata": version,
+        **extra,
+    }
+    return found  # type: ignore[return-value]
+
+
+def test_the_details_are_read_once_from_the_latest_files_metadata(
+    s3: Any, storage: Storage
+) -> None:
+    for version in ("1.0", "2.0"):
+        text = f"Metadata-Version: 2.1\nName: my-pkg\nVersion: {version}\nSummary: v{version}\n"
+        s3.put_object(
+            Bucket=BUCKET,
+            Key=metadata_key("my-pkg", f"my_pkg-{version}-py3-none-any.whl"),
+            Body=text.encode(),
+        )
+    requests = Requests(storage)
+    first = manifests.new("my-pkg", ["my-pkg"], [_entry("1.0"), _entry("2.0")])
+    manifeststore.attach_details(storage, first, None)
+    assert first["details"]["summary"] == "v2.0"
+    assert requests.take() == [f"GET {metadata_key('my-pkg', 'my_pkg-2.0-py3-none-any.whl')}"]
+    # Kept while the same file describes the project: no read.
+    again = manifests.new("my-pkg", ["my-pkg"], [_entry("1.0"), _entry("2.0")])
+    manifeststore.attach_details(storage, again, first)
+    assert again["details"] == first["details"] and requests.take() == []
+    # The latest file yanked: the one before describes the project.
+    yanked = manifests.new("my-pkg", ["my-pkg"], [_entry("1.0"), _entry("2.0", yanked=True)])
+    manifeststore.attach_details(storage, yanked, first)
+    assert yanked["details"]["summary"] == "v1.0"
+    # Given by the caller (just read): no read either.
+    known = {("my-pkg/my_pkg-1.0-py3-none-any.whl", '"e"'): b"Name: x\nSummary: known\n"}
+    fresh = manifests.new("my-pkg", ["my-pkg"], [_entry("1.0")])
+    requests.take()
+    manifeststore.attach_details(storage, fresh, None, known)
+    assert fresh["details"]["summary"] == "known" and requests.take() == []
+    # No file with metadata: no details.
+    bare = manifests.new("my-pkg", ["my-pkg"], [_entry("3.0", **{"core-metadata": ""})])
+    bare["details"] = first["details"]
+    manifeststore.attach_details(storage, bare, first)
+    assert "details" not in bare

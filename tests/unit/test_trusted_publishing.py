@@ -68,7 +68,7 @@ class Index:
             self.authorizer,
             ttl,
             self.gateway_clock,
-            self.minter,
+            mint=self.minter,
         )
 
     def request(

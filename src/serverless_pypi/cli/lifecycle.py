@@ -21,6 +21,8 @@ from typing import Any
 
 from .. import manifest as manifests
 from .. import manifeststore, retry
+from ..catalog import card_of
+from ..catalogwriter import update_catalog
 from ..changeevents import IndexChange
 from ..logs import printable
 from ..manifest import Status
@@ -149,6 +151,8 @@ def set_status(
         break
     # The root index lists a project with files unless it is quarantined.
     update_root(storage, {project: manifeststore.has_files(storage, project)})
+    # So does the list of projects for people.
+    update_catalog(storage, {project: card_of(manifeststore.read(storage, project).manifest)})
     if not changed:
         return f"{project} is {name} already"
     return f"{project} is {name}: {_EFFECTS[name]}"

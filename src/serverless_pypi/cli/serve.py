@@ -23,6 +23,7 @@ from ..config import (
     ConfigError,
     MintSettings,
     ReindexSettings,
+    UiSettings,
     UploadSettings,
     event_bus,
     users_path,
@@ -194,6 +195,7 @@ def serve_command(args: argparse.Namespace) -> int:
     from ..reindex import Reindexer
     from ..s3http import S3Reader
     from ..ssm import SsmReader
+    from ..ui import Gate, UiApp
     from ..upload import Uploader
 
     if args.dist is not None and not args.dist.is_dir():
@@ -215,10 +217,10 @@ def serve_command(args: argparse.Namespace) -> int:
         args.users_path = users_path(args.users_path)
     except ConfigError as error:
         raise CommandError(f"--users-path: {error}") from None
-    api, upload, authorizer, mint = Deferred(), Deferred(), Deferred(), Deferred()
+    api, upload, authorizer, mint, ui = Deferred(), Deferred(), Deferred(), Deferred(), Deferred()
     guarded = {"upload": upload, "authorizer": authorizer, "mint": mint} if args.auth else {}
     try:
-        with _listening(args, api=api, **guarded) as server:
+        with _listening(args, api=api, ui=ui, **guarded) as server:
             _tls(args, server)
             if args.bucket is None:
                 try:
@@ -232,6 +234,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 storage = bucket_storage(bucket)
                 reader = S3Reader.from_env(bucket)
             api.handler = App(settings, reader)
+            ui.handler = UiApp(UiSettings(settings), reader)
             if args.auth:
                 fallback = settings.fallback_index_url
                 upload.handler = Uploader(UploadSettings(bucket, True, fallback), storage)
@@ -245,17 +248,22 @@ def serve_command(args: argparse.Namespace) -> int:
                 trust = TrustCache(reader, auth_settings.cache_seconds)
                 authorizer.handler = Authorizer(auth_settings, parameters, trust=trust)
                 mint.handler = _minter(args, bucket, storage, embedded is not None)
+                # The pages check the login themselves, with the authorizer's code.
+                ui.handler = UiApp(
+                    UiSettings(settings, auth_settings), reader, Gate(authorizer.handler)
+                )
             token = _local_user(args, embedded)
             if args.dist is not None:
                 keys = seed(storage, args.dist)
                 print(f"uploaded {len(keys)} distributions from {args.dist}")
             events_queue = ""
             if embedded is not None:
-                reindexer = Reindexer(ReindexSettings(bucket), storage)
+                # serve always serves the pages for people: their list follows each event.
+                reindexer = Reindexer(ReindexSettings(bucket, catalog=True), storage)
                 if args.event_bus is not None:
                     arn, events_queue = embedded.watch_events(bucket, args.event_bus)
                     bus = EventBus(embedded.client("events"), arn, bucket)
-                    reindexer = Reindexer(ReindexSettings(bucket, arn), storage, bus)
+                    reindexer = Reindexer(ReindexSettings(bucket, arn, True), storage, bus)
                 embedded.deliver(reindexer)
                 embedded.start_delivery(reindexer)
             _print_hints(args, server, bucket, embedded, token, events_queue)
@@ -312,6 +320,7 @@ def _print_hints(
     origin = f"{scheme}://{shown}:{port}"
     where = f"s3://{bucket}" + (f" (embedded S3 at {embedded.url})" if embedded else "")
     print(f"serving {where} at {origin}/simple/")
+    print(f"  browse: {origin}/ui/" + ("  (log in as a user of the index)" if args.auth else ""))
     credentials = f"local:{token}@" if token else ("NAME:TOKEN@" if args.auth else "")
     print(
         f"  pip install --index-url {scheme}://{credentials}{origin.partition('://')[2]}/simple/"

@@ -9,9 +9,10 @@ for the local server (``serverless-pypi serve``) and the tests' stand-in.
   key); ``isAuthorized: false`` is a 403; an authorizer that fails is a 500, not
   cached; an allowed request reaches the handler with the authorizer's context in
   ``requestContext.authorizer.lambda``.
-- The upload routes go to the upload function, every other route to the api;
-  trusted publishing's routes (``layout.OIDC_ROUTE_KEYS``) go to the mint function
-  without the authorizer, when there is one.
+- The upload routes go to the upload function, the pages for people's to their
+  function without the authorizer (it answers the login itself), every other
+  route to the api; trusted publishing's routes (``layout.OIDC_ROUTE_KEYS``) go to
+  the mint function without the authorizer, when there is one.
 """
 
 from __future__ import annotations
@@ -109,10 +110,14 @@ def routes(
     authorizer: Handler | None = None,
     ttl: int = 300,
     clock: Callable[[], float] = time.monotonic,
+    *,
+    ui: Handler | None = None,
+    ui_routes: frozenset[str] = frozenset(),
     mint: Handler | None = None,
 ) -> Handler:
     """The module's routes as API Gateway dispatches them: its 404 for a request no
-    route takes, then the authorizer (with its cache), then the upload handler or
+    route takes, the pages for people (``ui``, on ``ui_routes``) without the
+    authorizer, then the authorizer (with its cache), then the upload handler or
     the api."""
 
     def dispatch(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -130,6 +135,8 @@ def routes(
             return mint(event, context)
         if key == DEFAULT or (upload is None and key in upload_routes):
             return gateway_error(*NOT_FOUND)
+        if key in ui_routes:
+            return ui(event, context) if ui is not None else gateway_error(*NOT_FOUND)
         return guarded(event, context)
 
     return route

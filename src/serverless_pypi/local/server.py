@@ -77,10 +77,13 @@ def _request_handler(
             except TimeoutError:
                 self.send_error(408, "The request body stopped coming")
                 return
+            # API Gateway tells the function how the client reached it (https
+            # there); this server speaks plain HTTP, and says so.
+            sent = [(k, v) for k, v in self.headers.items() if k.lower() != "x-forwarded-proto"]
             event = build_event(
                 self.command,
                 self.path,
-                self.headers.items(),
+                [*sent, ("X-Forwarded-Proto", "http")],
                 body,
                 self.client_address[0],
                 route_keys=route_keys,
