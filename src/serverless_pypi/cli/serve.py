@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import (
     ApiSettings,
@@ -28,6 +28,11 @@ from ..config import (
 from ..local import Deferred, EmbeddedS3, MissingMoto, stand_in
 from .common import EXIT_OK, CommandError, bucket_storage
 from .files import seed
+
+if TYPE_CHECKING:
+    from ..proxy import Proxy
+    from ..s3http import S3Reader
+    from ..storage import Storage
 
 LOCAL_BUCKET = "serverless-pypi-local"
 
@@ -44,6 +49,20 @@ def add_parsers(commands: Any) -> None:
     serve.add_argument("--bucket", help="an existing S3 bucket (uses the standard AWS environment)")
     serve.add_argument("--dist", type=Path, help="upload the distributions in DIR first")
     serve.add_argument("--fallback", help="fallback index URL, e.g. https://pypi.org/simple/")
+    serve.add_argument(
+        "--upstream-mode",
+        choices=("redirect", "proxy"),
+        default=None,
+        help="for a name never held here: redirect to --fallback (default), or proxy its "
+        "page, filtered by the cooldown and `serverless-pypi upstream`, and keep the files",
+    )
+    serve.add_argument(
+        "--cooldown",
+        metavar="DURATION",
+        default=None,
+        help='with --upstream-mode proxy: hide upstream files younger than this ("7d", '
+        '"36h", "90m", "0"; default 7d)',
+    )
     serve.add_argument(
         "--link-mode", choices=("redirect", "presigned"), default=None, help="file link style"
     )
@@ -107,11 +126,20 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
 
 def _settings(args: argparse.Namespace, bucket: str) -> ApiSettings:
     try:
-        return ApiSettings.from_options(
-            bucket=bucket, fallback_index_url=args.fallback, link_mode=args.link_mode
+        settings = ApiSettings.from_options(
+            bucket=bucket,
+            fallback_index_url=args.fallback,
+            link_mode=args.link_mode,
+            upstream_mode=args.upstream_mode,
+            upstream_cooldown=args.cooldown,
         )
     except ConfigError as error:
         raise CommandError(str(error)) from None
+    if settings.upstream_mode == "proxy" and not settings.proxy:
+        raise CommandError("--upstream-mode proxy needs the upstream: --fallback URL")
+    if args.cooldown is not None and settings.upstream_mode != "proxy":
+        raise CommandError("--cooldown needs --upstream-mode proxy")
+    return settings
 
 
 def on_loopback(host: str) -> bool:
@@ -192,7 +220,7 @@ def serve_command(args: argparse.Namespace) -> int:
             else:
                 storage = bucket_storage(bucket)
                 reader = S3Reader.from_env(bucket)
-            api.handler = App(settings, reader)
+            api.handler = App(settings, reader, _proxy(settings, reader, storage))
             if args.auth:
                 fallback = settings.fallback_index_url
                 upload.handler = Uploader(UploadSettings(bucket, True, fallback), storage)
@@ -229,6 +257,16 @@ def serve_command(args: argparse.Namespace) -> int:
         if embedded is not None:
             embedded.stop()
     return EXIT_OK
+
+
+def _proxy(settings: ApiSettings, reader: S3Reader, storage: Storage) -> Proxy | None:
+    """The proxy mode's upstream, keeping copies in a thread."""
+    if not settings.proxy:
+        return None
+    from ..keeper import ThreadKeeper
+    from ..proxy import Proxy
+
+    return Proxy(settings, reader, ThreadKeeper(storage.client, storage.bucket))
 
 
 def _local_user(args: argparse.Namespace, embedded: EmbeddedS3 | None) -> str:

@@ -1,0 +1,271 @@
+"""The proxy mode of the api: a name the bucket never held gets the upstream's page,
+kept in the bucket, filtered by the cooldown and the policy, with links to this API.
+
+Per page, within ``upstream_page_ttl``: one GET of the cached page
+(``layout.upstream_page_key``) and, at most every POLICY_TTL seconds, one GET of
+the policy; no upstream request. After it: one conditional GET upstream
+(If-None-Match), and one PUT of the page (or of its new fetch time). When the
+upstream fails, the last good page is served, and the failure is kept with it
+(``status`` shows it) so that the next request does not wait for it again.
+
+A file link answers with the kept copy (``keeper.py``) once it exists and has the
+page's SHA-256; before that, with a redirect to the upstream's URL (the page's hash
+protects the client), and the first such request asks the keeper for a copy. A file
+that the page does not offer (too young, denied, removed upstream) is a 404.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from . import negotiate, upstream, upstreampolicy
+from .apigw import Response
+from .config import ApiSettings
+from .layout import UPSTREAM_POLICY, upstream_file_key, upstream_page_key
+from .logs import get_logger, printable
+from .objects import AwsError, Blob, NotModified
+from .upstream import Cached, Fetched, Page, UpstreamError, UpstreamFile
+from .upstreampolicy import POLICY_TTL, Policy
+
+logger = get_logger(__name__)
+
+_NO_STORE = "no-store"
+KEPT_SHA256 = "sha256"  # the kept copy's metadata: the SHA-256 it was verified against
+_KEEP_AGAIN = 600.0  # seconds before a container asks again for a copy it asked for
+
+
+class Store(Protocol):
+    """What the proxy needs of the bucket (``s3http.S3Reader`` has it)."""
+
+    def get(self, key: str, if_none_match: str | None = None) -> Blob | NotModified | None: ...
+
+    def head(self, key: str) -> dict[str, str] | None: ...
+
+    def put(self, key: str, body: bytes, content_type: str = ...) -> str: ...
+
+    def presign(self, key: str, method: str, ttl: int) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeepJob:
+    """One upstream file to keep: what the keeper is told (and checks again)."""
+
+    project: str
+    filename: str
+    url: str
+    sha256: str
+    size: int | None = None
+
+    def to_event(self) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "project": self.project,
+            "filename": self.filename,
+            "url": self.url,
+            "sha256": self.sha256,
+        }
+        if self.size is not None:
+            event["size"] = self.size
+        return event
+
+
+class Keeper(Protocol):
+    """Starts keeping a copy, outside the request (a thread, an asynchronous Lambda)."""
+
+    def keep(self, job: KeepJob) -> None: ...
+
+
+class UpstreamUnavailable(Exception):
+    """No page of the project could be read, now or before."""
+
+
+class Proxy:
+    def __init__(
+        self,
+        settings: ApiSettings,
+        store: Store,
+        keeper: Keeper | None = None,
+        fetch: Callable[[str, str, str], upstream.Fetched | upstream.Unchanged] = upstream.fetch,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if settings.fallback_index_url is None:
+            raise ValueError("the proxy mode needs an upstream (the fallback index URL)")
+        self.settings = settings
+        self.index_url = settings.fallback_index_url
+        self.store = store
+        self.keeper = keeper
+        self.fetch = fetch
+        self.clock = clock
+        self._policy: tuple[float, Policy] | None = None
+        self._asked: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._logged: set[str] = set()
+
+    # -- the policy and the page -----------------------------------------------
+
+    def policy(self) -> Policy:
+        """The policy, read at most every POLICY_TTL seconds. Unreadable: ValueError."""
+        now = self.clock()
+        cached = self._policy
+        if cached is not None and 0 <= now - cached[0] < POLICY_TTL:
+            return cached[1]
+        found = self.store.get(UPSTREAM_POLICY)
+        body = found.body if isinstance(found, Blob) else None
+        policy = upstreampolicy.decode(body, self.settings.upstream_allow_only)
+        self._policy = (now, policy)
+        return policy
+
+    def _log_once(self, message: str) -> None:
+        if message not in self._logged:
+            if len(self._logged) > 10_000:
+                self._logged.clear()
+            self._logged.add(message)
+            logger.warning("%s", printable(message, limit=300))
+
+    def cached(self, project: str) -> Cached:
+        """The project's upstream page, revalidated when older than the page TTL."""
+        key = upstream_page_key(project)
+        found = self.store.get(key)
+        current = upstream.decode(found.body, project) if isinstance(found, Blob) else None
+        now = self.clock()
+        if current is not None and current.fresh(now, self.settings.upstream_page_ttl):
+            return current
+        etag = current.etag if current is not None and not current.page.missing else ""
+        try:
+            answer = self.fetch(self.index_url, project, etag)
+        except UpstreamError as error:
+            self._log_once(str(error))
+            if current is None:
+                raise UpstreamUnavailable(str(error)) from None
+            kept = Cached(current.page, now, current.etag, str(error))
+            self._save(key, kept)
+            return kept
+        if isinstance(answer, Fetched):
+            if answer.page.dropped:
+                self._log_once(
+                    f"{project}: {answer.page.dropped} upstream files left out as malformed"
+                )
+            fresh = Cached(answer.page, now, answer.etag)
+        else:
+            assert current is not None  # a 304 answers only the ETag we sent
+            fresh = Cached(current.page, now, current.etag)
+        self._save(key, fresh)
+        return fresh
+
+    def _save(self, key: str, cached: Cached) -> None:
+        try:
+            self.store.put(key, upstream.encode(cached), "application/gzip")
+        except AwsError as error:
+            # The page is still served; the next request fetches it again.
+            logger.error("could not keep the upstream page %s: %s", key, error)
+
+    def _offer(self, project: str) -> tuple[Page, upstream.Offer] | Response:
+        try:
+            policy = self.policy()
+        except ValueError as error:
+            logger.error("the upstream policy is unreadable: %s", error)
+            return Response.text(
+                503,
+                "The upstream policy of this index is unreadable; nothing is proxied "
+                "until it is fixed (serverless-pypi upstream show).",
+                **{"Cache-Control": _NO_STORE},
+            )
+        if not policy.proxies(project):
+            return Response.text(
+                404,
+                f"{project} is not in this index, and the upstream index only serves the "
+                "projects an allow names here.",
+                **{"Cache-Control": _NO_STORE},
+            )
+        try:
+            cached = self.cached(project)
+        except UpstreamUnavailable:
+            return Response.text(
+                502,
+                f"The upstream index did not answer for {project}, and no earlier copy of "
+                "its page is kept; try again.",
+                **{"Cache-Control": _NO_STORE, "Retry-After": "10"},
+            )
+        if cached.page.missing:
+            return Response.text(
+                404, f"{project} is not in this index or upstream.", **{"Cache-Control": _NO_STORE}
+            )
+        offer = upstream.offer(cached.page, policy, self.settings.upstream_cooldown, self.clock())
+        return cached.page, offer
+
+    # -- the routes -------------------------------------------------------------
+
+    def page(self, project: str, media: str) -> Response:
+        found = self._offer(project)
+        if isinstance(found, Response):
+            return found
+        page, offer = found
+        if media == negotiate.JSON_V1:
+            body = upstream.render_json(page, offer.files)
+            content_type = negotiate.JSON_V1
+        else:
+            body = upstream.render_html(page, offer.files)
+            content_type = (
+                negotiate.HTML_V1 if media == negotiate.HTML_V1 else "text/html; charset=utf-8"
+            )
+        headers = {
+            "Content-Type": content_type,
+            "Vary": "Accept, Accept-Encoding",
+            "Cache-Control": f"max-age={self.settings.page_cache_seconds}",
+        }
+        return Response(200, body.encode(), headers)
+
+    def _offered(self, project: str, filename: str) -> UpstreamFile | Response:
+        found = self._offer(project)
+        if isinstance(found, Response):
+            return found
+        file = upstream.find(found[1].files, filename)
+        if file is None:
+            return Response.text(
+                404,
+                f"{filename} is not offered by this index (held back by the cooldown or "
+                "the policy, or not upstream).",
+                **{"Cache-Control": _NO_STORE},
+            )
+        return file
+
+    def file(self, method: str, project: str, filename: str) -> Response:
+        file = self._offered(project, filename)
+        if isinstance(file, Response):
+            return file
+        key = upstream_file_key(project, filename)
+        kept = self.store.head(key)
+        if kept is not None and kept.get(KEPT_SHA256) == file["sha256"]:
+            location = self.store.presign(key, method, self.settings.presigned_url_ttl)
+            return Response.redirect(302, location, _NO_STORE)
+        self._keep(project, file)
+        return Response.redirect(302, file["url"], _NO_STORE)
+
+    def metadata(self, project: str, filename: str) -> Response:
+        file = self._offered(project, filename)
+        if isinstance(file, Response):
+            return file
+        if "core_metadata" not in file:
+            return Response.text(404, "Not found.", **{"Cache-Control": _NO_STORE})
+        # The page announced its hash: pip and uv check the bytes against it.
+        return Response.redirect(302, file["url"] + ".metadata", _NO_STORE)
+
+    def _keep(self, project: str, file: UpstreamFile) -> None:
+        if self.keeper is None:
+            return
+        now = self.clock()
+        ask = (project, file["filename"])
+        with self._lock:
+            if now - self._asked.get(ask, -_KEEP_AGAIN) < _KEEP_AGAIN:
+                return
+            if len(self._asked) > 10_000:
+                self._asked.clear()
+            self._asked[ask] = now
+        job = KeepJob(project, file["filename"], file["url"], file["sha256"], file.get("size"))
+        try:
+            self.keeper.keep(job)
+        except Exception:  # a copy not started is asked for again by a later download
+            logger.exception("could not ask for a copy of %s", file["filename"])
