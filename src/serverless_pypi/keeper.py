@@ -40,6 +40,7 @@ logger = get_logger(__name__)
 
 PART_SIZE = 8 * 1024 * 1024  # S3's parts are at least 5 MiB, but the last
 MAX_FILE = 50 * 1024**3  # bytes kept at most when the page gave no size
+MAX_METADATA = 10 * 1024 * 1024
 TIMEOUT = 30.0
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
@@ -64,7 +65,10 @@ def job_from_event(event: Any) -> KeepJob:
         raise KeepError("no SHA-256")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         raise KeepError("a size that is not one")
-    return KeepJob(project, filename, url, sha256, size)
+    metadata = event.get("core-metadata")
+    if metadata is not None and (not isinstance(metadata, str) or not _HEX64.fullmatch(metadata)):
+        raise KeepError("a core-metadata hash that is not one")
+    return KeepJob(project, filename, url, sha256, size, metadata)
 
 
 def _open(url: str) -> http.client.HTTPResponse:
@@ -93,7 +97,37 @@ def _open(url: str) -> http.client.HTTPResponse:
 
 
 def keep(client: S3Client, bucket: str, job: KeepJob) -> bool:
-    """Copy ``job``'s file into the bucket; True when the copy is there afterwards."""
+    """Copy ``job``'s file (and its core metadata, when the page announced its hash)
+    into the bucket; True when the copies are there afterwards."""
+    kept = _keep_file(client, bucket, job)
+    if job.core_metadata is not None:
+        _keep_metadata(client, bucket, job, job.core_metadata)
+    return kept
+
+
+def _keep_metadata(client: S3Client, bucket: str, job: KeepJob, sha256: str) -> None:
+    """The PEP 658 file, verified as the distribution is: a small object in one PUT."""
+    key = upstream_file_key(job.project, job.filename) + ".metadata"
+    try:
+        response = _open(job.url + ".metadata")
+        with response:
+            data = response.read(MAX_METADATA + 1)
+    except (OSError, http.client.HTTPException) as error:
+        raise KeepError(f"the upstream's metadata could not be read: {error}") from None
+    if len(data) > MAX_METADATA:
+        raise KeepError(f"the metadata is over {MAX_METADATA} bytes")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise KeepError("the metadata does not have the SHA-256 the page announced")
+    client.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=data,
+        ContentType="text/plain; charset=utf-8",
+        Metadata={KEPT_SHA256: sha256},
+    )
+
+
+def _keep_file(client: S3Client, bucket: str, job: KeepJob) -> bool:
     key = upstream_file_key(job.project, job.filename)
     try:
         head = client.head_object(Bucket=bucket, Key=key)

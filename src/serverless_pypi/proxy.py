@@ -59,6 +59,7 @@ class KeepJob:
     url: str
     sha256: str
     size: int | None = None
+    core_metadata: str | None = None  # the SHA-256 of its PEP 658 metadata, if announced
 
     def to_event(self) -> dict[str, Any]:
         event: dict[str, Any] = {
@@ -69,6 +70,8 @@ class KeepJob:
         }
         if self.size is not None:
             event["size"] = self.size
+        if self.core_metadata is not None:
+            event["core-metadata"] = self.core_metadata
         return event
 
 
@@ -90,6 +93,7 @@ class Proxy:
         keeper: Keeper | None = None,
         fetch: Callable[[str, str, str], upstream.Fetched | upstream.Unchanged] = upstream.fetch,
         clock: Callable[[], float] = time.time,
+        policy_ttl: int = POLICY_TTL,
     ) -> None:
         if settings.fallback_index_url is None:
             raise ValueError("the proxy mode needs an upstream (the fallback index URL)")
@@ -99,6 +103,7 @@ class Proxy:
         self.keeper = keeper
         self.fetch = fetch
         self.clock = clock
+        self.policy_ttl = policy_ttl
         self._policy: tuple[float, Policy] | None = None
         self._asked: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
@@ -107,10 +112,10 @@ class Proxy:
     # -- the policy and the page -----------------------------------------------
 
     def policy(self) -> Policy:
-        """The policy, read at most every POLICY_TTL seconds. Unreadable: ValueError."""
+        """The policy, read at most every ``policy_ttl`` seconds. Unreadable: ValueError."""
         now = self.clock()
         cached = self._policy
-        if cached is not None and 0 <= now - cached[0] < POLICY_TTL:
+        if cached is not None and 0 <= now - cached[0] < self.policy_ttl:
             return cached[1]
         found = self.store.get(UPSTREAM_POLICY)
         body = found.body if isinstance(found, Blob) else None
@@ -250,6 +255,11 @@ class Proxy:
             return file
         if "core_metadata" not in file:
             return Response.text(404, "Not found.", **{"Cache-Control": _NO_STORE})
+        key = upstream_file_key(project, filename) + ".metadata"
+        kept = self.store.head(key)
+        if kept is not None and kept.get(KEPT_SHA256) == file["core_metadata"]:
+            location = self.store.presign(key, "GET", self.settings.presigned_url_ttl)
+            return Response.redirect(302, location, _NO_STORE)
         # The page announced its hash: pip and uv check the bytes against it.
         return Response.redirect(302, file["url"] + ".metadata", _NO_STORE)
 
@@ -264,7 +274,14 @@ class Proxy:
             if len(self._asked) > 10_000:
                 self._asked.clear()
             self._asked[ask] = now
-        job = KeepJob(project, file["filename"], file["url"], file["sha256"], file.get("size"))
+        job = KeepJob(
+            project,
+            file["filename"],
+            file["url"],
+            file["sha256"],
+            file.get("size"),
+            file.get("core_metadata"),
+        )
         try:
             self.keeper.keep(job)
         except Exception:  # a copy not started is asked for again by a later download

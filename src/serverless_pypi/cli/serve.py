@@ -220,7 +220,7 @@ def serve_command(args: argparse.Namespace) -> int:
             else:
                 storage = bucket_storage(bucket)
                 reader = S3Reader.from_env(bucket)
-            api.handler = App(settings, reader, _proxy(settings, reader, storage))
+            api.handler = App(settings, reader, _proxy(settings, reader, storage, embedded))
             if args.auth:
                 fallback = settings.fallback_index_url
                 upload.handler = Uploader(UploadSettings(bucket, True, fallback), storage)
@@ -259,14 +259,19 @@ def serve_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _proxy(settings: ApiSettings, reader: S3Reader, storage: Storage) -> Proxy | None:
-    """The proxy mode's upstream, keeping copies in a thread."""
+def _proxy(
+    settings: ApiSettings, reader: S3Reader, storage: Storage, embedded: EmbeddedS3 | None
+) -> Proxy | None:
+    """The proxy mode's upstream, keeping copies in a thread. The embedded S3 costs
+    nothing to read: there, a change of the policy is seen within a second."""
     if not settings.proxy:
         return None
     from ..keeper import ThreadKeeper
     from ..proxy import Proxy
+    from ..upstreampolicy import POLICY_TTL
 
-    return Proxy(settings, reader, ThreadKeeper(storage.client, storage.bucket))
+    keeper = ThreadKeeper(storage.client, storage.bucket)
+    return Proxy(settings, reader, keeper, policy_ttl=1 if embedded else POLICY_TTL)
 
 
 def _local_user(args: argparse.Namespace, embedded: EmbeddedS3 | None) -> str:
