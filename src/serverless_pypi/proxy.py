@@ -138,6 +138,7 @@ class Proxy:
         now = self.clock()
         if current is not None and current.fresh(now, self.settings.upstream_page_ttl):
             return current
+        cooldown = self.settings.upstream_cooldown
         etag = current.etag if current is not None and not current.page.missing else ""
         try:
             answer = self.fetch(self.index_url, project, etag)
@@ -145,7 +146,7 @@ class Proxy:
             self._log_once(str(error))
             if current is None:
                 raise UpstreamUnavailable(str(error)) from None
-            kept = Cached(current.page, now, current.etag, str(error))
+            kept = Cached(current.page, now, current.etag, str(error), cooldown=cooldown)
             self._save(key, kept)
             return kept
         if isinstance(answer, Fetched):
@@ -153,10 +154,10 @@ class Proxy:
                 self._log_once(
                     f"{project}: {answer.page.dropped} upstream files left out as malformed"
                 )
-            fresh = Cached(answer.page, now, answer.etag)
+            fresh = Cached(answer.page, now, answer.etag, cooldown=cooldown)
         else:
             assert current is not None  # a 304 answers only the ETag we sent
-            fresh = Cached(current.page, now, current.etag)
+            fresh = Cached(current.page, now, current.etag, cooldown=cooldown)
         self._save(key, fresh)
         return fresh
 

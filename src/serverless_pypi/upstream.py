@@ -31,7 +31,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from . import simple
 from .manifest import SCHEMA as MANIFEST_SCHEMA
 from .manifest import Entry, Manifest, Status, project_status, upload_time, yank_reason
-from .names import is_valid_name, normalize, parse_filename
+from .names import is_valid_name, is_valid_version, normalize, parse_filename
 from .upstreampolicy import Policy
 
 SCHEMA = 1
@@ -83,6 +83,7 @@ class Cached:
     etag: str = ""  # the upstream's, for If-None-Match
     error: str = ""  # the last error, if the last attempt failed
     s3_etag: str = field(default="", compare=False)
+    cooldown: int = 0  # the api's cooldown when it kept the page (what `status` applies)
 
     def fresh(self, now: float, ttl: int) -> bool:
         return 0 <= now - self.fetched < ttl
@@ -92,8 +93,10 @@ class Cached:
 
 
 def _file_url(base: str, raw: object) -> str | None:
-    if not isinstance(raw, str) or not raw or len(raw) > MAX_URL or not raw.isprintable():
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_URL:
         return None
+    if not raw.isascii() or not raw.strip().isprintable() or " " in raw.strip():
+        return None  # it goes into a Location header: printable ASCII, no space
     url = urljoin(base, raw.strip())
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -114,7 +117,7 @@ def _checked(
         return None
     dist = parse_filename(filename, project)
     link = _file_url(base, url)
-    if dist is None or link is None:
+    if dist is None or link is None or not is_valid_version(dist.version):
         return None
     # The link's last segment must be the file: a page cannot call another file by this name.
     if unquote(urlsplit(link).path.rpartition("/")[2]) != filename:
@@ -359,6 +362,8 @@ def encode(cached: Cached) -> bytes:
         value["dropped"] = page.dropped
     if cached.error:
         value["error"] = cached.error[:500]
+    if cached.cooldown:
+        value["cooldown"] = cached.cooldown
     data = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
     return gzip.compress(data, compresslevel=6, mtime=0)
 
@@ -385,8 +390,14 @@ def decode(body: bytes, project: str, s3_etag: str = "") -> Cached | None:
         int(value.get("dropped", 0)),
         bool(value.get("missing", False)),
     )
+    cooldown = value.get("cooldown", 0)
     return Cached(
-        page, float(fetched), str(value.get("etag", "")), str(value.get("error", "")), s3_etag
+        page,
+        float(fetched),
+        str(value.get("etag", "")),
+        str(value.get("error", "")),
+        s3_etag,
+        cooldown if isinstance(cooldown, int) else 0,
     )
 
 

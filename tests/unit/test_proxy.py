@@ -183,3 +183,35 @@ def test_the_keeper_never_keeps_bytes_of_another_hash(s3: Any, index: Index) -> 
         keeper.job_from_event({**job.to_event(), "filename": "../../six-1.0-py3-none-any.whl"})
     good = KeepJob("six", OLD, job.url, hashlib.sha256(index.up.file(OLD) or b"").hexdigest())
     assert keeper.keep(storage.client, BUCKET, good) is True
+
+
+def test_status_reports_the_upstream_side(index: Index, s3: Any) -> None:
+    from serverless_pypi.cli.upstream import status_lines, upstream_status
+
+    storage = Storage(boto3.client("s3", region_name="us-east-1"), BUCKET)
+    assert upstream_status(storage) is None  # never proxied: nothing to say
+    index(f"/simple/six/{OLD}")
+    index.kept()
+    put_policy(s3, deny=("six==1.0",))
+    report = upstream_status(storage, index.clock.now)
+    assert report is not None
+    assert (report.projects_cached, report.files_kept) == (1, 1)
+    assert report.bytes_kept == len(index.up.file(OLD) or b"")
+    assert (report.held_by_cooldown, report.held_by_policy) == (1, 1)
+    index.up.down = True
+    index.clock.now += 3600
+    index("/simple/six/")
+    report = upstream_status(storage, index.clock.now)
+    assert report is not None and "six: the upstream answered 503" in (report.last_error or "")
+    assert any("last error" in line for line in status_lines(report))
+
+
+def test_status_says_why_an_html_only_upstream_holds_everything_back(index: Index) -> None:
+    from serverless_pypi.cli.upstream import status_lines, upstream_status
+
+    index.up.html_only = True
+    assert files_of(index("/simple/six/")) == []  # no upload times: the cooldown fails closed
+    storage = Storage(boto3.client("s3", region_name="us-east-1"), BUCKET)
+    report = upstream_status(storage, index.clock.now)
+    assert report is not None and report.html_only == ["six"] and report.held_by_cooldown == 2
+    assert any("HTML only" in line for line in status_lines(report))

@@ -83,6 +83,9 @@ def test_a_json_page_keeps_every_field_the_index_serves() -> None:
         {"hashes": {}},
         {"hashes": {"sha256": "not-hex"}},
         {"requires-python": '"><script>alert(1)</script>'},
+        {"filename": "six-1.0<b>.tar.gz", "url": "https://files.example/six-1.0<b>.tar.gz"},
+        {"url": "https://files.example/\u00e9/six-1.0-py2.py3-none-any.whl"},
+        {"url": "https://files.example/x\r\nSet-Cookie: a=b/six-1.0-py2.py3-none-any.whl"},
     ],
 )
 def test_a_hostile_file_is_left_out_and_counted(bad: dict[str, Any]) -> None:

@@ -9,10 +9,12 @@ without a deploy.
 from __future__ import annotations
 
 import argparse
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
-from .. import upstreampolicy
-from ..layout import UPSTREAM_POLICY
+from .. import upstream, upstreampolicy
+from ..layout import UPSTREAM_FILES, UPSTREAM_PAGES, UPSTREAM_POLICY
 from ..logs import shown
 from ..objects import Blob, PreconditionFailed
 from ..storage import Storage
@@ -112,3 +114,72 @@ def show_command(args: argparse.Namespace) -> int:
             reason = f"  # {shown(rule.reason)}" if rule.reason else ""
             print(f"  {shown(rule.spec.text)}{reason}")
     return EXIT_OK
+
+
+# -- `serverless-pypi status`: the upstream side ---------------------------------
+
+
+@dataclass(slots=True)
+class UpstreamStatus:
+    """The proxy mode's state in a bucket, for ``status`` (None there: never used)."""
+
+    projects_cached: int = 0
+    files_kept: int = 0
+    bytes_kept: int = 0
+    held_by_cooldown: int = 0  # files the cached pages hold back now
+    held_by_policy: int = 0
+    left_out_malformed: int = 0  # files the upstream's pages had that were not usable
+    html_only: list[str] = field(default_factory=list)  # pages without upload times
+    last_error: str | None = None  # "<project>: <error>", of the latest failed fetch
+    last_error_at: str | None = None
+
+
+def upstream_status(storage: Storage, now: float | None = None) -> UpstreamStatus | None:
+    """What the proxy holds: a listing of its prefix, and one GET per cached page."""
+    pages = list(storage.list(UPSTREAM_PAGES))
+    files = list(storage.list(UPSTREAM_FILES))
+    if not pages and not files:
+        return None
+    now = time.time() if now is None else now
+    report = UpstreamStatus(len(pages))
+    kept = [obj for obj in files if not obj.key.endswith(".metadata")]
+    report.files_kept, report.bytes_kept = len(kept), sum(obj.size for obj in kept)
+    policy, _ = read(storage)
+    latest = -1.0
+    for obj in pages:
+        project = obj.key[len(UPSTREAM_PAGES) :].removesuffix(".json.gz")
+        found = storage.get(obj.key)
+        cached = upstream.decode(found.body, project) if isinstance(found, Blob) else None
+        if cached is None:
+            continue
+        offer = upstream.offer(cached.page, policy, cached.cooldown, now)
+        report.held_by_cooldown += offer.cooldown
+        report.held_by_policy += offer.policy
+        report.left_out_malformed += cached.page.dropped
+        if cached.page.format == "html" and cached.page.files:
+            report.html_only.append(project)
+        if cached.error and cached.fetched > latest:
+            latest = cached.fetched
+            report.last_error = f"{project}: {cached.error}"
+            report.last_error_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(latest))
+    return report
+
+
+def status_lines(report: UpstreamStatus) -> list[str]:
+    """The upstream side of ``status`` for a person (values from the bucket escaped)."""
+    lines = [
+        f"upstream: {report.projects_cached} projects cached, {report.files_kept} files kept "
+        f"({report.bytes_kept} bytes); held back now: {report.held_by_cooldown} by the "
+        f"cooldown, {report.held_by_policy} by the policy; {report.left_out_malformed} "
+        "left out as malformed"
+    ]
+    lines += [
+        f"upstream: {shown(name)}: the upstream serves HTML only, without upload times: "
+        "the cooldown holds back every file (an allow lets them through)"
+        for name in report.html_only
+    ]
+    if report.last_error:
+        lines.append(
+            f"upstream: last error ({report.last_error_at} UTC): {shown(report.last_error)}"
+        )
+    return lines
