@@ -487,11 +487,48 @@ def inspection_section(results: Results) -> list[str]:
     ]
 
 
+def proxied_section(results: Results) -> list[str]:
+    rows = results.get("proxied", [])
+    if not rows:
+        return ["Not measured in this run."]
+    return [
+        "The proxy mode's page of a name the bucket never held (from the upstream page kept"
+        " in the bucket, within `upstream_page_ttl`, filtered and rendered per request)"
+        " against a private page of the same number of files (stored with its manifest),"
+        " in the same bucket. Median handler ms; S3 requests of one warm request (the"
+        " proxied page: the private-name checks, a GET of the manifest and the listings, then"
+        " the GET of the kept page; the policy's GET once per 30 s is not in it); upstream"
+        " requests of that request.",
+        "",
+        *_table(
+            "files: | format | private ms: | proxied ms: | proxied/private:"
+            " | private S3 requests: | proxied S3 requests: | upstream requests:"
+            " | private raw bytes: | proxied raw bytes:",
+            (
+                [
+                    f"{row['files']:,}",
+                    row["format"],
+                    row["private_ms"],
+                    row["proxied_ms"],
+                    ratio(row["proxied_ms"], row["private_ms"]),
+                    row["private_s3_requests"],
+                    row["proxied_s3_requests"],
+                    row["upstream_requests"],
+                    f"{row['private_raw_bytes']:,}",
+                    f"{row['proxied_raw_bytes']:,}",
+                ]
+                for row in rows
+            ),
+        ),
+    ]
+
+
 # name: (the report's title for it, what renders it)
 SECTIONS: dict[str, tuple[str, Callable[[Results], list[str]]]] = {
     "summary": ("Targets", summary),
     "pages": ("Project page", pages_section),
     "page-content": ("Bytes per file", page_content_section),
+    "proxied": ("The proxy mode's page", proxied_section),
     "add-one": ("Reindex after adding one file", add_one_section),
     "publish": ("Upload to installable", publish_section),
     "rebuild": ("Full rebuild", rebuild_section),
