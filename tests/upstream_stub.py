@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,7 @@ class Upstream:
     projects: dict[str, list[StubFile]] = field(default_factory=dict)
     html_only: bool = False
     down: bool = False
+    delay: float = 0.0  # seconds each project page waits before its answer
     raw: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     seen: list[str] = field(default_factory=list)
     origin: str = ""
@@ -136,6 +138,7 @@ def _handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 self.reply(200, data, {"Content-Type": "application/octet-stream"})
 
         def _page(self, project: str) -> None:
+            time.sleep(upstream.delay)
             if project not in upstream.projects:
                 self.reply(404, b"not found")
                 return

@@ -39,7 +39,10 @@ MAX_PAGE = 64 * 1024 * 1024  # bytes of an upstream page read at most
 MAX_FILES = 100_000
 MAX_URL = 2048
 MAX_REQUIRES_PYTHON = 200
-TIMEOUT = 10.0  # seconds the upstream has to answer (connect, then each read)
+# Seconds the upstream has for the whole page (connect, headers, body), well within the
+# api's timeout (10 s by default): a slow upstream is an error, and the last page kept
+# is served instead.
+TIMEOUT = 4.0
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 _REQUIRES = re.compile(r"[0-9A-Za-z.,*!=<>~ +_-]{1,200}", re.ASCII)
 JSON_V1 = "application/vnd.pypi.simple.v1+json"
@@ -287,6 +290,21 @@ UNCHANGED = Unchanged()
 Fetch = Callable[[str, str], "Fetched | Unchanged"]
 
 
+def _read_within(response: http.client.HTTPResponse, deadline: float) -> bytes:
+    """The body, at most MAX_PAGE + 1 bytes, read before ``deadline`` (a monotonic
+    time): an upstream that drips its page out is as slow as one that never answers."""
+    chunks, size = [], 0
+    while size <= MAX_PAGE:
+        if time.monotonic() > deadline:
+            raise UpstreamError("the upstream was too slow")
+        chunk = response.read1(min(1 << 20, MAX_PAGE + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
 def page_url(index_url: str, project: str) -> str:
     return f"{index_url}{quote(project)}/"
 
@@ -297,6 +315,7 @@ def fetch(
     """One conditional GET of the project's page upstream, following at most three
     http(s) redirects. A 404 (or 410) is a missing project, not an error."""
     url = page_url(index_url, project)
+    started = time.monotonic()
     for _ in range(4):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -304,7 +323,7 @@ def fetch(
         kind = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
-        connection = kind(parts.netloc, timeout=timeout)
+        connection = kind(parts.netloc, timeout=max(0.1, started + timeout - time.monotonic()))
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = {"Accept": ACCEPT, "User-Agent": "serverless-pypi"}
         if etag:
@@ -326,7 +345,7 @@ def fetch(
             length = response.getheader("Content-Length", "")
             if length.isdigit() and int(length) > MAX_PAGE:
                 raise UpstreamError(f"the upstream page of {project} is over {MAX_PAGE} bytes")
-            body = response.read(MAX_PAGE + 1)
+            body = _read_within(response, started + timeout)
             if len(body) > MAX_PAGE:
                 raise UpstreamError(f"the upstream page of {project} is over {MAX_PAGE} bytes")
             content_type = response.getheader("Content-Type", "")

@@ -215,3 +215,20 @@ def test_status_says_why_an_html_only_upstream_holds_everything_back(index: Inde
     report = upstream_status(storage, index.clock.now)
     assert report is not None and report.html_only == ["six"] and report.held_by_cooldown == 2
     assert any("HTML only" in line for line in status_lines(report))
+
+
+def test_a_slow_upstream_is_an_error_and_the_last_page_is_served(index: Index) -> None:
+    assert files_of(index("/simple/six/")) == [OLD]
+    index.up.delay = 6.0  # more than upstream.TIMEOUT (4 s), less than the api's 10 s
+    index.clock.now += 3600
+    started = time.monotonic()
+    assert files_of(index("/simple/six/")) == [OLD]
+    assert time.monotonic() - started < 6.0
+
+
+def test_a_page_too_large_is_an_error(index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    from serverless_pypi import upstream
+
+    monkeypatch.setattr(upstream, "MAX_PAGE", 100)
+    answer = index("/simple/six/")
+    assert answer.status == 502
