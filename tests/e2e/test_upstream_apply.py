@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
@@ -24,6 +22,7 @@ from serverless_pypi.layout import (
     upstream_page_key,
 )
 from tests.builders import wheel_bytes
+from tests.e2e.conftest import function_policy
 from tests.e2e.stack import ACCOUNT_ID, REGION, Stack, applied_stack
 from tests.iam import allowed
 from tests.upstream_stub import StubFile, Upstream, days_ago, upstream_index
@@ -57,15 +56,6 @@ def _function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
 
 
-def _policy(stack: Stack, function: str) -> Mapping[str, Any]:
-    config = stack.client("lambda").get_function(FunctionName=function)["Configuration"]
-    role = config["Role"].rsplit("/", 1)[-1]
-    iam = stack.client("iam")
-    [name] = iam.list_role_policies(RoleName=role)["PolicyNames"]
-    document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-    return json.loads(document) if isinstance(document, str) else document  # type: ignore[no-any-return]
-
-
 def _keeper_name(stack: Stack) -> str:
     return stack.function_environment(stack.outputs["api_function_name"])["KEEPER_FUNCTION"]
 
@@ -92,7 +82,7 @@ def _object(stack: Stack, key: str) -> str:
 
 
 def test_the_api_writes_the_upstream_pages_and_nothing_else(proxy_stack: Stack) -> None:
-    policy = _policy(proxy_stack, proxy_stack.outputs["api_function_name"])
+    policy = function_policy(proxy_stack, proxy_stack.outputs["api_function_name"])
     api = {"lambda:SourceFunctionArn": _function_arn(proxy_stack.outputs["api_function_name"])}
     assert allowed(policy, "s3:PutObject", _object(proxy_stack, upstream_page_key("six")), api)
     for key in [*PROJECT_KEYS, upstream_file_key("six", WHEEL), UPSTREAM_POLICY]:
@@ -108,7 +98,7 @@ def test_the_api_writes_the_upstream_pages_and_nothing_else(proxy_stack: Stack) 
 
 
 def test_the_keeper_writes_the_kept_files_and_nothing_else(proxy_stack: Stack) -> None:
-    policy = _policy(proxy_stack, _keeper_name(proxy_stack))
+    policy = function_policy(proxy_stack, _keeper_name(proxy_stack))
     kept = _object(proxy_stack, upstream_file_key("six", WHEEL))
     for action in ("s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"):
         assert allowed(policy, action, kept, {})
