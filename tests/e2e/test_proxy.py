@@ -82,6 +82,7 @@ def test_pip_and_uv_install_a_closure_after_the_cooldown_with_hashes(
     proxied: Served, upstream: Upstream, wheels: dict[str, bytes], tmp_path: Path
 ) -> None:
     index = proxied.index_url
+    assert f"proxy of {upstream.index_url} (cooldown 7d)" in proxied.output
     python = venv(tmp_path / "pip")
     requirements = tmp_path / "requirements.txt"
     dateutil, six = (hashlib.sha256(wheels[name]).hexdigest() for name in (DATEUTIL, SIX_OLD))
@@ -90,6 +91,12 @@ def test_pip_and_uv_install_a_closure_after_the_cooldown_with_hashes(
     )
     pip_install(python, index, "--require-hashes", "-r", str(requirements))
     assert pip_installed(python)["six"] == "1.16.0"
+    hashed = venv(tmp_path / "uv-hashes")
+    result = uv_pip(
+        UV, hashed, "install", "--index-url", index, "--require-hashes", "-r", str(requirements)
+    )
+    assert result.returncode == 0, result.stderr
+    assert pip_installed(hashed)["python-dateutil"] == "2.9.0.post0"
     # Without pins: the young six 1.17.0 is invisible, so 1.16.0 it is.
     fresh = venv(tmp_path / "uv")
     result = uv_pip(UV, fresh, "install", "--index-url", index, "python-dateutil")

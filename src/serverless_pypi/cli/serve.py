@@ -310,6 +310,12 @@ def _print_hints(
         )
     if embedded is not None:
         print(f"  upload: {embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/")
+    if args.upstream_mode == "proxy":
+        env = f"{embedded.environment} " if embedded else ""
+        print(
+            f"  proxy of {args.fallback} (cooldown {args.cooldown or '7d'}): "
+            f"{env}serverless-pypi upstream deny|allow SPEC --bucket {bucket}"
+        )
     if embedded is not None and events_queue:
         print(
             f"  events on {args.event_bus}: {embedded.environment} aws sqs receive-message "
