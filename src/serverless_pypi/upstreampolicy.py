@@ -34,6 +34,7 @@ POLICY_TTL = 30  # seconds a warm api reuses the policy it read: a change is see
 MAX_ENTRIES = 10_000
 MAX_REASON = 200
 _CLAUSE = re.compile(r"\s*(===|==|!=|~=|<=|>=|<|>)\s*([A-Za-z0-9._+!*-]+)\s*", re.ASCII)
+_RELEASE = re.compile(r"v?[0-9]+(?:\.[0-9]+)*", re.ASCII)
 _NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", re.ASCII)
 
 
@@ -74,6 +75,8 @@ def parse_spec(text: str) -> Spec:
             plain = version.removesuffix(".*") if op in ("==", "!=") else version
             if op != "===" and not is_valid_version(plain):
                 raise SpecError(f"{text!r}: {version!r} is not a PEP 440 version")
+            if plain != version and not _RELEASE.fullmatch(plain):
+                raise SpecError(f"{text!r}: a '.*' follows a release only (1.4.*)")
             if op == "~=" and "." not in plain:
                 raise SpecError(f"{text!r}: ~= needs at least two release parts")
             clauses.append((op, version))
