@@ -16,10 +16,12 @@ that the page does not offer (too young, denied, removed upstream) is a 404.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from . import negotiate, upstream, upstreampolicy
@@ -28,7 +30,7 @@ from .config import ApiSettings
 from .layout import UPSTREAM_POLICY, upstream_file_key, upstream_page_key
 from .logs import get_logger, printable
 from .objects import AwsError, Blob, NotModified
-from .upstream import Cached, Fetched, Page, UpstreamError, UpstreamFile
+from .upstream import Cached, Fetched, UpstreamError, UpstreamFile
 from .upstreampolicy import POLICY_TTL, Policy
 
 logger = get_logger(__name__)
@@ -36,6 +38,9 @@ logger = get_logger(__name__)
 _NO_STORE = "no-store"
 KEPT_SHA256 = "sha256"  # the kept copy's metadata: the SHA-256 it was verified against
 _KEEP_AGAIN = 600.0  # seconds before a container asks again for a copy it asked for
+# Pages a warm container keeps: the cached upstream page it read last (GET again with
+# If-None-Match: a 304 spares decoding it), and the page it rendered from it.
+MEMO_PAGES = 64
 
 
 class Store(Protocol):
@@ -104,7 +109,9 @@ class Proxy:
         self.fetch = fetch
         self.clock = clock
         self.policy_ttl = policy_ttl
-        self._policy: tuple[float, Policy] | None = None
+        self._policy: tuple[float, Policy, str] | None = None
+        self._pages: OrderedDict[str, Cached] = OrderedDict()
+        self._rendered: OrderedDict[tuple[str, ...], tuple[bytes, float]] = OrderedDict()
         self._asked: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
         self._logged: set[str] = set()
@@ -113,15 +120,20 @@ class Proxy:
 
     def policy(self) -> Policy:
         """The policy, read at most every ``policy_ttl`` seconds. Unreadable: ValueError."""
+        return self._read_policy()[0]
+
+    def _read_policy(self) -> tuple[Policy, str]:
+        """The policy and a tag of its content (what a rendered page depends on)."""
         now = self.clock()
         cached = self._policy
         if cached is not None and 0 <= now - cached[0] < self.policy_ttl:
-            return cached[1]
+            return cached[1], cached[2]
         found = self.store.get(UPSTREAM_POLICY)
         body = found.body if isinstance(found, Blob) else None
         policy = upstreampolicy.decode(body, self.settings.upstream_allow_only)
-        self._policy = (now, policy)
-        return policy
+        tag = hashlib.sha256(body).hexdigest() if body is not None else "-"
+        self._policy = (now, policy, tag)
+        return policy, tag
 
     def _log_once(self, message: str) -> None:
         if message not in self._logged:
@@ -133,8 +145,16 @@ class Proxy:
     def cached(self, project: str) -> Cached:
         """The project's upstream page, revalidated when older than the page TTL."""
         key = upstream_page_key(project)
-        found = self.store.get(key)
-        current = upstream.decode(found.body, project) if isinstance(found, Blob) else None
+        held = self._pages.get(project)
+        found = self.store.get(key, if_none_match=held.s3_etag if held else None)
+        if isinstance(found, NotModified) and held is not None:
+            current: Cached | None = held
+        elif isinstance(found, Blob):
+            current = upstream.decode(found.body, project, found.etag)
+        else:
+            current = None
+        if current is not None and current is not held:
+            self._remember(project, current)
         now = self.clock()
         if current is not None and current.fresh(now, self.settings.upstream_page_ttl):
             return current
@@ -163,14 +183,24 @@ class Proxy:
 
     def _save(self, key: str, cached: Cached) -> None:
         try:
-            self.store.put(key, upstream.encode(cached), "application/gzip")
+            etag = self.store.put(key, upstream.encode(cached), "application/gzip")
         except AwsError as error:
             # The page is still served; the next request fetches it again.
             logger.error("could not keep the upstream page %s: %s", key, error)
+            return
+        if etag:
+            self._remember(cached.page.project, replace(cached, s3_etag=etag))
 
-    def _offer(self, project: str) -> tuple[Page, upstream.Offer] | Response:
+    def _remember(self, project: str, cached: Cached) -> None:
+        with self._lock:
+            self._pages[project] = cached
+            self._pages.move_to_end(project)
+            while len(self._pages) > MEMO_PAGES:
+                self._pages.popitem(last=False)
+
+    def _offer(self, project: str) -> tuple[Cached, upstream.Offer, str] | Response:
         try:
-            policy = self.policy()
+            policy, tag = self._read_policy()
         except ValueError as error:
             logger.error("the upstream policy is unreadable: %s", error)
             return Response.text(
@@ -200,7 +230,7 @@ class Proxy:
                 404, f"{project} is not in this index or upstream.", **{"Cache-Control": _NO_STORE}
             )
         offer = upstream.offer(cached.page, policy, self.settings.upstream_cooldown, self.clock())
-        return cached.page, offer
+        return cached, offer, tag
 
     # -- the routes -------------------------------------------------------------
 
@@ -208,12 +238,10 @@ class Proxy:
         found = self._offer(project)
         if isinstance(found, Response):
             return found
-        page, offer = found
+        cached, offer, tag = found
         if media == negotiate.JSON_V1:
-            body = upstream.render_json(page, offer.files)
             content_type = negotiate.JSON_V1
         else:
-            body = upstream.render_html(page, offer.files)
             content_type = (
                 negotiate.HTML_V1 if media == negotiate.HTML_V1 else "text/html; charset=utf-8"
             )
@@ -222,7 +250,24 @@ class Proxy:
             "Vary": "Accept, Accept-Encoding",
             "Cache-Control": f"max-age={self.settings.page_cache_seconds}",
         }
-        return Response(200, body.encode(), headers)
+        return Response(200, self._render(cached, offer, tag, media), headers)
+
+    def _render(self, cached: Cached, offer: upstream.Offer, tag: str, media: str) -> bytes:
+        """The page, rendered once per kept page, policy and media type while no held
+        file comes out of the cooldown (``Offer.until``)."""
+        json_page = media == negotiate.JSON_V1
+        memo = (cached.page.project, cached.s3_etag, str(cached.fetched), tag, str(json_page))
+        found = self._rendered.get(memo) if cached.s3_etag else None
+        if found is not None and self.clock() < found[1]:
+            return found[0]
+        render = upstream.render_json if json_page else upstream.render_html
+        body = render(cached.page, offer.files).encode()
+        if cached.s3_etag:
+            with self._lock:
+                self._rendered[memo] = (body, offer.until)
+                while len(self._rendered) > 2 * MEMO_PAGES:
+                    self._rendered.popitem(last=False)
+        return body
 
     def _offered(self, project: str, filename: str) -> UpstreamFile | Response:
         found = self._offer(project)

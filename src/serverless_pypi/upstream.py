@@ -430,42 +430,59 @@ class Offer:
     files: tuple[UpstreamFile, ...]
     cooldown: int = 0  # files held back as too young, or without an upload time
     policy: int = 0  # files held back by a deny (or allow-only)
+    # When the first file held back as too young comes out of the cooldown: until
+    # then, the same page and policy offer the same files (epoch seconds).
+    until: float = float("inf")
 
 
-def _age(file: UpstreamFile, now: float) -> float | None:
-    raw = file.get("upload_time")
-    if not raw:
-        return None
-    when = datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-    return now - when.timestamp()
+def _stamp(when: float) -> str:
+    """An epoch time in the stored upload-time format (``manifest.upload_time``)."""
+    return upload_time(datetime.fromtimestamp(when, UTC))
+
+
+def _epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 def offer(page: Page, policy: Policy, cooldown: int, now: float | None = None) -> Offer:
     """The files of ``page`` that pass: a deny wins; then an allow lets a file through;
     then the cooldown (a file without an upload time fails it, unless it is 0). A
-    quarantined project (PEP 792) offers none."""
+    quarantined project (PEP 792) offers none.
+
+    Upload times are kept in one fixed-width UTC format, so the cooldown is a string
+    comparison with the cut-off time in that format (no date parsed per file); the
+    rules are narrowed to the project's once, not per file."""
     now = time.time() if now is None else now
+    project = page.project
     if page.status and page.status["status"] == "quarantined":
         return Offer(())
-    if not policy.proxies(page.project) or policy.project_denied(page.project):
+    if not policy.proxies(project) or policy.project_denied(project):
         return Offer((), policy=len(page.files))
+    deny = [rule.spec for rule in policy.deny if rule.spec.project == project]
+    allow = [rule.spec for rule in policy.allow if rule.spec.project == project]
+    cutoff = _stamp(now - cooldown) if cooldown else ""
     kept: list[UpstreamFile] = []
     held_cooldown = held_policy = 0
+    youngest_held = ""  # the oldest upload time among the files too young: the next to pass
     for file in page.files:
         version = file["version"]
-        if policy.denied(page.project, version):
+        if deny and any(spec.matches(project, version) for spec in deny):
             held_policy += 1
             continue
-        if policy.allow_only and not policy.allowed(page.project, version):
+        allowed = bool(allow) and any(spec.matches(project, version) for spec in allow)
+        if policy.allow_only and not allowed:
             held_policy += 1
             continue
-        if cooldown and not policy.allowed(page.project, version):
-            age = _age(file, now)
-            if age is None or age < cooldown:
+        if cooldown and not allowed:
+            stamp = file.get("upload_time", "")
+            if not stamp or stamp > cutoff:
                 held_cooldown += 1
+                if stamp and (not youngest_held or stamp < youngest_held):
+                    youngest_held = stamp
                 continue
         kept.append(file)
-    return Offer(tuple(kept), held_cooldown, held_policy)
+    until = _epoch(youngest_held) + cooldown if youngest_held else float("inf")
+    return Offer(tuple(kept), held_cooldown, held_policy, until)
 
 
 def find(offered: Iterable[UpstreamFile], filename: str) -> UpstreamFile | None:

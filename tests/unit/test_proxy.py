@@ -232,3 +232,17 @@ def test_a_page_too_large_is_an_error(index: Index, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(upstream, "MAX_PAGE", 100)
     answer = index("/simple/six/")
     assert answer.status == 502
+
+
+def test_a_file_coming_out_of_the_cooldown_appears_on_a_page_a_container_rendered(
+    index: Index,
+) -> None:
+    """The page a warm container keeps rendered holds until the first held file passes."""
+    almost = "six-3.0-py3-none-any.whl"
+    index.up.add("six", StubFile(almost, wheel_bytes("six", "3.0")[1], days_ago(7 - 60 / 86_400)))
+    assert files_of(index("/simple/six/")) == [OLD]
+    assert files_of(index("/simple/six/")) == [OLD]  # rendered once, served again
+    index.clock.now += 120  # within the page TTL: the kept page, no upstream request
+    asked = len(index.up.seen)
+    assert files_of(index("/simple/six/")) == [OLD, almost]
+    assert len(index.up.seen) == asked
