@@ -491,8 +491,11 @@ def proxied_section(results: Results) -> list[str]:
     rows = results.get("proxied", [])
     if not rows:
         return ["Not measured in this run."]
+    # `bench/proxied.py` run alone and added to a full run's results says when.
+    when = results.get("proxied_when")
+    alone = f"Measured on {when} (`bench/proxied.py` alone, full sizes). " if when else ""
     return [
-        "The proxy mode's page of a name the bucket never held (from the upstream page kept"
+        f"{alone}The proxy mode's page of a name the bucket never held (from the upstream page kept"
         " in the bucket, within `upstream_page_ttl`, filtered and rendered per request)"
         " against a private page of the same number of files (stored with its manifest),"
         " in the same bucket. Median handler ms; S3 requests of one warm request (the"
