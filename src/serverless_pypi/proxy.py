@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from . import negotiate, upstream, upstreampolicy
+from . import negotiate, payload, upstream, upstreampolicy
 from .apigw import Response
 from .config import ApiSettings
 from .layout import UPSTREAM_POLICY, upstream_file_key, upstream_page_key
@@ -250,18 +250,19 @@ class Proxy:
             "Vary": "Accept, Accept-Encoding",
             "Cache-Control": f"max-age={self.settings.page_cache_seconds}",
         }
-        return Response(200, self._render(cached, offer, tag, media), headers)
+        return Response(200, self._render(cached, offer, tag, media), headers, encoding="gzip")
 
     def _render(self, cached: Cached, offer: upstream.Offer, tag: str, media: str) -> bytes:
-        """The page, rendered once per kept page, policy and media type while no held
-        file comes out of the cooldown (``Offer.until``)."""
+        """The page, gzipped as the api sends it (one gzip member, as the reindexer stores
+        a private page), rendered once per kept page, policy and media type while no
+        held file comes out of the cooldown (``Offer.until``)."""
         json_page = media == negotiate.JSON_V1
         memo = (cached.page.project, cached.s3_etag, str(cached.fetched), tag, str(json_page))
         found = self._rendered.get(memo) if cached.s3_etag else None
         if found is not None and self.clock() < found[1]:
             return found[0]
         render = upstream.render_json if json_page else upstream.render_html
-        body = render(cached.page, offer.files).encode()
+        body = payload.gzipped(render(cached.page, offer.files).encode())
         if cached.s3_etag:
             with self._lock:
                 self._rendered[memo] = (body, offer.until)
