@@ -41,6 +41,7 @@ _KEEP_AGAIN = 600.0  # seconds before a container asks again for a copy it asked
 # Pages a warm container keeps: the cached upstream page it read last (GET again with
 # If-None-Match: a 304 spares decoding it), and the page it rendered from it.
 MEMO_PAGES = 64
+POLICY_CHANGE = 60  # seconds within which a change of the policy takes effect
 
 
 class Store(Protocol):
@@ -248,9 +249,15 @@ class Proxy:
         headers = {
             "Content-Type": content_type,
             "Vary": "Accept, Accept-Encoding",
-            "Cache-Control": f"max-age={self.settings.page_cache_seconds}",
+            "Cache-Control": f"max-age={self.max_age}",
         }
         return Response(200, self._render(cached, offer, tag, media), headers, encoding="gzip")
+
+    @property
+    def max_age(self) -> int:
+        """How long a client may reuse a proxied page: with the policy's own cache, a
+        deny reaches every client within POLICY_CHANGE seconds."""
+        return max(0, min(self.settings.page_cache_seconds, POLICY_CHANGE - self.policy_ttl))
 
     def _render(self, cached: Cached, offer: upstream.Offer, tag: str, media: str) -> bytes:
         """The page, gzipped as the api sends it (one gzip member, as the reindexer stores

@@ -79,6 +79,7 @@ def test_a_proxied_page_is_the_upstreams_after_the_cooldown_in_both_formats(
 ) -> None:
     page = index("/simple/six/")
     assert page.headers["Content-Type"] == JSON_V1
+    assert page.headers["Cache-Control"] == "max-age=30"  # + the policy's 30 s: a minute
     (view,) = page.json()["files"]
     assert view["filename"] == OLD and view["url"] == OLD  # a link to this API
     assert view["requires-python"] == ">=3.8" and "upload-time" in view and view["size"] > 0
