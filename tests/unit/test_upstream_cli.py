@@ -10,6 +10,7 @@ import pytest
 from serverless_pypi import upstreampolicy
 from serverless_pypi.cli import main
 from serverless_pypi.cli import upstream as upstream_cli
+from serverless_pypi.cli.common import CommandError
 from serverless_pypi.layout import UPSTREAM_POLICY
 from serverless_pypi.storage import Storage
 from serverless_pypi.upstreampolicy import parse_spec
@@ -63,6 +64,6 @@ def test_a_write_in_between_is_kept(storage: Storage, monkeypatch: pytest.Monkey
 
 def test_an_unreadable_policy_is_refused_not_overwritten(s3: Any, storage: Storage) -> None:
     s3.put_object(Bucket=BUCKET, Key=UPSTREAM_POLICY, Body=b"{broken")
-    with pytest.raises(upstream_cli.CommandError, match="unreadable"):
+    with pytest.raises(CommandError, match="unreadable"):
         upstream_cli.change(storage, "deny", [parse_spec("evil")])
     assert s3.get_object(Bucket=BUCKET, Key=UPSTREAM_POLICY)["Body"].read() == b"{broken"
