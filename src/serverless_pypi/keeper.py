@@ -20,9 +20,11 @@ import hashlib
 import http.client
 import json
 import logging
+import math
 import os
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -41,6 +43,7 @@ logger = get_logger(__name__)
 PART_SIZE = 8 * 1024 * 1024  # S3's parts are at least 5 MiB, but the last
 MAX_FILE = 50 * 1024**3  # bytes kept at most when the page gave no size
 MAX_METADATA = 10 * 1024 * 1024
+STOP_MARGIN = 20.0  # seconds before the function's timeout a copy is abandoned (and aborted)
 TIMEOUT = 30.0
 _HEX64 = re.compile(r"[0-9a-f]{64}", re.ASCII)
 
@@ -96,10 +99,10 @@ def _open(url: str) -> http.client.HTTPResponse:
     raise KeepError("too many redirects")
 
 
-def keep(client: S3Client, bucket: str, job: KeepJob) -> bool:
+def keep(client: S3Client, bucket: str, job: KeepJob, deadline: float = math.inf) -> bool:
     """Copy ``job``'s file (and its core metadata, when the page announced its hash)
     into the bucket; True when the copies are there afterwards."""
-    kept = _keep_file(client, bucket, job)
+    kept = _keep_file(client, bucket, job, deadline)
     if job.core_metadata is not None:
         _keep_metadata(client, bucket, job, job.core_metadata)
     return kept
@@ -127,7 +130,7 @@ def _keep_metadata(client: S3Client, bucket: str, job: KeepJob, sha256: str) -> 
     )
 
 
-def _keep_file(client: S3Client, bucket: str, job: KeepJob) -> bool:
+def _keep_file(client: S3Client, bucket: str, job: KeepJob, deadline: float) -> bool:
     key = upstream_file_key(job.project, job.filename)
     try:
         head = client.head_object(Bucket=bucket, Key=key)
@@ -152,6 +155,12 @@ def _keep_file(client: S3Client, bucket: str, job: KeepJob) -> bool:
     try:
         with response:
             while True:
+                if time.monotonic() > deadline:
+                    # Aborted while the function can still say so: a timeout would
+                    # leave the parts (billed) until a lifecycle rule removes them.
+                    raise KeepError(
+                        "out of time: the copy is abandoned, a later download asks again"
+                    )
                 chunk = _read_part(response)
                 if not chunk and parts:
                     break
@@ -194,10 +203,10 @@ def _read_part(response: http.client.HTTPResponse) -> bytes:
     return b"".join(chunks)
 
 
-def keep_logged(client: S3Client, bucket: str, job: KeepJob) -> bool:
+def keep_logged(client: S3Client, bucket: str, job: KeepJob, deadline: float = math.inf) -> bool:
     """``keep``, with a failure logged once rather than raised."""
     try:
-        return keep(client, bucket, job)
+        return keep(client, bucket, job, deadline)
     except (KeepError, OSError, http.client.HTTPException) as error:
         logger.warning("%s/%s not kept: %s", job.project, job.filename, error)
         return False
@@ -258,4 +267,12 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     except KeepError as error:
         logger.error("refused: %s", error)
         return {"kept": False, "error": str(error)}
-    return {"kept": keep_logged(_client(), bucket, job)}
+    return {"kept": keep_logged(_client(), bucket, job, _deadline(context))}
+
+
+def _deadline(context: Any) -> float:
+    """When to give up (a monotonic time): STOP_MARGIN before Lambda's timeout."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return math.inf
+    return time.monotonic() + float(remaining()) / 1000 - STOP_MARGIN

@@ -247,3 +247,12 @@ def test_a_file_coming_out_of_the_cooldown_appears_on_a_page_a_container_rendere
     asked = len(index.up.seen)
     assert files_of(index("/simple/six/")) == [OLD, almost]
     assert len(index.up.seen) == asked
+
+
+def test_a_keeper_out_of_time_aborts_its_upload(s3: Any, index: Index) -> None:
+    storage = Storage(boto3.client("s3", region_name="us-east-1"), BUCKET)
+    data = index.up.file(OLD) or b""
+    job = KeepJob("six", OLD, f"{index.up.origin}/files/{OLD}", hashlib.sha256(data).hexdigest())
+    assert keeper.keep_logged(storage.client, BUCKET, job, deadline=time.monotonic() - 1) is False
+    assert storage.head(upstream_file_key("six", OLD)) is None
+    assert s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == []
