@@ -72,8 +72,10 @@ package-check: $(STAMP)
 
 DIST ?= dist
 PORT ?= 8000
+# e.g. make serve SERVE_ARGS="--fallback https://pypi.org/simple/ --upstream-mode proxy --cooldown 7d"
+SERVE_ARGS ?=
 serve: $(STAMP) ## the index on loopback with an embedded S3, seeded from ./dist if present
-	$(BIN)/python -m serverless_pypi serve --auth --port $(PORT) $(if $(wildcard $(DIST)/*),--dist $(DIST))
+	$(BIN)/python -m serverless_pypi serve --auth --port $(PORT) $(if $(wildcard $(DIST)/*),--dist $(DIST)) $(SERVE_ARGS)
 
 clean:
 	rm -rf $(VENV) .tfcli .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist

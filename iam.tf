@@ -100,6 +100,8 @@ locals {
       ] : [],
       # The index's events (eventbus.tf), when they are on.
       local.event_bus_statements,
+      # The proxy mode's writes and the keeper's invocation (upstream.tf), when it is on.
+      local.upstream_api_statements,
       var.s3_kms_key_arn == null ? [] : [
         {
           Sid       = "DecryptObjects"

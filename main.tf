@@ -137,6 +137,14 @@ locals {
     var.lambda_api_fallback_index_url == null ? {} : { FALLBACK_INDEX_URL = var.lambda_api_fallback_index_url },
     # Set only for the root layout, so that the default environment is unchanged.
     var.index_at_api_root ? { INDEX_PATH = "/" } : {},
+    # The proxy mode (upstream.tf), likewise only when it is on.
+    local.upstream_proxy ? {
+      UPSTREAM_MODE       = "proxy"
+      UPSTREAM_COOLDOWN   = var.upstream_cooldown
+      UPSTREAM_PAGE_TTL   = tostring(var.upstream_page_ttl)
+      UPSTREAM_ALLOW_ONLY = tostring(var.upstream_allow_only)
+      KEEPER_FUNCTION     = local.keeper_function_name
+    } : {},
   )
   reindex_environment = merge(
     {

@@ -191,3 +191,8 @@ output "alarm_names" {
     aws_cloudwatch_metric_alarm.dead_letter[*].alarm_name,
   ))
 }
+
+output "keeper_function_name" {
+  description = "The keeper function (proxy mode), which keeps copies of upstream files; null in redirect mode."
+  value       = local.upstream_proxy ? aws_lambda_function.keeper[0].function_name : null
+}

@@ -697,3 +697,60 @@ variable "trusted_publishing_token_ttl" {
     error_message = "The trusted_publishing_token_ttl must be a whole number of seconds from 300 to 21600."
   }
 }
+
+# The upstream (lambda_api_fallback_index_url) in proxy mode (upstream.tf).
+
+variable "upstream_mode" {
+  type        = string
+  description = "What a project name the bucket never held gets: `redirect` (default) to lambda_api_fallback_index_url, or `proxy`: that index's page, filtered by upstream_cooldown and the deny and allow lists (`serverless-pypi upstream show`), with every link to this API, and a copy of each file downloaded kept in the bucket (verified by SHA-256) by a keeper function. `proxy` needs lambda_api_fallback_index_url."
+  default     = "redirect"
+  nullable    = false
+
+  validation {
+    condition     = contains(["redirect", "proxy"], var.upstream_mode)
+    error_message = "The upstream_mode must be \"redirect\" or \"proxy\"."
+  }
+}
+
+variable "upstream_cooldown" {
+  type        = string
+  description = "In proxy mode, how old an upstream file must be before it is offered: a whole number of days, hours or minutes (`7d`, `36h`, `90m`), or `0` for none. A file without an upload time is held back too unless this is `0`. Default `7d`."
+  default     = "7d"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(0|[1-9][0-9]{0,4}[dhm])$", var.upstream_cooldown))
+    error_message = "The upstream_cooldown must be \"0\" or a whole number (1 to 99999) followed by d, h or m, e.g. \"7d\", \"36h\", \"90m\"."
+  }
+}
+
+variable "upstream_page_ttl" {
+  type        = number
+  description = "In proxy mode, seconds an upstream page kept in the bucket is served before it is revalidated upstream (one conditional request), 0 to 86400."
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.upstream_page_ttl >= 0 && var.upstream_page_ttl <= 86400 && floor(var.upstream_page_ttl) == var.upstream_page_ttl
+    error_message = "The upstream_page_ttl must be a whole number of seconds from 0 to 86400."
+  }
+}
+
+variable "upstream_allow_only" {
+  type        = bool
+  description = "In proxy mode, proxy only the projects that `serverless-pypi upstream allow` names (every other name not in the bucket answers 404)."
+  default     = false
+  nullable    = false
+}
+
+variable "lambda_keeper_timeout" {
+  type        = number
+  description = "In proxy mode, the keeper function's timeout in seconds (it streams one upstream file into the bucket per invocation), 60 to 900."
+  default     = 900
+  nullable    = false
+
+  validation {
+    condition     = var.lambda_keeper_timeout >= 60 && var.lambda_keeper_timeout <= 900 && floor(var.lambda_keeper_timeout) == var.lambda_keeper_timeout
+    error_message = "The lambda_keeper_timeout must be a whole number of seconds from 60 to 900."
+  }
+}

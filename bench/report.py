@@ -487,11 +487,85 @@ def inspection_section(results: Results) -> list[str]:
     ]
 
 
+def proxied_section(results: Results) -> list[str]:
+    rows = results.get("proxied", [])
+    if not rows:
+        return ["Not measured in this run."]
+    # `bench/proxied.py` run alone and added to a full run's results says when.
+    when = results.get("proxied_when")
+    alone = f"Measured on {when} (`bench/alone.py proxied`, full sizes). " if when else ""
+    return [
+        f"{alone}The proxy mode's page of a name the bucket never held (from the upstream page kept"
+        " in the bucket, within `upstream_page_ttl`, filtered and rendered per request)"
+        " against a private page of the same number of files (stored with its manifest),"
+        " in the same bucket. Median handler ms; S3 requests of one warm request (the"
+        " proxied page: the GET of the manifest, which tells a private name first, then the"
+        " GET of the kept page; the folders are listed when the page is fetched or"
+        " revalidated, and the policy's GET is once per 30 s); upstream requests of that"
+        " request.",
+        "",
+        *_table(
+            "files: | format | private ms: | proxied ms: | proxied/private:"
+            " | private S3 requests: | proxied S3 requests: | upstream requests:"
+            " | private raw bytes: | proxied raw bytes:",
+            (
+                [
+                    f"{row['files']:,}",
+                    row["format"],
+                    row["private_ms"],
+                    row["proxied_ms"],
+                    ratio(row["proxied_ms"], row["private_ms"]),
+                    row["private_s3_requests"],
+                    row["proxied_s3_requests"],
+                    row["upstream_requests"],
+                    f"{row['private_raw_bytes']:,}",
+                    f"{row['proxied_raw_bytes']:,}",
+                ]
+                for row in rows
+            ),
+        ),
+    ]
+
+
+def ui_pages_section(results: Results) -> list[str]:
+    rows = results.get("ui_pages", [])
+    if not rows:
+        return ["Not measured in this run."]
+    when = results.get("ui_pages_when")
+    alone = f"Measured on {when} (`bench/alone.py ui_pages`, full sizes). " if when else ""
+    return [
+        f"{alone}The pages for people (`bench/uipages.py`) as their handler answers a"
+        " browser (gzip taken; the login is the authorizer's cost): a project's page, with"
+        " its details and a README-sized description, and the list of every project. Median"
+        " handler ms; S3 requests of one request; bytes of the page.",
+        "",
+        *_table(
+            "page | size | handler ms: | S3 requests: | raw bytes: | gzip bytes: | fits 6 MB",
+            (
+                [
+                    "a project" if row["page"] == "project" else "every project",
+                    f"{row['files']:,} files"
+                    if row["page"] == "project"
+                    else f"{row['projects']:,} projects",
+                    row["handler_ms"],
+                    row["s3_requests"],
+                    f"{row['raw_bytes']:,}",
+                    f"{row['gzip_bytes']:,}",
+                    "yes" if row["fits_lambda"] else "no",
+                ]
+                for row in rows
+            ),
+        ),
+    ]
+
+
 # name: (the report's title for it, what renders it)
 SECTIONS: dict[str, tuple[str, Callable[[Results], list[str]]]] = {
     "summary": ("Targets", summary),
     "pages": ("Project page", pages_section),
     "page-content": ("Bytes per file", page_content_section),
+    "proxied": ("The proxy mode's page", proxied_section),
+    "ui-pages": ("The pages for people", ui_pages_section),
     "add-one": ("Reindex after adding one file", add_one_section),
     "publish": ("Upload to installable", publish_section),
     "rebuild": ("Full rebuild", rebuild_section),

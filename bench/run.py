@@ -14,7 +14,8 @@ Both runs measure every row of the report; the quick one at smaller sizes
 bench/results.json and the numbers of docs/performance.md from it (the
 sections between its ``<!-- bench:NAME -->`` markers; the prose is kept by hand).
 
-The measurements are beside this script: pages.py (the project page),
+The measurements are beside this script: pages.py (the project page), proxied.py
+(the proxy mode's page beside a private one),
 reindexing.py (one file added, a full rebuild), cold_start.py, authorizer.py,
 publish.py (upload to installable), inspection.py (reading a file's metadata
 within its budget), flood.py (the authorizer under a flood), status.py
@@ -45,11 +46,12 @@ from bucket import moto_environment  # noqa: E402
 from cold_start import bench_cold_start  # noqa: E402
 from inspection import bench_inspection  # noqa: E402
 from pages import bench_pages  # noqa: E402
+from proxied import bench_proxied  # noqa: E402
 from publish import bench_publish  # noqa: E402
 from reindexing import bench_add_one, bench_rebuild  # noqa: E402
 from report import PERFORMANCE, report, write_docs  # noqa: E402
 from status import bench_status  # noqa: E402
-from uipages import bench_ui_pages  # noqa: E402
+from uipages import UI_PAGE_SIZES, bench_ui_pages  # noqa: E402
 
 from flood import bench_flood  # noqa: E402
 
@@ -116,6 +118,7 @@ def main() -> int:
     with moto_environment() as moto_url:
         results["page_content"] = {}
         results["pages"] = bench_pages(moto_url, sizes.pages, results["page_content"])
+        results["proxied"] = bench_proxied(moto_url, sizes.pages)
         results["add_one"] = bench_add_one(sizes.add_one)
         results["rebuild"] = bench_rebuild(sizes.rebuild)
         results["cold_start"] = bench_cold_start(moto_url, runs=sizes.runs)
@@ -123,7 +126,7 @@ def main() -> int:
         results["status"] = bench_status(sizes.status)
         # The pages for people: the largest project page the targets name, and the
         # list of every project at 10,000 projects.
-        results["ui_pages"] = bench_ui_pages(moto_url, [10, 10_000])
+        results["ui_pages"] = bench_ui_pages(moto_url, UI_PAGE_SIZES)
     results["flood"] = bench_flood(seconds=sizes.flood_seconds)
     results["inspection"] = bench_inspection()
     results["publish"] = bench_publish(runs=sizes.uploads)

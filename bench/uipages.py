@@ -22,6 +22,8 @@ from serverless_pypi.local.apigw_events import build_event
 from serverless_pypi.s3http import S3Reader
 
 LAMBDA_LIMIT = 6 * 1024 * 1024
+# A project's page at these numbers of files: the largest project the targets name.
+UI_PAGE_SIZES = [10, 10_000]
 # A long description of the size of a well-documented project's README.
 DESCRIPTION = (
     "# bench-project\n\n"

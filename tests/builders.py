@@ -15,6 +15,7 @@ import re
 import struct
 import tarfile
 import textwrap
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -320,3 +321,13 @@ def zeros_first(size: int) -> Iterator[bytes | Zeros]:
     yield Zeros(size)
     yield pad(size)
     yield PKG_INFO_MEMBER + END
+
+
+class Clock:
+    """A clock the tests move on (``clock.now += 301``), for the code that takes one."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now

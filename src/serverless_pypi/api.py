@@ -19,7 +19,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from . import manifest as manifests
@@ -31,6 +31,10 @@ from .logs import get_logger, printable
 from .names import TooManyFolders, is_valid_name, normalize, parse_filename, spelled_folders
 from .objects import AwsError, Blob, NotModified, Reader
 from .s3http import S3Reader
+
+if TYPE_CHECKING:
+    from .proxy import Proxy
+    from .upstream import Cached
 
 logger = get_logger(__name__)
 
@@ -66,18 +70,29 @@ class App:
 
     settings: ApiSettings
     storage: Reader
+    # The proxy mode's upstream (``proxy.py``); None: a name the bucket never held
+    # is redirected to the fallback index.
+    proxy: Proxy | None = None
 
     @classmethod
     def from_env(cls) -> App:
         settings = ApiSettings.from_env()
-        return cls(settings, S3Reader.from_env(settings.bucket))
+        reader = S3Reader.from_env(settings.bucket)
+        proxy = None
+        if settings.proxy:
+            from .keeper import LambdaKeeper
+            from .proxy import Proxy
+
+            keeper = LambdaKeeper(settings.keeper_function) if settings.keeper_function else None
+            proxy = Proxy(settings, reader, keeper)
+        return cls(settings, reader, proxy)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
         started = time.perf_counter()
         request: Request | None = None
         try:
             request = Request.from_event(event)
-            response = route(request, self.settings, self.storage)
+            response = route(request, self.settings, self.storage, self.proxy)
         except BadRequest as error:
             response = Response.text(400, f"Bad request: {error}")
         except AwsError as error:
@@ -134,14 +149,16 @@ def _segments(path: str) -> list[str]:
     return segments
 
 
-def route(request: Request, settings: ApiSettings, storage: Reader) -> Response:
+def route(
+    request: Request, settings: ApiSettings, storage: Reader, proxy: Proxy | None = None
+) -> Response:
     if request.method not in ("GET", "HEAD"):
         return Response.text(405, "Only GET and HEAD are allowed.", Allow=ALLOW)
     if len(request.path) > MAX_PATH:
         return Response.text(414, "The path is too long.")
     try:
         segments = _segments(request.path)
-        return _dispatch(request, settings, storage, segments)
+        return _dispatch(request, settings, storage, segments, proxy)
     except _NotFound:
         return _not_found()
 
@@ -151,7 +168,11 @@ def _not_found() -> Response:
 
 
 def _dispatch(
-    request: Request, settings: ApiSettings, storage: Reader, segments: list[str]
+    request: Request,
+    settings: ApiSettings,
+    storage: Reader,
+    segments: list[str],
+    proxy: Proxy | None = None,
 ) -> Response:
     prefix = settings.index_prefix  # "simple", or "" for the older module's root layout
     if prefix and segments == [prefix]:
@@ -180,11 +201,11 @@ def _dispatch(
         tail = "/".join(quote(part) for part in rest) if rest else ""
         return Response.redirect(301, f"{up}{quote(project)}/{tail}", "max-age=86400")
     if rest == [""]:
-        return _project_page(request, settings, storage, project)
+        return _project_page(request, settings, storage, project, proxy)
     if len(rest) == 1:
-        return _file(request, settings, storage, project, project, rest[0])
+        return _file(request, settings, storage, project, project, rest[0], proxy)
     if len(rest) == 2 and is_valid_name(rest[0]) and normalize(rest[0]) == project:
-        return _file(request, settings, storage, project, rest[0], rest[1])
+        return _file(request, settings, storage, project, rest[0], rest[1], proxy)
     raise _NotFound
 
 
@@ -266,7 +287,11 @@ def _root_page(request: Request, settings: ApiSettings, storage: Reader) -> Resp
 
 
 def _project_page(
-    request: Request, settings: ApiSettings, storage: Reader, project: str
+    request: Request,
+    settings: ApiSettings,
+    storage: Reader,
+    project: str,
+    proxy: Proxy | None = None,
 ) -> Response:
     media = _negotiated(request)
     if isinstance(media, Response):
@@ -287,7 +312,7 @@ def _project_page(
             return Response(200, page, headers, encoding="gzip")
     manifest = manifests.decode(fetched.body) if isinstance(fetched, Blob) else None
     if not manifest:
-        return _unknown_project(settings, storage, project)
+        return _unknown_project(settings, storage, project, proxy, media)
     if not manifest.get("files") and manifests.project_status(manifest.get("status")) is None:
         if manifest.get("pending"):
             return _being_indexed(project)
@@ -304,23 +329,64 @@ def _project_page(
     return Response(200, body.encode(), _page_headers(media, settings, etag))
 
 
-def _unknown_project(settings: ApiSettings, storage: Reader, project: str) -> Response:
+def _unknown_project(
+    settings: ApiSettings,
+    storage: Reader,
+    project: str,
+    proxy: Proxy | None = None,
+    media: str = negotiate.TEXT_HTML,
+) -> Response:
     """No manifest. A name with any object in any spelling of its folder is
     private even so (its first reindex has not finished, or the derived data was
     lost): only a name the bucket has never held goes to the fallback index, with
-    a redirect that no client keeps. Finding the spellings costs one listing for
+    a redirect that no client keeps (or, in proxy mode, the upstream's page as
+    ``proxy.py`` filters it). Finding the spellings costs one listing for
     a name that starts with a digit, two for a letter (``names.spelled_folders``)."""
-    try:
-        held = spelled_folders(project, storage.folders, storage.has_objects)
-    except TooManyFolders as error:
-        logger.warning("%s: treated as private: %s", project, error)
-        held = [project]
-    if held:
+    if proxy is not None:
+        held, current = _upstream_page(storage, project, proxy)
+        return _being_indexed(project) if held else proxy.page(project, media, current)
+    if _held(storage, project):
         return _being_indexed(project)
     if settings.fallback_index_url:
         location = f"{settings.fallback_index_url}{quote(project)}/"
         return Response.redirect(302, location, _NO_STORE)
     return _not_found()
+
+
+def _held(storage: Reader, project: str) -> bool:
+    """Whether any spelling of the project's folder holds an object."""
+    try:
+        return bool(spelled_folders(project, storage.folders, storage.has_objects))
+    except TooManyFolders as error:
+        logger.warning("%s: treated as private: %s", project, error)
+        return True
+
+
+def _upstream_page(storage: Reader, project: str, proxy: Proxy) -> tuple[bool, Cached | None]:
+    """Whether a project without a manifest (the caller read none) is held in any
+    spelling of its folder, and its upstream page as the bucket keeps it.
+
+    The folders are listed only when no fresh page is kept: a page is fetched, and
+    revalidated, only after a listing found no folder, so within its TTL a name the
+    bucket comes to hold is told by its manifest, which the reindexer writes within
+    seconds of the first upload. A proxied page costs two S3 requests, the manifest's
+    and the page's; each revalidation, the listings again."""
+    current = proxy.peek(project)
+    if proxy.fresh(current):
+        return False, current
+    return _held(storage, project), current
+
+
+def _proxied(
+    storage: Reader, project: str, proxy: Proxy | None
+) -> tuple[Proxy, Cached | None] | None:
+    """The proxy and the project's upstream page, when ``project`` is not private (no
+    manifest, no folder: a HEAD, then ``_upstream_page``); None otherwise, or
+    without a proxy."""
+    if proxy is None or storage.head(manifest_key(project)) is not None:
+        return None
+    held, current = _upstream_page(storage, project, proxy)
+    return None if held else (proxy, current)
 
 
 def _being_indexed(project: str) -> Response:
@@ -360,11 +426,17 @@ def _file(
     project: str,
     folder: str,
     filename: str,
+    proxy: Proxy | None = None,
 ) -> Response:
     if filename.endswith(".metadata"):
-        return _metadata(request, settings, storage, project, filename.removesuffix(".metadata"))
+        return _metadata(
+            request, settings, storage, project, filename.removesuffix(".metadata"), proxy
+        )
     if parse_filename(filename, project) is None:
         raise _NotFound
+    upstream = _proxied(storage, project, proxy) if folder == project else None
+    if upstream is not None:
+        return upstream[0].file(request.method, project, filename, upstream[1])
     _check_offered(storage, project)
     # The key is built from a folder that is a spelling of the project and a
     # distribution filename of that project: nothing else can be presigned.
@@ -373,10 +445,18 @@ def _file(
 
 
 def _metadata(
-    request: Request, settings: ApiSettings, storage: Reader, project: str, filename: str
+    request: Request,
+    settings: ApiSettings,
+    storage: Reader,
+    project: str,
+    filename: str,
+    proxy: Proxy | None = None,
 ) -> Response:
     if parse_filename(filename, project) is None:
         raise _NotFound
+    upstream = _proxied(storage, project, proxy)
+    if upstream is not None:
+        return upstream[0].metadata(project, filename, upstream[1])
     _check_offered(storage, project)
     cached = _cached_s3_etag(request.header("if-none-match"))
     fetched = storage.get(metadata_key(project, filename), if_none_match=cached)

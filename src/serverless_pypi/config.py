@@ -33,6 +33,14 @@ USERS_PATH_PATTERN = r"^/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*/$"
 MAX_USERS_PATH = 900
 MAX_USERS_PATH_LEVELS = 14  # SSM allows 15 levels in a name; the user's name is the last
 UPLOAD_RIGHTS = ("required", "authorizer")
+# What a name the bucket never held gets: a redirect to the fallback index (today's
+# behaviour), or the fallback's page, filtered and linked to this API (``proxy.py``).
+UPSTREAM_MODES = ("redirect", "proxy")
+DEFAULT_COOLDOWN = "7d"
+# A cooldown: "0", or a whole number of days, hours or minutes (variables.tf's rule).
+DURATION_PATTERN = r"^(0|[1-9][0-9]{0,4}[dhm])$"
+_DURATION_UNITS = {"d": 86_400, "h": 3600, "m": 60}
+MAX_PAGE_TTL = 86_400
 LOCAL_VERSIONS = ("accept", "refuse")  # whether the upload route takes `1.0+cpu`
 # An EventBridge bus: its name, or its ARN (variables.tf's validation of
 # event_bus_name; tests/unit/test_config.py ties them).
@@ -61,6 +69,15 @@ class ApiSettings:
     link_mode: str = "redirect"
     page_max_age: int = 60
     index_path: str = "/simple/"
+    upstream_mode: str = "redirect"
+    upstream_cooldown: int = 7 * 86_400  # seconds
+    upstream_page_ttl: int = 300  # seconds a fetched upstream page is reused
+    upstream_allow_only: bool = False
+    keeper_function: str | None = None  # the Lambda that keeps upstream files (proxy)
+
+    @property
+    def proxy(self) -> bool:
+        return self.upstream_mode == "proxy" and self.fallback_index_url is not None
 
     @property
     def index_prefix(self) -> str:
@@ -87,6 +104,8 @@ class ApiSettings:
         presigned_url_ttl: int | None = None,
         page_max_age: int | None = None,
         index_path: str | None = None,
+        upstream_mode: str | None = None,
+        upstream_cooldown: str | None = None,
     ) -> ApiSettings:
         """The settings from command-line options, checked as the environment is."""
         given = {
@@ -96,6 +115,8 @@ class ApiSettings:
             "S3_PRESIGNED_URL_TTL": presigned_url_ttl,
             "PAGE_MAX_AGE": page_max_age,
             "INDEX_PATH": index_path,
+            "UPSTREAM_MODE": upstream_mode,
+            "UPSTREAM_COOLDOWN": upstream_cooldown,
         }
         return cls.from_env({name: str(value) for name, value in given.items() if value})
 
@@ -112,7 +133,23 @@ class ApiSettings:
             presigned_url_ttl=_integer(env, "S3_PRESIGNED_URL_TTL", 900, 1, MAX_PRESIGN_TTL),
             link_mode=link_mode,
             page_max_age=_integer(env, "PAGE_MAX_AGE", 60, 0, 86_400),
+            upstream_mode=_choice(env, "UPSTREAM_MODE", UPSTREAM_MODES),
+            upstream_cooldown=duration(env.get("UPSTREAM_COOLDOWN", "") or DEFAULT_COOLDOWN),
+            upstream_page_ttl=_integer(env, "UPSTREAM_PAGE_TTL", 300, 0, MAX_PAGE_TTL),
+            upstream_allow_only=env.get("UPSTREAM_ALLOW_ONLY", "").strip() == "true",
+            keeper_function=env.get("KEEPER_FUNCTION", "").strip() or None,
         )
+
+
+def duration(raw: str) -> int:
+    """A cooldown ("7d", "36h", "90m", or "0") in seconds."""
+    value = raw.strip()
+    if not re.match(DURATION_PATTERN, value):
+        raise ConfigError(
+            f'a cooldown is "0" or a whole number of days, hours or minutes ("7d", "36h", '
+            f'"90m"), not {value!r}'
+        )
+    return 0 if value == "0" else int(value[:-1]) * _DURATION_UNITS[value[-1]]
 
 
 @dataclass(frozen=True, slots=True)

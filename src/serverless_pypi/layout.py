@@ -86,3 +86,20 @@ def split_key(key: str) -> tuple[str, str] | None:
     if key.startswith(DERIVED_PREFIX):
         return None
     return folder, filename
+
+
+# The proxy mode (``upstream_mode = "proxy"``): the upstream's pages as last fetched,
+# the policy lists, and the kept copies of upstream files, all under one prefix
+# that the api may write only the pages of (iam.tf), and the keeper only the files of.
+UPSTREAM_PREFIX = DERIVED_PREFIX + "upstream/"
+UPSTREAM_PAGES = UPSTREAM_PREFIX + "pages/"
+UPSTREAM_FILES = UPSTREAM_PREFIX + "files/"
+UPSTREAM_POLICY = UPSTREAM_PREFIX + "policy.json"
+
+
+def upstream_page_key(project: str) -> str:
+    return f"{UPSTREAM_PAGES}{project}.json.gz"
+
+
+def upstream_file_key(project: str, filename: str) -> str:
+    return f"{UPSTREAM_FILES}{project}/{filename}"

@@ -157,6 +157,30 @@ class S3Reader:
             raise AwsError(f"S3 answered {status} for a listing: {_error_code(body)}")
         return folder_listing(body)
 
+    def put(self, key: str, body: bytes, content_type: str = "application/octet-stream") -> str:
+        """PutObject of a small object (the proxy's cached upstream pages): its new ETag."""
+        path = self.endpoint.path(key)
+        digest = sigv4.payload_hash(body)
+        signed = {
+            "host": self.endpoint.host,
+            "x-amz-content-sha256": digest,
+            "content-type": content_type,
+        }
+
+        def send() -> HttpReply:
+            headers = self.signer.headers(
+                self._credentials(), self._clock(), "PUT", path, signed, digest
+            )
+            self.requests += 1
+            return self.connections.request("PUT", path, headers, body)
+
+        status, headers, answer = retrying(
+            send, self.backoff, "S3", reconnect=self.connections.drop
+        )
+        if status != 200:
+            raise AwsError(f"S3 answered {status} for a PUT: {_error_code(answer)}")
+        return headers.get("etag", "")
+
     def _request(
         self, key: str | None, query: str, extra: Mapping[str, str], method: str = "GET"
     ) -> HttpReply:

@@ -94,7 +94,11 @@ def private_index(s3: Any, storage: Storage, get: Get, moto_url: str) -> Iterato
 
 def _inline_policy(stack: Stack, function_output: str) -> Mapping[str, Any]:
     """The one inline policy of the role of the function the output names."""
-    function = stack.outputs[function_output]
+    return function_policy(stack, stack.outputs[function_output])
+
+
+def function_policy(stack: Stack, function: str) -> Mapping[str, Any]:
+    """The one inline policy of the role of ``function``."""
     config = stack.client("lambda").get_function(FunctionName=function)["Configuration"]
     role = config["Role"].rsplit("/", 1)[-1]
     iam = stack.client("iam")

@@ -380,9 +380,18 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """examples/basic applied to a fresh moto server, destroyed after the session."""
+    with applied_stack(tmp_path_factory.mktemp("stack")) as applied:
+        yield applied
+
+
+@contextlib.contextmanager
+def applied_stack(base: Path, overrides: Mapping[str, str] | None = None) -> Iterator[Stack]:
+    """examples/basic, with ``overrides`` (file name -> .tf text) beside it, applied
+    in ``base`` to a fresh moto server; destroyed at the end."""
     terraform_binary()
-    base = tmp_path_factory.mktemp("stack")
     workdir = copy_module(base)
+    for name, text in (overrides or {}).items():
+        (workdir / name).write_text(text)
     with moto_server(base / "moto.log") as endpoint_url:
         (workdir / "moto_override.tf").write_text(provider_override(endpoint_url))
         (workdir / "alarms_topic.tf").write_text(ALARMS_TOPIC_TF)

@@ -23,7 +23,7 @@ from serverless_pypi.mint import Jwks, Minter
 from serverless_pypi.objects import Blob
 from serverless_pypi.storage import Storage
 from serverless_pypi.upload import Uploader
-from tests.builders import wheel_bytes
+from tests.builders import Clock, wheel_bytes
 from tests.conftest import BUCKET
 from tests.oidc_issuer import Issuer, github_claims, new_rsa, running, sign
 from tests.unit.test_upload import fields_for
@@ -35,14 +35,6 @@ ALL_ROUTES = [*ROUTE_KEYS, *UPLOAD_ROUTE_KEYS, *OIDC_ROUTE_KEYS]
 class NoUsers:
     def list(self, path: str, limit: int) -> tuple[dict[str, str], bool]:
         return {}, True
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Index:

@@ -1,6 +1,6 @@
 """The ``serverless-pypi`` command: serve, reindex, upload, user, publisher, claim and release,
 a project's status (archive, deprecate, quarantine, activate), and the day-two
-commands status, yank, unyank, remove and prune.
+commands status, yank, unyank, remove and prune; the proxy mode's upstream lists.
 
 Each group of commands is a module of this package that adds its parsers
 (``add_parsers``); the commands that touch AWS use the standard AWS environment.
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from ..logs import shown
 from ..names import TooManyFolders
 from ..objects import AwsError, ObjectMissing, PreconditionFailed
-from . import claims, files, lifecycle, ops, publisher, serve, status, user, version
+from . import claims, files, lifecycle, ops, publisher, serve, status, upstream, user, version
 from .common import EXIT_ERROR, EXIT_OK, CommandError
 
 __all__ = ["main"]
@@ -58,7 +58,7 @@ def parser() -> argparse.ArgumentParser:
         help="print the version and where it was installed from, and exit",
     )
     commands = top.add_subparsers(required=True, metavar="COMMAND")
-    for group in (serve, files, user, claims, lifecycle, status, ops, publisher):
+    for group in (serve, files, user, claims, lifecycle, status, ops, publisher, upstream):
         group.add_parsers(commands)
     version.add_ignore_option(commands)
     return top

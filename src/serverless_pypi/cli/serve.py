@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import (
     ApiSettings,
@@ -33,6 +33,10 @@ from ..storage import Storage
 from .common import EXIT_OK, CommandError, bucket_storage
 from .files import seed
 
+if TYPE_CHECKING:
+    from ..proxy import Proxy
+    from ..s3http import S3Reader
+
 LOCAL_BUCKET = "serverless-pypi-local"
 LOCAL_AUDIENCE = "serverless-pypi"
 
@@ -49,6 +53,20 @@ def add_parsers(commands: Any) -> None:
     serve.add_argument("--bucket", help="an existing S3 bucket (uses the standard AWS environment)")
     serve.add_argument("--dist", type=Path, help="upload the distributions in DIR first")
     serve.add_argument("--fallback", help="fallback index URL, e.g. https://pypi.org/simple/")
+    serve.add_argument(
+        "--upstream-mode",
+        choices=("redirect", "proxy"),
+        default=None,
+        help="for a name never held here: redirect to --fallback (default), or proxy its "
+        "page, filtered by the cooldown and `serverless-pypi upstream`, and keep the files",
+    )
+    serve.add_argument(
+        "--cooldown",
+        metavar="DURATION",
+        default=None,
+        help='with --upstream-mode proxy: hide upstream files younger than this ("7d", '
+        '"36h", "90m", "0"; default 7d)',
+    )
     serve.add_argument(
         "--link-mode", choices=("redirect", "presigned"), default=None, help="file link style"
     )
@@ -145,11 +163,20 @@ def _sigterm_as_ctrl_c() -> Iterator[None]:
 
 def _settings(args: argparse.Namespace, bucket: str) -> ApiSettings:
     try:
-        return ApiSettings.from_options(
-            bucket=bucket, fallback_index_url=args.fallback, link_mode=args.link_mode
+        settings = ApiSettings.from_options(
+            bucket=bucket,
+            fallback_index_url=args.fallback,
+            link_mode=args.link_mode,
+            upstream_mode=args.upstream_mode,
+            upstream_cooldown=args.cooldown,
         )
     except ConfigError as error:
         raise CommandError(str(error)) from None
+    if settings.upstream_mode == "proxy" and not settings.proxy:
+        raise CommandError("--upstream-mode proxy needs the upstream: --fallback URL")
+    if args.cooldown is not None and settings.upstream_mode != "proxy":
+        raise CommandError("--cooldown needs --upstream-mode proxy")
+    return settings
 
 
 def on_loopback(host: str) -> bool:
@@ -233,7 +260,7 @@ def serve_command(args: argparse.Namespace) -> int:
             else:
                 storage = bucket_storage(bucket)
                 reader = S3Reader.from_env(bucket)
-            api.handler = App(settings, reader)
+            api.handler = App(settings, reader, _proxy(settings, reader, storage, embedded))
             ui.handler = UiApp(UiSettings(settings), reader)
             if args.auth:
                 fallback = settings.fallback_index_url
@@ -295,6 +322,21 @@ def _minter(args: argparse.Namespace, bucket: str, storage: Storage, embedded: b
     return Minter(settings, storage)
 
 
+def _proxy(
+    settings: ApiSettings, reader: S3Reader, storage: Storage, embedded: EmbeddedS3 | None
+) -> Proxy | None:
+    """The proxy mode's upstream, keeping copies in a thread. The embedded S3 costs
+    nothing to read: there, a change of the policy is seen within a second."""
+    if not settings.proxy:
+        return None
+    from ..keeper import ThreadKeeper
+    from ..proxy import Proxy
+    from ..upstreampolicy import POLICY_TTL
+
+    keeper = ThreadKeeper(storage.client, storage.bucket)
+    return Proxy(settings, reader, keeper, policy_ttl=1 if embedded else POLICY_TTL)
+
+
 def _local_user(args: argparse.Namespace, embedded: EmbeddedS3 | None) -> str:
     """With --auth on the embedded S3: a user "local" who may upload, so that the
     printed pip and twine lines work on a machine without AWS credentials."""
@@ -340,6 +382,12 @@ def _print_hints(
         )
     if embedded is not None:
         print(f"  upload: {embedded.environment} aws s3 cp FILE s3://{bucket}/PROJECT/")
+    if args.upstream_mode == "proxy":
+        env = f"{embedded.environment} " if embedded else ""
+        print(
+            f"  proxy of {args.fallback} (cooldown {args.cooldown or '7d'}): "
+            f"{env}serverless-pypi upstream deny|allow SPEC --bucket {bucket}"
+        )
     if embedded is not None and events_queue:
         print(
             f"  events on {args.event_bus}: {embedded.environment} aws sqs receive-message "

@@ -8,7 +8,9 @@ It reads one listing of the bucket, one of the manifests and each project's
 manifest (in parallel): one GET per project plus a request per thousand keys,
 never a read of a distribution. Needs attention (exit code 3): a file with a
 ``problem``, drift between the bucket and the manifests, files still waiting
-to be read, messages in the dead-letter queue.
+to be read, messages in the dead-letter queue. On a bucket the proxy mode used, the
+upstream side too (``cli/upstream.py``): one listing of its prefix and one GET per
+cached upstream page.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..objects import ObjectInfo
 from ..storage import Storage
 from .common import EXIT_OK, CommandError, TerminalBar, bucket_storage
 from .index import Index
+from .upstream import UpstreamStatus, status_lines, upstream_status
 
 EXIT_ATTENTION = 3
 
@@ -74,6 +77,8 @@ class Report:
     unindexed: list[str] = field(default_factory=list)
     private_without_files: list[str] = field(default_factory=list)
     dead_letter_messages: int | None = None
+    # The proxy mode's side (cli/upstream.py); None when the bucket never proxied.
+    upstream: UpstreamStatus | None = None
 
     @property
     def attention(self) -> list[str]:
@@ -180,6 +185,8 @@ def status_command(args: argparse.Namespace) -> int:
         storage, args.projects, lambda d, t, p: bar.draw(d, t, f"{d}/{t} {p[:30]}")
     )
     bar.finish()
+    if not args.projects:
+        report.upstream = upstream_status(storage)
     if args.dead_letter_queue:
         report.dead_letter_messages = _waiting(args.dead_letter_queue)
     print(_as_json(report) if args.json else _as_text(report, args.bucket))
@@ -259,6 +266,8 @@ def _as_text(report: Report, bucket: str) -> str:
     lines += [f"private, no files: {shown(name)}" for name in report.private_without_files]
     if report.dead_letter_messages is not None:
         lines.append(f"dead-letter queue: {report.dead_letter_messages} events waiting")
+    if report.upstream is not None:
+        lines += status_lines(report.upstream)
     attention = report.attention
     summary = "needs attention: " + ", ".join(attention) if attention else "all well"
     lines.append(f"s3://{bucket}: {len(report.projects)} projects; {summary}")
