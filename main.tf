@@ -100,7 +100,8 @@ locals {
   mint_log_group_arn          = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.mint_log_group}"
   trust_file                  = ".serverless-pypi-trust.json"
   trust_file_arn              = "${local.bucket_arn}/${local.trust_file}"
-  oidc_markers_arn            = "${local.bucket_arn}/.serverless-pypi/oidc"
+  oidc_markers_prefix         = ".serverless-pypi/oidc"
+  oidc_markers_arn            = "${local.bucket_arn}/${local.oidc_markers_prefix}"
   trusted_publishing_audience = coalesce(var.trusted_publishing_audience, "serverless-pypi-${aws_s3_bucket.this.bucket}")
   # The routes (layout.OIDC_ROUTE_KEYS).
   oidc_route_keys = ["GET /_/oidc/audience", "POST /_/oidc/mint-token", "POST /_/oidc/burn-token", "GET /.well-known/pytp"]

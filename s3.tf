@@ -51,22 +51,48 @@ resource "aws_s3_bucket_versioning" "this" {
 # brings back) and of rewritten manifests, for so many days; then the versions
 # expire, and so do delete markers with nothing left under them.
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  count = var.s3_noncurrent_version_expiration_days == null ? 0 : 1
+  count = var.s3_noncurrent_version_expiration_days == null && !local.trusted_publishing ? 0 : 1
 
   bucket = aws_s3_bucket.this.id
 
-  rule {
-    id     = "expire-noncurrent-versions"
-    status = "Enabled"
+  dynamic "rule" {
+    for_each = var.s3_noncurrent_version_expiration_days == null ? [] : [1]
+    content {
+      id     = "expire-noncurrent-versions"
+      status = "Enabled"
 
-    filter {}
+      filter {}
 
-    noncurrent_version_expiration {
-      noncurrent_days = var.s3_noncurrent_version_expiration_days
+      noncurrent_version_expiration {
+        noncurrent_days = var.s3_noncurrent_version_expiration_days
+      }
+
+      expiration {
+        expired_object_delete_marker = true
+      }
     }
+  }
 
-    expiration {
-      expired_object_delete_marker = true
+  # Trusted publishing's markers (a used jti, a burned upload token): one empty
+  # object per publish, needed while the token they name could be used, which is
+  # at most a day (an OIDC token) or 6 hours (an upload token).
+  dynamic "rule" {
+    for_each = local.trusted_publishing ? [1] : []
+    content {
+      id     = "expire-trusted-publishing-markers"
+      status = "Enabled"
+
+      filter {
+        prefix = "${local.oidc_markers_prefix}/"
+      }
+
+      expiration {
+        days = 2
+      }
+
+      noncurrent_version_expiration {
+        noncurrent_days = 1
+      }
     }
   }
 

@@ -28,6 +28,44 @@ run "off_by_default" {
     condition     = !strcontains(aws_iam_role_policy.authorizer[0].policy, "trust") && !strcontains(aws_iam_role_policy.upload[0].policy, "oidc")
     error_message = "Without trusted_publishing no role reads the trust file or the burned tokens."
   }
+  assert {
+    condition     = length(aws_s3_bucket_lifecycle_configuration.this) == 0
+    error_message = "Without trusted_publishing (and noncurrent expiration) the bucket has no lifecycle configuration."
+  }
+}
+
+run "its_markers_expire" {
+  command = plan
+
+  variables {
+    trusted_publishing                    = true
+    s3_noncurrent_version_expiration_days = 30
+  }
+
+  assert {
+    condition = alltrue([
+      length(aws_s3_bucket_lifecycle_configuration.this[0].rule) == 2,
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[0].id == "expire-noncurrent-versions",
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[1].id == "expire-trusted-publishing-markers",
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[1].filter[0].prefix == ".serverless-pypi/oidc/",
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[1].expiration[0].days == 2,
+      aws_s3_bucket_lifecycle_configuration.this[0].rule[1].noncurrent_version_expiration[0].noncurrent_days == 1,
+    ])
+    error_message = "With trusted_publishing the jti and burn markers expire after two days, beside the noncurrent versions' rule."
+  }
+}
+
+run "its_markers_expire_without_versioning_rules" {
+  command = plan
+
+  variables {
+    trusted_publishing = true
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket_lifecycle_configuration.this[0].rule) == 1 && aws_s3_bucket_lifecycle_configuration.this[0].rule[0].filter[0].prefix == ".serverless-pypi/oidc/"
+    error_message = "With trusted_publishing alone the lifecycle configuration holds the markers' rule only."
+  }
 }
 
 run "routes_without_authorizer" {

@@ -99,15 +99,20 @@ def from_basic(header: str | None) -> str | None:
     return secret if user == TOKEN_USER and is_minted(secret) else None
 
 
+# Where the markers live (under the derived prefix); the module's lifecycle rule
+# expires them after two days (main.tf's local.oidc_markers_prefix).
+MARKERS_PREFIX = ".serverless-pypi/oidc"
+
+
 def burn_key(jti: str) -> str:
-    """Where a burned token's marker lives (under the derived prefix)."""
-    return f".serverless-pypi/oidc/burned/{hashlib.sha256(jti.encode()).hexdigest()}"
+    """Where a burned token's marker lives."""
+    return f"{MARKERS_PREFIX}/burned/{hashlib.sha256(jti.encode()).hexdigest()}"
 
 
 def jti_key(issuer: str, jti: str) -> str:
     """Where the marker of an OIDC token's jti, once used, lives."""
     digest = hashlib.sha256(f"{issuer}\0{jti}".encode()).hexdigest()
-    return f".serverless-pypi/oidc/jti/{digest}"
+    return f"{MARKERS_PREFIX}/jti/{digest}"
 
 
 def context(minted: Minted) -> dict[str, str]:

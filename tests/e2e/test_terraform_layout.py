@@ -15,6 +15,7 @@ test ties those locals to layout.py:
     local.users_file        layout.USERS_FILE        (the authorizer's users file)
     local.oidc_route_keys   layout.OIDC_ROUTE_KEYS   (trusted publishing's routes)
     local.trust_file        publishers.TRUST_FILE    (publishers and signing keys)
+    local.oidc_markers_prefix uploadtoken.MARKERS_PREFIX (used jti's, burned tokens)
 
 The locals are read with ``terraform console`` (what Terraform itself evaluates,
 not a parse of the HCL text) in a copy of the module's *.tf files: ``terraform
@@ -33,7 +34,7 @@ from typing import Any
 
 import pytest
 
-from serverless_pypi import layout, publishers
+from serverless_pypi import layout, publishers, uploadtoken
 from tests.e2e.stack import (
     COMMAND_TIMEOUT,
     INIT_TIMEOUT,
@@ -54,6 +55,7 @@ LOCALS = (
     "users_file",
     "oidc_route_keys",
     "trust_file",
+    "oidc_markers_prefix",
 )
 # The module's required variables; console checks their validation rules.
 VARIABLES = {
@@ -148,4 +150,5 @@ def test_the_trusted_publishing_routes_and_trust_file_are_the_codes(
 ) -> None:
     assert sorted(module_locals["oidc_route_keys"]) == sorted(layout.OIDC_ROUTE_KEYS)
     assert module_locals["trust_file"] == publishers.TRUST_FILE
+    assert module_locals["oidc_markers_prefix"] == uploadtoken.MARKERS_PREFIX
     assert "/" not in publishers.TRUST_FILE and layout.split_key(publishers.TRUST_FILE) is None
