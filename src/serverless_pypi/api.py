@@ -378,12 +378,12 @@ def _upstream_page(storage: Reader, project: str, proxy: Proxy) -> tuple[bool, C
 
 
 def _proxied(
-    storage: Reader, project: str, proxy: Proxy | None
+    storage: Reader, project: str, proxy: Proxy | None, manifest: dict[str, str] | None
 ) -> tuple[Proxy, Cached | None] | None:
     """The proxy and the project's upstream page, when ``project`` is not private (no
-    manifest, no folder: a HEAD, then ``_upstream_page``); None otherwise, or
-    without a proxy."""
-    if proxy is None or storage.head(manifest_key(project)) is not None:
+    ``manifest``, the HEAD of it, and no folder: ``_upstream_page``); None
+    otherwise, or without a proxy."""
+    if proxy is None or manifest is not None:
         return None
     held, current = _upstream_page(storage, project, proxy)
     return None if held else (proxy, current)
@@ -434,10 +434,11 @@ def _file(
         )
     if parse_filename(filename, project) is None:
         raise _NotFound
-    upstream = _proxied(storage, project, proxy) if folder == project else None
+    manifest = storage.head(manifest_key(project))
+    upstream = _proxied(storage, project, proxy, manifest) if folder == project else None
     if upstream is not None:
         return upstream[0].file(request.method, project, filename, upstream[1])
-    _check_offered(storage, project)
+    _check_offered(manifest)
     # The key is built from a folder that is a spelling of the project and a
     # distribution filename of that project: nothing else can be presigned.
     location = storage.presign(f"{folder}/{filename}", request.method, settings.presigned_url_ttl)
@@ -454,10 +455,11 @@ def _metadata(
 ) -> Response:
     if parse_filename(filename, project) is None:
         raise _NotFound
-    upstream = _proxied(storage, project, proxy)
+    manifest = storage.head(manifest_key(project))
+    upstream = _proxied(storage, project, proxy, manifest)
     if upstream is not None:
         return upstream[0].metadata(project, filename, upstream[1])
-    _check_offered(storage, project)
+    _check_offered(manifest)
     cached = _cached_s3_etag(request.header("if-none-match"))
     fetched = storage.get(metadata_key(project, filename), if_none_match=cached)
     headers = {
@@ -472,9 +474,9 @@ def _metadata(
     return Response(200, fetched.body, {**headers, "ETag": f"W/{fetched.etag}"})
 
 
-def _check_offered(storage: Reader, project: str) -> None:
+def _check_offered(metadata: dict[str, str] | None) -> None:
     """404 for any file of a quarantined project (PEP 792: none is offered), a link
-    a lock file recorded included: one HEAD of its manifest, whose metadata says so."""
-    metadata = storage.head(manifest_key(project))
+    a lock file recorded included: ``metadata`` is the HEAD of its manifest (None:
+    none), whose metadata says so."""
     if metadata is not None and manifests.stored_status(metadata) == manifests.QUARANTINED:
         raise _NotFound

@@ -127,6 +127,20 @@ def test_a_name_that_becomes_private_is_not_proxied_past_its_manifest_or_the_ttl
     assert index.up.origin not in index(f"/simple/six/{OLD}").headers.get("Location", "")
 
 
+def test_a_private_file_link_costs_one_head_in_proxy_mode(index: Index, s3: Any) -> None:
+    """As in redirect mode: the HEAD of the manifest tells a private project (and a
+    quarantined one) at once; no listing, no upstream page."""
+    name, data = wheel_bytes("mine", "1.0")
+    s3.put_object(Bucket=BUCKET, Key=f"mine/{name}", Body=data)
+    notify(("ObjectCreated:Put", f"mine/{name}"))
+    before = index.reader.requests
+    link = index(f"/simple/mine/{name}")
+    assert link.status == 302 and f"/mine/{name}" in link.headers["Location"]
+    assert index(f"/simple/mine/{name}.metadata").status == 200
+    assert index.reader.requests - before == 1 + 2  # the link's HEAD; the metadata's HEAD, GET
+    assert index.up.seen == []
+
+
 def test_a_left_out_file_is_a_404_and_an_offered_one_is_kept(index: Index, s3: Any) -> None:
     assert index(f"/simple/six/{YOUNG}").status == 404
     first = index(f"/simple/six/{OLD}")
