@@ -258,17 +258,40 @@ def test_the_readme_says_how_to_install_the_command_line() -> None:
     assert any(REPOSITORY_NAME in word for line in readme for word in line.ours), "from a tag"
 
 
+_INDEX_OPTIONS = ("-i", "--index-url", "--index", "--default-index")
+
+
+def names_an_index(command: str) -> bool:
+    """Whether an install command says which index it installs from: the pages for
+    people's ``pip install --index-url <this index> <project>`` installs a project of
+    this index, whatever its name, never the public index's."""
+    return any(word.split("=")[0] in _INDEX_OPTIONS for word in command.split())
+
+
 def test_printed_hints_that_may_install_this_project_come_from_release() -> None:
     """What the code prints is run here through ``release.install_line``: a hint that
-    names this project, or formats its requirement, must be made there."""
+    names this project, or formats its requirement (from the public index), must be
+    made there."""
     hints = hint_lines()
     formatted = [
-        line for line in hints if any("{}" in word for word in requirement_words(line.command))
+        line
+        for line in hints
+        if any("{}" in word for word in requirement_words(line.command))
+        and not names_an_index(line.command)
     ]
     assert formatted, "release.install_line's f-string is found"
     places = {line.where.split(":")[0] for line in hints if line.ours or line.bare}
     places |= {line.where.split(":")[0] for line in formatted}
     assert places == {"src/serverless_pypi/release.py"}
+    # The pages' lines are there, and exempt only for the index they name.
+    pages = [
+        line
+        for line in hints
+        if line.where.startswith("src/serverless_pypi/webpage.py")
+        and any("{}" in word for word in requirement_words(line.command))
+    ]
+    assert pages and all(names_an_index(line.command) for line in pages)
+    assert not names_an_index("pip install {}") and names_an_index("uv add --index=u p")
 
 
 # -- running them ------------------------------------------------------------------
