@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Request
+from playwright.sync_api import Browser, Dialog, Request, expect
 
 from tests.browser import chromium
 from tests.builders import wheel_bytes, write
@@ -114,13 +114,15 @@ def test_log_in_search_open_a_project_and_download_a_file(index: Index, browser:
     assert answer is not None and answer.status == 200
     rows = page.locator("table.projects tbody tr")
     assert rows.count() == 3
-    # Search as one types: the list narrows without a request.
+    # Search as one types: the list narrows without a request. (Waiting with
+    # expect, not wait_for_function: a string predicate is polled with eval, which
+    # the pages' CSP refuses, as it should.)
     page.locator("#q").press_sequentially("invoice")
-    page.wait_for_function("document.querySelectorAll('tbody tr:not([hidden])').length === 1")
+    expect(page.locator("tbody tr:not([hidden])")).to_have_count(1)
     assert page.locator("tbody tr:not([hidden]) td.name").inner_text() == "billing-client"
     page.locator("#q").fill("")
     page.locator("#q").press_sequentially("acme")
-    page.wait_for_function("document.querySelectorAll('tbody tr:not([hidden])').length === 1")
+    expect(page.locator("tbody tr:not([hidden])")).to_have_count(1)
     page.get_by_role("link", name="acme-auth", exact=True).click()
     page.wait_for_url(index.origin + "/ui/acme-auth/")
     assert page.locator("h1").inner_text() == "acme-auth"
@@ -178,7 +180,7 @@ def test_a_hostile_wheel_renders_inert(index: Index, browser: Browser, scheme: s
     page.on("console", lambda message: violations.append(message.text))
     page.goto(index.origin + "/ui/")
     page.locator("#q").press_sequentially("evil summary")
-    page.wait_for_function("document.querySelectorAll('tbody tr:not([hidden])').length === 1")
+    expect(page.locator("tbody tr:not([hidden])")).to_have_count(1)
     page.get_by_role("link", name="evil-pkg", exact=True).click()
     page.wait_for_url(index.origin + "/ui/evil-pkg/")
     page.locator("h1").hover()
