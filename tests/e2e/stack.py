@@ -384,21 +384,32 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield applied
 
 
+# What the session's stack adds to examples/basic: an alarms topic, an event bus, an
+# unversioned bucket (file name -> .tf text).
+SESSION_FILES = {
+    "alarms_topic.tf": ALARMS_TOPIC_TF,
+    "alarms_override.tf": ALARMS_OVERRIDE_TF,
+    "versioning_override.tf": UNVERSIONED_OVERRIDE_TF,
+    "event_bus.tf": EVENT_BUS_TF,
+    "event_bus_override.tf": EVENT_BUS_OVERRIDE_TF,
+}
+
+
 @contextlib.contextmanager
-def applied_stack(base: Path, overrides: Mapping[str, str] | None = None) -> Iterator[Stack]:
-    """examples/basic, with ``overrides`` (file name -> .tf text) beside it, applied
-    in ``base`` to a fresh moto server; destroyed at the end."""
+def applied_stack(
+    base: Path,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    files: Mapping[str, str] = SESSION_FILES,
+) -> Iterator[Stack]:
+    """examples/basic, with ``files`` and ``overrides`` (file name -> .tf text)
+    beside it, applied in ``base`` to a fresh moto server; destroyed at the end."""
     terraform_binary()
     workdir = copy_module(base)
-    for name, text in (overrides or {}).items():
+    for name, text in {**files, **(overrides or {})}.items():
         (workdir / name).write_text(text)
     with moto_server(base / "moto.log") as endpoint_url:
         (workdir / "moto_override.tf").write_text(provider_override(endpoint_url))
-        (workdir / "alarms_topic.tf").write_text(ALARMS_TOPIC_TF)
-        (workdir / "alarms_override.tf").write_text(ALARMS_OVERRIDE_TF)
-        (workdir / "versioning_override.tf").write_text(UNVERSIONED_OVERRIDE_TF)
-        (workdir / "event_bus.tf").write_text(EVENT_BUS_TF)
-        (workdir / "event_bus_override.tf").write_text(EVENT_BUS_OVERRIDE_TF)
         env = terraform_env({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint_url})
         stack = Stack(endpoint_url, REGION, workdir, base, env)
         bucket = f"serverless-pypi-test-{uuid.uuid4().hex[:12]}"

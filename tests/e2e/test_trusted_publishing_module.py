@@ -11,7 +11,6 @@ import json
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -20,18 +19,7 @@ import pytest
 from serverless_pypi import authorizer, mint, publishers, uploadtoken
 from serverless_pypi.layout import OIDC_ROUTE_KEYS, UPLOAD_ROUTE_KEYS, USERS_FILE
 from serverless_pypi.local.apigw_events import authorizer_event, build_event
-from tests.e2e.stack import (
-    APPLY_TIMEOUT,
-    FAKE_CREDENTIALS,
-    INIT_TIMEOUT,
-    REGION,
-    Stack,
-    copy_module,
-    moto_server,
-    provider_override,
-    terraform_binary,
-    terraform_env,
-)
+from tests.e2e.stack import Stack, applied_stack
 from tests.iam import allowed
 
 OVERRIDE_TF = """# Written by tests/e2e/test_trusted_publishing_module.py.
@@ -45,28 +33,13 @@ module "pypi" {
 
 @pytest.fixture(scope="module")
 def oidc_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    terraform_binary()
-    base = tmp_path_factory.mktemp("oidc-stack")
-    workdir = copy_module(base)
-    with moto_server(base / "moto.log") as endpoint_url:
-        (workdir / "moto_override.tf").write_text(provider_override(endpoint_url))
-        (workdir / "oidc_override.tf").write_text(OVERRIDE_TF)
-        env = terraform_env({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint_url})
-        stack = Stack(endpoint_url, REGION, workdir, base, env)
-        bucket = f"serverless-pypi-oidc-{uuid.uuid4().hex[:12]}"
-        (workdir / "terraform.tfvars").write_text(f's3_bucket_name = "{bucket}"\n')
-        stack.terraform("init", "-no-color", timeout=INIT_TIMEOUT)
-        try:
-            stack.terraform("apply", "-auto-approve", "-no-color", timeout=APPLY_TIMEOUT)
-            output = stack.terraform("output", "-json", "-no-color")
-            stack.outputs = {k: v["value"] for k, v in json.loads(output.stdout).items()}
-            # moto applies the bucket policy's TLS-only Deny to every object request
-            # (it does not evaluate aws:SecureTransport): see Stack.empty_bucket.
-            stack.client("s3").delete_bucket_policy(Bucket=bucket)
-            yield stack
-        finally:
-            stack.empty_bucket(bucket)
-            stack.terraform("destroy", "-auto-approve", "-no-color", timeout=APPLY_TIMEOUT)
+    with applied_stack(
+        tmp_path_factory.mktemp("oidc-stack"), {"oidc_override.tf": OVERRIDE_TF}, files={}
+    ) as applied:
+        # moto applies the bucket policy's TLS-only Deny to every object request
+        # (it does not evaluate aws:SecureTransport): see Stack.empty_bucket.
+        applied.client("s3").delete_bucket_policy(Bucket=applied.bucket)
+        yield applied
 
 
 def mint_function(stack: Stack) -> str:

@@ -7,10 +7,8 @@ request gets the login challenge, a user of the index gets the page."""
 from __future__ import annotations
 
 import base64
-import contextlib
 import importlib
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,18 +18,7 @@ from serverless_pypi import layout
 from serverless_pypi.cli.userstore import UserStore
 from tests.builders import wheel_bytes
 from tests.conftest import http_event
-from tests.e2e.stack import (
-    APPLY_TIMEOUT,
-    FAKE_CREDENTIALS,
-    INIT_TIMEOUT,
-    REGION,
-    UNVERSIONED_OVERRIDE_TF,
-    Stack,
-    copy_module,
-    moto_server,
-    provider_override,
-    terraform_env,
-)
+from tests.e2e.stack import UNVERSIONED_OVERRIDE_TF, Stack, applied_stack
 
 UI_FUNCTION = "serverless-pypi-ui"
 UI_OVERRIDE_TF = """# Written by tests/e2e/test_ui_apply.py: the pages for people on.
@@ -43,30 +30,12 @@ module "pypi" {
 
 @pytest.fixture(scope="module")
 def ui_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    base = tmp_path_factory.mktemp("ui-stack")
-    workdir = copy_module(base)
-    with moto_server(base / "moto.log") as endpoint_url:
-        (workdir / "moto_override.tf").write_text(provider_override(endpoint_url))
-        (workdir / "versioning_override.tf").write_text(UNVERSIONED_OVERRIDE_TF)
-        (workdir / "ui_override.tf").write_text(UI_OVERRIDE_TF)
-        env = terraform_env({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint_url})
-        stack = Stack(endpoint_url, REGION, workdir, base, env)
-        bucket = f"serverless-pypi-ui-{uuid.uuid4().hex[:12]}"
-        (workdir / "terraform.tfvars").write_text(f's3_bucket_name = "{bucket}"\n')
-        stack.terraform("init", "-no-color", timeout=INIT_TIMEOUT)
-        try:
-            stack.terraform("apply", "-auto-approve", "-no-color", timeout=APPLY_TIMEOUT)
-            output = stack.terraform("output", "-json", "-no-color")
-            stack.outputs = {
-                name: item["value"] for name, item in json.loads(output.stdout).items()
-            }
-            yield stack
-        finally:
-            with contextlib.suppress(Exception):
-                stack.empty_bucket(bucket)
-            stack.terraform("destroy", "-auto-approve", "-no-color", timeout=APPLY_TIMEOUT)
-            state = stack.terraform("state", "list", check=False)
-            assert state.returncode == 0 and not state.stdout.strip(), state.stdout
+    with applied_stack(
+        tmp_path_factory.mktemp("ui-stack"),
+        {"ui_override.tf": UI_OVERRIDE_TF},
+        files={"versioning_override.tf": UNVERSIONED_OVERRIDE_TF},
+    ) as applied:
+        yield applied
 
 
 def test_the_pages_routes_lead_to_their_function_without_an_authorizer(ui_stack: Stack) -> None:
