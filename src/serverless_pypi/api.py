@@ -17,19 +17,18 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from . import manifest as manifests
 from . import negotiate, rootindex, simple
-from .apigw import BadRequest, Request, Response
+from .apigw import BadRequest, Request, Response, answer
 from .config import ApiSettings, ConfigError, log_level
 from .layout import ROOT_JSON, manifest_key, metadata_key
-from .logs import get_logger, printable
+from .logs import get_logger
 from .names import TooManyFolders, is_valid_name, normalize, parse_filename, spelled_folders
-from .objects import AwsError, Blob, NotModified, Reader
+from .objects import Blob, NotModified, Reader
 from .s3http import S3Reader
 
 if TYPE_CHECKING:
@@ -88,28 +87,9 @@ class App:
         return cls(settings, reader, proxy)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
-        started = time.perf_counter()
-        request: Request | None = None
-        try:
-            request = Request.from_event(event)
-            response = route(request, self.settings, self.storage, self.proxy)
-        except BadRequest as error:
-            response = Response.text(400, f"Bad request: {error}")
-        except AwsError as error:
-            logger.error("storage error: %s", error)
-            response = Response.text(502, "The index storage did not answer; try again.")
-        except Exception:
-            logger.exception("unexpected error")
-            response = Response.text(500, "Internal error; the index log has the details.")
-        result = response.to_event(request)
-        logger.info(
-            "%s %s %d %.1fms",
-            request.method if request else "-",
-            printable(request.path, limit=200) if request else "-",
-            result["statusCode"],
-            (time.perf_counter() - started) * 1000,
+        return answer(
+            event, lambda request: route(request, self.settings, self.storage, self.proxy), logger
         )
-        return result
 
 
 @functools.cache

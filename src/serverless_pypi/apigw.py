@@ -10,15 +10,19 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import logging
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 from . import payload
 from .headers import Headers, mapping
+from .logs import printable
 from .negotiate import accepts_gzip
+from .objects import AwsError
 
 _GZIP_MIN = 512  # smaller bodies are not worth compressing
 _MAX_ROUTED_PATH = 4096  # longer paths are refused (414) without looking for a route
@@ -220,3 +224,34 @@ class Response:
             "body": encoded,
             "isBase64Encoded": text is None,
         }
+
+
+def answer(
+    event: Any, respond: Callable[[Request], Response], log: logging.Logger
+) -> dict[str, Any]:
+    """The Lambda result of ``respond`` to the request in ``event``, and the one log
+    line of it (method, path, status, time): a malformed event is a 400, storage
+    that did not answer a 502, anything else unexpected a 500 with its traceback in
+    the log. The api and the pages for people answer through it."""
+    started = time.perf_counter()
+    request: Request | None = None
+    try:
+        request = Request.from_event(event)
+        response = respond(request)
+    except BadRequest as error:
+        response = Response.text(400, f"Bad request: {error}")
+    except AwsError as error:
+        log.error("storage error: %s", error)
+        response = Response.text(502, "The index storage did not answer; try again.")
+    except Exception:
+        log.exception("unexpected error")
+        response = Response.text(500, "Internal error; the index log has the details.")
+    result = response.to_event(request)
+    log.info(
+        "%s %s %d %.1fms",
+        request.method if request else "-",
+        printable(request.path, limit=200) if request else "-",
+        result["statusCode"],
+        (time.perf_counter() - started) * 1000,
+    )
+    return result

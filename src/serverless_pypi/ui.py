@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,12 +30,12 @@ from urllib.parse import parse_qs, quote, unquote
 
 from . import catalog, webpage
 from . import manifest as manifests
-from .apigw import BadRequest, Request, Response
+from .apigw import BadRequest, Request, Response, answer
 from .config import ConfigError, UiSettings, log_level
 from .layout import UI_ROUTE_KEYS, manifest_key
-from .logs import get_logger, printable
+from .logs import get_logger
 from .names import is_valid_name, normalize, parse_filename
-from .objects import AwsError, Blob, Reader
+from .objects import Blob, Reader
 
 logger = get_logger(__name__)
 
@@ -102,31 +101,14 @@ class UiApp:
         return cls(settings, storage, gate)
 
     def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
-        started = time.perf_counter()
-        request: Request | None = None
-        try:
-            request = Request.from_event(event)
-            response = self.route(request, _index_url(event, request, self.settings))
-        except BadRequest as error:
-            response = Response.text(400, f"Bad request: {error}")
-        except UsersUnavailable as error:
-            logger.error("%s", error)
-            response = Response.text(503, "The users cannot be read; try again shortly.")
-        except AwsError as error:
-            logger.error("storage error: %s", error)
-            response = Response.text(502, "The index storage did not answer; try again.")
-        except Exception:
-            logger.exception("unexpected error")
-            response = Response.text(500, "Internal error; the index log has the details.")
-        result = response.to_event(request)
-        logger.info(
-            "%s %s %d %.1fms",
-            request.method if request else "-",
-            printable(request.path, limit=200) if request else "-",
-            result["statusCode"],
-            (time.perf_counter() - started) * 1000,
-        )
-        return result
+        def respond(request: Request) -> Response:
+            try:
+                return self.route(request, _index_url(event, request, self.settings))
+            except UsersUnavailable as error:
+                logger.error("%s", error)
+                return Response.text(503, "The users cannot be read; try again shortly.")
+
+        return answer(event, respond, logger)
 
     def route(self, request: Request, index_url: str) -> Response:
         if request.method not in ("GET", "HEAD"):
